@@ -1,0 +1,148 @@
+// The wire protocol: HTTP routes, request bodies (with their schemas) and answers, WebSocket messages.
+import { z } from 'zod';
+import type { ApiRequest, Cluster, Job, RequestStatus, RequestSummary, User } from './model';
+import { taskSchema } from './task';
+
+export const API_VERSION = 1;
+export const DEFAULT_PORT = 46590;
+export const DEFAULT_ENDPOINT = `http://127.0.0.1:${DEFAULT_PORT}`;
+
+/** Headers a client sends to say who it is; an authenticated server ignores them. */
+export const USER_ID_HEADER = 'x-skydeck-user-id';
+export const USER_NAME_HEADER = 'x-skydeck-user-name';
+/** How long a WebSocket or stream may stay silent before the server sends a heartbeat. */
+export const HEARTBEAT_MS = 15_000;
+
+export const USER_ID = /^[0-9a-f]{8}$/;
+export const CLUSTER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** A request id or a prefix of one: hex digits and dashes, nothing that could name a path. */
+export const REQUEST_ID_PREFIX = /^[0-9a-f][0-9a-f-]{0,35}$/;
+
+export const clusterName = z.string().regex(CLUSTER_NAME, 'cluster names are lowercase letters, digits and -, starting with a letter (at most 63)');
+
+export const launchBody = z.strictObject({
+  task: taskSchema,
+  clusterName,
+  /** Return once the job has started instead of following it to the end. */
+  detachRun: z.boolean().optional(),
+  /** Minutes idle before the cluster stops itself. */
+  idleMinutesToAutostop: z.number().int().min(0).optional(),
+});
+export const execBody = z.strictObject({ task: taskSchema, clusterName, detachRun: z.boolean().optional() });
+export const clusterBody = z.strictObject({ clusterName });
+export const statusBody = z.strictObject({ clusterNames: z.array(clusterName).optional(), refresh: z.boolean().optional() });
+export const queueBody = z.strictObject({ clusterName, allUsers: z.boolean().optional() });
+export const cancelJobsBody = z
+  .strictObject({ clusterName, jobIds: z.array(z.number().int().min(1)).optional(), all: z.boolean().optional() })
+  .refine((b) => (b.jobIds?.length ?? 0) > 0 || b.all === true, 'give jobIds or all: true');
+export const jobLogsBody = z.strictObject({ clusterName, jobId: z.number().int().min(1).optional(), follow: z.boolean().optional(), tail: z.number().int().min(0).optional() });
+
+/** Every operation a client can submit, with the schema of its body. */
+export const OPERATIONS = {
+  launch: { schedule: 'long', body: launchBody },
+  exec: { schedule: 'long', body: execBody },
+  start: { schedule: 'long', body: clusterBody },
+  stop: { schedule: 'short', body: clusterBody },
+  down: { schedule: 'short', body: clusterBody },
+  status: { schedule: 'short', body: statusBody },
+  queue: { schedule: 'short', body: queueBody },
+  cancel_jobs: { schedule: 'short', body: cancelJobsBody },
+  job_logs: { schedule: 'short', body: jobLogsBody },
+} as const;
+
+export type OperationName = keyof typeof OPERATIONS;
+export type OperationBody<N extends OperationName> = z.output<(typeof OPERATIONS)[N]['body']>;
+export type LaunchBody = OperationBody<'launch'>;
+export type ExecBody = OperationBody<'exec'>;
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.prototype.hasOwnProperty.call(OPERATIONS, name);
+}
+
+export const cancelBody = z.union([
+  z.strictObject({ requestIds: z.array(z.string().regex(REQUEST_ID_PREFIX, 'not a request id')).min(1).max(1000) }),
+  z.strictObject({ all: z.literal(true), allUsers: z.boolean().optional() }),
+]);
+
+// ---- answers ----
+
+export interface HealthResponse {
+  status: 'healthy';
+  version: string;
+  commit: string;
+  apiVersion: number;
+  /** The caller as the server sees them. */
+  user: User;
+  /** Whether the server checks credentials (a team server) or trusts the claimed identity (local). */
+  auth: 'none' | 'basic' | 'token' | 'local-token';
+  startedAt: number;
+}
+
+export interface SubmitResponse {
+  requestId: string;
+}
+
+export interface CancelResponse {
+  /** Ids of the requests this call cancelled. */
+  cancelled: string[];
+}
+
+export interface RequestListResponse {
+  requests: RequestSummary[];
+}
+
+export interface ErrorResponse {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** What `status` requests return. */
+export interface StatusResult {
+  clusters: Cluster[];
+}
+
+/** What `queue` requests return. */
+export interface QueueResult {
+  jobs: Job[];
+}
+
+export interface LaunchResult {
+  clusterName: string;
+  jobId: number;
+  exitCode?: number;
+  jobStatus: Job['status'];
+}
+
+// ---- WebSocket (GET /api/ws) ----
+
+export type ClientMessage =
+  /** Receive request events (created, status changed) for everyone's requests. */
+  | { type: 'subscribe-requests' }
+  | { type: 'subscribe-clusters' }
+  /** Stream a request's log; `tail` lines from the end, else from the start. */
+  | { type: 'subscribe-log'; sub: string; requestId: string; follow?: boolean; tail?: number }
+  | { type: 'unsubscribe'; sub: string }
+  | { type: 'ping' };
+
+export type ServerMessage =
+  | { type: 'request'; event: 'created' | 'updated'; request: RequestSummary }
+  | { type: 'cluster'; event: 'updated' | 'removed'; cluster: Cluster }
+  | { type: 'log'; sub: string; requestId: string; data: string }
+  | { type: 'log-end'; sub: string; requestId: string; status: RequestStatus }
+  | { type: 'error'; sub?: string; code: string; message: string }
+  | { type: 'pong' };
+
+export const clientMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('subscribe-requests') }),
+  z.strictObject({ type: z.literal('subscribe-clusters') }),
+  z.strictObject({
+    type: z.literal('subscribe-log'),
+    sub: z.string().min(1).max(64),
+    requestId: z.string().regex(REQUEST_ID_PREFIX, 'not a request id'),
+    follow: z.boolean().optional(),
+    tail: z.number().int().min(0).max(1_000_000).optional(),
+  }),
+  z.strictObject({ type: z.literal('unsubscribe'), sub: z.string().min(1).max(64) }),
+  z.strictObject({ type: z.literal('ping') }),
+]);
+
+export type { ApiRequest };

@@ -1,0 +1,104 @@
+// The data model every side shares: requests, clusters, jobs and who owns them.
+
+export const REQUEST_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const CLUSTER_STATUSES = ['INIT', 'UP', 'STOPPED'] as const;
+export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
+
+export const JOB_STATUSES = ['PENDING', 'SETTING_UP', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+const FINISHED_REQUEST: ReadonlySet<RequestStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const FINISHED_JOB: ReadonlySet<JobStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+export function isRequestFinished(status: RequestStatus): boolean {
+  return FINISHED_REQUEST.has(status);
+}
+
+export function isJobFinished(status: JobStatus): boolean {
+  return FINISHED_JOB.has(status);
+}
+
+/** Long requests run under a concurrency limit; short ones never wait behind them. */
+export type Schedule = 'long' | 'short';
+
+export interface User {
+  /** 8 hex digits, from SKYDECK_HOME/user_hash or SKYDECK_USER_ID, or the authenticated account. */
+  id: string;
+  name: string;
+}
+
+export interface ErrorInfo {
+  /** A stable machine-readable kind, such as `TaskValidationError` or `ResourcesUnavailableError`. */
+  type: string;
+  message: string;
+}
+
+export interface ApiRequest {
+  id: string;
+  name: string;
+  status: RequestStatus;
+  user: User;
+  clusterName?: string;
+  schedule: Schedule;
+  body: Record<string, unknown>;
+  result?: unknown;
+  error?: ErrorInfo;
+  /** Why a request waits (queue position, cluster lock) or what it is doing now. */
+  statusMessage?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** What listings carry: a request without its body and result, which can be large. */
+export type RequestSummary = Omit<ApiRequest, 'body' | 'result'>;
+
+export function summarize(request: ApiRequest): RequestSummary {
+  const { body: _body, result: _result, ...summary } = request;
+  return summary;
+}
+
+export interface Resources {
+  infra: string;
+  cpus?: string;
+  memory?: string;
+  accelerators?: string;
+}
+
+export interface ClusterNode {
+  rank: number;
+  /** Address other nodes and jobs use to reach it. */
+  ip: string;
+  host?: string;
+}
+
+export interface Cluster {
+  name: string;
+  infra: string;
+  resources: Resources;
+  numNodes: number;
+  status: ClusterStatus;
+  owner: User;
+  launchedAt: number;
+  /** Minutes idle before an automatic stop; absent when off. */
+  autostop?: number;
+  nodes: ClusterNode[];
+  statusMessage?: string;
+}
+
+export interface Job {
+  cluster: string;
+  jobId: number;
+  name?: string;
+  status: JobStatus;
+  exitCode?: number;
+  owner: User;
+  /** The request that started it. */
+  requestId?: string;
+  submittedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  failureReason?: string;
+}

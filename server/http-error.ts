@@ -1,0 +1,19 @@
+// Expected errors: thrown anywhere in the server, shaped into `{error: {code, message}}` by one middleware.
+
+export class HttpError extends Error {
+  /** Expected errors are shown to the client as they are; unexpected ones become a generic 500. */
+  readonly expose = true;
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
+export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+export const conflict = (message: string) => new HttpError(409, 'conflict', message);
