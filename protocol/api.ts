@@ -64,6 +64,27 @@ export const cancelBody = z.union([
   z.strictObject({ all: z.literal(true), allUsers: z.boolean().optional() }),
 ]);
 
+/**
+ * Direct reads (no request is created; cheap enough for views to call often):
+ *   GET /api/clusters                     -> ClusterListResponse
+ *   GET /api/clusters/:name/jobs          -> QueueResult
+ *   GET /api/infra                        -> InfraListResponse (what `skydeck check` prints)
+ * Log streams:
+ *   GET /api/stream?request_id=ID[&follow=1|0][&tail=N][&format=plain|html]
+ *     chunked text/plain; ends when the request has finished (follow) or at the current end (no follow).
+ *     A browser (Accept: text/html, no format=plain) gets a page that follows live.
+ *     After HEARTBEAT_MS of silence the server writes STREAM_HEARTBEAT, which clients drop.
+ */
+export const STREAM_HEARTBEAT = '\0';
+
+export interface InfraListResponse {
+  infra: { infra: string; enabled: boolean; reason?: string }[];
+}
+
+export interface ClusterListResponse {
+  clusters: Cluster[];
+}
+
 // ---- answers ----
 
 export interface HealthResponse {
@@ -124,8 +145,13 @@ export type ClientMessage =
   | { type: 'ping' };
 
 export type ServerMessage =
+  /** Sent once after subscribe-requests: every ongoing request and the most recent finished ones. */
+  | { type: 'requests-snapshot'; requests: RequestSummary[] }
   | { type: 'request'; event: 'created' | 'updated'; request: RequestSummary }
+  /** Sent once after subscribe-clusters. */
+  | { type: 'clusters-snapshot'; clusters: Cluster[] }
   | { type: 'cluster'; event: 'updated' | 'removed'; cluster: Cluster }
+  | { type: 'job'; event: 'updated'; job: Job }
   | { type: 'log'; sub: string; requestId: string; data: string }
   | { type: 'log-end'; sub: string; requestId: string; status: RequestStatus }
   | { type: 'error'; sub?: string; code: string; message: string }
