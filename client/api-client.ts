@@ -1,0 +1,184 @@
+// The API client: every call a CLI or an editor makes to the SkyDeck API server.
+import { StringDecoder } from 'node:string_decoder';
+import {
+  STREAM_HEARTBEAT,
+  USER_ID_HEADER,
+  USER_NAME_HEADER,
+  type CancelResponse,
+  type ClusterListResponse,
+  type HealthResponse,
+  type InfraListResponse,
+  type OperationBody,
+  type OperationName,
+  type QueueResult,
+  type RequestListResponse,
+  type SubmitResponse,
+} from '../protocol/api';
+import { VERSION } from '../protocol/build-info';
+import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
+import type { Endpoint } from './endpoint';
+import { ConnectionError } from './errors';
+import { HttpTransport, isAbort } from './http';
+
+export interface ApiClientOptions {
+  endpoint: Endpoint;
+  user: User;
+  /** Sent as User-Agent, such as `skydeck-cli` or `skydeck-vscode`. */
+  agent?: string;
+  /** How long a plain call may take before it counts as unreachable. */
+  timeoutMs?: number;
+}
+
+export interface ListRequestsOptions {
+  /** Include finished requests. */
+  all?: boolean;
+  /** Only this user's (8-hex id). */
+  user?: string;
+  status?: RequestStatus;
+  cluster?: string;
+  limit?: number;
+}
+
+export interface StreamLogOptions {
+  /** Keep streaming until the request finishes (default true). */
+  follow?: boolean;
+  /** Start this many lines from the end instead of at the beginning. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+/** Longest long-poll asked of the server in one call; waitForRequest repeats it. */
+const MAX_WAIT_SECONDS = 30;
+
+export class ApiClient {
+  readonly endpoint: Endpoint;
+  readonly user: User;
+  /** Identity, auth and agent headers every call carries (the WebSocket too). */
+  readonly headers: Readonly<Record<string, string>>;
+  private readonly http: HttpTransport;
+  private readonly timeoutMs: number;
+
+  constructor(options: ApiClientOptions) {
+    this.endpoint = options.endpoint;
+    this.user = options.user;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    const headers: Record<string, string> = {
+      [USER_ID_HEADER]: options.user.id,
+      [USER_NAME_HEADER]: headerSafe(options.user.name),
+      'user-agent': `${options.agent ?? 'skydeck-client'}/${VERSION}`,
+    };
+    if (options.endpoint.authorization) headers.authorization = options.endpoint.authorization;
+    this.headers = headers;
+    this.http = new HttpTransport(options.endpoint.url, headers);
+  }
+
+  health(timeoutMs = this.timeoutMs): Promise<HealthResponse> {
+    return this.http.json({ method: 'GET', path: '/api/health', timeoutMs });
+  }
+
+  /** Submits an operation; resolves with the new request's id as soon as the server has queued it. */
+  async submit<N extends OperationName>(operation: N, body: OperationBody<N>): Promise<string> {
+    const answer = await this.http.json<SubmitResponse>({ method: 'POST', path: `/api/v1/${operation}`, body, timeoutMs: this.timeoutMs });
+    return answer.requestId;
+  }
+
+  /** One request by id or unique prefix; with waitSeconds the server holds the answer until it finishes or the time is up. */
+  getRequest(idOrPrefix: string, options: { waitSeconds?: number; signal?: AbortSignal } = {}): Promise<ApiRequest> {
+    return this.http.json({
+      method: 'GET',
+      path: `/api/requests/${encodeURIComponent(idOrPrefix)}`,
+      query: { wait: options.waitSeconds },
+      timeoutMs: this.timeoutMs + (options.waitSeconds ?? 0) * 1000,
+      signal: options.signal,
+    });
+  }
+
+  /** Long-polls until the request has finished. */
+  async waitForRequest(idOrPrefix: string, signal?: AbortSignal): Promise<ApiRequest> {
+    while (true) {
+      signal?.throwIfAborted();
+      const request = await this.getRequest(idOrPrefix, { waitSeconds: MAX_WAIT_SECONDS, signal });
+      if (isRequestFinished(request.status)) return request;
+    }
+  }
+
+  async listRequests(options: ListRequestsOptions = {}): Promise<RequestSummary[]> {
+    const answer = await this.http.json<RequestListResponse>({
+      method: 'GET',
+      path: '/api/requests',
+      query: { all: options.all, user: options.user, status: options.status, cluster: options.cluster, limit: options.limit },
+      timeoutMs: this.timeoutMs,
+    });
+    return answer.requests;
+  }
+
+  /** Cancels requests by id or prefix; resolves with the ids actually cancelled. */
+  async cancel(target: { requestIds: string[] } | { all: true; allUsers?: boolean }): Promise<string[]> {
+    const answer = await this.http.json<CancelResponse>({ method: 'POST', path: '/api/cancel', body: target, timeoutMs: this.timeoutMs });
+    return answer.cancelled;
+  }
+
+  async clusters(): Promise<ClusterListResponse['clusters']> {
+    return (await this.http.json<ClusterListResponse>({ method: 'GET', path: '/api/clusters', timeoutMs: this.timeoutMs })).clusters;
+  }
+
+  async jobs(clusterName: string): Promise<QueueResult['jobs']> {
+    const path = `/api/clusters/${encodeURIComponent(clusterName)}/jobs`;
+    return (await this.http.json<QueueResult>({ method: 'GET', path, timeoutMs: this.timeoutMs })).jobs;
+  }
+
+  async infra(): Promise<InfraListResponse['infra']> {
+    return (await this.http.json<InfraListResponse>({ method: 'GET', path: '/api/infra', timeoutMs: this.timeoutMs })).infra;
+  }
+
+  /** Where a browser follows a request's log live. Never carries credentials. */
+  streamUrl(requestId: string): string {
+    return `${this.endpoint.url}/api/stream?request_id=${encodeURIComponent(requestId)}`;
+  }
+
+  /**
+   * A request's log as text chunks, as the server writes them. Heartbeats are dropped. Following ends when
+   * the request finishes; aborting the signal ends the iteration quietly.
+   */
+  async *streamLog(requestId: string, options: StreamLogOptions = {}): AsyncGenerator<string, void, undefined> {
+    const follow = options.follow ?? true;
+    let response;
+    try {
+      response = await this.http.open({
+        method: 'GET',
+        path: '/api/stream',
+        query: { request_id: requestId, follow: follow ? '1' : '0', tail: options.tail, format: 'plain' },
+        headers: { accept: 'text/plain' },
+        timeoutMs: this.timeoutMs,
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (isAbort(err)) return;
+      throw err;
+    }
+    const decoder = new StringDecoder('utf8');
+    try {
+      for await (const chunk of response) {
+        const text = decoder.write(chunk as Buffer).replaceAll(STREAM_HEARTBEAT, '');
+        if (text) yield text;
+      }
+    } catch (err) {
+      if (isAbort(err)) return;
+      throw new ConnectionError(this.endpoint.url, err as Error);
+    } finally {
+      response.destroy();
+    }
+    const rest = decoder.end().replaceAll(STREAM_HEARTBEAT, '');
+    if (rest) yield rest;
+  }
+
+  /** Frees the kept-alive connections. */
+  close(): void {
+    this.http.close();
+  }
+}
+
+/** Header values must be printable ASCII; other user names travel percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}

@@ -1,0 +1,154 @@
+// `skydeck api ...`: the API server itself and the requests on it.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { HealthResponse } from '../../../protocol/api';
+import { REQUEST_STATUSES, type RequestStatus, type RequestSummary } from '../../../protocol/model';
+import type { ApiClient } from '../../api-client';
+import { redact } from '../../endpoint';
+import { ClientError, ConnectionError } from '../../errors';
+import { relativeTime, shortId, table } from '../../format';
+import { homePaths } from '../../home';
+import { readServerInfo, startLocalServer, stopLocalServer } from '../../local-server';
+import { checkRequestId } from '../args';
+import { cliContext, connect } from '../context';
+import { followRequest } from '../follow';
+import { finish } from '../outcome';
+import { CliExit, EXIT, print, printJson } from '../output';
+
+const SOURCES = { override: 'given explicitly', env: 'from SKYDECK_API_SERVER_ENDPOINT', config: 'from config.yaml', default: 'the local default' } as const;
+
+export async function info(options: { json?: boolean }): Promise<void> {
+  const { client, endpoint, home } = await connect();
+  try {
+    const health = await client.health();
+    const server = endpoint.local ? readServerInfo(home) : undefined;
+    if (options.json) {
+      return printJson({ endpoint: endpoint.url, endpointSource: endpoint.source, local: endpoint.local, health, user: client.user, server: server ?? null });
+    }
+    print(infoText(client, health, server, home));
+  } finally {
+    client.close();
+  }
+}
+
+function infoText(client: ApiClient, health: HealthResponse, server: ReturnType<typeof readServerInfo>, home: string): string {
+  const { endpoint } = client;
+  const lines = [
+    `SkyDeck API server: ${redact(endpoint.url)} (${endpoint.local ? 'local' : 'remote'}; ${SOURCES[endpoint.source]})`,
+    `  Status: ${health.status}, version ${health.version} (commit ${health.commit}), API version ${health.apiVersion}, auth: ${health.auth}`,
+  ];
+  if (server) lines.push(`  Local server: pid ${server.pid}, started ${relativeTime(server.startedAt)}, log ${homePaths(home).serverLog}`);
+  const me = health.user ?? client.user;
+  lines.push(`User: ${me.name} (${me.id})`);
+  if (health.user && health.user.id !== client.user.id) lines.push(`  (this client's own identity is ${client.user.name} (${client.user.id}); the server authenticated you as above)`);
+  return lines.join('\n');
+}
+
+export async function requestStatus(ids: string[], options: { all?: boolean; json?: boolean; limit?: number; status?: string }): Promise<void> {
+  ids.forEach(checkRequestId);
+  const status = options.status?.toUpperCase();
+  if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) {
+    throw new CliExit(EXIT.usage, `Error: --status takes one of ${REQUEST_STATUSES.join(', ')}`);
+  }
+  const { client } = await connect();
+  try {
+    const requests: RequestSummary[] =
+      ids.length > 0
+        ? await Promise.all(ids.map((id) => client.getRequest(id)))
+        : await client.listRequests({ all: options.all || status !== undefined, limit: options.limit, status: status as RequestStatus | undefined });
+    if (options.json) return printJson(requests);
+    if (requests.length === 0) return print(options.all ? 'No requests.' : 'No ongoing requests (add -a to include finished ones).');
+    print(requestTable(requests));
+  } finally {
+    client.close();
+  }
+}
+
+export function requestTable(requests: readonly RequestSummary[], now = Date.now()): string {
+  return table(requests, [
+    { header: 'ID', value: (r) => shortId(r.id) },
+    { header: 'USER', value: (r) => r.user.name },
+    { header: 'NAME', value: (r) => r.name },
+    { header: 'CLUSTER', value: (r) => r.clusterName ?? '-' },
+    { header: 'CREATED', value: (r) => relativeTime(r.createdAt, now) },
+    { header: 'STATUS', value: (r) => r.status },
+  ]);
+}
+
+/** Reattaches to a request's log. Following, it exits as the request ended (a launch with its job's code). */
+export async function logs(id: string, options: { follow: boolean; tail?: number }): Promise<void> {
+  checkRequestId(id);
+  const { client } = await connect();
+  try {
+    const request = await client.getRequest(id);
+    const finished = await followRequest(client, request, { follow: options.follow, tail: options.tail });
+    if (finished) process.exitCode = finish(finished);
+  } finally {
+    client.close();
+  }
+}
+
+export async function cancel(ids: string[], options: { all?: boolean; allUsers?: boolean }): Promise<void> {
+  if (ids.length === 0 && !options.all) throw new CliExit(EXIT.usage, 'Error: give request ids (or unique prefixes) to cancel, or -a for all of yours');
+  if (ids.length > 0 && options.all) throw new CliExit(EXIT.usage, 'Error: give request ids or -a, not both');
+  ids.forEach(checkRequestId);
+  const { client } = await connect();
+  try {
+    const cancelled = await client.cancel(options.all ? { all: true, allUsers: options.allUsers } : { requestIds: ids });
+    if (cancelled.length === 0) print(options.all ? 'No ongoing requests to cancel.' : 'Nothing was cancelled: the request(s) had already finished.');
+    else print(`Cancelled ${cancelled.length} request${cancelled.length === 1 ? '' : 's'}: ${cancelled.map(shortId).join(', ')}`);
+  } finally {
+    client.close();
+  }
+}
+
+export async function start(options: { foreground?: boolean }): Promise<void> {
+  const { client, home, localServer } = cliContext();
+  try {
+    if (options.foreground) return await runInForeground(client, localServer.serverScript, home);
+    const started = await startLocalServer(client, localServer);
+    const server = readServerInfo(home);
+    const pid = server ? ` (pid ${server.pid})` : '';
+    print(started ? `SkyDeck API server started at ${client.endpoint.url}${pid}; log: ${homePaths(home).serverLog}` : `SkyDeck API server is already running at ${client.endpoint.url}${pid}.`);
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs the server attached to this terminal; Ctrl+C or SIGTERM stop it gracefully. */
+async function runInForeground(client: ApiClient, serverScript: string, home: string): Promise<void> {
+  if (!client.endpoint.local) throw new ClientError('not_local', `the API server at ${client.endpoint.url} is not on this machine; start it where it runs`);
+  try {
+    await client.health(1_000);
+    throw new CliExit(EXIT.error, `Error: a SkyDeck API server is already running at ${client.endpoint.url}; stop it first with: skydeck api stop`);
+  } catch (err) {
+    if (!(err instanceof ConnectionError)) throw err;
+  }
+  const url = new URL(client.endpoint.url);
+  const child = spawn(process.execPath, [serverScript, '--host', url.hostname.replace(/^\[|\]$/g, ''), '--port', url.port || '80', '--data-dir', homePaths(home).serverDir], {
+    stdio: 'inherit',
+  });
+  // The terminal sends SIGINT to the server too (same process group); SIGTERM sent to us alone is passed on.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const onInterrupt = () => undefined;
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', forward);
+  try {
+    const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? 128 + (signal ? constants.signals[signal] : 0))));
+    process.exitCode = code;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', forward);
+  }
+}
+
+export async function stop(): Promise<void> {
+  const { client, home } = cliContext();
+  try {
+    const stopped = await stopLocalServer(client, home);
+    print(stopped.pid ? `Stopped the local SkyDeck API server at ${stopped.url} (pid ${stopped.pid}).` : 'No local SkyDeck API server is running.');
+  } finally {
+    client.close();
+  }
+}
+

@@ -1,0 +1,52 @@
+// Streams a request's log to the terminal. Ctrl+C detaches without cancelling anything and says how to come back.
+import type { ApiRequest } from '../../protocol/model';
+import type { ApiClient } from '../api-client';
+import { shortId } from '../format';
+import { EXIT, CliExit, note, writeChunk } from './output';
+
+export interface FollowOptions {
+  follow?: boolean;
+  tail?: number;
+}
+
+/**
+ * Prints the log as it is written and resolves with the finished request (when following) once it ends.
+ * On SIGINT it prints the reattach, browser and cancel hints and throws CliExit(130); the request carries on.
+ */
+export async function followRequest(client: ApiClient, request: Pick<ApiRequest, 'id' | 'name'>, options: FollowOptions = {}): Promise<ApiRequest | undefined> {
+  const follow = options.follow ?? true;
+  const abort = new AbortController();
+  const detach = () => abort.abort();
+  process.on('SIGINT', detach);
+  let endsWithNewline = true;
+  try {
+    for await (const chunk of client.streamLog(request.id, { follow, tail: options.tail, signal: abort.signal })) {
+      await writeChunk(chunk);
+      endsWithNewline = chunk.endsWith('\n');
+    }
+    if (abort.signal.aborted) throw detached(client, request, endsWithNewline);
+    if (!follow) return undefined;
+    // The stream ends when the request finishes; the long-poll fetches its outcome (and covers a dropped stream).
+    const finished = await client.waitForRequest(request.id, abort.signal);
+    return finished;
+  } catch (err) {
+    if (abort.signal.aborted) throw detached(client, request, endsWithNewline);
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', detach);
+  }
+}
+
+function detached(client: ApiClient, request: Pick<ApiRequest, 'id' | 'name'>, endsWithNewline: boolean): CliExit {
+  const id8 = shortId(request.id);
+  note(
+    (endsWithNewline ? '' : '\n') +
+    [
+      `Request ${id8} (${request.name}) continues in the background; nothing was cancelled.`,
+      `  Reattach:             skydeck api logs ${id8}`,
+      `  Follow in a browser:  ${client.streamUrl(request.id)}`,
+      `  Cancel:               skydeck api cancel ${id8}`,
+    ].join('\n'),
+  );
+  return new CliExit(EXIT.interrupted);
+}

@@ -1,0 +1,156 @@
+// The `skydeck` command. Commands load their modules only when they run, so `--help` and small commands stay fast.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { VERSION } from '../../protocol/build-info';
+import { EXIT, runAction } from './output';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const wholeNumber = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+};
+
+const commands = {
+  launch: () => import('./commands/launch'),
+  clusters: () => import('./commands/clusters'),
+  api: () => import('./commands/api'),
+};
+
+function program(): Command {
+  const skydeck = new Command('skydeck')
+    .description('Launch tasks onto clusters through the SkyDeck API server, and watch and steer the requests on it.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  const taskOptions = (command: Command) =>
+    command
+      .option('-c, --cluster <name>', 'cluster to run on')
+      .option('-y, --yes', 'skip the confirmation')
+      .option('--env <KEY=VALUE>', 'set an env (repeatable); a bare KEY takes its value from your environment', collect, [])
+      .option('--env-file <file>', 'read envs from a file of KEY=VALUE lines')
+      .option('--async', 'submit, print the request id and return at once')
+      .option('--detach-run', 'return once the job has started instead of following it');
+
+  taskOptions(
+    skydeck
+      .command('launch')
+      .description('provision a cluster (or reuse it) and run a task on it, streaming its log; exits with the job exit code')
+      .argument('[entrypoint...]', 'a task YAML file, or a command to run'),
+  )
+    .option('-i, --idle-minutes-to-autostop <minutes>', 'stop the cluster after this many idle minutes', wholeNumber)
+    .action((entrypoint: string[], options) => runAction(async () => (await commands.launch()).launch(entrypoint, options)));
+
+  taskOptions(
+    skydeck
+      .command('exec')
+      .description('run a task on an existing cluster, streaming its log; exits with the job exit code')
+      .argument('[args...]', 'CLUSTER (unless -c is given), then a task YAML file or a command to run'),
+  ).action((args: string[], options) => runAction(async () => (await commands.launch()).exec(args, options)));
+
+  skydeck
+    .command('status')
+    .description('show clusters')
+    .argument('[clusters...]', 'only these clusters')
+    .option('-r, --refresh', 'ask the infra for the current state first')
+    .option('--json', 'print JSON')
+    .action((names: string[], options) => runAction(async () => (await commands.clusters()).status(names, options)));
+
+  skydeck
+    .command('queue')
+    .description("show a cluster's jobs")
+    .argument('<cluster>')
+    .option('--json', 'print JSON')
+    .action((cluster: string, options) => runAction(async () => (await commands.clusters()).queue(cluster, options)));
+
+  skydeck
+    .command('logs')
+    .description("stream a job's log (the latest job when no id is given)")
+    .argument('<cluster>')
+    .argument('[job]', 'job id')
+    .option('--no-follow', 'print what is there and return')
+    .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
+    .action((cluster: string, job: string | undefined, options) => runAction(async () => (await commands.clusters()).logs(cluster, job, options)));
+
+  skydeck
+    .command('cancel')
+    .description('cancel jobs on a cluster')
+    .argument('<cluster>')
+    .argument('[jobs...]', 'job ids')
+    .option('-a, --all', 'every job on the cluster')
+    .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).cancelJobs(cluster, jobs, options)));
+
+  for (const [name, description, asks] of [
+    ['stop', 'stop clusters (their ongoing requests are cancelled first)', true],
+    ['start', 'start stopped clusters', false],
+    ['down', 'tear clusters down (their ongoing requests are cancelled first)', true],
+  ] as const) {
+    const command = skydeck.command(name).description(description).argument('<clusters...>');
+    if (asks) command.option('-y, --yes', 'skip the confirmation');
+    command.action((clusters: string[], options) => runAction(async () => (await commands.clusters()).lifecycle(name, clusters, options)));
+  }
+
+  skydeck
+    .command('check')
+    .description('show which infra the server can use')
+    .option('--json', 'print JSON')
+    .action((options) => runAction(async () => (await commands.clusters()).check(options)));
+
+  const api = skydeck.command('api').description('the API server and its requests');
+  api
+    .command('info')
+    .description('show the endpoint, server health, version and who you are')
+    .option('--json', 'print JSON')
+    .action((options) => runAction(async () => (await commands.api()).info(options)));
+  api
+    .command('status')
+    .description('list ongoing requests (with -a, finished ones too)')
+    .argument('[ids...]', 'only these requests (ids or unique prefixes)')
+    .option('-a, --all', 'include finished requests')
+    .option('-s, --status <status>', 'only requests in this status')
+    .option('-l, --limit <n>', 'at most this many', wholeNumber)
+    .option('--json', 'print JSON')
+    .action((ids: string[], options) => runAction(async () => (await commands.api()).requestStatus(ids, options)));
+  api
+    .command('logs')
+    .description("stream a request's log (any unique id prefix works)")
+    .argument('<id>')
+    .option('--no-follow', 'print what is there and return')
+    .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
+    .action((id: string, options) => runAction(async () => (await commands.api()).logs(id, options)));
+  api
+    .command('cancel')
+    .description('cancel requests')
+    .argument('[ids...]', 'ids or unique prefixes')
+    .option('-a, --all', 'all your ongoing requests')
+    .option('-u, --all-users', "with -a: everyone's")
+    .action((ids: string[], options) => runAction(async () => (await commands.api()).cancel(ids, options)));
+  api
+    .command('start')
+    .description('start the local API server')
+    .option('--foreground', 'run it attached to this terminal')
+    .action((options) => runAction(async () => (await commands.api()).start(options)));
+  api
+    .command('stop')
+    .description('stop the local API server (the next command starts it again)')
+    .action(() => runAction(async () => (await commands.api()).stop()));
+
+  return skydeck;
+}
+
+// `skydeck status | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
+program()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; anything else commander rejects is a usage error.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT.error;
+  });

@@ -1,0 +1,34 @@
+// How a finished request ends a CLI command: its message and exit code (a launch exits with its job's code).
+import type { LaunchResult } from '../../protocol/api';
+import { isJobFinished, type ApiRequest } from '../../protocol/model';
+import { shortId } from '../format';
+import { EXIT, note } from './output';
+
+const RUNS_A_JOB = new Set(['launch', 'exec']);
+
+export function launchResult(request: ApiRequest): LaunchResult | undefined {
+  const result = request.result as Partial<LaunchResult> | undefined;
+  return result && typeof result.jobId === 'number' && typeof result.clusterName === 'string' ? (result as LaunchResult) : undefined;
+}
+
+/** Prints how the request ended (on stderr) and returns the exit code for it. */
+export function finish(request: ApiRequest): number {
+  const job = RUNS_A_JOB.has(request.name) ? launchResult(request) : undefined;
+  if (request.status === 'CANCELLED') {
+    note(`Request ${shortId(request.id)} (${request.name}) was cancelled.`);
+    return EXIT.error;
+  }
+  if (request.status === 'FAILED') {
+    note(`Error: ${request.error?.message ?? `request ${shortId(request.id)} failed`}`);
+    return job?.exitCode ?? EXIT.error;
+  }
+  if (!job) return EXIT.ok;
+  if (request.body.detachRun === true && !isJobFinished(job.jobStatus)) {
+    note(`Job ${job.jobId} is ${job.jobStatus.toLowerCase()} on cluster ${job.clusterName}. Follow it: skydeck logs ${job.clusterName} ${job.jobId}`);
+    return EXIT.ok;
+  }
+  const exitCode = job.exitCode ?? (job.jobStatus === 'SUCCEEDED' ? 0 : EXIT.error);
+  note(`Job ${job.jobId} on cluster ${job.clusterName}: ${job.jobStatus}${job.exitCode === undefined ? '' : ` (exit code ${job.exitCode})`}.`);
+  return exitCode;
+}
+
