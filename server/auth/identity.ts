@@ -1,0 +1,42 @@
+// Who is calling. A local server without authentication takes the identity the client claims
+// (headers); a team server replaces this with an authenticator that checks credentials.
+import type { IncomingHttpHeaders } from 'node:http';
+import { USER_ID, USER_ID_HEADER, USER_NAME_HEADER, type HealthResponse } from '../../protocol/api';
+import type { User } from '../../protocol/model';
+import { badRequest } from '../http-error';
+
+export type Role = 'admin' | 'user';
+
+export interface Principal {
+  user: User;
+  role: Role;
+}
+
+export interface Authenticator {
+  readonly mode: HealthResponse['auth'];
+  /** The caller, or an HttpError (401 when credentials are missing or wrong). */
+  authenticate(headers: IncomingHttpHeaders): Principal | Promise<Principal>;
+}
+
+/** Anyone who does not say who they are. */
+export const ANONYMOUS: User = { id: '00000000', name: 'anonymous' };
+
+/** Names are shown in tables and logs: printable, no control characters, bounded. */
+const USER_NAME = /^[\p{L}\p{N} ._@-]{1,64}$/u;
+
+export function claimedUser(headers: IncomingHttpHeaders): User {
+  const id = headers[USER_ID_HEADER];
+  const name = headers[USER_NAME_HEADER];
+  if (id === undefined && name === undefined) return ANONYMOUS;
+  if (typeof id !== 'string' || !USER_ID.test(id)) throw badRequest(`${USER_ID_HEADER} must be 8 lowercase hex digits`);
+  if (typeof name !== 'string' || !USER_NAME.test(name)) throw badRequest(`${USER_NAME_HEADER} must be 1-64 letters, digits, spaces or . _ @ -`);
+  return { id, name };
+}
+
+/** Local single-user mode: trust the claim; everyone is an admin of their own machine. */
+export class ClaimedIdentity implements Authenticator {
+  readonly mode = 'none' as const;
+  authenticate(headers: IncomingHttpHeaders): Principal {
+    return { user: claimedUser(headers), role: 'admin' };
+  }
+}

@@ -1,0 +1,212 @@
+// Clusters and their jobs: records in the live state, one lock per cluster for changes to it, and the
+// supervision of every running job (started here or found again after a restart).
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { isJobFinished, type Cluster, type Job, type User } from '../../protocol/model';
+import { HttpError, notFound } from '../http-error';
+import type { ClusterRecord, InfraBackend, JobOutcome, JobSpec } from '../infra/backend';
+import { LogWriter } from '../logs/log-writer';
+import type { JobRecord, StateDb } from '../store/state-db';
+import { ClusterLocks } from './cluster-locks';
+
+export interface ClusterEvents {
+  cluster: [event: 'updated' | 'removed', cluster: Cluster];
+  job: [event: 'updated', job: Job];
+}
+
+/** A job being supervised: its end, and the moment setup is over. */
+export interface SupervisedJob {
+  record: JobRecord;
+  outcome: Promise<JobOutcome>;
+}
+
+export function publicCluster(record: ClusterRecord): Cluster {
+  const { handle: _handle, ...cluster } = record;
+  return cluster;
+}
+
+export function publicJob(record: JobRecord): Job {
+  const { handle: _handle, logPath: _logPath, spec: _spec, ...job } = record;
+  return job;
+}
+
+export class ClusterService extends EventEmitter<ClusterEvents> {
+  readonly locks = new ClusterLocks();
+  private readonly supervised = new Map<string, SupervisedJob>();
+
+  constructor(
+    private readonly state: StateDb,
+    private readonly backends: readonly InfraBackend[],
+    private readonly jobLogDir: string,
+  ) {
+    super();
+  }
+
+  backendFor(infra: string): InfraBackend {
+    const kind = infra.split('/')[0];
+    const backend = this.backends.find((b) => b.kind === kind);
+    if (!backend) throw new HttpError(400, 'infra_not_enabled', `infra '${infra}' is not enabled on this server`);
+    return backend;
+  }
+
+  list(): Cluster[] {
+    return Object.values(this.state.data.clusters).map(publicCluster);
+  }
+
+  get(name: string): ClusterRecord | undefined {
+    return this.state.data.clusters[name];
+  }
+
+  require(name: string): ClusterRecord {
+    const cluster = this.get(name);
+    if (!cluster) throw notFound(`cluster ${name} does not exist`);
+    return cluster;
+  }
+
+  async save(cluster: ClusterRecord): Promise<void> {
+    this.state.data.clusters[cluster.name] = cluster;
+    await this.state.persist();
+    this.emit('cluster', 'updated', publicCluster(cluster));
+  }
+
+  /** Forgets a cluster, its jobs and their logs. */
+  async remove(name: string): Promise<void> {
+    const cluster = this.state.data.clusters[name];
+    delete this.state.data.clusters[name];
+    delete this.state.data.jobs[name];
+    delete this.state.data.nextJobId[name];
+    await this.state.persist();
+    await rm(path.join(this.jobLogDir, name), { recursive: true, force: true });
+    if (cluster) this.emit('cluster', 'removed', publicCluster(cluster));
+  }
+
+  jobs(name: string): JobRecord[] {
+    return this.state.data.jobs[name] ?? [];
+  }
+
+  job(name: string, jobId: number): JobRecord {
+    const job = this.jobs(name).find((j) => j.jobId === jobId);
+    if (!job) throw notFound(`cluster ${name} has no job ${jobId}`);
+    return job;
+  }
+
+  activeJobs(name: string): JobRecord[] {
+    return this.jobs(name).filter((j) => !isJobFinished(j.status));
+  }
+
+  private async updateJob(job: JobRecord, patch: Partial<JobRecord>): Promise<void> {
+    Object.assign(job, patch);
+    await this.state.persist();
+    this.emit('job', 'updated', publicJob(job));
+  }
+
+  /** Starts a job on an UP cluster and supervises it to its end. */
+  async startJob(cluster: ClusterRecord, spec: Omit<JobSpec, 'jobId' | 'taskId'>, owner: User, requestId: string): Promise<SupervisedJob> {
+    const jobId = (this.state.data.nextJobId[cluster.name] ?? 0) + 1;
+    this.state.data.nextJobId[cluster.name] = jobId;
+    const logDir = path.join(this.jobLogDir, cluster.name);
+    mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    const now = Date.now();
+    const fullSpec: JobSpec = { ...spec, jobId, taskId: `skydeck-${new Date(now).toISOString()}_${cluster.name}_${jobId}` };
+    const record: JobRecord = {
+      cluster: cluster.name,
+      jobId,
+      name: spec.name,
+      status: 'PENDING',
+      owner,
+      requestId,
+      submittedAt: now,
+      logPath: path.join(logDir, `${jobId}.log`),
+      spec: fullSpec,
+    };
+    (this.state.data.jobs[cluster.name] ??= []).push(record);
+    await this.updateJob(record, { status: 'SETTING_UP', startedAt: now });
+    const backend = this.backendFor(cluster.infra);
+    const log = new LogWriter(record.logPath);
+    try {
+      const running = await backend.runJob(cluster, fullSpec, this.jobContext(record, log));
+      await this.updateJob(record, { handle: running.handle });
+      return this.supervise(record, running.outcome, log);
+    } catch (err) {
+      await log.close();
+      await this.updateJob(record, { status: 'FAILED', endedAt: Date.now(), failureReason: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private jobContext(record: JobRecord, log: LogWriter) {
+    return {
+      log,
+      logPath: record.logPath,
+      onRunning: () => {
+        if (record.status === 'SETTING_UP') void this.updateJob(record, { status: 'RUNNING' });
+      },
+    };
+  }
+
+  private supervise(record: JobRecord, outcome: Promise<JobOutcome>, log: LogWriter): SupervisedJob {
+    const key = `${record.cluster}/${record.jobId}`;
+    const settled = outcome
+      .catch((err: Error): JobOutcome => ({ status: 'FAILED', reason: err.message }))
+      .then(async (o) => {
+        await log.close();
+        this.supervised.delete(key);
+        if (!isJobFinished(record.status)) {
+          await this.updateJob(record, { status: o.status, exitCode: o.exitCode, failureReason: o.reason, endedAt: Date.now() });
+        }
+        return o;
+      });
+    const job = { record, outcome: settled };
+    this.supervised.set(key, job);
+    return job;
+  }
+
+  /** The supervised job, if it still runs. */
+  running(name: string, jobId: number): SupervisedJob | undefined {
+    return this.supervised.get(`${name}/${jobId}`);
+  }
+
+  /** Stops a job's processes on every node; resolves once it has ended. Returns false if it had already ended. */
+  async cancelJob(name: string, jobId: number): Promise<boolean> {
+    const job = this.job(name, jobId);
+    if (isJobFinished(job.status)) return false;
+    const supervised = this.running(name, jobId);
+    if (job.handle !== undefined) await this.backendFor(this.require(name).infra).cancelJob(this.require(name), job.handle);
+    await this.updateJob(job, { status: 'CANCELLED', endedAt: Date.now() });
+    await supervised?.outcome;
+    return true;
+  }
+
+  /**
+   * After a restart: picks up every job that was running (a job that ended meanwhile gets its real
+   * exit code) and fails the ones that never started.
+   */
+  async reconcile(log: (line: string) => void): Promise<void> {
+    for (const [name, jobs] of Object.entries(this.state.data.jobs)) {
+      const cluster = this.get(name);
+      for (const job of jobs) {
+        if (isJobFinished(job.status)) continue;
+        if (!cluster || job.handle === undefined) {
+          await this.updateJob(job, { status: 'FAILED', endedAt: Date.now(), failureReason: 'the API server stopped before the job started' });
+          continue;
+        }
+        try {
+          const writer = new LogWriter(job.logPath);
+          const running = await this.backendFor(cluster.infra).resumeJob(cluster, job.spec, job.handle, this.jobContext(job, writer));
+          this.supervise(job, running.outcome, writer);
+          log(`resumed job ${job.jobId} on ${name}`);
+        } catch (err) {
+          await this.updateJob(job, { status: 'FAILED', endedAt: Date.now(), failureReason: `could not be found again after a restart: ${(err as Error).message}` });
+        }
+      }
+    }
+    // A cluster left INIT by a provisioning the restart cut short says so.
+    for (const cluster of Object.values(this.state.data.clusters)) {
+      if (cluster.status === 'INIT' && !this.locks.isHeld(cluster.name)) {
+        await this.save({ ...cluster, statusMessage: 'provisioning was interrupted by an API server restart; launch again to finish it' });
+      }
+    }
+  }
+}

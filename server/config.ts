@@ -1,0 +1,74 @@
+// The server's settings, from its command line (and SKYDECK_HOME), validated with clear errors.
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORT } from '../protocol/api';
+import { defaultLongConcurrency } from './executor';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  home: string;
+  dataDir: string;
+  retentionMs: number;
+  longConcurrency: number;
+}
+
+export const USAGE = `Usage: skydeck-server [options]
+
+  --host HOST               address to listen on (default 127.0.0.1)
+  --port PORT               port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
+  --data-dir DIR            store, request logs and job state (default $SKYDECK_HOME/server)
+  --request-retention DUR   keep finished requests and their logs this long: 90s, 30m, 24h, 7d (default 24h)
+  --long-workers N          long requests (launch, exec, start) run at once (default from CPUs and memory)
+  -h, --help                show this help
+
+Environment: SKYDECK_HOME (default ~/.skydeck).`;
+
+export class ConfigError extends Error {}
+
+export function skydeckHome(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.SKYDECK_HOME || path.join(os.homedir(), '.skydeck'));
+}
+
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${flag}: expected a duration such as 90s, 30m, 24h or 7d, got '${text}'`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'h') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'request-retention': { type: 'string' },
+        'long-workers': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (values.help) return 'help';
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: expected 0-65535, got '${values.port}'`);
+  const longWorkers = values['long-workers'] === undefined ? defaultLongConcurrency() : Number(values['long-workers']);
+  if (!Number.isInteger(longWorkers) || longWorkers < 1) throw new ConfigError(`--long-workers: expected a positive whole number, got '${values['long-workers']}'`);
+  const home = skydeckHome(env);
+  return {
+    host: values.host ?? '127.0.0.1',
+    port,
+    home,
+    dataDir: path.resolve(values['data-dir'] ?? path.join(home, 'server')),
+    retentionMs: parseDuration(values['request-retention'] ?? '24h', '--request-retention'),
+    longConcurrency: longWorkers,
+  };
+}

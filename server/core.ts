@@ -1,0 +1,132 @@
+// The server's parts wired together: stores, infra backends, clusters, executor, metrics. Everything
+// the HTTP and WebSocket layers use, and nothing about HTTP itself.
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { isRequestFinished } from '../protocol/model';
+import type { Authenticator } from './auth/identity';
+import { ClusterService } from './clusters/cluster-service';
+import { Executor } from './executor';
+import type { InfraBackend } from './infra/backend';
+import { Metrics } from './metrics';
+import type { Services } from './operations/context';
+import { RequestHistory } from './store/history';
+import { RequestStore } from './store/request-store';
+import { StateDb } from './store/state-db';
+
+export interface CoreOptions {
+  dataDir: string;
+  backends: InfraBackend[];
+  authenticator: Authenticator;
+  retentionMs: number;
+  longConcurrency: number;
+  log: (line: string) => void;
+}
+
+export class Core {
+  readonly startedAt = Date.now();
+  private retentionTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly options: CoreOptions,
+    private readonly state: StateDb,
+    readonly requests: RequestStore,
+    readonly clusters: ClusterService,
+    readonly executor: Executor,
+    readonly metrics: Metrics,
+  ) {}
+
+  get backends(): readonly InfraBackend[] {
+    return this.options.backends;
+  }
+
+  get authenticator(): Authenticator {
+    return this.options.authenticator;
+  }
+
+  static async open(options: CoreOptions): Promise<Core> {
+    const { dataDir } = options;
+    for (const dir of [dataDir, path.join(dataDir, 'logs'), path.join(dataDir, 'job-logs')]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const state = await StateDb.open(dataDir);
+    // Segments a 24th of the retention window wide (1 s to 1 h): expiry is at most that late.
+    const span = Math.min(3_600_000, Math.max(1000, Math.floor(options.retentionMs / 24)));
+    const requests = new RequestStore(state, new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'));
+    const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
+    let executor: Executor | undefined;
+    const services: Services = {
+      requests,
+      clusters,
+      backends: options.backends,
+      cancelRequests: async (which) => executor!.cancel(requests.live().filter(which).map((r) => r.id)),
+    };
+    const metrics = new Metrics();
+    executor = new Executor(requests, services, metrics, options.longConcurrency);
+    const core = new Core(options, state, requests, clusters, executor, metrics);
+    await core.reconcile();
+    await core.expire();
+    core.retentionTimer = setInterval(() => void core.expire(), Math.min(600_000, Math.max(1000, span)));
+    core.retentionTimer.unref();
+    return core;
+  }
+
+  /**
+   * After a restart nothing may stay PENDING or RUNNING forever: jobs are found again, requests that
+   * follow a job carry on, PENDING ones are queued again, and the rest are failed with the reason.
+   */
+  private async reconcile(): Promise<void> {
+    await this.clusters.reconcile(this.options.log);
+    for (const request of this.requests.live()) {
+      if (request.status === 'PENDING') {
+        const secrets = (request.body as { task?: { secrets?: Record<string, unknown> } }).task?.secrets;
+        if (secrets && Object.keys(secrets).length > 0) {
+          await this.requests.update(request.id, { status: 'FAILED', error: { type: 'ServerRestarted', message: 'the API server restarted before this request started, and its secrets are not kept; submit it again' } });
+        } else {
+          this.executor.enqueue(request);
+        }
+        continue;
+      }
+      const result = request.result as { jobId?: number } | undefined;
+      if ((request.name === 'launch' || request.name === 'exec') && result?.jobId !== undefined && request.logHeaderBytes !== undefined) {
+        this.executor.resume(request);
+        this.options.log(`resumed request ${request.id} (${request.name}, following job ${result.jobId})`);
+        continue;
+      }
+      await this.requests.update(request.id, {
+        status: 'FAILED',
+        error: { type: 'ServerRestarted', message: 'the API server stopped while this request was running; its worker is gone' },
+      });
+    }
+  }
+
+  private async expire(): Promise<void> {
+    const removed = await this.requests.expire(Date.now(), this.options.retentionMs);
+    if (removed > 0) this.options.log(`removed ${removed} finished request(s) past the retention window`);
+  }
+
+  /** Resolves when the request has finished, the time is up, or the caller hung up. */
+  waitUntilFinished(id: string, timeoutMs: number, caller?: IncomingMessage): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.requests.off('request', onEvent);
+        caller?.off('close', done);
+        resolve();
+      };
+      const onEvent = (_event: string, r: { id: string; status: Parameters<typeof isRequestFinished>[0] }) => {
+        if (r.id === id && isRequestFinished(r.status)) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.requests.on('request', onEvent);
+      caller?.on('close', done);
+      const current = this.requests.summary(id);
+      if (!current || isRequestFinished(current.status)) done();
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await this.executor.waitForShort(5000);
+    await this.state.persist();
+    this.requests.close();
+  }
+}

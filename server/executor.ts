@@ -1,0 +1,212 @@
+// Runs requests in the background. Long requests (launch, exec, start) share a bounded pool; short
+// ones start at once and never wait behind long ones. Cancel never queues: a PENDING request leaves
+// the queue on the spot, a RUNNING one is aborted and marked CANCELLED within CANCEL_DEADLINE_MS.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { OPERATIONS, type OperationName } from '../protocol/api';
+import { isRequestFinished, type ApiRequest, type User } from '../protocol/model';
+import { TaskValidationError } from '../protocol/task';
+import { HttpError } from './http-error';
+import { LogWriter } from './logs/log-writer';
+import type { Metrics } from './metrics';
+import { OperationFailed, type Operation, type Services } from './operations/context';
+import { operations } from './operations';
+import type { LiveRequest, RequestStore } from './store/request-store';
+
+const CANCEL_DEADLINE_MS = 400;
+
+/** Launches mostly wait on jobs, not CPU: a few per core, bounded by memory (about 256 MB each). */
+export function defaultLongConcurrency(): number {
+  return Math.max(2, Math.min(os.availableParallelism() * 4, Math.floor(os.totalmem() / 2 ** 28)));
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class Executor {
+  private readonly queue: LiveRequest[] = [];
+  private readonly running = new Map<string, Running>();
+  private runningLong = 0;
+
+  constructor(
+    private readonly requests: RequestStore,
+    private readonly services: Services,
+    private readonly metrics: Metrics,
+    readonly longConcurrency: number,
+  ) {}
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Validates and records a request, then starts or queues it. Resolves once it is stored. */
+  async submit(name: OperationName, rawBody: unknown, user: User): Promise<ApiRequest> {
+    const operation = operations[name] as Operation<unknown>;
+    const parsed = OPERATIONS[name].body.safeParse(rawBody ?? {});
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+      const isTask = details.some((d) => d.path.startsWith('task'));
+      const message = details.map((d) => `${d.path || '(body)'}: ${d.message}`).join('; ');
+      throw new HttpError(400, isTask ? 'task_invalid' : 'bad_request', `invalid ${name} request: ${message}`, details);
+    }
+    try {
+      operation.preflight?.(parsed.data, this.services, user);
+    } catch (err) {
+      if (err instanceof TaskValidationError) throw new HttpError(400, 'task_invalid', err.message, err.issues);
+      throw err;
+    }
+    const body = parsed.data as Record<string, unknown>;
+    const request: LiveRequest = {
+      id: randomUUID(),
+      name,
+      status: 'PENDING',
+      user,
+      clusterName: typeof body.clusterName === 'string' ? body.clusterName : undefined,
+      schedule: OPERATIONS[name].schedule,
+      body,
+      createdAt: Date.now(),
+    };
+    await this.requests.create(request);
+    this.metrics.requestCreated(name);
+    this.enqueue(request);
+    return request;
+  }
+
+  /** Puts a stored PENDING request on its way (also used for requests found PENDING after a restart). */
+  enqueue(request: LiveRequest): void {
+    if (request.schedule === 'short') {
+      this.start(request);
+      return;
+    }
+    this.queue.push(request);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.runningLong < this.longConcurrency && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.runningLong++;
+      this.start(next, () => {
+        this.runningLong--;
+        this.drain();
+      });
+    }
+    this.queue.forEach((r, i) => {
+      const message = `waiting for a worker: ${this.runningLong} long requests running (limit ${this.longConcurrency}), ${i} ahead in the queue`;
+      if (r.statusMessage !== message) {
+        r.statusMessage = message;
+        void this.requests.update(r.id, { statusMessage: message }).catch(() => undefined);
+      }
+    });
+  }
+
+  private start(request: LiveRequest, onDone?: () => void, resumed = false): void {
+    const controller = new AbortController();
+    const done = this.execute(request, controller, resumed).finally(() => {
+      this.running.delete(request.id);
+      onDone?.();
+    });
+    this.running.set(request.id, { controller, done });
+  }
+
+  /** Runs a request that a restarted server found RUNNING and can pick up again (its job still runs). */
+  resume(request: LiveRequest): void {
+    if (request.schedule === 'long') this.runningLong++;
+    this.start(request, request.schedule === 'long' ? () => (this.runningLong--, this.drain()) : undefined, true);
+  }
+
+  private async execute(request: LiveRequest, controller: AbortController, resumed: boolean): Promise<void> {
+    const operation = operations[request.name as OperationName] as Operation<unknown>;
+    const startedAt = request.startedAt ?? Date.now();
+    let current = request;
+    try {
+      current = await this.requests.update(request.id, { status: 'RUNNING', startedAt, statusMessage: undefined });
+    } catch {
+      return; // cancelled in the instant between dequeue and start
+    }
+    const log = new LogWriter(this.requests.logPath(request.id));
+    let outcome: Partial<ApiRequest>;
+    try {
+      const result = await operation.run({
+        request: current,
+        body: request.body,
+        user: request.user,
+        log,
+        signal: controller.signal,
+        services: this.services,
+        setStatusMessage: (statusMessage) => void this.requests.update(request.id, { statusMessage }).catch(() => undefined),
+        checkpoint: async (patch) => {
+          await this.requests.update(request.id, patch).catch(() => undefined);
+        },
+        resumed,
+      });
+      outcome = { status: 'SUCCEEDED', result };
+    } catch (err) {
+      if (controller.signal.aborted) {
+        log.line('Request cancelled.');
+        outcome = { status: 'CANCELLED' };
+      } else {
+        const failure = describeFailure(err);
+        log.line(`Error: ${failure.error?.message}`);
+        outcome = { status: 'FAILED', ...failure };
+      }
+    }
+    // The log is complete on disk before the status says finished, so a follower that sees the
+    // final status has already been able to read every line.
+    await log.close();
+    await this.finish(request.id, { ...outcome, finishedAt: Date.now() });
+  }
+
+  private async finish(id: string, patch: Partial<ApiRequest>): Promise<void> {
+    const live = this.requests.get(id);
+    if (!live || isRequestFinished(live.status)) return;
+    const done = await this.requests.update(id, patch);
+    this.metrics.requestFinished(done);
+  }
+
+  /** Cancels the given live requests; returns the ids it cancelled (finished ones are skipped). */
+  async cancel(ids: readonly string[]): Promise<string[]> {
+    const cancelled: string[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        const request = this.requests.get(id);
+        if (!request || isRequestFinished(request.status)) return;
+        const queued = this.queue.findIndex((r) => r.id === id);
+        if (queued >= 0) {
+          this.queue.splice(queued, 1);
+          await this.finish(id, { status: 'CANCELLED' });
+          cancelled.push(id);
+          this.drain();
+          return;
+        }
+        const running = this.running.get(id);
+        if (running) {
+          running.controller.abort();
+          // The operation stops its work (and its job) on abort; should it take longer than the
+          // deadline, the request is marked now and the operation's own ending is ignored.
+          await Promise.race([running.done, new Promise((r) => setTimeout(r, CANCEL_DEADLINE_MS))]);
+        }
+        await this.finish(id, { status: 'CANCELLED' });
+        cancelled.push(id);
+      }),
+    );
+    return cancelled;
+  }
+
+  /** Aborts everything and waits (bounded) for operations to wind down; used at shutdown. */
+  async waitForShort(timeoutMs: number): Promise<void> {
+    const short = [...this.running.entries()].filter(([id]) => this.requests.get(id)?.schedule === 'short').map(([, r]) => r.done);
+    await Promise.race([Promise.all(short), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+}
+
+function describeFailure(err: unknown): Pick<ApiRequest, 'error' | 'result'> {
+  if (err instanceof OperationFailed) return { error: { type: err.type, message: err.message }, result: err.result };
+  if (err instanceof TaskValidationError) return { error: { type: 'TaskValidationError', message: err.message } };
+  if (err instanceof HttpError) return { error: { type: err.code, message: err.message } };
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: { type: 'InternalError', message } };
+}
+

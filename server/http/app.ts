@@ -1,0 +1,45 @@
+// The HTTP server: Koa for the API, `ws` for /api/ws, both on one Node http server.
+import http from 'node:http';
+import Koa from 'koa';
+import type { IncomingMessage } from 'node:http';
+import type { Core } from '../core';
+import { errorMiddleware } from './errors';
+import { apiRoutes } from './routes';
+import { WsHub } from './ws-hub';
+
+/** Checks a request before any route runs (Host, Origin, credentials); sets nothing, throws to refuse. */
+export type Gate = (req: IncomingMessage) => Promise<void>;
+
+export interface HttpServer {
+  server: http.Server;
+  hub: WsHub;
+}
+
+export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown) => void): HttpServer {
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true;
+  app.use(errorMiddleware(logError));
+  app.use(async (ctx, next) => {
+    await gate(ctx.req);
+    ctx.state.principal = await core.authenticator.authenticate(ctx.req.headers);
+    await next();
+  });
+  const router = apiRoutes(core);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+
+  const server = http.createServer(app.callback());
+  // Slow or stalled clients cannot hold connections open forever (streams keep themselves alive
+  // with heartbeats, so they are not cut by the idle timeout).
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 5_000;
+  server.setTimeout(2 * 60_000);
+  const hub = new WsHub(core, async (req) => {
+    await gate(req);
+    await core.authenticator.authenticate(req.headers);
+  });
+  server.on('upgrade', (req, socket, head) => void hub.handleUpgrade(req, socket, head));
+  return { server, hub };
+}

@@ -1,0 +1,37 @@
+// Reads a JSON request body with a size limit and a nesting limit; bad bodies are 4xx, never 500.
+import type { Context } from 'koa';
+import { badRequest, HttpError } from '../http-error';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+const MAX_DEPTH = 32;
+
+export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Promise<unknown> {
+  const length = Number(ctx.get('content-length') || 0);
+  if (length > limit) throw new HttpError(413, 'body_too_large', `request body is ${length} bytes; the limit is ${limit}`);
+  if (length === 0 && !ctx.get('transfer-encoding')) return undefined;
+  if (!ctx.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (depth(value) > MAX_DEPTH) throw badRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
+  return value;
+}
+
+function depth(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let deepest = 0;
+  for (const v of Object.values(value)) deepest = Math.max(deepest, depth(v));
+  return deepest + 1;
+}

@@ -1,0 +1,74 @@
+// GET /api/stream: a request's log as chunked text, followed live until the request finishes, with a
+// heartbeat on long silences. A browser gets a small page that follows the same stream.
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import { HEARTBEAT_MS, STREAM_HEARTBEAT } from '../../protocol/api';
+import { isRequestFinished } from '../../protocol/model';
+import type { Core } from '../core';
+import { badRequest } from '../http-error';
+import { followFile, tailOffset } from '../logs/follow';
+import { logPage } from './log-page';
+
+export async function streamLog(ctx: Context, core: Core): Promise<void> {
+  const q = ctx.query;
+  if (typeof q.request_id !== 'string') throw badRequest('give request_id');
+  const id = core.requests.resolveId(q.request_id);
+  const follow = q.follow === undefined || q.follow === '1' || q.follow === 'true';
+  const tail = q.tail === undefined ? undefined : Number(q.tail);
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw badRequest('tail must be a whole number of lines');
+
+  if (q.format !== 'plain' && ctx.accepts('text/plain', 'text/html') === 'text/html' && (ctx.get('accept') ?? '').includes('text/html')) {
+    const nonce = randomBytes(16).toString('base64');
+    ctx.type = 'text/html';
+    ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'`);
+    ctx.body = logPage(core.requests.summary(id)!, nonce);
+    return;
+  }
+
+  const path = core.requests.logPath(id);
+  const from = tail !== undefined ? await tailOffset(path, tail) : 0;
+  const out = new PassThrough();
+  const abort = new AbortController();
+  ctx.req.on('close', () => abort.abort());
+  ctx.type = 'text/plain; charset=utf-8';
+  ctx.set('Cache-Control', 'no-cache');
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  // Flushed at once so a proxy or client sees the stream start before the first log line.
+  ctx.set('X-Accel-Buffering', 'no');
+  ctx.body = out;
+
+  const finished = () => isRequestFinished(core.requests.summary(id)?.status ?? 'SUCCEEDED');
+  let lastWrite = Date.now();
+  const heartbeat = setInterval(() => {
+    if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+      out.write(STREAM_HEARTBEAT);
+      lastWrite = Date.now();
+    }
+  }, HEARTBEAT_MS / 3);
+  void followFile(path, {
+    from,
+    follow,
+    isDone: finished,
+    signal: abort.signal,
+    onData: async (chunk) => {
+      lastWrite = Date.now();
+      if (!out.write(chunk)) {
+        await new Promise((resolve) => {
+          out.once('drain', resolve);
+          abort.signal.addEventListener('abort', resolve, { once: true });
+        });
+      }
+    },
+    subscribeWake: (wake) => {
+      const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
+      core.requests.on('request', onEvent);
+      return () => core.requests.off('request', onEvent);
+    },
+  })
+    .catch(() => undefined)
+    .finally(() => {
+      clearInterval(heartbeat);
+      out.end();
+    });
+}

@@ -1,0 +1,157 @@
+// GET /api/ws: request and cluster events, and log streams, pushed so that no client polls.
+// Upgrades are authenticated before the handshake completes; unknown paths are refused.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { clientMessage, HEARTBEAT_MS, type ServerMessage } from '../../protocol/api';
+import { isRequestFinished, type Cluster, type Job, type RequestSummary } from '../../protocol/model';
+import type { Core } from '../core';
+import { HttpError } from '../http-error';
+import { followFile, tailOffset } from '../logs/follow';
+
+const MAX_MESSAGE_BYTES = 64 * 1024;
+const MAX_LOG_SUBSCRIPTIONS = 64;
+/** A client this far behind is paused (log streams) rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export class WsHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly core: Core,
+    /** Checks an upgrade (Host, Origin, credentials) and throws an HttpError to refuse it. */
+    private readonly admit: (req: IncomingMessage) => Promise<void>,
+  ) {
+    this.heartbeat = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        const alive = ws as WebSocket & { alive?: boolean };
+        if (alive.alive === false) {
+          ws.terminate();
+          continue;
+        }
+        alive.alive = false;
+        ws.ping();
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  /** The http server's `upgrade` handler. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path !== '/api/ws') throw new HttpError(400, 'bad_request', `no WebSocket endpoint at ${path}`);
+      await this.admit(req);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      const message = err instanceof HttpError ? err.message : 'internal error';
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws));
+  }
+
+  private serve(ws: WebSocket): void {
+    const send = (message: ServerMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    };
+    const cleanups = new Map<string, () => void>();
+    const logStreams = new Map<string, AbortController>();
+    (ws as WebSocket & { alive?: boolean }).alive = true;
+    ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+
+    ws.on('message', (data, isBinary) => {
+      let parsed;
+      try {
+        parsed = clientMessage.safeParse(JSON.parse(isBinary ? '' : data.toString()));
+      } catch {
+        return send({ type: 'error', code: 'bad_message', message: 'messages are JSON objects' });
+      }
+      if (!parsed.success) return send({ type: 'error', code: 'bad_message', message: parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ') });
+      const msg = parsed.data;
+      switch (msg.type) {
+        case 'ping':
+          return send({ type: 'pong' });
+        case 'subscribe-requests': {
+          if (cleanups.has('requests')) return;
+          const onRequest = (event: 'created' | 'updated', request: RequestSummary) => send({ type: 'request', event, request });
+          this.core.requests.on('request', onRequest);
+          cleanups.set('requests', () => this.core.requests.off('request', onRequest));
+          const ongoing = this.core.requests.list({});
+          const recent = this.core.requests.list({ all: true, limit: 200 }).filter((r) => isRequestFinished(r.status));
+          return send({ type: 'requests-snapshot', requests: [...ongoing, ...recent] });
+        }
+        case 'subscribe-clusters': {
+          if (cleanups.has('clusters')) return;
+          const onCluster = (event: 'updated' | 'removed', cluster: Cluster) => send({ type: 'cluster', event, cluster });
+          const onJob = (event: 'updated', job: Job) => send({ type: 'job', event, job });
+          this.core.clusters.on('cluster', onCluster);
+          this.core.clusters.on('job', onJob);
+          cleanups.set('clusters', () => {
+            this.core.clusters.off('cluster', onCluster);
+            this.core.clusters.off('job', onJob);
+          });
+          return send({ type: 'clusters-snapshot', clusters: this.core.clusters.list() });
+        }
+        case 'subscribe-log': {
+          if (logStreams.has(msg.sub)) return send({ type: 'error', sub: msg.sub, code: 'duplicate_sub', message: `subscription ${msg.sub} already exists` });
+          if (logStreams.size >= MAX_LOG_SUBSCRIPTIONS) return send({ type: 'error', sub: msg.sub, code: 'too_many_subscriptions', message: `at most ${MAX_LOG_SUBSCRIPTIONS} log streams per connection` });
+          let id: string;
+          try {
+            id = this.core.requests.resolveId(msg.requestId);
+          } catch (err) {
+            return send({ type: 'error', sub: msg.sub, code: (err as HttpError).code ?? 'bad_request', message: (err as Error).message });
+          }
+          const controller = new AbortController();
+          logStreams.set(msg.sub, controller);
+          void this.streamLog(ws, msg.sub, id, msg.follow !== false, msg.tail, controller.signal, send).finally(() => logStreams.delete(msg.sub));
+          return;
+        }
+        case 'unsubscribe':
+          logStreams.get(msg.sub)?.abort();
+          logStreams.delete(msg.sub);
+          return;
+      }
+    });
+
+    ws.on('close', () => {
+      for (const cleanup of cleanups.values()) cleanup();
+      for (const controller of logStreams.values()) controller.abort();
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private async streamLog(ws: WebSocket, sub: string, id: string, follow: boolean, tail: number | undefined, signal: AbortSignal, send: (m: ServerMessage) => void): Promise<void> {
+    const path = this.core.requests.logPath(id);
+    const from = tail !== undefined ? await tailOffset(path, tail) : 0;
+    const decoder = new TextDecoder();
+    await followFile(path, {
+      from,
+      follow,
+      signal,
+      isDone: () => isRequestFinished(this.core.requests.summary(id)?.status ?? 'SUCCEEDED'),
+      onData: async (chunk) => {
+        while (ws.bufferedAmount > MAX_BUFFERED_BYTES && !signal.aborted && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 50));
+        send({ type: 'log', sub, requestId: id, data: decoder.decode(chunk, { stream: true }) });
+      },
+      subscribeWake: (wake) => {
+        const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
+        this.core.requests.on('request', onEvent);
+        return () => this.core.requests.off('request', onEvent);
+      },
+    }).catch(() => undefined);
+    if (!signal.aborted) send({ type: 'log-end', sub, requestId: id, status: this.core.requests.summary(id)?.status ?? 'SUCCEEDED' });
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    this.wss.close();
+  }
+}

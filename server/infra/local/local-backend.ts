@@ -1,0 +1,227 @@
+// The embedded default infra: one node, the server's own machine. A cluster is a sandbox directory;
+// a job is a detached process session writing straight into its log file, so it outlives the server.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ClusterNode, Resources } from '../../../protocol/model';
+import { HttpError } from '../../http-error';
+import type { LogWriter } from '../../logs/log-writer';
+import { skypilotEnv, type ClusterRecord, type InfraBackend, type JobContext, type JobOutcome, type JobSpec, type Placement, type ResourceAsk, type RunningJob } from '../backend';
+import { exportLines, shellQuote } from '../shell';
+import { machineResources } from './machine';
+import { isRunning, killJobTree, processStartTime } from './process-tree';
+
+interface LocalJobHandle {
+  pid: number;
+  startTime?: number;
+  jobDir: string;
+}
+
+const POLL_MS = 200;
+
+export class LocalBackend implements InfraBackend {
+  readonly kind = 'local';
+  private readonly cancelled = new Set<number>();
+
+  constructor(private readonly dataDir: string) {}
+
+  async check() {
+    return [{ infra: 'local', enabled: true }];
+  }
+
+  async candidates(ask: ResourceAsk) {
+    const m = await machineResources();
+    const refuse = (reason: string) => ({ placements: [], refusals: [{ infra: ask.infra ?? 'local', reason }] });
+    if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
+    if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
+    if (ask.cpus && ask.cpus.count > m.cpus) return refuse(`the task asks for ${ask.cpus.count}${ask.cpus.orMore ? '+' : ''} CPUs; this machine has ${m.cpus}`);
+    if (ask.memoryGiB && ask.memoryGiB.count > m.memoryGiB) {
+      return refuse(`the task asks for ${ask.memoryGiB.count}${ask.memoryGiB.orMore ? '+' : ''} GiB of memory; this machine has ${m.memoryGiB} GiB`);
+    }
+    if (ask.accelerators) {
+      const a = ask.accelerators;
+      const have = m.accelerators;
+      if (!have) return refuse(`the task asks for ${a.name}:${a.count}; this machine has no accelerators (${m.acceleratorNote})`);
+      if (have.name.toLowerCase() !== a.name.toLowerCase() || have.count < a.count) {
+        return refuse(`the task asks for ${a.name}:${a.count}; this machine has ${have.name}:${have.count}`);
+      }
+    }
+    const placement: Placement = { infra: 'local', numNodes: 1, cpus: m.cpus, memoryGiB: m.memoryGiB, accelerators: m.accelerators, cost: 0 };
+    return { placements: [placement], refusals: [] };
+  }
+
+  private sandbox(clusterName: string): string {
+    return path.join(this.dataDir, 'clusters', clusterName);
+  }
+
+  async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
+    const dir = this.sandbox(cluster.name);
+    await mkdir(path.join(dir, 'jobs'), { recursive: true, mode: 0o700 });
+    log.line(`Local sandbox for cluster ${cluster.name}: ${dir}`);
+    const resources: Resources = {
+      infra: 'local',
+      cpus: String(placement.cpus),
+      memory: String(placement.memoryGiB),
+      accelerators: placement.accelerators ? `${placement.accelerators.name}:${placement.accelerators.count}` : undefined,
+    };
+    return { nodes: [{ rank: 0, ip: '127.0.0.1', host: os.hostname() }], resources, handle: { sandbox: dir } };
+  }
+
+  async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+    const sandbox = this.sandbox(cluster.name);
+    const jobDir = path.join(sandbox, 'jobs', String(spec.jobId));
+    const workdir = path.join(sandbox, 'workdir');
+    await mkdir(jobDir, { recursive: true, mode: 0o700 });
+    await mkdir(workdir, { recursive: true });
+    if (spec.workdir) await syncInto(spec.workdir, workdir, 'workdir');
+    for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) {
+      await syncInto(local, mountTarget(sandbox, remote), `file_mounts.${remote}`);
+    }
+
+    const envFor = (phase: 'setup' | 'run') => ({
+      ...spec.envs,
+      ...skypilotEnv({ cluster, nodes: cluster.nodes, rank: 0, gpusPerNode: spec.gpusPerNode, taskId: spec.taskId, phase }),
+    });
+    const mode = { mode: 0o600 };
+    if (spec.setup) await writeFile(path.join(jobDir, 'setup.sh'), `${exportLines(envFor('setup'))}\n${spec.setup}\n`, mode);
+    if (spec.run) await writeFile(path.join(jobDir, 'run.sh'), `${exportLines(envFor('run'))}\n${spec.run}\n`, mode);
+    await writeFile(path.join(jobDir, 'job.sh'), wrapperScript(jobDir), mode);
+
+    // The job writes to its log through its own file descriptor, so output keeps flowing while the
+    // server is down; the server only reads the file.
+    const out = openSync(ctx.logPath, 'a');
+    let child;
+    try {
+      child = spawn('bash', [path.join(jobDir, 'job.sh')], { cwd: workdir, detached: true, stdio: ['ignore', out, out], env: jobEnvironment() });
+    } finally {
+      closeSync(out);
+    }
+    if (child.pid === undefined) throw new HttpError(500, 'job_start_failed', `could not start bash for job ${spec.jobId}`);
+    child.unref();
+    const handle: LocalJobHandle = { pid: child.pid, startTime: processStartTime(child.pid), jobDir };
+    return { handle, outcome: this.watchOutcome(handle, ctx, child) };
+  }
+
+  async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
+    const h = handle as LocalJobHandle;
+    return { handle: h, outcome: this.watchOutcome(h, ctx) };
+  }
+
+  async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
+    const h = handle as LocalJobHandle;
+    this.cancelled.add(h.pid);
+    await killJobTree(h.pid);
+  }
+
+  async stop(): Promise<void> {
+    // Nothing runs between jobs on local infra: stopping a cluster is cancelling its jobs, which the caller does.
+  }
+
+  async start(): Promise<void> {}
+
+  async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
+    await rm(this.sandbox(cluster.name), { recursive: true, force: true });
+    log.line(`Removed local sandbox of ${cluster.name}.`);
+  }
+
+  /** Follows a job to its end through the files its wrapper writes, whether or not this process started it. */
+  private watchOutcome(h: LocalJobHandle, ctx: JobContext, child?: ReturnType<typeof spawn>): Promise<JobOutcome> {
+    return new Promise((resolve) => {
+      let announcedRunning = false;
+      let watcher: FSWatcher | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: JobOutcome) => {
+        watcher?.close();
+        clearInterval(timer);
+        this.cancelled.delete(h.pid);
+        resolve(outcome);
+      };
+      const check = () => {
+        if (!announcedRunning && existsSync(path.join(h.jobDir, 'running'))) {
+          announcedRunning = true;
+          ctx.onRunning();
+        }
+        const reported = readExit(h.jobDir);
+        if (this.cancelled.has(h.pid) && !isRunning(h.pid, h.startTime)) return finish({ status: 'CANCELLED', exitCode: reported?.code });
+        if (reported) {
+          if (reported.code === 0) return finish({ status: 'SUCCEEDED', exitCode: 0 });
+          return finish({ status: 'FAILED', exitCode: reported.code, reason: `${reported.phase} exited with code ${reported.code}` });
+        }
+        if (!isRunning(h.pid, h.startTime)) {
+          // The exit file is written just before the wrapper exits; look once more to close that race.
+          const late = readExit(h.jobDir);
+          if (late) return check();
+          finish({ status: 'FAILED', reason: 'the job process ended without reporting an exit code (killed from outside SkyDeck?)' });
+        }
+      };
+      try {
+        watcher = watch(h.jobDir, () => check());
+        watcher.on('error', () => undefined);
+      } catch {
+        // the directory is gone: the polling check below reports the job as vanished
+      }
+      timer = setInterval(check, POLL_MS);
+      child?.on('exit', () => setImmediate(check));
+      check();
+    });
+  }
+}
+
+function wrapperScript(jobDir: string): string {
+  const dir = shellQuote(jobDir);
+  return `#!/bin/bash
+finish() { printf '%s %s\\n' "$1" "$2" > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit; exit "$2"; }
+if [ -f ${dir}/setup.sh ]; then
+  bash ${dir}/setup.sh
+  rc=$?
+  [ "$rc" -eq 0 ] || finish setup "$rc"
+fi
+: > ${dir}/running
+if [ -f ${dir}/run.sh ]; then
+  bash ${dir}/run.sh
+  finish run $?
+fi
+finish run 0
+`;
+}
+
+function readExit(jobDir: string): { phase: string; code: number } | undefined {
+  try {
+    const [phase, code] = readFileSync(path.join(jobDir, 'exit'), 'utf8').trim().split(' ');
+    return { phase: phase!, code: Number(code) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's environment minus SkyDeck's own settings and credentials, which jobs must not see. */
+function jobEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SKYDECK_')));
+}
+
+/** Where a file mount's remote path lands on local infra: inside the sandbox, never elsewhere on the machine. */
+function mountTarget(sandbox: string, remote: string): string {
+  const relative = remote.replace(/^~\/?/, '');
+  const target = path.resolve(sandbox, 'mounts', relative);
+  if (path.isAbsolute(remote) || !target.startsWith(path.join(sandbox, 'mounts') + path.sep)) {
+    throw new HttpError(400, 'task_invalid', `file_mounts.${remote}: local infra mounts only under the cluster sandbox; use a relative or ~/ path`);
+  }
+  return target;
+}
+
+async function syncInto(source: string, target: string, key: string): Promise<void> {
+  if (!path.isAbsolute(source)) throw new HttpError(400, 'task_invalid', `${key}: ${source} must be an absolute path on the server's machine`);
+  let isDir: boolean;
+  try {
+    isDir = statSync(source).isDirectory();
+  } catch {
+    throw new HttpError(400, 'task_invalid', `${key}: ${source} does not exist on the server's machine`);
+  }
+  if (isDir) await cp(source, target, { recursive: true, force: true });
+  else {
+    await mkdir(path.dirname(target), { recursive: true });
+    await cp(source, target, { force: true });
+  }
+}

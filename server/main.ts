@@ -1,0 +1,72 @@
+// The standalone API server: `node dist/server.js [--host H] [--port P] [--data-dir DIR]`.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { VERSION } from '../protocol/build-info';
+import { ClaimedIdentity } from './auth/identity';
+import { ConfigError, parseServerArgs, USAGE } from './config';
+import { Core } from './core';
+import { createHttpServer } from './http/app';
+import { createBackends } from './infra/registry';
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const config = parseServerArgs(process.argv.slice(2));
+  if (config === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const t0 = performance.now();
+  const core = await Core.open({
+    dataDir: config.dataDir,
+    backends: createBackends({ home: config.home, dataDir: config.dataDir }),
+    authenticator: new ClaimedIdentity(),
+    retentionMs: config.retentionMs,
+    longConcurrency: config.longConcurrency,
+    log,
+  });
+  const { server, hub } = createHttpServer(core, async () => undefined, (err) => log(`internal error: ${(err as Error)?.stack ?? String(err)}`));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  }).catch((err: NodeJS.ErrnoException) => {
+    const reason = err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (another SkyDeck server? try: skydeck api info)` : err.message;
+    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${reason}`);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const infoFile = path.join(config.dataDir, 'server.json');
+  writeFileSync(infoFile, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
+  log(`SkyDeck API server listening on ${url} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms)`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping; running jobs keep running and are picked up at the next start`);
+    setTimeout(() => process.exit(1), 10_000).unref();
+    server.close();
+    hub.close();
+    server.closeIdleConnections();
+    await core.close();
+    rmSync(infoFile, { force: true });
+    // Streams still open (followers of long requests) end with the process.
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`skydeck-server: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`skydeck-server: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+// start, stop and down. stop and down first cancel every PENDING and RUNNING request on the cluster,
+// then its jobs, so nothing is left running on nodes about to go away.
+import { z } from 'zod';
+import type { clusterBody } from '../../protocol/api';
+import type { ClusterRecord } from '../infra/backend';
+import type { Operation, OperationContext } from './context';
+
+type ClusterBody = z.output<typeof clusterBody>;
+
+const requireCluster = (body: ClusterBody, services: OperationContext<ClusterBody>['services']) => void services.clusters.require(body.clusterName);
+
+export const start: Operation<ClusterBody> = {
+  preflight: requireCluster,
+  run: (ctx) =>
+    withCluster(ctx, async (cluster) => {
+      if (cluster.status === 'UP') {
+        ctx.log.line(`Cluster ${cluster.name} is already UP.`);
+        return;
+      }
+      ctx.log.line(`Starting cluster ${cluster.name}...`);
+      await ctx.services.clusters.backendFor(cluster.infra).start(cluster, ctx.log);
+      await ctx.services.clusters.save({ ...cluster, status: 'UP', statusMessage: undefined });
+      ctx.log.line(`Cluster ${cluster.name} is UP.`);
+    }),
+};
+
+export const stop: Operation<ClusterBody> = {
+  preflight: requireCluster,
+  run: async (ctx) => {
+    await cancelClusterWork(ctx);
+    return withCluster(ctx, async (cluster) => {
+      await ctx.services.clusters.backendFor(cluster.infra).stop(cluster, ctx.log);
+      await ctx.services.clusters.save({ ...cluster, status: 'STOPPED' });
+      ctx.log.line(`Cluster ${cluster.name} is STOPPED.`);
+    });
+  },
+};
+
+export const down: Operation<ClusterBody> = {
+  preflight: requireCluster,
+  run: async (ctx) => {
+    await cancelClusterWork(ctx);
+    return withCluster(ctx, async (cluster) => {
+      ctx.log.line(`Tearing down ${cluster.name} on ${cluster.infra}...`);
+      await ctx.services.clusters.backendFor(cluster.infra).teardown(cluster, ctx.log);
+      await ctx.services.clusters.remove(cluster.name);
+      ctx.log.line(`Cluster ${cluster.name} is gone.`);
+    });
+  },
+};
+
+async function withCluster(ctx: OperationContext<ClusterBody>, change: (cluster: ClusterRecord) => Promise<void>): Promise<{ clusterName: string }> {
+  const { clusters } = ctx.services;
+  const release = await clusters.locks.acquire(ctx.body.clusterName, `${ctx.request.name} request ${ctx.request.id.slice(0, 8)}`, {
+    signal: ctx.signal,
+    onWait: (heldBy) => ctx.setStatusMessage(`waiting for cluster ${ctx.body.clusterName}: ${heldBy} is changing it`),
+  });
+  try {
+    await change(clusters.require(ctx.body.clusterName));
+    return { clusterName: ctx.body.clusterName };
+  } finally {
+    release();
+  }
+}
+
+async function cancelClusterWork(ctx: OperationContext<ClusterBody>): Promise<void> {
+  const name = ctx.body.clusterName;
+  const { clusters } = ctx.services;
+  const cancelled = await ctx.services.cancelRequests((r) => r.clusterName === name && r.id !== ctx.request.id);
+  if (cancelled.length > 0) ctx.log.line(`Cancelled ${cancelled.length} request(s) on ${name}: ${cancelled.map((id) => id.slice(0, 8)).join(', ')}`);
+  for (const job of clusters.activeJobs(name)) {
+    await clusters.cancelJob(name, job.jobId);
+    ctx.log.line(`Cancelled job ${job.jobId}.`);
+  }
+}

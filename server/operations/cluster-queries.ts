@@ -1,0 +1,73 @@
+// status, queue, cancel_jobs and job_logs: reads and small changes that never wait behind launches.
+import type { OperationBody, QueueResult, StatusResult } from '../../protocol/api';
+import { isJobFinished } from '../../protocol/model';
+import { publicCluster, publicJob } from '../clusters/cluster-service';
+import { followFile, tailOffset } from '../logs/follow';
+import type { Operation } from './context';
+
+export const status: Operation<OperationBody<'status'>> = {
+  run: async (ctx): Promise<StatusResult> => {
+    const { clusters } = ctx.services;
+    const names = ctx.body.clusterNames;
+    const list = names && names.length > 0 ? names.map((n) => clusters.require(n)).map(publicCluster) : clusters.list();
+    return { clusters: list };
+  },
+};
+
+export const queue: Operation<OperationBody<'queue'>> = {
+  preflight: (body, services) => void services.clusters.require(body.clusterName),
+  run: async (ctx): Promise<QueueResult> => ({ jobs: ctx.services.clusters.jobs(ctx.body.clusterName).map(publicJob) }),
+};
+
+export const cancelJobs: Operation<OperationBody<'cancel_jobs'>> = {
+  preflight: (body, services) => {
+    services.clusters.require(body.clusterName);
+    for (const id of body.jobIds ?? []) services.clusters.job(body.clusterName, id);
+  },
+  run: async (ctx) => {
+    const { clusters } = ctx.services;
+    const name = ctx.body.clusterName;
+    const ids = ctx.body.all ? clusters.activeJobs(name).map((j) => j.jobId) : (ctx.body.jobIds ?? []);
+    const cancelled: number[] = [];
+    for (const id of ids) {
+      if (await clusters.cancelJob(name, id)) {
+        cancelled.push(id);
+        ctx.log.line(`Cancelled job ${id} on ${name}.`);
+      } else {
+        ctx.log.line(`Job ${id} on ${name} had already ended.`);
+      }
+    }
+    return { cancelled };
+  },
+};
+
+/** Copies a job's log into this request's log: the tail or all of it, following while the job runs. */
+export const jobLogs: Operation<OperationBody<'job_logs'>> = {
+  preflight: (body, services) => {
+    services.clusters.require(body.clusterName);
+    if (body.jobId !== undefined) services.clusters.job(body.clusterName, body.jobId);
+  },
+  run: async (ctx) => {
+    const { clusters } = ctx.services;
+    const name = ctx.body.clusterName;
+    const jobs = clusters.jobs(name);
+    const job = ctx.body.jobId !== undefined ? clusters.job(name, ctx.body.jobId) : jobs[jobs.length - 1];
+    if (!job) {
+      ctx.log.line(`Cluster ${name} has no jobs yet.`);
+      return { clusterName: name };
+    }
+    const from = ctx.body.tail !== undefined ? await tailOffset(job.logPath, ctx.body.tail) : 0;
+    const supervised = clusters.running(name, job.jobId);
+    const wakers = new Set<() => void>();
+    void supervised?.outcome.finally(() => wakers.forEach((w) => w()));
+    await followFile(job.logPath, {
+      from,
+      follow: ctx.body.follow !== false,
+      isDone: () => isJobFinished(job.status),
+      onData: (chunk) => ctx.log.write(chunk),
+      signal: ctx.signal,
+      subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
+    });
+    return { clusterName: name, jobId: job.jobId, jobStatus: job.status, exitCode: job.exitCode };
+  },
+};

@@ -1,0 +1,54 @@
+// What every operation receives, and the errors operations throw to end a request.
+import type { User } from '../../protocol/model';
+import type { ClusterService } from '../clusters/cluster-service';
+import type { InfraBackend } from '../infra/backend';
+import type { LogWriter } from '../logs/log-writer';
+import type { LiveRequest, RequestStore } from '../store/request-store';
+
+export interface Services {
+  requests: RequestStore;
+  clusters: ClusterService;
+  backends: readonly InfraBackend[];
+  /** Cancels every PENDING or RUNNING request matching `which` (other than the caller); returns their ids. */
+  cancelRequests(which: (r: LiveRequest) => boolean): Promise<string[]>;
+}
+
+export interface OperationContext<Body> {
+  request: LiveRequest;
+  body: Body;
+  user: User;
+  /** The request's own log: everything written here streams to whoever follows the request. */
+  log: LogWriter;
+  /** Aborted when the request is cancelled; operations stop their work and throw. */
+  signal: AbortSignal;
+  /** Says what the request is doing or why it waits (shown next to its status). */
+  setStatusMessage(message: string | undefined): void;
+  /** Records progress a restarted server needs to pick the request up again. */
+  checkpoint(patch: Partial<LiveRequest>): Promise<void>;
+  services: Services;
+  /** True when a restarted server picks up a request that was RUNNING before (its job may still run). */
+  resumed: boolean;
+}
+
+/** How an operation runs; whether it is long or short is part of the protocol (OPERATIONS). */
+export interface Operation<Body> {
+  /** Checks that need the server's state, before the request is accepted (400 on failure). */
+  preflight?(body: Body, services: Services, user: User): void;
+  run(ctx: OperationContext<Body>): Promise<unknown>;
+}
+
+/** A failure that still has a result to report (a job that ran and exited non-zero). */
+export class OperationFailed extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly result?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Throws the abort reason if the request was cancelled. */
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new OperationFailed('RequestCancelled', 'the request was cancelled');
+}

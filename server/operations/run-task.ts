@@ -1,0 +1,183 @@
+// launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
+// job's output into the request log until it ends, unless the caller detaches.
+import type { ExecBody, LaunchBody, LaunchResult } from '../../protocol/api';
+import { fillEnvs, type Task } from '../../protocol/task';
+import type { SupervisedJob } from '../clusters/cluster-service';
+import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
+import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
+import { followFile } from '../logs/follow';
+import { OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
+
+function checkTask(task: Task, services: Services): void {
+  fillEnvs(task);
+  if (task.resources?.infra !== undefined) services.clusters.backendFor(task.resources.infra);
+}
+
+export const launch: Operation<LaunchBody> = {
+  preflight: (body, services) => checkTask(body.task, services),
+  run: (ctx) => runTask(ctx, true),
+};
+
+export const exec: Operation<ExecBody> = {
+  preflight(body, services) {
+    services.clusters.require(body.clusterName);
+    checkTask(body.task, services);
+  },
+  run: (ctx) => runTask(ctx, false),
+};
+
+async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: boolean): Promise<LaunchResult> {
+  if (ctx.resumed) return resumeFollowing(ctx);
+  const { task, clusterName } = ctx.body;
+  const { clusters } = ctx.services;
+  const release = await clusters.locks.acquire(clusterName, `${ctx.request.name} request ${ctx.request.id.slice(0, 8)}`, {
+    signal: ctx.signal,
+    onWait: (heldBy) => ctx.setStatusMessage(`waiting for cluster ${clusterName}: ${heldBy} is changing it`),
+  });
+  let job: SupervisedJob;
+  try {
+    ctx.setStatusMessage(undefined);
+    const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName));
+    throwIfCancelled(ctx.signal);
+    job = await clusters.startJob(cluster, jobSpec(task), ctx.user, ctx.request.id);
+  } finally {
+    release();
+  }
+  const jobId = job.record.jobId;
+  ctx.log.line(`Job ${jobId} submitted to ${clusterName}.`);
+  if (ctx.body.detachRun) {
+    ctx.log.line(`Running detached. Follow it with: skydeck logs ${clusterName} ${jobId}`);
+    return { clusterName, jobId, jobStatus: job.record.status };
+  }
+  // From here the request log is the job log, copied as it grows: a restarted server resumes the copy
+  // at (request log size - this header).
+  await ctx.checkpoint({ result: { clusterName, jobId, jobStatus: job.record.status }, logHeaderBytes: ctx.log.size });
+  return followJob(ctx, job, 0);
+}
+
+function usableCluster(cluster: ClusterRecord): ClusterRecord {
+  if (cluster.status !== 'UP') throw new OperationFailed('ClusterNotUp', `cluster ${cluster.name} is ${cluster.status}; start it first (skydeck start ${cluster.name})`);
+  return cluster;
+}
+
+/** The cluster the launch runs on: reused when it exists, else placed by the optimizer and provisioned. */
+async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<ClusterRecord> {
+  const { task, clusterName } = ctx.body;
+  const { clusters, backends } = ctx.services;
+  const existing = clusters.get(clusterName);
+  if (existing && existing.status !== 'INIT') return reuse(ctx, existing);
+
+  const ask = askFromTask(task);
+  ctx.log.line(`Choosing infra for ${clusterName}...`);
+  const choice = await choosePlacement(backends, ask);
+  ctx.log.line(formatConsidered(choice));
+  let record: ClusterRecord = {
+    name: clusterName,
+    infra: choice.chosen.infra,
+    resources: { infra: choice.chosen.infra },
+    numNodes: ask.numNodes,
+    status: 'INIT',
+    owner: ctx.user,
+    launchedAt: Date.now(),
+    autostop: ctx.body.idleMinutesToAutostop,
+    nodes: [],
+  };
+  await clusters.save(record);
+  const backend = clusters.backendFor(record.infra);
+  ctx.log.line(`Provisioning ${clusterName} on ${record.infra}...`);
+  try {
+    const provisioned = await backend.provision(record, choice.chosen, ctx.log, ctx.signal);
+    record = { ...record, ...provisioned, status: 'UP', statusMessage: undefined };
+    await clusters.save(record);
+  } catch (err) {
+    // Nothing of a cluster that never came up is kept.
+    await backend.teardown(record, ctx.log).catch(() => undefined);
+    await clusters.remove(clusterName);
+    throw err;
+  }
+  ctx.log.line(`Cluster ${clusterName} is UP (${record.nodes.length} node${record.nodes.length === 1 ? '' : 's'}).`);
+  return record;
+}
+
+async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord): Promise<ClusterRecord> {
+  const { task } = ctx.body;
+  const wanted = task.resources?.infra;
+  if (wanted !== undefined && cluster.infra !== wanted && !cluster.infra.startsWith(`${wanted}/`)) {
+    throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} runs on ${cluster.infra}; the task asks for infra ${wanted}. Use another cluster name or down it first.`);
+  }
+  if ((task.num_nodes ?? 1) > cluster.numNodes) {
+    throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} has ${cluster.numNodes} node(s); the task asks for ${task.num_nodes}`);
+  }
+  if (cluster.status === 'STOPPED') {
+    ctx.log.line(`Starting stopped cluster ${cluster.name}...`);
+    await ctx.services.clusters.backendFor(cluster.infra).start(cluster, ctx.log);
+    cluster = { ...cluster, status: 'UP' };
+    await ctx.services.clusters.save(cluster);
+  }
+  ctx.log.line(`Reusing cluster ${cluster.name} (${cluster.infra}).`);
+  return cluster;
+}
+
+function jobSpec(task: Task): Omit<JobSpec, 'jobId' | 'taskId'> {
+  const filled = fillEnvs(task);
+  const envs = Object.fromEntries(Object.entries({ ...filled.envs, ...filled.secrets }).map(([k, v]) => [k, v ?? '']));
+  const accelerators = task.resources?.accelerators;
+  return {
+    name: task.name,
+    setup: task.setup,
+    run: task.run,
+    envs,
+    workdir: task.workdir,
+    fileMounts: task.file_mounts,
+    gpusPerNode: accelerators ? Number(accelerators.split(':')[1] ?? 1) : 0,
+  };
+}
+
+/** Copies the job's log into the request log until the job ends; a cancelled request cancels the job. */
+async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: SupervisedJob, from: number): Promise<LaunchResult> {
+  const { clusterName } = ctx.body;
+  const { jobId } = job.record;
+  let ended = false;
+  const wakers = new Set<() => void>();
+  void job.outcome.finally(() => {
+    ended = true;
+    for (const wake of wakers) wake();
+  });
+  await followFile(job.record.logPath, {
+    from,
+    follow: true,
+    isDone: () => ended,
+    onData: (chunk) => ctx.log.write(chunk),
+    signal: ctx.signal,
+    subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
+  });
+  if (ctx.signal.aborted) {
+    await ctx.services.clusters.cancelJob(clusterName, jobId).catch(() => undefined);
+    throwIfCancelled(ctx.signal);
+  }
+  const outcome = await job.outcome;
+  const result: LaunchResult = { clusterName, jobId, exitCode: outcome.exitCode, jobStatus: outcome.status };
+  if (outcome.status === 'SUCCEEDED') {
+    ctx.log.line(`✓ Job ${jobId} on ${clusterName} succeeded.`);
+    return result;
+  }
+  const what = outcome.status === 'CANCELLED' ? 'was cancelled' : `failed: ${outcome.reason ?? `exit code ${outcome.exitCode}`}`;
+  throw new OperationFailed(outcome.status === 'CANCELLED' ? 'JobCancelled' : 'JobFailed', `job ${jobId} on ${clusterName} ${what}`, result);
+}
+
+/** After a restart: keep copying the job's log from where the copy stopped. */
+async function resumeFollowing(ctx: OperationContext<LaunchBody | ExecBody>): Promise<LaunchResult> {
+  const { clusterName, jobId } = ctx.request.result as LaunchResult;
+  const { clusters } = ctx.services;
+  const record = clusters.job(clusterName, jobId);
+  const job: SupervisedJob = clusters.running(clusterName, jobId) ?? {
+    record,
+    outcome: Promise.resolve<JobOutcome>({
+      status: record.status === 'SUCCEEDED' || record.status === 'CANCELLED' ? record.status : 'FAILED',
+      exitCode: record.exitCode,
+      reason: record.failureReason,
+    }),
+  };
+  return followJob(ctx, job, Math.max(0, ctx.log.size - (ctx.request.logHeaderBytes ?? 0)));
+}
+

@@ -1,0 +1,119 @@
+// Requests, live and finished, behind one interface: lookups by id or unique prefix, listings,
+// and an event for every change so the WebSocket hub and metrics never poll.
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { REQUEST_ID_PREFIX } from '../../protocol/api';
+import { isRequestFinished, summarize, type ApiRequest, type RequestStatus, type RequestSummary } from '../../protocol/model';
+import { badRequest, HttpError, notFound } from '../http-error';
+import type { RequestHistory } from './history';
+import type { StateDb } from './state-db';
+
+export interface RequestFilter {
+  all?: boolean;
+  userId?: string;
+  status?: RequestStatus;
+  cluster?: string;
+  limit?: number;
+}
+
+export interface RequestEvents {
+  request: [event: 'created' | 'updated', request: RequestSummary];
+}
+
+export type LiveRequest = ApiRequest & { logHeaderBytes?: number };
+
+export class RequestStore extends EventEmitter<RequestEvents> {
+  constructor(
+    private readonly state: StateDb,
+    private readonly history: RequestHistory,
+    readonly logDir: string,
+  ) {
+    super();
+    // A crash between "appended to history" and "removed from live state" leaves a request in both.
+    for (const id of Object.keys(state.data.requests)) if (history.has(id)) delete state.data.requests[id];
+  }
+
+  logPath(id: string): string {
+    return path.join(this.logDir, `${id}.log`);
+  }
+
+  get historySize(): number {
+    return this.history.size;
+  }
+
+  live(): LiveRequest[] {
+    return Object.values(this.state.data.requests);
+  }
+
+  async create(request: ApiRequest): Promise<void> {
+    this.state.data.requests[request.id] = request;
+    await this.state.persist();
+    this.emit('request', 'created', summarize(request));
+  }
+
+  /** Changes a live request. Finishing moves it to history. */
+  async update(id: string, patch: Partial<LiveRequest>): Promise<ApiRequest> {
+    const current = this.state.data.requests[id];
+    if (!current) throw new HttpError(409, 'conflict', `request ${id} has already finished`);
+    const next = { ...current, ...patch };
+    if (isRequestFinished(next.status)) {
+      next.finishedAt ??= Date.now();
+      delete next.statusMessage;
+      delete next.logHeaderBytes;
+      this.history.append(next);
+      delete this.state.data.requests[id];
+    } else {
+      this.state.data.requests[id] = next;
+    }
+    await this.state.persist();
+    this.emit('request', 'updated', summarize(next));
+    return next;
+  }
+
+  /** Full id from an id or a unique prefix of one. */
+  resolveId(idOrPrefix: string): string {
+    const key = idOrPrefix.toLowerCase();
+    if (!REQUEST_ID_PREFIX.test(key)) throw badRequest(`'${idOrPrefix.slice(0, 64)}' is not a request id or id prefix`);
+    if (this.state.data.requests[key] || this.history.has(key)) return key;
+    const matches: string[] = [];
+    for (const id of Object.keys(this.state.data.requests)) if (id.startsWith(key)) matches.push(id);
+    for (const id of this.history.ids()) if (id.startsWith(key) && matches.length < 5) matches.push(id);
+    if (matches.length === 0) throw notFound(`no request with id ${key}`);
+    if (matches.length > 1) throw new HttpError(400, 'ambiguous_id', `id prefix ${key} matches several requests (${matches.map((m) => m.slice(0, 12)).join(', ')}...); give more characters`);
+    return matches[0]!;
+  }
+
+  get(id: string): LiveRequest | undefined {
+    return this.state.data.requests[id] ?? this.history.get(id);
+  }
+
+  summary(id: string): RequestSummary | undefined {
+    const live = this.state.data.requests[id];
+    return live ? summarize(live) : this.history.summary(id);
+  }
+
+  list(filter: RequestFilter = {}): RequestSummary[] {
+    const keep = (r: RequestSummary) =>
+      (filter.userId === undefined || r.user.id === filter.userId) &&
+      (filter.status === undefined || r.status === filter.status) &&
+      (filter.cluster === undefined || r.clusterName === filter.cluster);
+    const out = this.live().map(summarize).filter(keep);
+    if (filter.all || (filter.status !== undefined && isRequestFinished(filter.status))) {
+      for (const s of this.history.summaries()) if (keep(s)) out.push(s);
+    }
+    out.sort((a, b) => b.createdAt - a.createdAt);
+    return filter.limit === undefined ? out : out.slice(0, filter.limit);
+  }
+
+  close(): void {
+    this.history.close();
+  }
+
+  /** Removes finished requests past retention, with their logs. */
+  async expire(now: number, retentionMs: number): Promise<number> {
+    const removed = this.history.expire(now, retentionMs);
+    await Promise.all(removed.map((id) => rm(this.logPath(id), { force: true })));
+    return removed.length;
+  }
+}
