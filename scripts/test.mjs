@@ -7,6 +7,8 @@ import { join } from 'node:path';
 const suites = {
   unit: () => nodeTests('test/unit'),
   integration: () => nodeTests('test/integration'),
+  security: () => nodeTests('test/security'),
+  docker: () => script('test/docker/run.sh'),
   infra: () => script('test/infra/run.sh'),
   e2e: () => script('test/e2e/run.sh'),
 };

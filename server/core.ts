@@ -52,15 +52,14 @@ export class Core {
     const span = Math.min(3_600_000, Math.max(1000, Math.floor(options.retentionMs / 24)));
     const requests = new RequestStore(state, new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'));
     const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
-    let executor: Executor | undefined;
     const services: Services = {
       requests,
       clusters,
       backends: options.backends,
-      cancelRequests: async (which) => executor!.cancel(requests.live().filter(which).map((r) => r.id)),
+      cancelRequests: async (which) => executor.cancel(requests.live().filter(which).map((r) => r.id)),
     };
     const metrics = new Metrics();
-    executor = new Executor(requests, services, metrics, options.longConcurrency);
+    const executor = new Executor(requests, services, metrics, options.longConcurrency);
     const core = new Core(options, state, requests, clusters, executor, metrics);
     await core.reconcile();
     await core.expire();

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { OPERATIONS, type OperationName } from '../protocol/api';
-import { isRequestFinished, type ApiRequest, type User } from '../protocol/model';
+import { isRequestFinished, type ApiRequest } from '../protocol/model';
+import type { Principal } from './auth/identity';
 import { TaskValidationError } from '../protocol/task';
 import { HttpError } from './http-error';
 import { LogWriter } from './logs/log-writer';
@@ -27,6 +28,8 @@ interface Running {
 
 export class Executor {
   private readonly queue: LiveRequest[] = [];
+  /** Bodies as submitted, secrets included, for requests not yet run; the store keeps them redacted. */
+  private readonly secretBodies = new Map<string, Record<string, unknown>>();
   private readonly running = new Map<string, Running>();
   private runningLong = 0;
 
@@ -42,7 +45,8 @@ export class Executor {
   }
 
   /** Validates and records a request, then starts or queues it. Resolves once it is stored. */
-  async submit(name: OperationName, rawBody: unknown, user: User): Promise<ApiRequest> {
+  async submit(name: OperationName, rawBody: unknown, caller: Principal): Promise<ApiRequest> {
+    const user = caller.user;
     const operation = operations[name] as Operation<unknown>;
     const parsed = OPERATIONS[name].body.safeParse(rawBody ?? {});
     if (!parsed.success) {
@@ -52,7 +56,7 @@ export class Executor {
       throw new HttpError(400, isTask ? 'task_invalid' : 'bad_request', `invalid ${name} request: ${message}`, details);
     }
     try {
-      operation.preflight?.(parsed.data, this.services, user);
+      operation.preflight?.(parsed.data, this.services, caller);
     } catch (err) {
       if (err instanceof TaskValidationError) throw new HttpError(400, 'task_invalid', err.message, err.issues);
       throw err;
@@ -65,9 +69,10 @@ export class Executor {
       user,
       clusterName: typeof body.clusterName === 'string' ? body.clusterName : undefined,
       schedule: OPERATIONS[name].schedule,
-      body,
+      body: redactSecrets(body),
       createdAt: Date.now(),
     };
+    if (request.body !== body) this.secretBodies.set(request.id, body);
     await this.requests.create(request);
     this.metrics.requestCreated(name);
     this.enqueue(request);
@@ -129,9 +134,11 @@ export class Executor {
     const log = new LogWriter(this.requests.logPath(request.id));
     let outcome: Partial<ApiRequest>;
     try {
+      const body = this.secretBodies.get(request.id) ?? request.body;
+      this.secretBodies.delete(request.id);
       const result = await operation.run({
         request: current,
-        body: request.body,
+        body,
         user: request.user,
         log,
         signal: controller.signal,
@@ -176,6 +183,7 @@ export class Executor {
         const queued = this.queue.findIndex((r) => r.id === id);
         if (queued >= 0) {
           this.queue.splice(queued, 1);
+          this.secretBodies.delete(id);
           await this.finish(id, { status: 'CANCELLED' });
           cancelled.push(id);
           this.drain();
@@ -200,6 +208,14 @@ export class Executor {
     const short = [...this.running.entries()].filter(([id]) => this.requests.get(id)?.schedule === 'short').map(([, r]) => r.done);
     await Promise.race([Promise.all(short), new Promise((r) => setTimeout(r, timeoutMs))]);
   }
+}
+
+/** The body as stored and shown to everyone: secret values replaced. */
+function redactSecrets(body: Record<string, unknown>): Record<string, unknown> {
+  const task = body.task as { secrets?: Record<string, unknown> } | undefined;
+  if (!task?.secrets || Object.keys(task.secrets).length === 0) return body;
+  const secrets = Object.fromEntries(Object.keys(task.secrets).map((k) => [k, '<redacted>']));
+  return { ...body, task: { ...task, secrets } };
 }
 
 function describeFailure(err: unknown): Pick<ApiRequest, 'error' | 'result'> {

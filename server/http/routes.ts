@@ -31,7 +31,7 @@ export function apiRoutes(core: Core): Router {
     const name = ctx.params.operation!;
     if (!isOperationName(name)) throw notFound(`unknown operation '${name.slice(0, 64)}'`);
     const body = await readJsonBody(ctx);
-    const request = await core.executor.submit(name, body, principal(ctx.state).user);
+    const request = await core.executor.submit(name, body, principal(ctx.state));
     ctx.status = 202;
     ctx.set('X-Skydeck-Request-Id', request.id);
     ctx.body = { requestId: request.id };

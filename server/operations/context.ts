@@ -1,5 +1,6 @@
 // What every operation receives, and the errors operations throw to end a request.
 import type { User } from '../../protocol/model';
+import type { Principal } from '../auth/identity';
 import type { ClusterService } from '../clusters/cluster-service';
 import type { InfraBackend } from '../infra/backend';
 import type { LogWriter } from '../logs/log-writer';
@@ -33,7 +34,7 @@ export interface OperationContext<Body> {
 /** How an operation runs; whether it is long or short is part of the protocol (OPERATIONS). */
 export interface Operation<Body> {
   /** Checks that need the server's state, before the request is accepted (400 on failure). */
-  preflight?(body: Body, services: Services, user: User): void;
+  preflight?(body: Body, services: Services, caller: Principal): void;
   run(ctx: OperationContext<Body>): Promise<unknown>;
 }
 

@@ -51,7 +51,7 @@ export class RequestHistory {
     const seg: Segment = { ids: [], size: text.length };
     let offset = 0;
     while (offset < text.length) {
-      let end = text.indexOf(0x0a, offset);
+      const end = text.indexOf(0x0a, offset);
       try {
         const request = JSON.parse(text.subarray(offset, end).toString('utf8')) as ApiRequest;
         this.entries.set(request.id, { summary: summarize(request), segment, offset, length: end - offset });

@@ -131,7 +131,6 @@ export class LocalBackend implements InfraBackend {
     return new Promise((resolve) => {
       let announcedRunning = false;
       let watcher: FSWatcher | undefined;
-      let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: JobOutcome) => {
         watcher?.close();
         clearInterval(timer);
@@ -162,7 +161,7 @@ export class LocalBackend implements InfraBackend {
       } catch {
         // the directory is gone: the polling check below reports the job as vanished
       }
-      timer = setInterval(check, POLL_MS);
+      const timer = setInterval(check, POLL_MS);
       child?.on('exit', () => setImmediate(check));
       check();
     });
