@@ -1,0 +1,182 @@
+// Launch Task... and Exec on Cluster: pick a task file, a cluster, confirm what runs where, submit, follow the log.
+import * as vscode from 'vscode';
+import { CLUSTER_NAME } from '../../protocol/api';
+import { fillEnvs, parseTaskYaml, taskInfra, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
+import { ApiError } from '../connection/api-client';
+import { describeResources } from '../format';
+import type { Services } from '../services';
+import { findTaskFiles, isTaskDocument, readText } from '../tasks/task-files';
+import { lineOfKey } from '../tasks/task-yaml';
+import { connectedClient, showApiError } from './api';
+
+export interface LoadedTask {
+  uri: vscode.Uri;
+  text: string;
+  task: Task;
+}
+
+export async function launchTask(s: Services, uri?: vscode.Uri): Promise<string | undefined> {
+  if (!connectedClient(s)) return;
+  const file = uri ?? (await pickTaskFile());
+  if (!file) return;
+  const loaded = await loadTask(file);
+  if (!loaded) return;
+  const clusterName = await pickClusterName(s, loaded.task);
+  if (!clusterName) return;
+  if (!(await confirmLaunch(s, 'launch', loaded.task, clusterName))) return;
+  return submitTask(s, 'launch', loaded, clusterName);
+}
+
+export async function execOnCluster(s: Services, clusterName: string): Promise<string | undefined> {
+  if (!connectedClient(s)) return;
+  const file = await pickTaskFile();
+  if (!file) return;
+  const loaded = await loadTask(file);
+  if (!loaded || !(await confirmLaunch(s, 'exec', loaded.task, clusterName))) return;
+  return submitTask(s, 'exec', loaded, clusterName);
+}
+
+/** Submits a validated task and starts following its log; returns the request id. */
+export async function submitTask(s: Services, operation: 'launch' | 'exec', loaded: LoadedTask, clusterName: string): Promise<string | undefined> {
+  const client = connectedClient(s);
+  if (!client) return;
+  let requestId: string;
+  try {
+    requestId = await client.submit(operation, { task: loaded.task, clusterName });
+  } catch (err) {
+    const issues = serverIssues(err);
+    if (issues) await showTaskIssues(loaded.uri, loaded.text, issues);
+    else showApiError(s, `${operation} failed`, err);
+    return;
+  }
+  s.logger.info(`${operation} ${clusterName}: request ${requestId}`);
+  s.logs.show({ id: requestId, name: operation, clusterName });
+  return requestId;
+}
+
+/** The active editor's task file, else a pick among the workspace's task files. */
+export async function pickTaskFile(): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeTextEditor?.document;
+  const files = await findTaskFiles();
+  if (files.length === 0 && !(active && isTaskDocument(active))) {
+    void vscode.window.showErrorMessage('SkyDeck: no task YAML found in the workspace (a YAML file with run:, setup: or resources:).');
+    return undefined;
+  }
+  const items = files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri }));
+  if (active && isTaskDocument(active)) {
+    const rest = items.filter((i) => i.uri.toString() !== active.uri.toString());
+    items.splice(0, items.length, { label: vscode.workspace.asRelativePath(active.uri), uri: active.uri, description: 'active editor' } as (typeof items)[number], ...rest);
+  }
+  const pick = await vscode.window.showQuickPick(items, { title: 'SkyDeck: Launch Task', placeHolder: 'Task file to run' });
+  return pick?.uri;
+}
+
+/** Reads and validates a task file, asking for required envs; shows problems at their keys. */
+export async function loadTask(uri: vscode.Uri): Promise<LoadedTask | undefined> {
+  const text = await readText(uri);
+  let task: Task;
+  try {
+    task = parseTaskYaml(text, vscode.workspace.asRelativePath(uri));
+  } catch (err) {
+    if (!(err instanceof TaskValidationError)) throw err;
+    await showTaskIssues(uri, text, err.issues);
+    return undefined;
+  }
+  const missing = [...Object.entries(task.envs ?? {}), ...Object.entries(task.secrets ?? {})].filter(([, v]) => v === null).map(([k]) => k);
+  const values: Record<string, string> = {};
+  for (const key of missing) {
+    const secret = task.secrets !== undefined && key in task.secrets;
+    const value = await vscode.window.showInputBox({ title: `SkyDeck: value for ${key}`, prompt: `The task requires ${secret ? 'secret' : 'env'} ${key}`, password: secret, ignoreFocusOut: true });
+    if (value === undefined) return undefined;
+    values[key] = value;
+  }
+  return { uri, text, task: missing.length > 0 ? fillEnvs(task, values) : task };
+}
+
+export async function pickClusterName(s: Services, task: Task): Promise<string | undefined> {
+  const existing = s.clusters.list();
+  const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { name: string }>();
+  pick.title = 'SkyDeck: Cluster';
+  pick.placeholder = 'Cluster to launch on: pick one or type a new name';
+  pick.ignoreFocusOut = true;
+  const existingItems = existing.map((c) => ({ label: c.name, name: c.name, description: `${c.status} · ${describeResources(c.resources, c.numNodes)}` }));
+  const suggestion = defaultClusterName(task, existing.map((c) => c.name));
+  const update = () => {
+    const typed = pick.value.trim();
+    const items = [...existingItems];
+    if (typed && !existing.some((c) => c.name === typed)) {
+      items.unshift({ label: typed, name: typed, description: CLUSTER_NAME.test(typed) ? 'new cluster' : 'not a valid name: lowercase letters, digits and -, starting with a letter' });
+    } else if (!typed && !existing.some((c) => c.name === suggestion)) {
+      items.unshift({ label: suggestion, name: suggestion, description: 'new cluster' });
+    }
+    pick.items = items;
+  };
+  update();
+  const disposables = [pick.onDidChangeValue(update)];
+  try {
+    return await new Promise<string | undefined>((resolve) => {
+      disposables.push(
+        pick.onDidAccept(() => {
+          const chosen = pick.selectedItems[0]?.name ?? pick.value.trim();
+          // An invalid name stays in the box; its row already says why.
+          if (!CLUSTER_NAME.test(chosen)) return;
+          resolve(chosen);
+          pick.hide();
+        }),
+        pick.onDidHide(() => resolve(undefined)),
+      );
+      pick.show();
+    });
+  } finally {
+    disposables.forEach((d) => d.dispose());
+    pick.dispose();
+  }
+}
+
+/** The task's name as a cluster name (`sky-` plus a counter if taken). */
+export function defaultClusterName(task: Task, taken: string[]): string {
+  const base = (task.name ?? 'sky').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').slice(0, 50) || 'sky';
+  if (!taken.includes(base)) return base;
+  for (let i = 2; ; i++) if (!taken.includes(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+async function confirmLaunch(s: Services, operation: 'launch' | 'exec', task: Task, clusterName: string): Promise<boolean> {
+  const cluster = s.clusters.get(clusterName);
+  const wanted = describeResources({ ...task.resources, infra: taskInfra(task) }, task.num_nodes ?? 1);
+  const lines = [
+    cluster ? `Cluster: ${clusterName} (existing, ${cluster.status}, ${describeResources(cluster.resources, cluster.numNodes)})` : `Cluster: ${clusterName} (new, will be provisioned)`,
+    `Resources: ${wanted}`,
+  ];
+  const envs = Object.keys(task.envs ?? {});
+  if (envs.length > 0) lines.push(`Envs: ${envs.join(', ')}`);
+  const run = task.run?.trim().split('\n')[0];
+  if (run) lines.push(`Run: ${run}${(task.run?.trim().split('\n').length ?? 0) > 1 ? ' ...' : ''}`);
+  const verb = operation === 'launch' ? 'Launch' : 'Exec';
+  const answer = await vscode.window.showInformationMessage(`${verb} ${task.name ?? 'task'} on ${clusterName}?`, { modal: true, detail: lines.join('\n') }, verb);
+  return answer === verb;
+}
+
+/** The issues of a server-side TaskValidationError, if that is what the error is. */
+function serverIssues(err: unknown): TaskIssue[] | undefined {
+  if (!(err instanceof ApiError) || err.status !== 400) return undefined;
+  const details = err.details as { issues?: TaskIssue[] } | TaskIssue[] | undefined;
+  const issues = Array.isArray(details) ? details : details?.issues;
+  if (Array.isArray(issues) && issues.length > 0) return issues;
+  return err.code === 'TaskValidationError' ? [{ path: '', message: err.message }] : undefined;
+}
+
+/** Shows the first problem with its key path, offering to open the file at that key. */
+export async function showTaskIssues(uri: vscode.Uri, text: string, issues: TaskIssue[]): Promise<void> {
+  const first = issues[0]!;
+  const line = first.line ?? (first.path ? lineOfKey(text, first.path) : undefined);
+  const where = `${vscode.workspace.asRelativePath(uri)}${line ? `:${line}` : ''}`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const pick = await vscode.window.showErrorMessage(`SkyDeck: ${where}: ${first.path || 'task'}: ${first.message}${more}`, 'Go to Problem');
+  if (pick !== 'Go to Problem') return;
+  const editor = await vscode.window.showTextDocument(uri);
+  if (line) {
+    const position = new vscode.Position(line - 1, 0);
+    editor.selection = new vscode.Selection(position, editor.document.lineAt(line - 1).range.end);
+    editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenter);
+  }
+}

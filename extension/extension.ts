@@ -1,0 +1,100 @@
+// Activation: makes the models, the connection, the views, the commands and the panels, and
+// registers each for disposal. Connecting happens after activate() returns, so activation stays quick.
+import * as vscode from 'vscode';
+import { SETTINGS } from './command-ids';
+import { registerCommands } from './commands/register';
+import { refreshClusters, } from './commands/clusters';
+import { setContext } from './context-keys';
+import { LogChannels } from './logs/log-channels';
+import type { Logger } from './logger';
+import { ClustersModel } from './model/clusters-model';
+import { RequestsModel, type RequestFilter } from './model/requests-model';
+import { Panels } from './panels/panels';
+import { CredentialStore } from './secrets';
+import { ServerSession } from './server-session';
+import type { Services } from './services';
+import { isTaskDocument, TaskCodeLensProvider } from './tasks/task-files';
+import { ClustersTreeProvider } from './views/clusters-tree';
+import { RequestsTreeProvider } from './views/requests-tree';
+import { StatusBar } from './views/status-bar';
+
+export interface SkyDeckApi {
+  /** Milliseconds activate() took; the extension-host tests read it. */
+  activationMs: number;
+  services: Services;
+}
+
+export function activate(context: vscode.ExtensionContext): SkyDeckApi {
+  const started = performance.now();
+  const logChannel = vscode.window.createOutputChannel('SkyDeck', { log: true });
+  const logger: Logger = {
+    trace: (m) => logChannel.trace(m),
+    info: (m) => logChannel.info(m),
+    warn: (m) => logChannel.warn(m),
+    error: (m) => logChannel.error(m),
+  };
+  const config = vscode.workspace.getConfiguration('skydeck');
+  const savedFilter = context.workspaceState.get<Partial<RequestFilter>>('skydeck.requestFilter');
+  const requests = new RequestsModel({
+    showFinished: savedFilter?.showFinished ?? false,
+    allUsers: savedFilter?.allUsers ?? config.get<boolean>(SETTINGS.showAllUsers, false),
+  });
+  const clusters = new ClustersModel();
+  const session = new ServerSession(context.extensionPath, new CredentialStore(context.secrets), requests, clusters, logger);
+  const panels = new Panels();
+  const logs = new LogChannels(session, logger);
+  const services: Services = { context, session, requests, clusters, logs, panels, logger, logChannel };
+  panels.attach(services);
+
+  setContext('skydeck.connection', 'connecting');
+  setContext('skydeck.requests.showFinished', requests.filter.showFinished);
+  setContext('skydeck.requests.allUsers', requests.filter.allUsers);
+
+  const requestsTree = new RequestsTreeProvider(requests);
+  const requestsView = vscode.window.createTreeView('skydeck.requests', { treeDataProvider: requestsTree, canSelectMany: true, showCollapseAll: false });
+  const clustersTree = new ClustersTreeProvider(clusters, session, logger);
+  const clustersView = vscode.window.createTreeView('skydeck.clusters', { treeDataProvider: clustersTree, showCollapseAll: true });
+  const updateActiveTaskKey = (editor: vscode.TextEditor | undefined) => setContext('skydeck.activeEditorIsTask', !!editor && isTaskDocument(editor.document));
+  updateActiveTaskKey(vscode.window.activeTextEditor);
+
+  context.subscriptions.push(
+    logChannel,
+    requests,
+    clusters,
+    session,
+    logs,
+    panels,
+    requestsTree,
+    requestsView,
+    clustersTree,
+    clustersView,
+    new StatusBar(session),
+    ...registerCommands(services),
+    vscode.languages.registerCodeLensProvider([{ language: 'yaml' }, { pattern: '**/*.{yaml,yml}' }], new TaskCodeLensProvider()),
+    vscode.window.onDidChangeActiveTextEditor(updateActiveTaskKey),
+    vscode.workspace.onDidSaveTextDocument((doc) => {
+      if (doc === vscode.window.activeTextEditor?.document) updateActiveTaskKey(vscode.window.activeTextEditor);
+    }),
+    requests.onDidChange(() => {
+      requestsView.badge = badge(requests.ongoing().filter((r) => requests.isMine(r)).length);
+    }),
+    vscode.window.onDidChangeWindowState((state) => {
+      if (!state.focused || !vscode.workspace.getConfiguration('skydeck').get<boolean>(SETTINGS.refreshOnFocus, true)) return;
+      const connection = session.connection;
+      if (connection && (connection.state === 'reconnecting' || connection.state === 'unreachable')) void connection.connect();
+      else void refreshClusters(services);
+    }),
+  );
+  void session.restart().catch((err: Error) => logger.error(err));
+  const activationMs = performance.now() - started;
+  logger.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, services };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; the local server keeps running for other clients.
+}
+
+function badge(running: number): vscode.ViewBadge | undefined {
+  return running > 0 ? { value: running, tooltip: `${running} of your requests are pending or running` } : undefined;
+}

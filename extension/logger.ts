@@ -1,0 +1,11 @@
+// The one logger every part of the extension writes to; extension.ts backs it with a LogOutputChannel.
+
+export interface Logger {
+  trace(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string | Error): void;
+}
+
+/** A logger that drops everything: for the plain modules' unit tests. */
+export const silentLogger: Logger = { trace() {}, info() {}, warn() {}, error() {} };

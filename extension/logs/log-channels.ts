@@ -1,0 +1,122 @@
+// Request logs in output channels: one channel per request (the few most recent kept), written in
+// batches so many large logs do not flood the window, followed until the request ends.
+import * as vscode from 'vscode';
+import type { RequestSummary } from '../../protocol/model';
+import { SETTINGS } from '../command-ids';
+import { requestLabel, shortId, stripAnsi } from '../format';
+import { Disposable } from '../disposable';
+import type { Logger } from '../logger';
+import type { ServerSession } from '../server-session';
+
+/** Channels beyond this many are closed, oldest first (closing one stops its stream). */
+const MAX_CHANNELS = 6;
+const FLUSH_MS = 100;
+/** Written per flush at most; a backlog larger than this is written over the following flushes. */
+const FLUSH_CHARS = 256 * 1024;
+
+class LogChannel implements vscode.Disposable {
+  readonly channel: vscode.OutputChannel;
+  private buffer: string[] = [];
+  private buffered = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  stream: vscode.Disposable | undefined;
+  following = false;
+
+  constructor(readonly requestId: string, name: string) {
+    this.channel = vscode.window.createOutputChannel(name);
+  }
+
+  write(text: string): void {
+    this.buffer.push(text);
+    this.buffered += text.length;
+    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  reset(): void {
+    this.buffer = [];
+    this.buffered = 0;
+    this.channel.clear();
+  }
+
+  flushNow(): void {
+    while (this.buffered > 0) this.flush();
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    let text = this.buffer.join('');
+    let rest = '';
+    if (text.length > FLUSH_CHARS) [text, rest] = [text.slice(0, FLUSH_CHARS), text.slice(FLUSH_CHARS)];
+    this.buffer = rest ? [rest] : [];
+    this.buffered = rest.length;
+    this.channel.append(stripAnsi(text));
+    if (rest) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.stream?.dispose();
+    this.channel.dispose();
+  }
+}
+
+export class LogChannels extends Disposable {
+  private readonly channels = new Map<string, LogChannel>();
+
+  constructor(
+    private readonly session: ServerSession,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this._register({ dispose: () => this.channels.forEach((c) => c.dispose()) });
+  }
+
+  /**
+   * Shows a request's log in its own channel and follows it until the request ends. An open channel
+   * that is still following is only revealed; a finished one is read again in full.
+   */
+  show(request: Pick<RequestSummary, 'id' | 'name' | 'clusterName'>, options: { preserveFocus?: boolean; fromStart?: boolean } = {}): void {
+    const connection = this.session.connection;
+    if (!connection) return;
+    let entry = this.channels.get(request.id);
+    if (entry?.following) {
+      entry.channel.show(options.preserveFocus ?? true);
+      return;
+    }
+    if (!entry) {
+      entry = new LogChannel(request.id, `SkyDeck: ${requestLabel(request as RequestSummary)} (${shortId(request.id)})`);
+      this.channels.set(request.id, entry);
+      this.closeOldest();
+    }
+    const channel = entry;
+    channel.reset();
+    channel.channel.show(options.preserveFocus ?? true);
+    const configured = vscode.workspace.getConfiguration('skydeck').get<number>(SETTINGS.logTail, 0);
+    const tail = options.fromStart || !configured ? undefined : configured;
+    channel.following = true;
+    channel.stream?.dispose();
+    channel.stream = connection.subscribeLog(request.id, { follow: true, tail }, {
+      data: (text) => channel.write(text),
+      reset: () => channel.reset(),
+      end: (status) => {
+        channel.following = false;
+        channel.write(`\n[SkyDeck] request ${shortId(request.id)} ended: ${status}\n`);
+        channel.flushNow();
+      },
+      error: (message) => {
+        channel.following = false;
+        channel.write(`\n[SkyDeck] cannot stream this log: ${message}\n`);
+        this.logger.warn(`log stream of ${request.id}: ${message}`);
+      },
+    });
+  }
+
+  private closeOldest(): void {
+    while (this.channels.size > MAX_CHANNELS) {
+      const [oldestId, oldest] = this.channels.entries().next().value as [string, LogChannel];
+      this.channels.delete(oldestId);
+      oldest.dispose();
+    }
+  }
+}
+

@@ -1,0 +1,115 @@
+// The requests the server reports, kept up to date from the WebSocket feed, and the view's filters.
+import { isRequestFinished, type RequestSummary } from '../../protocol/model';
+import { Signal } from './signal';
+
+export interface RequestFilter {
+  /** Finished requests too, not only PENDING and RUNNING ones. */
+  showFinished: boolean;
+  /** Everyone's requests, not only the current user's. */
+  allUsers: boolean;
+}
+
+/** What changed: `added`/`removed` reshape the list; `updated` only redraws those rows. */
+export interface RequestsChange {
+  added: string[];
+  updated: string[];
+  removed: string[];
+}
+
+/** Finished requests kept for the "all" view; the server's retention window bounds it too. */
+const MAX_FINISHED = 500;
+
+export class RequestsModel {
+  private readonly byId = new Map<string, RequestSummary>();
+  private readonly changed = new Signal<RequestsChange>();
+  readonly onDidChange = this.changed.event;
+  filter: RequestFilter;
+  /** The user id the server knows this client by; decides which requests are "mine". */
+  userId: string | undefined;
+
+  constructor(filter: RequestFilter = { showFinished: false, allUsers: false }) {
+    this.filter = { ...filter };
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): RequestSummary | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Every known request whose id starts with `prefix` (ids resolve by unique prefix, as on the server). */
+  findByPrefix(prefix: string): RequestSummary[] {
+    return [...this.byId.values()].filter((r) => r.id.startsWith(prefix));
+  }
+
+  isMine(request: RequestSummary): boolean {
+    return this.userId !== undefined && request.user.id === this.userId;
+  }
+
+  /** Replaces everything with the server's snapshot (sent after each (re)subscription). */
+  replaceAll(requests: readonly RequestSummary[]): void {
+    const before = new Set(this.byId.keys());
+    this.byId.clear();
+    for (const r of requests) this.byId.set(r.id, r);
+    const added = requests.map((r) => r.id).filter((id) => !before.has(id));
+    const removed = [...before].filter((id) => !this.byId.has(id));
+    const updated = requests.map((r) => r.id).filter((id) => before.has(id));
+    this.prune(removed);
+    this.changed.fire({ added, updated, removed });
+  }
+
+  /** Applies one `request` event; events for an older state than the one held are ignored. */
+  upsert(request: RequestSummary): void {
+    const known = this.byId.get(request.id);
+    if (known && isRequestFinished(known.status) && !isRequestFinished(request.status)) return;
+    this.byId.set(request.id, request);
+    const removed: string[] = [];
+    this.prune(removed);
+    this.changed.fire({ added: known ? [] : [request.id], updated: known ? [request.id] : [], removed });
+  }
+
+  clear(): void {
+    if (this.byId.size === 0) return;
+    const removed = [...this.byId.keys()];
+    this.byId.clear();
+    this.changed.fire({ added: [], updated: [], removed });
+  }
+
+  setFilter(filter: Partial<RequestFilter>): void {
+    this.filter = { ...this.filter, ...filter };
+    this.changed.fire({ added: [], updated: [], removed: [] });
+  }
+
+  /** The requests the view shows under the current filter: newest first. */
+  visible(): RequestSummary[] {
+    return [...this.byId.values()]
+      .filter((r) => this.filter.showFinished || !isRequestFinished(r.status))
+      .filter((r) => this.filter.allUsers || this.userId === undefined || r.user.id === this.userId)
+      .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /** PENDING and RUNNING requests, whatever the filter says: what Cancel offers. */
+  ongoing(): RequestSummary[] {
+    return [...this.byId.values()].filter((r) => !isRequestFinished(r.status)).sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  all(): RequestSummary[] {
+    return [...this.byId.values()].sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  private prune(removed: string[]): void {
+    const finished = [...this.byId.values()].filter((r) => isRequestFinished(r.status));
+    if (finished.length <= MAX_FINISHED) return;
+    finished.sort((a, b) => (a.finishedAt ?? a.createdAt) - (b.finishedAt ?? b.createdAt));
+    for (const r of finished.slice(0, finished.length - MAX_FINISHED)) {
+      this.byId.delete(r.id);
+      removed.push(r.id);
+    }
+  }
+}

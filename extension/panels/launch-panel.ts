@@ -1,0 +1,70 @@
+// The Launch form panel: task file, cluster and resource overrides, checked as you type, then Launch.
+import * as vscode from 'vscode';
+import { parseTaskYaml, TaskValidationError } from '../../protocol/task';
+import { applyForm, fieldOfPath, formIssues, type FieldIssue, type LaunchForm, type WebviewToExtension } from '../../protocol/webview';
+import { ApiError } from '../connection/api-client';
+import type { Services } from '../services';
+import { findTaskFiles, readText } from '../tasks/task-files';
+import { WebviewHost } from './webview-host';
+
+export class LaunchPanel extends WebviewHost {
+  constructor(
+    private readonly s: Services,
+    private initialTaskFile?: vscode.Uri,
+  ) {
+    super(s.context.extensionUri, 'launch', 'SkyDeck: Launch');
+  }
+
+  /** Opens the form on another task file (the panel is reused). */
+  useTaskFile(uri: vscode.Uri | undefined): void {
+    this.initialTaskFile = uri;
+    void this.onReady();
+    this.reveal();
+  }
+
+  protected async onReady(): Promise<void> {
+    const taskFiles = (await findTaskFiles()).map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri: uri.toString() }));
+    const client = this.s.session.connection?.state === 'connected' ? this.s.session.connection.client : undefined;
+    const infras = client ? await client.infra().then((r) => r.infra.filter((i) => i.enabled).map((i) => i.infra), () => ['local']) : ['local'];
+    const chosen = this.initialTaskFile?.toString() ?? taskFiles[0]?.uri ?? '';
+    this.post({
+      type: 'launch-init',
+      taskFiles,
+      clusters: this.s.clusters.list().map((c) => ({ name: c.name, infra: c.infra, status: c.status })),
+      infras,
+      form: { taskFile: chosen, clusterName: '', infra: '', cpus: '', memory: '', accelerators: '', numNodes: '', envs: '' },
+    });
+  }
+
+  protected async onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): Promise<void> {
+    if (message.type !== 'launch') return;
+    const answer = await this.launch(message.form);
+    this.post({ type: 'launch-result', replyTo: message.id, ...answer });
+  }
+
+  private async launch(form: LaunchForm): Promise<{ requestId?: string; issues?: FieldIssue[] }> {
+    const issues = formIssues(form);
+    if (issues.length > 0) return { issues };
+    const uri = vscode.Uri.parse(form.taskFile);
+    let task;
+    try {
+      task = applyForm(parseTaskYaml(await readText(uri), vscode.workspace.asRelativePath(uri)), form);
+    } catch (err) {
+      if (err instanceof TaskValidationError) return { issues: err.issues.map((i) => ({ field: fieldOfPath(i.path) || 'taskFile', message: `${i.path ? i.path + ': ' : ''}${i.message}` })) };
+      return { issues: [{ field: 'taskFile', message: `cannot read ${form.taskFile}: ${(err as Error).message}` }] };
+    }
+    const client = this.s.session.connection?.state === 'connected' ? this.s.session.connection.client : undefined;
+    if (!client) return { issues: [{ field: '', message: 'not connected to the API server' }] };
+    const clusterName = form.clusterName.trim();
+    try {
+      const requestId = await client.submit('launch', { task, clusterName });
+      this.s.logger.info(`launch ${clusterName} from the form: request ${requestId}`);
+      this.s.logs.show({ id: requestId, name: 'launch', clusterName });
+      return { requestId };
+    } catch (err) {
+      const details = err instanceof ApiError ? (err.details as { issues?: { path: string; message: string }[] } | undefined) : undefined;
+      if (details?.issues?.length) return { issues: details.issues.map((i) => ({ field: fieldOfPath(i.path), message: `${i.path}: ${i.message}` })) };
+      return { issues: [{ field: '', message: (err as Error).message }] };
+    }
+  }
+}

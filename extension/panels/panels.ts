@@ -1,0 +1,42 @@
+// Keeps one Launch panel and one Request details panel per request, and closes them all on deactivate.
+import type * as vscode from 'vscode';
+import { Disposable } from '../disposable';
+import type { Services } from '../services';
+import { LaunchPanel } from './launch-panel';
+import { RequestPanel } from './request-panel';
+
+export class Panels extends Disposable {
+  private launchPanel: LaunchPanel | undefined;
+  private readonly requestPanels = new Map<string, RequestPanel>();
+  private services: Services | undefined;
+
+  constructor() {
+    super();
+    this._register({
+      dispose: () => {
+        this.launchPanel?.dispose();
+        this.requestPanels.forEach((p) => p.dispose());
+      },
+    });
+  }
+
+  /** Set once activate() has made every service (the panels need them, and they hold the panels). */
+  attach(services: Services): void {
+    this.services = services;
+  }
+
+  showLaunch(taskFile?: vscode.Uri): void {
+    if (this.launchPanel) return this.launchPanel.useTaskFile(taskFile);
+    const panel = new LaunchPanel(this.services!, taskFile);
+    this.launchPanel = panel;
+    panel.onDidClose(() => (this.launchPanel = undefined));
+  }
+
+  async showRequest(requestId: string): Promise<void> {
+    const open = this.requestPanels.get(requestId);
+    if (open) return open.reveal();
+    const panel = new RequestPanel(this.services!, requestId);
+    this.requestPanels.set(requestId, panel);
+    panel.onDidClose(() => this.requestPanels.delete(requestId));
+  }
+}

@@ -1,0 +1,86 @@
+// The Request details panel: metadata, status timeline, the live log, follow/search in the page, and Cancel.
+import * as vscode from 'vscode';
+import type { RequestSummary } from '../../protocol/model';
+import type { WebviewToExtension } from '../../protocol/webview';
+import { COMMANDS, SETTINGS } from '../command-ids';
+import { shortId } from '../format';
+import type { Services } from '../services';
+import { WebviewHost } from './webview-host';
+
+/** Log text is sent to the page in batches this far apart, so a fast log does not flood the channel. */
+const LOG_BATCH_MS = 100;
+
+export class RequestPanel extends WebviewHost {
+  private logStream: vscode.Disposable | undefined;
+  private pendingLog: string[] = [];
+  private logTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly s: Services,
+    readonly requestId: string,
+  ) {
+    super(s.context.extensionUri, 'request', `SkyDeck: request ${shortId(requestId)}`);
+    this._register(
+      s.requests.onDidChange((change) => {
+        if (!change.updated.includes(requestId) && !change.added.includes(requestId)) return;
+        const request = s.requests.get(requestId);
+        if (request) this.post({ type: 'request-updated', request });
+      }),
+    );
+    this._register({
+      dispose: () => {
+        this.logStream?.dispose();
+        clearTimeout(this.logTimer);
+      },
+    });
+  }
+
+  protected async onReady(): Promise<void> {
+    let request: RequestSummary | undefined = this.s.requests.get(this.requestId);
+    const connection = this.s.session.connection;
+    if (!request && connection) {
+      request = await connection.client.request(this.requestId).then(
+        ({ body: _body, result: _result, ...summary }) => summary,
+        () => undefined,
+      );
+    }
+    if (!request || !connection) {
+      this.post({ type: 'log', data: `request ${this.requestId} is not known to the server\n` });
+      return;
+    }
+    this.panel.title = `SkyDeck: ${request.name} ${request.clusterName ?? ''} (${shortId(request.id)})`;
+    this.post({ type: 'request-init', request, mine: this.s.requests.isMine(request) });
+    this.logStream?.dispose();
+    const tail = vscode.workspace.getConfiguration('skydeck').get<number>(SETTINGS.logTail, 0) || undefined;
+    this.logStream = connection.subscribeLog(this.requestId, { follow: true, tail }, {
+      data: (text) => this.queueLog(text),
+      reset: () => {
+        this.pendingLog = [];
+        this.post({ type: 'log-reset' });
+      },
+      end: (status) => {
+        this.flushLog();
+        this.post({ type: 'log-end', status });
+      },
+      error: (message) => this.queueLog(`\n[cannot stream this log: ${message}]\n`),
+    });
+  }
+
+  protected onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): void {
+    if (message.type === 'cancel-request') void vscode.commands.executeCommand(COMMANDS.cancelRequest, message.requestId);
+    else if (message.type === 'open-log-channel') void vscode.commands.executeCommand(COMMANDS.viewLogs, message.requestId);
+  }
+
+  private queueLog(text: string): void {
+    this.pendingLog.push(text);
+    this.logTimer ??= setTimeout(() => this.flushLog(), LOG_BATCH_MS);
+  }
+
+  private flushLog(): void {
+    clearTimeout(this.logTimer);
+    this.logTimer = undefined;
+    if (this.pendingLog.length === 0) return;
+    this.post({ type: 'log', data: this.pendingLog.join('') });
+    this.pendingLog = [];
+  }
+}

@@ -1,0 +1,94 @@
+// A webview panel that speaks the typed protocol: strict CSP with a nonce, scripts only from dist/,
+// nothing posted before the page says `ready`, and everything it owns disposed with the panel.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { ExtensionToWebview, PanelKind, WebviewToExtension } from '../../protocol/webview';
+import { Disposable } from '../disposable';
+
+export abstract class WebviewHost extends Disposable {
+  protected readonly panel: vscode.WebviewPanel;
+  private ready = false;
+  private queue: ExtensionToWebview[] = [];
+  private readonly closed = this._register(new vscode.EventEmitter<void>());
+  readonly onDidClose = this.closed.event;
+
+  constructor(extensionUri: vscode.Uri, kind: PanelKind, title: string, column = vscode.ViewColumn.Active) {
+    super();
+    const dist = vscode.Uri.joinPath(extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(extensionUri, 'media');
+    this.panel = vscode.window.createWebviewPanel(`skydeck.${kind}`, title, column, {
+      enableScripts: true,
+      localResourceRoots: [dist, media],
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(media, 'skydeck.svg');
+    this.panel.webview.html = pageHtml(this.panel.webview, kind, title, dist, media);
+    this._register(this.panel.webview.onDidReceiveMessage((m: WebviewToExtension) => this.receive(m)));
+    this._register(
+      this.panel.onDidDispose(() => {
+        this.closed.fire();
+        this.dispose();
+      }),
+    );
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  protected post(message: ExtensionToWebview): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+    else this.queue.push(message);
+  }
+
+  /** The page (re)loaded: send it everything it needs from scratch. */
+  protected abstract onReady(): void | Promise<void>;
+  protected abstract onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): void | Promise<void>;
+
+  private receive(message: WebviewToExtension): void {
+    if (message.type === 'ready') {
+      this.ready = true;
+      const queued = this.queue.splice(0);
+      void Promise.resolve(this.onReady()).then(() => queued.forEach((m) => this.post(m)));
+      return;
+    }
+    void this.onMessage(message);
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    super.dispose();
+    this.panel.dispose();
+  }
+}
+
+function pageHtml(webview: vscode.Webview, kind: PanelKind, title: string, dist: vscode.Uri, media: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    // Lit adopts constructed style sheets (not limited by CSP); our own sheet comes from media/.
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+  ].join('; ');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'webview.css'));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}" nonce="${nonce}">
+<title>${escapeHtml(title)}</title>
+</head>
+<body data-panel="${kind}">
+<main id="app"></main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

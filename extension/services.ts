@@ -1,0 +1,19 @@
+// What the commands, views and panels share: one of each, made in activate().
+import type * as vscode from 'vscode';
+import type { LogChannels } from './logs/log-channels';
+import type { Logger } from './logger';
+import type { ClustersModel } from './model/clusters-model';
+import type { RequestsModel } from './model/requests-model';
+import type { Panels } from './panels/panels';
+import type { ServerSession } from './server-session';
+
+export interface Services {
+  context: vscode.ExtensionContext;
+  session: ServerSession;
+  requests: RequestsModel;
+  clusters: ClustersModel;
+  logs: LogChannels;
+  panels: Panels;
+  logger: Logger;
+  logChannel: vscode.LogOutputChannel;
+}

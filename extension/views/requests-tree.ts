@@ -1,0 +1,66 @@
+// The Requests view: draws RequestsModel, and nothing else. Each row's node is the request id.
+import * as vscode from 'vscode';
+import type { RequestSummary } from '../../protocol/model';
+import { COMMANDS } from '../command-ids';
+import { duration, requestAccessibleLabel, requestContextValue, requestDescription, requestIcon, requestLabel } from '../format';
+import { Disposable } from '../disposable';
+import type { RequestsModel } from '../model/requests-model';
+import { themeIcon } from './icons';
+import { RefreshBatcher } from './refresh-batcher';
+
+/** Relative ages ("5m ago") are redrawn this often; the data itself only changes on server events. */
+const AGE_REDRAW_MS = 30_000;
+
+export class RequestsTreeProvider extends Disposable implements vscode.TreeDataProvider<string> {
+  private readonly batcher = this._register(new RefreshBatcher<string>());
+  readonly onDidChangeTreeData = this.batcher.event;
+
+  constructor(private readonly model: RequestsModel) {
+    super();
+    this._register(
+      model.onDidChange((change) => {
+        if (change.added.length > 0 || change.removed.length > 0 || change.updated.length === 0) this.batcher.refresh();
+        else this.batcher.refresh(change.updated);
+      }),
+    );
+    const ages = setInterval(() => this.batcher.refresh(), AGE_REDRAW_MS);
+    this._register({ dispose: () => clearInterval(ages) });
+  }
+
+  getChildren(element?: string): string[] {
+    if (element) return [];
+    return this.model.visible().map((r) => r.id);
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  getTreeItem(id: string): vscode.TreeItem {
+    const r = this.model.get(id);
+    if (!r) return new vscode.TreeItem('(gone)');
+    const mine = this.model.isMine(r);
+    const now = Date.now();
+    const item = new vscode.TreeItem(requestLabel(r), vscode.TreeItemCollapsibleState.None);
+    item.id = r.id;
+    item.description = requestDescription(r, mine, now);
+    item.iconPath = themeIcon(requestIcon(r.status));
+    item.contextValue = requestContextValue(r, mine);
+    item.tooltip = tooltip(r, mine);
+    item.accessibilityInformation = { label: requestAccessibleLabel(r, mine, now) };
+    item.command = { command: COMMANDS.showRequestDetails, title: 'Show Request Details', arguments: [r.id] };
+    return item;
+  }
+}
+
+function tooltip(r: RequestSummary, mine: boolean): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${requestLabel(r)}** · $(${requestIcon(r.status).id.replace('~spin', '')}) ${r.status}\n\n`);
+  md.appendMarkdown(`id \`${r.id}\`  \nuser ${r.user.name}${mine ? ' (me)' : ''}  \ncreated ${new Date(r.createdAt).toLocaleString()}`);
+  if (r.startedAt) md.appendMarkdown(`  \nwaited ${duration(r.startedAt - r.createdAt)}`);
+  if (r.finishedAt) md.appendMarkdown(`  \nran ${duration(r.finishedAt - (r.startedAt ?? r.createdAt))}`);
+  // What the server says is shown as text, never interpreted as Markdown.
+  if (r.statusMessage) md.appendMarkdown('\n\n').appendText(r.statusMessage);
+  if (r.error) md.appendMarkdown('\n\n').appendText(`${r.error.type}: ${r.error.message}`);
+  return md;
+}
