@@ -1,0 +1,122 @@
+// The lab that test/infra/run.sh brings up (scripts/infra/lab-up.sh), as the infra tests see it: SSH
+// hosts in network namespaces, a Slurm cluster, and helpers to build backends and clusters on them.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClusterRecord, JobContext, JobSpec, Placement } from '../../server/infra/backend';
+import { LogWriter } from '../../server/logs/log-writer';
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the infra tests through test/infra/run.sh, which brings up the lab`);
+  return v;
+}
+
+export const lab = {
+  get dir() {
+    return need('SKYDECK_LAB');
+  },
+  get sshHosts() {
+    return need('SKYDECK_LAB_SSH_HOSTS').split(' ');
+  },
+  get sshUser() {
+    return need('SKYDECK_LAB_SSH_USER');
+  },
+  get sshKey() {
+    return need('SKYDECK_LAB_SSH_KEY');
+  },
+  get slurmConf() {
+    return need('SKYDECK_LAB_SLURM_CONF');
+  },
+  get slurmCpus() {
+    return Number(need('SKYDECK_LAB_SLURM_CPUS'));
+  },
+};
+
+/** A temporary SKYDECK_HOME and data dir, removed after the test. */
+export function tempHome(t: { after(fn: () => unknown): void }): { home: string; dataDir: string } {
+  const home = mkdtempSync(join(os.tmpdir(), 'skydeck-infra-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  return { home, dataDir: join(home, 'data') };
+}
+
+/** Writes ssh_node_pools.yaml with one pool `lab` over the given lab hosts. */
+export function writePools(home: string, hosts = lab.sshHosts, extra = ''): void {
+  const lines = ['lab:', `  user: ${lab.sshUser}`, `  identity_file: ${lab.sshKey}`, '  hosts:', ...hosts.map((h) => `    - ${h}`)];
+  writeFileSync(join(home, 'ssh_node_pools.yaml'), lines.join('\n') + '\n' + extra);
+}
+
+export function clusterRecord(name: string, infra: string, numNodes: number): ClusterRecord {
+  return {
+    name,
+    infra,
+    resources: { infra },
+    numNodes,
+    status: 'INIT',
+    owner: { id: 'abcd1234', name: 'tester' },
+    launchedAt: Date.now(),
+    nodes: [],
+  };
+}
+
+export function placement(infra: string, numNodes: number): Placement {
+  return { infra, numNodes, cpus: 1, memoryGiB: 0.5, cost: 1 };
+}
+
+export function jobSpec(jobId: number, parts: Partial<JobSpec>): JobSpec {
+  return { jobId, envs: {}, gpusPerNode: 0, taskId: `sky-test-${jobId}`, ...parts };
+}
+
+/** A job context writing into a log file; `running` resolves when the backend calls onRunning. */
+export function jobContext(dir: string, name: string): JobContext & { running: Promise<void>; read(): string; close(): Promise<void> } {
+  const logPath = join(dir, `${name}.log`);
+  const log = new LogWriter(logPath);
+  let markRunning!: () => void;
+  const running = new Promise<void>((r) => (markRunning = r));
+  return {
+    log,
+    logPath,
+    onRunning: () => markRunning(),
+    running,
+    read: () => {
+      try {
+        return readFileSync(logPath, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    close: () => log.close(),
+  };
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a command on a lab host with the OpenSSH client (independent of the backend under test). */
+export function onHost(ip: string, command: string) {
+  return sh('ssh', ['-F', join(lab.dir, 'ssh', 'ssh_config'), ip, command]);
+}
+
+/** PIDs on a lab host whose command line matches (pgrep -f). */
+export async function pgrepOn(ip: string, pattern: string): Promise<string[]> {
+  const r = await onHost(ip, `pgrep -f ${JSON.stringify(pattern)} || true`);
+  return r.stdout.split('\n').filter(Boolean);
+}

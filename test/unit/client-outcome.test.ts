@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { finish } from '../../client/cli/outcome';
+import type { ApiRequest } from '../../protocol/model';
+
+function request(overrides: Partial<ApiRequest>): ApiRequest {
+  return { id: 'abcdef12-0000', name: 'launch', status: 'SUCCEEDED', user: { id: '00000000', name: 'u' }, schedule: 'long', body: {}, createdAt: 0, ...overrides };
+}
+
+// finish() writes its message to stderr; keep test output clean.
+function quietly<T>(fn: () => T): T {
+  const write = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+test('a launch exits with its job exit code', () => {
+  assert.equal(quietly(() => finish(request({ result: { clusterName: 'c', jobId: 1, exitCode: 0, jobStatus: 'SUCCEEDED' } }))), 0);
+  assert.equal(quietly(() => finish(request({ status: 'FAILED', error: { type: 'JobFailed', message: 'x' }, result: { clusterName: 'c', jobId: 1, exitCode: 3, jobStatus: 'FAILED' } }))), 3);
+  assert.equal(quietly(() => finish(request({ result: { clusterName: 'c', jobId: 1, exitCode: 7, jobStatus: 'FAILED' } }))), 7);
+});
+
+test('a failed or cancelled request without a job result exits 1', () => {
+  assert.equal(quietly(() => finish(request({ status: 'FAILED', error: { type: 'E', message: 'no' } }))), 1);
+  assert.equal(quietly(() => finish(request({ status: 'CANCELLED' }))), 1);
+});
+
+test('a detached run exits 0 once the job has started', () => {
+  assert.equal(quietly(() => finish(request({ body: { detachRun: true }, result: { clusterName: 'c', jobId: 2, jobStatus: 'RUNNING' } }))), 0);
+});
+
+test('other operations exit 0 when they succeed', () => {
+  assert.equal(quietly(() => finish(request({ name: 'down', result: { ok: true } }))), 0);
+});
