@@ -115,8 +115,9 @@ export function onHost(ip: string, command: string) {
   return sh('ssh', ['-F', join(lab.dir, 'ssh', 'ssh_config'), ip, command]);
 }
 
-/** PIDs on a lab host whose command line matches (pgrep -f). */
-export async function pgrepOn(ip: string, pattern: string): Promise<string[]> {
-  const r = await onHost(ip, `pgrep -f ${JSON.stringify(pattern)} || true`);
+/** PIDs on a lab host whose command line contains `text` (pgrep -f, not matching the asking shell). */
+export async function pgrepOn(ip: string, text: string): Promise<string[]> {
+  const pattern = `[${text[0]}]${text.slice(1)}`;
+  const r = await onHost(ip, `pgrep -f '${pattern}' || true`);
   return r.stdout.split('\n').filter(Boolean);
 }

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ApiRequest } from '../../protocol/model';
+import { eventually, startServer, type TestServer } from '../helpers/server';
+
+const logOf = async (server: TestServer, id: string) => (await server.fetch(`/api/stream?request_id=${id}&follow=0`)).text();
+const jobOf = async (server: TestServer, cluster: string, jobId = 1) =>
+  (await server.json<{ jobs: { jobId: number; status: string; exitCode?: number }[] }>(`/api/clusters/${cluster}/jobs`)).body.jobs.find((j) => j.jobId === jobId);
+
+describe('restart recovery (kill -9 the server mid-job)', () => {
+  it('a job that finished while the server was down is recorded with its real exit code and full log', async () => {
+    let server = await startServer();
+    try {
+      const id = await server.submit('launch', { clusterName: 'rec', task: { run: 'for i in $(seq 1 12); do echo "line $i"; sleep 0.1; done; exit 3' } });
+      await eventually(async () => (await logOf(server, id)).includes('line 2'), 10_000, 'job output');
+      await server.kill9();
+      await new Promise((r) => setTimeout(r, 1800)); // the job ends while no server runs
+      server = await startServer({ home: server.home });
+      const done = await server.waitFor(id, 20);
+      assert.equal(done.status, 'FAILED');
+      assert.equal((done.result as { exitCode: number }).exitCode, 3);
+      const job = await jobOf(server, 'rec');
+      assert.equal(job?.status, 'FAILED');
+      assert.equal(job?.exitCode, 3);
+      const lines = (await logOf(server, id)).split('\n').filter((l) => /^line \d+$/.test(l));
+      assert.deepEqual(lines, Array.from({ length: 12 }, (_, i) => `line ${i + 1}`), 'every line exactly once, in order');
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('a request following a job that still runs carries on after the restart and ends with it', async () => {
+    let server = await startServer({ args: ['--long-workers', '1'] });
+    try {
+      const id = await server.submit('launch', { clusterName: 'live', task: { run: 'for i in $(seq 1 30); do echo "tick $i"; sleep 0.1; done' } });
+      await eventually(async () => (await logOf(server, id)).includes('tick 2'), 10_000, 'job output');
+      const pending = await server.submit('launch', { clusterName: 'later', task: { run: 'echo later-ran' } });
+      assert.equal((await server.json<ApiRequest>(`/api/requests/${pending}`)).body.status, 'PENDING');
+      const follower = await server.submit('job_logs', { clusterName: 'live', jobId: 1, follow: true });
+      await eventually(async () => (await server.json<ApiRequest>(`/api/requests/${follower}`)).body.status === 'RUNNING', 5000, 'job_logs running');
+      await new Promise((r) => setTimeout(r, 200)); // let the RUNNING state reach the store file
+      await server.kill9();
+      server = await startServer({ home: server.home, args: ['--long-workers', '1'] });
+      // The follower's worker is gone: failed with a reason, not left RUNNING.
+      const orphan = await server.json<ApiRequest>(`/api/requests/${follower}`);
+      assert.equal(orphan.body.status, 'FAILED');
+      assert.match(orphan.body.error!.message, /stopped while this request was running/);
+      const done = await server.waitFor(id, 20);
+      assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
+      const ticks = (await logOf(server, id)).split('\n').filter((l) => /^tick \d+$/.test(l));
+      assert.deepEqual(ticks, Array.from({ length: 30 }, (_, i) => `tick ${i + 1}`));
+      // The PENDING request was queued again and ran once the worker was free.
+      const later = await server.waitFor(pending, 20);
+      assert.equal(later.status, 'SUCCEEDED');
+      assert.match(await logOf(server, pending), /later-ran/);
+    } finally {
+      await server.dispose();
+    }
+  });
+});
+
+describe('retention', () => {
+  it('removes finished requests and their logs once the retention window has passed', async () => {
+    const server = await startServer({ args: ['--request-retention', '2s'] });
+    try {
+      const id = await server.submit('launch', { clusterName: 'ret', task: { run: 'echo kept-for-a-while' } });
+      await server.waitFor(id);
+      assert.equal((await server.json(`/api/requests/${id}`)).status, 200);
+      const running = await server.submit('launch', { clusterName: 'ret2', task: { run: 'sleep 8' } });
+      await eventually(async () => (await server.json(`/api/requests/${id}`)).status === 404, 10_000, 'expiry');
+      const log = await server.fetch(`/api/stream?request_id=${id}&follow=0`);
+      assert.equal(log.status, 404);
+      // Unfinished requests are never expired.
+      assert.equal((await server.json<ApiRequest>(`/api/requests/${running}`)).body.status, 'RUNNING');
+      await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [running] }) });
+    } finally {
+      await server.dispose();
+    }
+  });
+});
