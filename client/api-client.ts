@@ -64,7 +64,7 @@ export class ApiClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     const headers: Record<string, string> = {
       [USER_ID_HEADER]: options.user.id,
-      [USER_NAME_HEADER]: headerSafe(options.user.name),
+      [USER_NAME_HEADER]: headerSafeUserName(options.user.name),
       'user-agent': `${options.agent ?? 'skydeck-client'}/${VERSION}`,
     };
     if (options.endpoint.authorization) headers.authorization = options.endpoint.authorization;
@@ -178,7 +178,12 @@ export class ApiClient {
   }
 }
 
-/** Header values must be printable ASCII; other user names travel percent-encoded. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+/**
+ * Header values must be ASCII, and the server accepts names of letters, digits, space and . _ @ - (at most 64):
+ * accents are dropped (josé -> jose) and anything else becomes _.
+ */
+export function headerSafeUserName(name: string): string {
+  const ascii = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  const safe = ascii.replace(/[^A-Za-z0-9 ._@-]/g, '_').trim().slice(0, 64);
+  return safe || 'user';
 }

@@ -78,18 +78,20 @@ export function locateIssues(issues: readonly TaskIssue[], text: string): TaskIs
   return issues.map((issue) => {
     if (issue.line !== undefined) return issue;
     const path = issue.path.replace(/^task\./, '');
-    return { ...issue, path, line: lineOf(path) ?? lineOf(path.replace(/\.infra$/, '.cloud')) };
+    // `resources.infra` problems point at `cloud:` when the file uses SkyPilot's older spelling.
+    const line = lineOf(path, true) ?? lineOf(path.replace(/\.infra$/, '.cloud'), true) ?? lineOf(path);
+    return { ...issue, path, line };
   });
 }
 
 /**
- * Finds the line of the key a dotted path names, or of its deepest key present in the file. Keys may hold dots
- * themselves (file_mounts targets), so each step tries the longest run of segments that is a key.
+ * Finds the line of the key a dotted path names or, unless `exact`, of its deepest key present in the file.
+ * Keys may hold dots themselves (file_mounts targets), so each step tries the longest run of segments that is a key.
  */
-export function keyLineFinder(text: string): (path: string) => number | undefined {
+export function keyLineFinder(text: string): (path: string, exact?: boolean) => number | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
-  return (path) => {
+  return (path, exact = false) => {
     const segments = path === '' ? [] : path.split('.');
     let node: unknown = doc.contents;
     let line: number | undefined;
@@ -109,7 +111,7 @@ export function keyLineFinder(text: string): (path: string) => number | undefine
       }
       if (!matched) break;
     }
-    return line;
+    return exact && i < segments.length ? undefined : line;
   };
 }
 

@@ -25,7 +25,6 @@ function program(): Command {
   const taskOptions = (command: Command) =>
     command
       .option('-c, --cluster <name>', 'cluster to run on')
-      .option('-y, --yes', 'skip the confirmation')
       .option('--env <KEY=VALUE>', 'set an env (repeatable); a bare KEY takes its value from your environment', collect, [])
       .option('--env-file <file>', 'read envs from a file of KEY=VALUE lines')
       .option('--async', 'submit, print the request id and return at once')
@@ -37,6 +36,7 @@ function program(): Command {
       .description('provision a cluster (or reuse it) and run a task on it, streaming its log; exits with the job exit code')
       .argument('[entrypoint...]', 'a task YAML file, or a command to run'),
   )
+    .option('-y, --yes', 'skip the confirmation')
     .option('-i, --idle-minutes-to-autostop <minutes>', 'stop the cluster after this many idle minutes', wholeNumber)
     .action((entrypoint: string[], options) => runAction(async () => (await commands.launch()).launch(entrypoint, options)));
 

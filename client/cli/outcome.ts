@@ -27,8 +27,7 @@ export function finish(request: ApiRequest): number {
     note(`Job ${job.jobId} is ${job.jobStatus.toLowerCase()} on cluster ${job.clusterName}. Follow it: skydeck logs ${job.clusterName} ${job.jobId}`);
     return EXIT.ok;
   }
-  const exitCode = job.exitCode ?? (job.jobStatus === 'SUCCEEDED' ? 0 : EXIT.error);
-  note(`Job ${job.jobId} on cluster ${job.clusterName}: ${job.jobStatus}${job.exitCode === undefined ? '' : ` (exit code ${job.exitCode})`}.`);
-  return exitCode;
+  // The request log has already said how the job ended; the exit code carries it on to scripts.
+  return job.exitCode ?? (job.jobStatus === 'SUCCEEDED' ? EXIT.ok : EXIT.error);
 }
 

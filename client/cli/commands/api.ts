@@ -106,7 +106,8 @@ export async function start(options: { foreground?: boolean }): Promise<void> {
   const { client, home, localServer } = cliContext();
   try {
     if (options.foreground) return await runInForeground(client, localServer.serverScript, home);
-    const started = await startLocalServer(client, localServer);
+    // This command reports the start itself, so the progress note would only repeat it.
+    const started = await startLocalServer(client, { ...localServer, onProgress: undefined });
     const server = readServerInfo(home);
     const pid = server ? ` (pid ${server.pid})` : '';
     print(started ? `SkyDeck API server started at ${client.endpoint.url}${pid}; log: ${homePaths(home).serverLog}` : `SkyDeck API server is already running at ${client.endpoint.url}${pid}.`);

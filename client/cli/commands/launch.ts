@@ -41,9 +41,10 @@ async function runTask(operation: 'launch' | 'exec', entrypoint: string[], optio
   checkClusterName(clusterName);
   const { client } = await connect();
   try {
-    if (!options.yes) {
+    // Like `sky exec`, exec runs on a cluster the user already has without asking.
+    if (operation === 'launch' && !options.yes) {
       const existing = (await client.clusters()).find((c) => c.name === clusterName);
-      print(summary(operation, source, clusterName, existing));
+      print(summary(source, clusterName, existing));
       if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was submitted.');
     }
     let requestId: string;
@@ -75,12 +76,14 @@ function taskSource(entrypoint: string[]): TaskSource {
   return inlineTask(entrypoint.join(' '));
 }
 
-/** A task the server rejects (`task_invalid`, details = issues) is reported like a local one, at its lines. */
+/** A task the server rejects (`task_invalid` with issues as details) is reported like a local one, at its lines. */
 function serverTaskIssues(err: unknown, source: TaskSource): unknown {
-  if (err instanceof ApiError && err.code === 'task_invalid' && Array.isArray(err.details)) {
-    return withLines(new TaskValidationError(err.details, source.file), source);
-  }
-  return err;
+  if (!(err instanceof ApiError)) return err;
+  // The task asks for infra this server does not have: that is a problem with resources.infra (or cloud).
+  if (err.code === 'infra_not_enabled') return withLines(new TaskValidationError([{ path: 'resources.infra', message: err.message }], source.file), source);
+  if (err.code !== 'task_invalid') return err;
+  if (Array.isArray(err.details) && err.details.length > 0) return withLines(new TaskValidationError(err.details, source.file), source);
+  return new CliExit(EXIT.usage, `Error: ${source.file ? `${source.file}: ` : ''}${err.message}`);
 }
 
 /** SkyPilot names clusters it is not told about; so do we, once per launch. */
@@ -91,9 +94,10 @@ function defaultClusterName(): string {
   return name;
 }
 
-function summary(operation: 'launch' | 'exec', source: TaskSource, clusterName: string, existing: Cluster | undefined): string {
+function summary(source: TaskSource, clusterName: string, existing: Cluster | undefined): string {
   const task = source.task;
-  const lines = [`Task: ${task.name ?? source.file ?? '(inline command)'}${operation === 'launch' ? ` (${task.num_nodes ?? 1} node${(task.num_nodes ?? 1) === 1 ? '' : 's'})` : ''}`];
+  const nodes = task.num_nodes ?? 1;
+  const lines = [`Task: ${task.name ?? source.file ?? '(inline command)'} (${nodes} node${nodes === 1 ? '' : 's'})`];
   lines.push(`  Infra: ${taskInfra(task)}   Resources: ${resources(task)}`);
   if (task.workdir) lines.push(`  Workdir: ${task.workdir}`);
   const envNames = Object.keys(task.envs ?? {});
@@ -102,7 +106,7 @@ function summary(operation: 'launch' | 'exec', source: TaskSource, clusterName: 
   if (secretNames.length > 0) lines.push(`  Secrets: ${secretNames.join(', ')} (values not shown)`);
   if (task.run) lines.push(`  Run: ${firstLine(task.run)}`);
   if (existing) lines.push(`Cluster: ${clusterName} (existing, ${existing.status}, ${existing.infra}, ${existing.numNodes} node${existing.numNodes === 1 ? '' : 's'})`);
-  else lines.push(`Cluster: ${clusterName} (${operation === 'launch' ? 'new; it will be provisioned' : 'does not exist'})`);
+  else lines.push(`Cluster: ${clusterName} (new; it will be provisioned)`);
   return lines.join('\n');
 }
 
