@@ -69,6 +69,8 @@ export const cancelBody = z.union([
  *   GET /api/clusters                     -> ClusterListResponse
  *   GET /api/clusters/:name/jobs          -> QueueResult
  *   GET /api/infra                        -> InfraListResponse (what `skydeck check` prints)
+ *   POST /api/plan {task, clusterName?}   -> PlanResponse: where a launch would run, before submitting it
+ *     (400 resources_unavailable with the reason per infra when nothing fits)
  * Log streams:
  *   GET /api/stream?request_id=ID[&follow=1|0][&tail=N][&format=plain|html]
  *     chunked text/plain; ends when the request has finished (follow) or at the current end (no follow).
@@ -76,6 +78,26 @@ export const cancelBody = z.union([
  *     After HEARTBEAT_MS of silence the server writes STREAM_HEARTBEAT, which clients drop.
  */
 export const STREAM_HEARTBEAT = '\0';
+
+export const planBody = z.strictObject({ task: taskSchema, clusterName: clusterName.optional() });
+
+export interface PlacementRow {
+  infra: string;
+  numNodes: number;
+  cpus: number;
+  memoryGiB: number;
+  accelerators?: { name: string; count: number };
+  chosen: boolean;
+}
+
+export interface PlanResponse {
+  /** Set when the cluster exists: a launch reuses it and nothing is placed. */
+  existingCluster?: Cluster;
+  considered: PlacementRow[];
+  refusals: { infra: string; reason: string }[];
+  /** The "Considered resources" table as the server logs it. */
+  table: string;
+}
 
 export interface InfraListResponse {
   infra: { infra: string; enabled: boolean; reason?: string }[];

@@ -46,8 +46,7 @@ export type ExtensionToWebview =
   | { type: 'request-init'; request: RequestSummary; mine: boolean }
   | { type: 'request-updated'; request: RequestSummary }
   | { type: 'log'; data: string }
-  | { type: 'log-end'; status: RequestStatus }
-  | { type: 'log-reset' };
+  | { type: 'log-end'; status: RequestStatus };
 
 export type WebviewToExtension =
   | { type: 'ready' }

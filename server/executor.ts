@@ -7,7 +7,7 @@ import { OPERATIONS, type OperationName } from '../protocol/api';
 import { isRequestFinished, type ApiRequest } from '../protocol/model';
 import type { Principal } from './auth/identity';
 import { TaskValidationError } from '../protocol/task';
-import { HttpError } from './http-error';
+import { HttpError, invalidBody } from './http-error';
 import { LogWriter } from './logs/log-writer';
 import type { Metrics } from './metrics';
 import { OperationFailed, type Operation, type Services } from './operations/context';
@@ -49,12 +49,7 @@ export class Executor {
     const user = caller.user;
     const operation = operations[name] as Operation<unknown>;
     const parsed = OPERATIONS[name].body.safeParse(rawBody ?? {});
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
-      const isTask = details.some((d) => d.path.startsWith('task'));
-      const message = details.map((d) => `${d.path || '(body)'}: ${d.message}`).join('; ');
-      throw new HttpError(400, isTask ? 'task_invalid' : 'bad_request', `invalid ${name} request: ${message}`, details);
-    }
+    if (!parsed.success) throw invalidBody(`${name} request`, parsed.error.issues);
     try {
       operation.preflight?.(parsed.data, this.services, caller);
     } catch (err) {

@@ -1,11 +1,12 @@
 // The HTTP API: thin routes that validate, call the executor or a store, and shape the answer.
 import Router from '@koa/router';
-import { API_VERSION, cancelBody, clusterName, isOperationName, type ClusterListResponse, type HealthResponse, type InfraListResponse, type QueueResult } from '../../protocol/api';
+import { API_VERSION, cancelBody, clusterName, isOperationName, planBody, type ClusterListResponse, type PlanResponse, type HealthResponse, type InfraListResponse, type QueueResult } from '../../protocol/api';
 import { REQUEST_STATUSES, type RequestStatus } from '../../protocol/model';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
-import { publicJob } from '../clusters/cluster-service';
-import { badRequest, notFound } from '../http-error';
+import { publicCluster, publicJob } from '../clusters/cluster-service';
+import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
+import { badRequest, invalidBody, notFound } from '../http-error';
 import type { Core } from '../core';
 import { readJsonBody } from './json-body';
 import { streamLog } from './stream';
@@ -91,6 +92,24 @@ export function apiRoutes(core: Core): Router {
 
   router.get('/api/infra', async (ctx) => {
     const body: InfraListResponse = { infra: (await Promise.all(core.backends.map((b) => b.check()))).flat() };
+    ctx.body = body;
+  });
+
+  router.post('/api/plan', async (ctx) => {
+    const parsed = planBody.safeParse(await readJsonBody(ctx));
+    if (!parsed.success) throw invalidBody('plan request', parsed.error.issues);
+    const existing = parsed.data.clusterName === undefined ? undefined : core.clusters.get(parsed.data.clusterName);
+    if (existing && existing.status !== 'INIT') {
+      const body: PlanResponse = { existingCluster: publicCluster(existing), considered: [], refusals: [], table: `Reusing cluster ${existing.name} (${existing.infra}, ${existing.numNodes} node(s)).` };
+      ctx.body = body;
+      return;
+    }
+    const choice = await choosePlacement(core.backends, askFromTask(parsed.data.task));
+    const body: PlanResponse = {
+      considered: choice.considered.map(({ cost: _cost, ...p }) => ({ ...p, chosen: p.infra === choice.chosen.infra && p.numNodes === choice.chosen.numNodes })),
+      refusals: choice.refusals,
+      table: formatConsidered(choice),
+    };
     ctx.body = body;
   });
 
