@@ -30,6 +30,50 @@ export function describeAsk(ask: ResourceAsk): string {
   return parts.join(', ');
 }
 
+/** What one node of an infra offers. */
+export interface NodeOffer {
+  cpus: number;
+  memoryGiB: number;
+  accelerators?: { name: string; count: number };
+}
+
+/**
+ * Why one node cannot serve one node of the ask, or undefined when it can. On fixed hosts and Slurm
+ * nodes `4` and `4+` both mean "at least 4": nothing can be resized to match exactly.
+ */
+export function shortfall(ask: ResourceAsk, offer: NodeOffer): string | undefined {
+  if (ask.cpus && offer.cpus < ask.cpus.count) return `${offer.cpus} CPUs, ${ask.cpus.count} asked`;
+  if (ask.memoryGiB && offer.memoryGiB < ask.memoryGiB.count) return `${offer.memoryGiB} GiB memory, ${ask.memoryGiB.count} asked`;
+  if (ask.accelerators) {
+    const have = offer.accelerators;
+    if (!have) return `no accelerators, ${ask.accelerators.name}:${ask.accelerators.count} asked`;
+    if (have.name.toLowerCase() !== ask.accelerators.name.toLowerCase()) return `${have.name}:${have.count}, ${ask.accelerators.name} asked`;
+    if (have.count < ask.accelerators.count) return `${have.name}:${have.count}, ${ask.accelerators.count} asked`;
+  }
+  return undefined;
+}
+
+/** Describes a node offer for refusals: `2 CPUs, 23.5 GiB, A100:8`. */
+export function describeOffer(offer: NodeOffer): string {
+  const acc = offer.accelerators ? `, ${offer.accelerators.name}:${offer.accelerators.count}` : '';
+  return `${offer.cpus} CPUs, ${offer.memoryGiB} GiB${acc}`;
+}
+
+/** A placement on `nodes` (the ones the infra would use): per-node figures are the smallest node's. */
+export function placementOn(infra: string, nodes: NodeOffer[], ask: ResourceAsk, cost: number): Placement {
+  const accs = nodes.map((n) => n.accelerators);
+  const first = accs[0];
+  const sameAcc = first && accs.every((a) => a?.name === first.name);
+  return {
+    infra,
+    numNodes: ask.numNodes,
+    cpus: Math.min(...nodes.map((n) => n.cpus)),
+    memoryGiB: Math.min(...nodes.map((n) => n.memoryGiB)),
+    accelerators: sameAcc ? { name: first.name, count: Math.min(...accs.map((a) => a!.count)) } : undefined,
+    cost,
+  };
+}
+
 export async function choosePlacement(backends: readonly InfraBackend[], ask: ResourceAsk): Promise<PlacementChoice> {
   const wantedKind = ask.infra?.split('/')[0];
   const eligible = wantedKind === undefined ? backends : backends.filter((b) => b.kind === wantedKind);

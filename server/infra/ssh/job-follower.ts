@@ -5,7 +5,7 @@
 import type { Client } from 'ssh2';
 import type { JobOutcome } from '../backend';
 import type { LogWriter } from '../../logs/log-writer';
-import { connect, describeTarget, shq, type SshConnections, type SshTarget } from './connection';
+import { connect, shq, type SshConnections, type SshTarget } from './connection';
 import { NodeOutput, nodePrefix, type StreamOffsets } from './node-output';
 import { followCommand, killCommand, parseState, type NodeJobState } from './remote-job';
 
@@ -188,8 +188,4 @@ export class SshJobFollower {
     if (this.failure) return { status: 'FAILED', exitCode: this.failure.exitCode, reason: this.failure.reason };
     return { status: 'SUCCEEDED', exitCode: 0 };
   }
-}
-
-export function describeNodes(nodes: NodeJobRef[]): string {
-  return nodes.map((n) => describeTarget(n.target)).join(', ');
 }

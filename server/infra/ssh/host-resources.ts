@@ -1,0 +1,56 @@
+// What each pool host offers (CPUs, memory, GPUs), asked over SSH and cached: hosts do not change
+// often, and the optimizer asks on every launch.
+import type { SshConnections, SshTarget } from './connection';
+
+export interface HostResources {
+  cpus: number;
+  memoryGiB: number;
+  accelerators?: { name: string; count: number };
+}
+
+/** Prints nproc, MemTotal in kB, then one GPU model name per line (none without nvidia-smi). */
+const PROBE = [
+  'nproc',
+  "awk '/^MemTotal:/ {print $2}' /proc/meminfo",
+  'command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null',
+  'true',
+].join('; ');
+
+const FRESH_MS = 5 * 60_000;
+/** An unreachable host is asked again sooner: it may just have booted. */
+const FAILED_FRESH_MS = 10_000;
+
+export function parseProbe(stdout: string): HostResources {
+  const [nproc, memKb, ...gpuLines] = stdout.split('\n').map((l) => l.trim());
+  const cpus = Number.parseInt(nproc ?? '', 10);
+  const kb = Number.parseInt(memKb ?? '', 10);
+  if (!Number.isFinite(cpus) || !Number.isFinite(kb)) throw new Error(`unexpected answer to the resource probe: ${JSON.stringify(stdout.slice(0, 200))}`);
+  const gpus = gpuLines.filter(Boolean).map(gpuName);
+  const counts = new Map<string, number>();
+  for (const g of gpus) counts.set(g, (counts.get(g) ?? 0) + 1);
+  // A node offers one accelerator type in SkyPilot's model: the most common one.
+  const top = [...counts].sort((a, b) => b[1] - a[1])[0];
+  return { cpus, memoryGiB: Math.round((kb / 2 ** 20) * 10) / 10, accelerators: top && { name: top[0], count: top[1] } };
+}
+
+/** `NVIDIA A100-SXM4-40GB` -> `A100`, `Tesla V100-PCIE-16GB` -> `V100`: the names tasks ask for. */
+function gpuName(full: string): string {
+  const words = full.split(/\s+/).filter((w) => !/^(NVIDIA|Tesla|GeForce|Quadro)$/i.test(w));
+  return (words[0] ?? full).split('-')[0]!;
+}
+
+export class HostResourceCache {
+  private readonly cache = new Map<string, { at: number; ok: boolean; value: Promise<HostResources> }>();
+
+  constructor(private readonly connections: SshConnections) {}
+
+  get(target: SshTarget): Promise<HostResources> {
+    const key = `${target.user}@${target.ip}:${target.port}`;
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < (hit.ok ? FRESH_MS : FAILED_FRESH_MS)) return hit.value;
+    const entry = { at: Date.now(), ok: true, value: this.connections.run(target, PROBE).then(parseProbe) };
+    entry.value.catch(() => (entry.ok = false));
+    this.cache.set(key, entry);
+    return entry.value;
+  }
+}

@@ -1,0 +1,313 @@
+// `ssh/<pool>`: clusters made of hosts from the SSH node pools in SKYDECK_HOME/ssh_node_pools.yaml.
+// A cluster takes num_nodes free hosts of its pool; each job runs setup and run on every one of them,
+// detached (setsid) so it outlives the server, and is followed over SSH into the job log.
+import { spawn } from 'node:child_process';
+import { createReadStream, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { ClusterNode, Resources } from '../../../protocol/model';
+import { HttpError } from '../../http-error';
+import type { LogWriter } from '../../logs/log-writer';
+import {
+  skypilotEnv,
+  type ClusterRecord,
+  type InfraBackend,
+  type InfraStatus,
+  type JobContext,
+  type JobSpec,
+  type Placement,
+  type Refusal,
+  type ResourceAsk,
+  type RunningJob,
+} from '../backend';
+import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
+import { describeTarget, SshConnections, type SshTarget } from './connection';
+import { HostAllocations } from './host-allocations';
+import { HostResourceCache, type HostResources } from './host-resources';
+import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
+import { StreamOffsets } from './node-output';
+import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
+import { killCommand, nodeDirExpr, remotePathExpr, startScript, teardownCommand } from './remote-job';
+
+/** After local processes, before a Slurm queue: the hosts are ours and start at once. */
+const SSH_COST = 1;
+
+/** What a cluster record keeps about its hosts (cluster.handle). */
+export interface SshClusterHandle {
+  pool: string;
+  /** In rank order: the head first. */
+  hosts: SshTarget[];
+}
+
+/** What a job's record keeps (RunningJob.handle): enough to find the job again after a restart. */
+export interface SshJobHandle {
+  cluster: string;
+  jobId: number;
+  nodes: (NodeJobRef & { pgid: number })[];
+}
+
+export class SshBackend implements InfraBackend {
+  readonly kind = 'ssh';
+  private readonly connections = new SshConnections();
+  private readonly resources = new HostResourceCache(this.connections);
+  private readonly allocations: HostAllocations;
+
+  constructor(
+    private readonly home: string,
+    private readonly dataDir: string,
+  ) {
+    this.allocations = new HostAllocations(dataDir);
+  }
+
+  /** The pools as configured now: the file is read on every use so edits apply without a restart. */
+  private pools(): NodePool[] {
+    try {
+      return loadPools(this.home);
+    } catch (err) {
+      throw new HttpError(400, 'ssh_config_invalid', `${poolsPath(this.home)} is not usable:\n${(err as Error).message}`);
+    }
+  }
+
+  private pool(name: string): NodePool {
+    const pools = this.pools();
+    const pool = pools.find((p) => p.name === name);
+    if (!pool) throw new HttpError(400, 'ssh_pool_unknown', `no SSH node pool named '${name}' in ${poolsPath(this.home)} (pools: ${pools.map((p) => p.name).join(', ') || 'none'})`);
+    return pool;
+  }
+
+  async check(): Promise<InfraStatus[]> {
+    let pools: NodePool[];
+    try {
+      pools = this.pools();
+    } catch (err) {
+      return [{ infra: 'ssh', enabled: false, reason: (err as Error).message }];
+    }
+    return Promise.all(
+      pools.map(async (pool): Promise<InfraStatus> => {
+        const probes = await this.probe(pool);
+        const down = probes.filter((p) => p.error);
+        const infra = `ssh/${pool.name}`;
+        if (down.length === probes.length) return { infra, enabled: false, reason: `no host reachable: ${down.map((d) => d.error).join('; ')}` };
+        const reason = down.length > 0 ? `${probes.length - down.length} of ${probes.length} hosts reachable; ${down.map((d) => d.error).join('; ')}` : undefined;
+        return { infra, enabled: true, reason };
+      }),
+    );
+  }
+
+  private probe(pool: NodePool): Promise<{ host: PoolHost; offer?: HostResources; error?: string }[]> {
+    return Promise.all(
+      pool.hosts.map((host) =>
+        this.resources.get(host).then(
+          (offer) => ({ host, offer }),
+          (err: Error) => ({ host, error: `${host.name}: ${err.message}` }),
+        ),
+      ),
+    );
+  }
+
+  async candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }> {
+    const wanted = ask.infra?.split('/')[1];
+    let pools: NodePool[];
+    try {
+      pools = wanted === undefined ? this.pools() : [this.pool(wanted)];
+    } catch (err) {
+      return { placements: [], refusals: [{ infra: ask.infra ?? 'ssh', reason: (err as Error).message }] };
+    }
+    const placements: Placement[] = [];
+    const refusals: Refusal[] = [];
+    for (const pool of pools) {
+      const { fit, unfit } = await this.freeHostsFor(pool, ask);
+      const infra = `ssh/${pool.name}`;
+      if (fit.length >= ask.numNodes) {
+        placements.push(placementOn(infra, fit.slice(0, ask.numNodes).map((f) => f.offer), ask, SSH_COST));
+      } else {
+        const why = unfit.length > 0 ? `; ${unfit.join('; ')}` : '';
+        refusals.push({ infra, reason: `asked for ${describeAsk(ask)}; pool ${pool.name} has ${fit.length} free host${fit.length === 1 ? '' : 's'} that fit${why}` });
+      }
+    }
+    return { placements, refusals };
+  }
+
+  /** Free hosts of the pool that can serve one node of the ask, and why the others cannot. */
+  private async freeHostsFor(pool: NodePool, ask: ResourceAsk, cluster?: string): Promise<{ fit: { host: PoolHost; offer: HostResources }[]; unfit: string[] }> {
+    const fit: { host: PoolHost; offer: HostResources }[] = [];
+    const unfit: string[] = [];
+    for (const p of await this.probe(pool)) {
+      const holder = this.allocations.holder(pool.name, p.host.name);
+      if (holder !== undefined && holder !== cluster) unfit.push(`${p.host.name} is taken by cluster ${holder}`);
+      else if (p.error || !p.offer) unfit.push(`${p.error ?? p.host.name} (unreachable)`);
+      else {
+        const short = shortfall(ask, p.offer);
+        if (short) unfit.push(`${p.host.name} has ${describeOffer(p.offer)}: ${short}`);
+        else fit.push({ host: p.host, offer: p.offer });
+      }
+    }
+    return { fit, unfit };
+  }
+
+  async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
+    const poolName = placement.infra.split('/')[1] ?? '';
+    const pool = this.pool(poolName);
+    let hosts: SshTarget[];
+    const previous = asClusterHandle(cluster.handle);
+    if (previous && previous.pool === pool.name) {
+      hosts = previous.hosts;
+      this.allocations.take(pool.name, hosts.map((h) => h.name), cluster.name);
+      log.line(`Reusing ${hosts.length} host${hosts.length === 1 ? '' : 's'} of pool ${pool.name}: ${hosts.map((h) => h.name).join(', ')}`);
+    } else {
+      const ask: ResourceAsk = { numNodes: placement.numNodes, cpus: { count: placement.cpus, orMore: true }, memoryGiB: { count: placement.memoryGiB, orMore: true }, accelerators: placement.accelerators };
+      const { fit, unfit } = await this.freeHostsFor(pool, ask, cluster.name);
+      if (fit.length < placement.numNodes) {
+        throw new HttpError(409, 'resources_unavailable', `pool ${pool.name} has ${fit.length} free host(s) for ${describeAsk(ask)}, ${placement.numNodes} needed; ${unfit.join('; ')}`);
+      }
+      hosts = fit.slice(0, placement.numNodes).map((f) => f.host);
+      this.allocations.take(pool.name, hosts.map((h) => h.name), cluster.name);
+      log.line(`Taking ${hosts.length} host${hosts.length === 1 ? '' : 's'} of pool ${pool.name}: ${hosts.map((h) => h.name).join(', ')}`);
+    }
+    try {
+      await Promise.all(
+        hosts.map(async (host, rank) => {
+          signal.throwIfAborted();
+          await this.connections.run(host, `mkdir -p ${nodeDirExpr(cluster.name, rank)}/workdir`);
+          log.line(`  ${nodeName({ rank, target: host })}: ready (${describeTarget(host)})`);
+        }),
+      );
+      signal.throwIfAborted();
+    } catch (err) {
+      if (!previous) this.allocations.release(pool.name, cluster.name);
+      throw err;
+    }
+    const offers = await Promise.all(hosts.map((h) => this.resources.get(h)));
+    const shown = placementOn(placement.infra, offers, { numNodes: hosts.length }, SSH_COST);
+    const handle: SshClusterHandle = { pool: pool.name, hosts };
+    return {
+      nodes: hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name })),
+      resources: {
+        infra: placement.infra,
+        cpus: String(shown.cpus),
+        memory: String(shown.memoryGiB),
+        accelerators: shown.accelerators && `${shown.accelerators.name}:${shown.accelerators.count}`,
+      },
+      handle,
+    };
+  }
+
+  async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+    const { hosts } = clusterHandle(cluster);
+    const nodes: ClusterNode[] = hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name }));
+    if (spec.workdir) ctx.log.line(`Syncing workdir ${spec.workdir} to ${hosts.length} node${hosts.length === 1 ? '' : 's'}...`);
+    const started: SshJobHandle['nodes'] = [];
+    try {
+      await Promise.all(
+        hosts.map(async (target, rank) => {
+          if (spec.workdir) await this.upload(target, spec.workdir, `${nodeDirExpr(cluster.name, rank)}/workdir`);
+          for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) await this.upload(target, local, remotePathExpr(remote));
+          const env = (phase: 'setup' | 'run') => ({ ...spec.envs, ...skypilotEnv({ cluster, nodes, rank, gpusPerNode: spec.gpusPerNode, taskId: spec.taskId, phase }) });
+          const script = startScript({ cluster: cluster.name, rank, jobId: spec.jobId, setup: spec.setup, run: spec.run, setupEnv: env('setup'), runEnv: env('run') });
+          const out = (await this.connections.run(target, 'bash -s', script)).trim().split('\n').pop() ?? '';
+          const m = /^(\/.*) (\d+)$/.exec(out);
+          if (!m) throw new Error(`on ${describeTarget(target)}: the job did not start (${JSON.stringify(out)})`);
+          started.push({ rank, target, jobDir: m[1]!, pgid: Number(m[2]) });
+        }),
+      );
+    } catch (err) {
+      await Promise.allSettled(started.map((n) => this.connections.run(n.target, killCommand(n.jobDir, 'abort'))));
+      throw err;
+    }
+    started.sort((a, b) => a.rank - b.rank);
+    const handle: SshJobHandle = { cluster: cluster.name, jobId: spec.jobId, nodes: started };
+    return { handle, outcome: this.follow(handle, ctx) };
+  }
+
+  async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
+    const h = asJobHandle(handle);
+    if (!h) throw new Error(`not an SSH job handle: ${JSON.stringify(handle)}`);
+    ctx.log.line(`[skydeck] reattached to the job on ${h.nodes.length} node${h.nodes.length === 1 ? '' : 's'}`);
+    return { handle: h, outcome: this.follow(h, ctx) };
+  }
+
+  private follow(h: SshJobHandle, ctx: JobContext) {
+    const offsets = new StreamOffsets(this.offsetsFile(h.cluster, h.jobId), h.nodes.length);
+    return new SshJobFollower({ nodes: h.nodes, log: ctx.log, connections: this.connections, offsets, onRunning: () => ctx.onRunning() }).follow();
+  }
+
+  private offsetsFile(cluster: string, jobId: number): string {
+    return join(this.dataDir, 'ssh', 'jobs', cluster, `${jobId}.offsets.json`);
+  }
+
+  async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
+    const h = asJobHandle(handle);
+    if (!h) throw new Error(`not an SSH job handle: ${JSON.stringify(handle)}`);
+    const results = await Promise.allSettled(h.nodes.map((n) => this.connections.run(n.target, killCommand(n.jobDir, 'cancelled'))));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${nodeName(h.nodes[i]!)}: ${(r.reason as Error).message}`] : []));
+    if (failed.length > 0) throw new Error(`could not stop the job everywhere; processes may still run on ${failed.join('; ')}`);
+  }
+
+  stop(cluster: ClusterRecord): Promise<void> {
+    return Promise.reject(notStoppable(cluster));
+  }
+
+  start(cluster: ClusterRecord): Promise<void> {
+    return Promise.reject(notStoppable(cluster));
+  }
+
+  async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
+    const h = asClusterHandle(cluster.handle);
+    if (h) {
+      await Promise.all(
+        h.hosts.map(async (target, rank) => {
+          try {
+            await this.connections.run(target, teardownCommand(cluster.name, rank));
+            log.line(`  ${nodeName({ rank, target })}: cleaned up`);
+          } catch (err) {
+            log.line(`  ${nodeName({ rank, target })}: could not clean up (${(err as Error).message}); releasing it anyway`);
+          }
+        }),
+      );
+      this.allocations.release(h.pool, cluster.name);
+    }
+    rmSync(join(this.dataDir, 'ssh', 'jobs', cluster.name), { recursive: true, force: true });
+  }
+
+  /** Copies a local file or directory to a path on the node (tar over the SSH channel). */
+  private async upload(target: SshTarget, local: string, remoteExpr: string): Promise<void> {
+    const isDir = statSync(local).isDirectory();
+    const tar = isDir ? spawn('tar', ['-C', local, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] }) : undefined;
+    const command = isDir ? `mkdir -p ${remoteExpr} && tar -C ${remoteExpr} -xf -` : `mkdir -p "$(dirname ${remoteExpr})" && cat > ${remoteExpr}`;
+    // Piped at once: a child's unread stdout is discarded when it exits (we may still be connecting).
+    const source = tar ? tar.stdout.pipe(new PassThrough()) : createReadStream(local);
+    const tarFailed = tar ? new Promise<string>((resolve) => {
+      let err = '';
+      tar.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      tar.on('close', (code) => resolve(code === 0 ? '' : `tar exited with ${code}: ${err.trim()}`));
+    }) : Promise.resolve('');
+    await this.connections.run(target, command, source);
+    const tarError = await tarFailed;
+    if (tarError) throw new Error(`copying ${local} to ${describeTarget(target)}: ${tarError}`);
+  }
+
+  /** Closes the cached connections (jobs being followed keep their own until they end). */
+  close(): void {
+    this.connections.closeAll();
+  }
+}
+
+function notStoppable(cluster: ClusterRecord): HttpError {
+  return new HttpError(400, 'not_supported', `cluster ${cluster.name} is on ${cluster.infra}: hosts of an SSH node pool cannot be stopped or started by SkyDeck; use down to release them`);
+}
+
+function asClusterHandle(h: unknown): SshClusterHandle | undefined {
+  const c = h as SshClusterHandle | undefined;
+  return c && typeof c.pool === 'string' && Array.isArray(c.hosts) ? c : undefined;
+}
+
+function clusterHandle(cluster: ClusterRecord): SshClusterHandle {
+  const h = asClusterHandle(cluster.handle);
+  if (!h) throw new Error(`cluster ${cluster.name} has no SSH hosts recorded`);
+  return h;
+}
+
+function asJobHandle(h: unknown): SshJobHandle | undefined {
+  const j = h as SshJobHandle | undefined;
+  return j && typeof j.cluster === 'string' && Array.isArray(j.nodes) && j.nodes.every((n) => typeof n.jobDir === 'string' && n.target) ? j : undefined;
+}
