@@ -2,30 +2,33 @@
 // endpoint (setting or Connect command) replaces the connection, the models stay.
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import type { ServerMessage } from '../protocol/api';
+import type { Endpoint } from '../client/endpoint';
+import { ClientError } from '../client/errors';
+import { skydeckHome } from '../client/home';
+import { resolveIdentity } from '../client/identity';
+import { ensureServer } from '../client/local-server';
+import { DEFAULT_ENDPOINT, type ServerMessage } from '../protocol/api';
 import { SETTINGS } from './command-ids';
-import type { Credentials } from './connection/api-client';
 import { Connection, type ConnectionState } from './connection/connection';
-import { EndpointError, parseEndpoint, resolveEndpoint, skydeckHome, type Endpoint } from './connection/endpoint';
-import { localIdentity } from './connection/identity';
-import { startLocalServer } from './connection/local-server';
+import { resolveExtensionEndpoint, splitCredentials } from './connection/endpoint';
 import { setContext } from './context-keys';
 import { Disposable } from './disposable';
 import type { Logger } from './logger';
 import type { ClustersModel } from './model/clusters-model';
 import type { RequestsModel } from './model/requests-model';
-import type { CredentialStore } from './secrets';
+import { authorizationOf, type CredentialStore } from './secrets';
 
 export class ServerSession extends Disposable {
   private current: Connection | undefined;
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   /** Fires when the connection is replaced or its state changes. */
   readonly onDidChange = this.changed.event;
-  private connectionListeners: vscode.Disposable[] = [];
+  private connectionListeners: { dispose(): void }[] = [];
   /** Off after the user stopped the local server, until they reconnect. */
   private autoStartAllowed = true;
   /** Set while useEndpoint writes the setting, so the change does not restart the connection twice. */
   private applyingEndpoint = false;
+  readonly home = skydeckHome();
 
   constructor(
     private readonly extensionPath: string,
@@ -51,9 +54,12 @@ export class ServerSession extends Disposable {
     return this.current?.state ?? 'connecting';
   }
 
-  /** The data folder of the local server: where it writes server.json. */
-  get localDataDir(): string {
-    return join(skydeckHome(), 'server');
+  suppressAutoStart(): void {
+    this.autoStartAllowed = false;
+  }
+
+  allowAutoStart(): void {
+    this.autoStartAllowed = true;
   }
 
   /** Resolves the endpoint and connects; safe to call again (it replaces the connection). */
@@ -62,19 +68,26 @@ export class ServerSession extends Disposable {
     const config = vscode.workspace.getConfiguration('skydeck');
     let endpoint: Endpoint;
     try {
-      endpoint = resolveEndpoint(config.get<string>(SETTINGS.endpoint));
+      const resolved = resolveExtensionEndpoint(config.get<string>(SETTINGS.endpoint), this.home);
+      endpoint = resolved.endpoint;
+      // Credentials typed into the setting are honoured, but moved out of it into the secret store.
+      if (resolved.urlCredentials) {
+        await this.credentials.set(endpoint.url, resolved.urlCredentials);
+        await this.updateSetting(endpoint.url);
+        void vscode.window.showInformationMessage('SkyDeck: moved the credentials from skydeck.apiServerEndpoint into the secret store.');
+      }
     } catch (err) {
-      if (!(err instanceof EndpointError)) throw err;
-      void vscode.window.showErrorMessage(`SkyDeck: the API server endpoint is not valid: ${err.message}`);
-      endpoint = parseEndpoint('http://127.0.0.1:46590', 'default');
+      if (!(err instanceof ClientError)) throw err;
+      void vscode.window.showErrorMessage(`SkyDeck: ${err.message}`);
+      endpoint = resolveExtensionEndpoint(DEFAULT_ENDPOINT, this.home).endpoint;
     }
-    let credentials: Credentials | undefined = endpoint.basicAuth && { kind: 'basic', ...endpoint.basicAuth };
-    credentials ??= await this.credentials.get(endpoint.url);
+    const stored = await this.credentials.get(endpoint.url);
+    if (stored) endpoint = { ...endpoint, authorization: authorizationOf(stored) };
+    const autoStart = config.get<boolean>(SETTINGS.autoStart, true);
     const connection = new Connection({
       endpoint,
-      identity: localIdentity(skydeckHome()),
-      credentials,
-      startLocalServer: config.get<boolean>(SETTINGS.autoStart, true) ? () => this.startLocal(endpoint) : undefined,
+      user: resolveIdentity(this.home),
+      startLocalServer: autoStart ? (client) => ensureServer(client, this.localServerOptions()) : undefined,
       mayStartLocalServer: () => this.autoStartAllowed,
       logger: this.logger,
     });
@@ -89,38 +102,36 @@ export class ServerSession extends Disposable {
     await connection.connect();
   }
 
-  suppressAutoStart(): void {
-    this.autoStartAllowed = false;
-  }
-
-  allowAutoStart(): void {
-    this.autoStartAllowed = true;
-  }
-
-  /** Saves a remote endpoint (credentials to SecretStorage) and connects to it. */
+  /** Saves a remote endpoint (its credentials to SecretStorage) or, given nothing, goes back to the default; then connects. */
   async useEndpoint(text: string | undefined): Promise<void> {
-    const config = vscode.workspace.getConfiguration('skydeck');
-    const endpoint = text ? parseEndpoint(text, 'setting') : undefined;
-    if (endpoint?.basicAuth) await this.credentials.set(endpoint.url, { kind: 'basic', ...endpoint.basicAuth });
-    this.applyingEndpoint = true;
-    try {
-      await config.update(SETTINGS.endpoint, endpoint?.url, vscode.ConfigurationTarget.Global);
-    } finally {
-      this.applyingEndpoint = false;
+    if (text) {
+      const { endpoint, urlCredentials } = splitCredentials(text);
+      if (urlCredentials) await this.credentials.set(endpoint.url, urlCredentials);
+      await this.updateSetting(endpoint.url);
+    } else {
+      await this.updateSetting(undefined);
     }
     await this.restart();
   }
 
-  private async startLocal(endpoint: Endpoint): Promise<void> {
-    const url = new URL(endpoint.url);
-    const pid = await startLocalServer({
+  /** How the bundled server is started: VS Code's own runtime, acting as Node. */
+  localServerOptions() {
+    return {
+      home: this.home,
       serverScript: join(this.extensionPath, 'dist', 'server.js'),
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 80),
-      dataDir: this.localDataDir,
-      isHealthy: () => this.current!.client.health(1000).then(() => true, () => false),
-    });
-    if (pid) this.logger.info(`started the local API server (pid ${pid}) at ${endpoint.url}`);
+      runtime: process.execPath,
+      env: { ELECTRON_RUN_AS_NODE: '1' },
+      onProgress: (message: string) => this.logger.info(message),
+    };
+  }
+
+  private async updateSetting(value: string | undefined): Promise<void> {
+    this.applyingEndpoint = true;
+    try {
+      await vscode.workspace.getConfiguration('skydeck').update(SETTINGS.endpoint, value, vscode.ConfigurationTarget.Global);
+    } finally {
+      this.applyingEndpoint = false;
+    }
   }
 
   private onState(connection: Connection, state: ConnectionState): void {

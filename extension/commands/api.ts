@@ -1,6 +1,7 @@
 // Getting a connected client for a command, and reporting API errors to the user the same way everywhere.
 import * as vscode from 'vscode';
-import { ApiError, type ApiClient } from '../connection/api-client';
+import type { ApiClient } from '../../client/api-client';
+import { ApiError } from '../../client/errors';
 import type { Services } from '../services';
 import { COMMANDS } from '../command-ids';
 
@@ -17,7 +18,7 @@ export function connectedClient(s: Services): ApiClient | undefined {
 }
 
 export function showApiError(s: Services, what: string, err: unknown): void {
-  const message = err instanceof ApiError ? `${err.message}${err.code && !err.unreachable ? ` (${err.code})` : ''}` : String((err as Error)?.message ?? err);
+  const message = err instanceof ApiError ? `${err.message} (${err.code})` : String((err as Error)?.message ?? err);
   s.logger.warn(`${what}: ${message}`);
   void vscode.window.showErrorMessage(`SkyDeck: ${what}: ${message}`);
 }

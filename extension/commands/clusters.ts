@@ -94,7 +94,7 @@ export async function refreshClusters(s: Services): Promise<void> {
   const client = s.session.connection?.state === 'connected' ? s.session.connection.client : undefined;
   if (!client) return;
   try {
-    s.clusters.replaceAll((await client.clusters()).clusters, { forgetJobs: true });
+    s.clusters.replaceAll(await client.clusters(), { forgetJobs: true });
   } catch (err) {
     s.logger.warn(`refreshing clusters: ${(err as Error).message}`);
   }

@@ -2,11 +2,11 @@
 import * as vscode from 'vscode';
 import { CLUSTER_NAME } from '../../protocol/api';
 import { fillEnvs, parseTaskYaml, taskInfra, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
-import { ApiError } from '../connection/api-client';
+import { ApiError, ClientError } from '../../client/errors';
+import { loadTaskFile, locateIssues } from '../../client/task-file';
 import { describeResources } from '../format';
 import type { Services } from '../services';
 import { findTaskFiles, isTaskDocument, readText } from '../tasks/task-files';
-import { lineOfKey } from '../tasks/task-yaml';
 import { connectedClient, showApiError } from './api';
 
 export interface LoadedTask {
@@ -73,14 +73,23 @@ export async function pickTaskFile(): Promise<vscode.Uri | undefined> {
 
 /** Reads and validates a task file, asking for required envs; shows problems at their keys. */
 export async function loadTask(uri: vscode.Uri): Promise<LoadedTask | undefined> {
+  // What runs is what is on disk (relative workdir and file_mounts resolve against it): save edits first.
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open?.isDirty) await open.save();
   const text = await readText(uri);
   let task: Task;
   try {
-    task = parseTaskYaml(text, vscode.workspace.asRelativePath(uri));
+    task = uri.scheme === 'file' ? loadTaskFile(uri.fsPath).task : parseTaskYaml(text, vscode.workspace.asRelativePath(uri));
   } catch (err) {
-    if (!(err instanceof TaskValidationError)) throw err;
-    await showTaskIssues(uri, text, err.issues);
-    return undefined;
+    if (err instanceof TaskValidationError) {
+      await showTaskIssues(uri, text, err.issues);
+      return undefined;
+    }
+    if (err instanceof ClientError) {
+      void vscode.window.showErrorMessage(`SkyDeck: ${err.message}`);
+      return undefined;
+    }
+    throw err;
   }
   const missing = [...Object.entries(task.envs ?? {}), ...Object.entries(task.secrets ?? {})].filter(([, v]) => v === null).map(([k]) => k);
   const values: Record<string, string> = {};
@@ -167,8 +176,8 @@ function serverIssues(err: unknown): TaskIssue[] | undefined {
 
 /** Shows the first problem with its key path, offering to open the file at that key. */
 export async function showTaskIssues(uri: vscode.Uri, text: string, issues: TaskIssue[]): Promise<void> {
-  const first = issues[0]!;
-  const line = first.line ?? (first.path ? lineOfKey(text, first.path) : undefined);
+  const first = locateIssues(issues, text)[0]!;
+  const line = first.line;
   const where = `${vscode.workspace.asRelativePath(uri)}${line ? `:${line}` : ''}`;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   const pick = await vscode.window.showErrorMessage(`SkyDeck: ${where}: ${first.path || 'task'}: ${first.message}${more}`, 'Go to Problem');

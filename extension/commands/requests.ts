@@ -88,7 +88,7 @@ async function cancel(s: Services, requests: RequestSummary[]): Promise<void> {
     if (answer !== 'Cancel Requests') return;
   }
   try {
-    const { cancelled } = await client.cancel(requests.map((r) => r.id));
+    const cancelled = await client.cancel({ requestIds: requests.map((r) => r.id) });
     s.logger.info(`cancelled ${cancelled.join(', ') || 'nothing'}`);
     vscode.window.setStatusBarMessage(`SkyDeck: cancelled ${cancelled.length} request${cancelled.length === 1 ? '' : 's'}`, 4000);
   } catch (err) {

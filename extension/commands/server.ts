@@ -1,10 +1,9 @@
 // Server commands: Connect to API Server..., Use Local Server, Reconnect, Server Info, Stop Local Server.
 import * as vscode from 'vscode';
-import { ApiClient } from '../connection/api-client';
-import { parseEndpoint } from '../connection/endpoint';
-import { localIdentity } from '../connection/identity';
-import { stopLocalServer } from '../connection/local-server';
-import { skydeckHome } from '../connection/endpoint';
+import { ApiClient } from '../../client/api-client';
+import { resolveIdentity } from '../../client/identity';
+import { stopLocalServer } from '../../client/local-server';
+import { splitCredentials } from '../connection/endpoint';
 import { duration } from '../format';
 import type { Services } from '../services';
 import { CredentialStore } from '../secrets';
@@ -15,12 +14,12 @@ export async function connect(s: Services): Promise<void> {
     title: 'SkyDeck: Connect to API Server',
     prompt: 'Endpoint of a SkyDeck API server. Credentials in the URL (https://user:password@host) are moved to the secret store.',
     placeHolder: 'https://skydeck.example.com',
-    value: current?.source === 'setting' ? current.url : '',
+    value: current?.source === 'override' ? current.url : '',
     ignoreFocusOut: true,
     validateInput: (value) => {
       if (!value.trim()) return undefined;
       try {
-        parseEndpoint(value.trim(), 'setting');
+        splitCredentials(value.trim());
         return undefined;
       } catch (err) {
         return (err as Error).message;
@@ -36,8 +35,12 @@ export async function connect(s: Services): Promise<void> {
 async function signIn(s: Services): Promise<void> {
   const endpoint = s.session.connection?.endpoint;
   if (!endpoint) return;
-  const anonymous = new ApiClient({ endpoint: endpoint.url, identity: localIdentity(skydeckHome()) });
-  const auth = await anonymous.health().then((h) => h.auth, () => 'basic' as const);
+  const anonymous = new ApiClient({ endpoint: { ...endpoint, authorization: undefined }, user: resolveIdentity(s.session.home) });
+  const auth = await anonymous.health(5_000).then(
+    (h) => h.auth,
+    () => 'basic' as const,
+  );
+  anonymous.close();
   const store = new CredentialStore(s.context.secrets);
   if (auth === 'token') {
     const token = await vscode.window.showInputBox({ title: `SkyDeck: token for ${endpoint.url}`, password: true, ignoreFocusOut: true });
@@ -87,9 +90,11 @@ export async function serverInfo(s: Services): Promise<void> {
 }
 
 export async function stopLocal(s: Services): Promise<void> {
+  const connection = s.session.connection;
+  if (!connection) return;
   // Stopped on purpose: do not start it again until the user reconnects.
   s.session.suppressAutoStart();
-  const pid = stopLocalServer(s.session.localDataDir);
+  const { pid } = await stopLocalServer(connection.client, s.session.home);
   if (pid) void vscode.window.showInformationMessage(`SkyDeck: stopped the local API server (pid ${pid}).`);
   else void vscode.window.showWarningMessage('SkyDeck: no local API server is recorded as running.');
 }

@@ -1,68 +1,47 @@
-// One live connection to the API server: checks health (starting the local server when allowed),
-// keeps a WebSocket open with reconnects, and hands out its events and log streams.
-import WebSocket from 'ws';
-import { HEARTBEAT_MS, type ClientMessage, type HealthResponse, type ServerMessage } from '../../protocol/api';
-import type { RequestStatus, User } from '../../protocol/model';
+// One connection to the API server, as the extension sees it: health first (starting the local server
+// when allowed), then client/'s LiveConnection for events and log streams, folded into one state.
+import { ApiClient } from '../../client/api-client';
+import type { Endpoint } from '../../client/endpoint';
+import { ApiError, ConnectionError } from '../../client/errors';
+import { LiveConnection, type LiveState, type LogFollower } from '../../client/live';
+import type { HealthResponse, ServerMessage } from '../../protocol/api';
+import type { User } from '../../protocol/model';
 import type { Logger } from '../logger';
 import { Signal, type Unsubscribe } from '../model/signal';
-import { ApiClient, ApiError, type Credentials } from './api-client';
-import { webSocketUrl, type Endpoint } from './endpoint';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'unauthorized';
 
 export interface ConnectionOptions {
   endpoint: Endpoint;
-  identity: User;
-  credentials?: Credentials;
-  /** Starts the local server; called when the endpoint is local, nothing answers, and auto-start is on. */
-  startLocalServer?: (client: ApiClient) => Promise<void>;
+  user: User;
+  /** Starts the local server when nothing answers at a local endpoint; absent when auto-start is off. */
+  startLocalServer?: (client: ApiClient) => Promise<boolean>;
   /** Asked before each start: false after the user stopped the local server on purpose. */
   mayStartLocalServer?: () => boolean;
   logger: Logger;
 }
 
-export interface LogHandlers {
-  data(text: string): void;
-  end(status: RequestStatus): void;
-  /** The stream restarts from the beginning (after a reconnect): drop what was shown. */
-  reset(): void;
-  error(message: string): void;
-}
-
-interface LogSubscription {
-  requestId: string;
-  follow: boolean;
-  tail?: number;
-  handlers: LogHandlers;
-  /** Sent at least once: a later subscription (after a reconnect) starts the log over. */
-  started: boolean;
-}
-
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 10_000;
+/** How long to wait before trying again after the server could not be reached at all. */
+const RETRY_MS = 5_000;
 
 export class Connection {
   readonly client: ApiClient;
   private readonly stateChanged = new Signal<ConnectionState>();
   private readonly messages = new Signal<ServerMessage>();
   readonly onDidChangeState = this.stateChanged.event;
-  /** Every WebSocket message except log chunks, which go to their subscribers. */
+  /** Request, cluster and job events (log chunks go to their followers). */
   readonly onMessage = this.messages.event;
   private currentState: ConnectionState = 'connecting';
-  private socket: WebSocket | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private retryMs = RETRY_MIN_MS;
-  private lastMessageAt = 0;
-  private disposed = false;
+  private live: LiveConnection | undefined;
   private opening: Promise<void> | undefined;
-  private nextSub = 1;
-  private readonly logSubs = new Map<string, LogSubscription>();
+  private restarting = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
   health: HealthResponse | undefined;
   lastError: string | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
-    this.client = new ApiClient({ endpoint: options.endpoint.url, identity: options.identity, credentials: options.credentials });
+    this.client = new ApiClient({ endpoint: options.endpoint, user: options.user, agent: 'skydeck-vscode', timeoutMs: 15_000 });
   }
 
   get endpoint(): Endpoint {
@@ -73,7 +52,7 @@ export class Connection {
     return this.currentState;
   }
 
-  /** Connects now (or retries at once when waiting to); resolves when the attempt has settled. */
+  /** Connects (or retries at once); resolves when this attempt has settled either way. */
   connect(): Promise<void> {
     if (this.disposed) return Promise.resolve();
     clearTimeout(this.retryTimer);
@@ -81,176 +60,98 @@ export class Connection {
     return this.opening;
   }
 
-  send(message: ClientMessage): boolean {
-    if (this.socket?.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(JSON.stringify(message));
-    return true;
-  }
-
-  /** Streams a request's log over the WebSocket; survives reconnects (restarting with `reset`). */
-  subscribeLog(requestId: string, options: { follow: boolean; tail?: number }, handlers: LogHandlers): Unsubscribe {
-    const sub = `log-${this.nextSub++}`;
-    const subscription: LogSubscription = { requestId, ...options, handlers, started: false };
-    this.logSubs.set(sub, subscription);
-    this.startLog(sub, subscription);
-    return {
-      dispose: () => {
-        if (this.logSubs.delete(sub)) this.send({ type: 'unsubscribe', sub });
-      },
-    };
+  /** Streams a request's log to `follower` until the request ends; dispose to stop early. */
+  followLog(requestId: string, follower: LogFollower, options: { follow?: boolean; tail?: number } = {}): Unsubscribe {
+    if (!this.live) {
+      follower.onError?.('not connected to the API server');
+      return { dispose() {} };
+    }
+    return { dispose: this.live.followLog(requestId, follower, options) };
   }
 
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
-    clearInterval(this.heartbeat);
-    this.socket?.removeAllListeners();
-    this.socket?.on('error', () => {});
-    this.socket?.terminate();
-    this.logSubs.clear();
+    this.live?.close();
+    this.client.close();
     this.stateChanged.dispose();
     this.messages.dispose();
   }
 
-  private setState(state: ConnectionState): void {
+  private setState(state: ConnectionState, error?: string): void {
+    if (error !== undefined) this.lastError = error;
     if (state === this.currentState) return;
     this.currentState = state;
-    this.options.logger.info(`connection ${state}${this.lastError && state !== 'connected' ? `: ${this.lastError}` : ''}`);
+    this.options.logger.info(`connection ${state}${state !== 'connected' && this.lastError ? `: ${this.lastError}` : ''}`);
     this.stateChanged.fire(state);
   }
 
   private async open(): Promise<void> {
-    const { logger, endpoint } = this.options;
     try {
       this.health = await this.healthOrStart();
+      // Health answers without credentials; one authenticated read tells whether we may go further.
+      await this.client.listRequests({ limit: 1 });
     } catch (err) {
-      this.lastError = (err as Error).message;
-      if (err instanceof ApiError && err.unauthorized) {
-        this.setState('unauthorized');
-        return;
-      }
-      this.setState(this.currentState === 'connected' || this.currentState === 'reconnecting' ? 'reconnecting' : 'unreachable');
-      this.scheduleRetry();
+      if (this.disposed) return;
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) return this.setState('unauthorized', err.message);
+      this.setState(this.live ? 'reconnecting' : 'unreachable', (err as Error).message);
+      this.retryTimer = setTimeout(() => void this.connect(), RETRY_MS);
       return;
     }
     if (this.disposed) return;
-    logger.info(`server ${endpoint.url} is SkyDeck ${this.health.version} (${this.health.commit}); you are ${this.health.user.name} (${this.health.user.id})`);
-    await this.openSocket();
+    const h = this.health;
+    this.options.logger.info(`server ${this.endpoint.url}: SkyDeck ${h.version} (${h.commit}), auth ${h.auth}; you are ${h.user.name} (${h.user.id})`);
+    if (!this.live) this.openLive();
+    else if (this.live.current === 'open') this.setState('connected');
   }
 
   private async healthOrStart(): Promise<HealthResponse> {
     try {
-      return await this.client.health();
+      return await this.client.health(2_000);
     } catch (err) {
-      const start = this.options.startLocalServer;
-      const allowed = this.options.mayStartLocalServer?.() ?? true;
-      if (!(err instanceof ApiError && err.unreachable && this.options.endpoint.local && start && allowed)) throw err;
-      this.options.logger.info(`nothing answers at ${this.options.endpoint.url}; starting the bundled server`);
-      await start(this.client);
-      return this.client.health();
+      if (!(err instanceof ConnectionError) || !this.mayStart()) throw err;
+      this.options.logger.info(`nothing answers at ${this.endpoint.url}; starting the bundled server`);
+      if (await this.options.startLocalServer!(this.client)) this.options.logger.info(`started the local API server at ${this.endpoint.url}`);
+      return this.client.health(5_000);
     }
   }
 
-  private openSocket(): Promise<void> {
-    return new Promise((resolve) => {
-      const socket = new WebSocket(webSocketUrl(this.options.endpoint.url), { headers: this.client.connectionHeaders, handshakeTimeout: 5000 });
-      this.socket = socket;
-      let opened = false;
-      socket.on('open', () => {
-        opened = true;
-        this.retryMs = RETRY_MIN_MS;
-        this.lastMessageAt = Date.now();
-        this.lastError = undefined;
-        this.send({ type: 'subscribe-requests' });
-        this.send({ type: 'subscribe-clusters' });
-        for (const [sub, s] of this.logSubs) this.startLog(sub, s);
-        this.startHeartbeat(socket);
-        this.setState('connected');
-        resolve();
-      });
-      socket.on('message', (data) => {
-        this.lastMessageAt = Date.now();
-        this.dispatch(String(data));
-      });
-      socket.on('unexpected-response', (_req, res) => {
-        this.lastError = `WebSocket upgrade refused: HTTP ${res.statusCode}`;
-        if (res.statusCode === 401 || res.statusCode === 403) this.setState('unauthorized');
-        socket.terminate();
-      });
-      socket.on('error', (err) => {
-        this.lastError = err.message;
-      });
-      socket.on('close', () => {
-        clearInterval(this.heartbeat);
-        if (this.socket === socket) this.socket = undefined;
-        if (this.disposed) return resolve();
-        if (this.currentState !== 'unauthorized') {
-          this.setState(opened ? 'reconnecting' : this.currentState === 'connecting' ? 'unreachable' : this.currentState);
-          this.scheduleRetry();
-        }
-        resolve();
-      });
+  private mayStart(): boolean {
+    return this.endpoint.local && this.options.startLocalServer !== undefined && (this.options.mayStartLocalServer?.() ?? true);
+  }
+
+  private openLive(): void {
+    const live = new LiveConnection(this.client);
+    this.live = live;
+    live.onMessage((message) => {
+      if (message.type === 'error' && !message.sub) this.options.logger.warn(`server: ${message.code}: ${message.message}`);
+      if (message.type !== 'log' && message.type !== 'log-end' && message.type !== 'pong' && message.type !== 'error') this.messages.fire(message);
     });
+    live.onState((state, error) => this.onLiveState(state, error));
+    live.subscribeRequests();
+    live.subscribeClusters();
   }
 
-  private startHeartbeat(socket: WebSocket): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => {
-      // The server writes at least every HEARTBEAT_MS; twice that in silence means the link is dead.
-      if (Date.now() - this.lastMessageAt > 2 * HEARTBEAT_MS + 5000) {
-        this.lastError = 'no heartbeat from the server';
-        socket.terminate();
-        return;
-      }
-      this.send({ type: 'ping' });
-    }, HEARTBEAT_MS);
-  }
-
-  private scheduleRetry(): void {
+  private onLiveState(state: LiveState, error?: string): void {
     if (this.disposed) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect(), this.retryMs);
-    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-  }
-
-  private startLog(sub: string, s: LogSubscription): void {
-    const restarting = s.started;
-    if (!this.send({ type: 'subscribe-log', sub, requestId: s.requestId, follow: s.follow, ...(s.tail !== undefined ? { tail: s.tail } : {}) })) return;
-    if (restarting) s.handlers.reset();
-    s.started = true;
-  }
-
-  private dispatch(text: string): void {
-    let message: ServerMessage;
-    try {
-      message = JSON.parse(text) as ServerMessage;
-    } catch {
-      this.options.logger.warn(`ignoring a WebSocket message that is not JSON: ${text.slice(0, 80)}`);
-      return;
-    }
-    switch (message.type) {
-      case 'log':
-        this.logSubs.get(message.sub)?.handlers.data(message.data);
-        return;
-      case 'log-end': {
-        const s = this.logSubs.get(message.sub);
-        this.logSubs.delete(message.sub);
-        s?.handlers.end(message.status);
-        return;
+    if (state === 'open') {
+      this.lastError = undefined;
+      this.setState('connected');
+    } else if (state === 'reconnecting') {
+      if (error && /HTTP 40[13]/.test(error)) {
+        this.live?.close();
+        this.live = undefined;
+        return this.setState('unauthorized', error);
       }
-      case 'error':
-        if (message.sub && this.logSubs.has(message.sub)) {
-          const s = this.logSubs.get(message.sub)!;
-          this.logSubs.delete(message.sub);
-          s.handlers.error(message.message);
-          return;
-        }
-        this.options.logger.warn(`server: ${message.code}: ${message.message}`);
-        return;
-      case 'pong':
-        return;
-      default:
-        this.messages.fire(message);
+      this.setState('reconnecting', error);
+      // A local server that went away (crashed, or stopped by the CLI) is started again, once at a time.
+      if (this.mayStart() && !this.restarting) {
+        this.restarting = true;
+        void this.healthOrStart()
+          .then((h) => (this.health = h))
+          .catch(() => undefined)
+          .finally(() => (this.restarting = false));
+      }
     }
   }
 }

@@ -95,20 +95,23 @@ export class LogChannels extends Disposable {
     const tail = options.fromStart || !configured ? undefined : configured;
     channel.following = true;
     channel.stream?.dispose();
-    channel.stream = connection.subscribeLog(request.id, { follow: true, tail }, {
-      data: (text) => channel.write(text),
-      reset: () => channel.reset(),
-      end: (status) => {
-        channel.following = false;
-        channel.write(`\n[SkyDeck] request ${shortId(request.id)} ended: ${status}\n`);
-        channel.flushNow();
+    channel.stream = connection.followLog(
+      request.id,
+      {
+        onData: (text) => channel.write(text),
+        onEnd: (status) => {
+          channel.following = false;
+          channel.write(`\n[SkyDeck] request ${shortId(request.id)} ended: ${status}\n`);
+          channel.flushNow();
+        },
+        onError: (message) => {
+          channel.following = false;
+          channel.write(`\n[SkyDeck] cannot stream this log: ${message}\n`);
+          this.logger.warn(`log stream of ${request.id}: ${message}`);
+        },
       },
-      error: (message) => {
-        channel.following = false;
-        channel.write(`\n[SkyDeck] cannot stream this log: ${message}\n`);
-        this.logger.warn(`log stream of ${request.id}: ${message}`);
-      },
-    });
+      { follow: true, tail },
+    );
   }
 
   private closeOldest(): void {

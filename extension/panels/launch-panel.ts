@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import { parseTaskYaml, TaskValidationError } from '../../protocol/task';
 import { applyForm, fieldOfPath, formIssues, type FieldIssue, type LaunchForm, type WebviewToExtension } from '../../protocol/webview';
-import { ApiError } from '../connection/api-client';
+import { ApiError, ClientError } from '../../client/errors';
+import { loadTaskFile } from '../../client/task-file';
 import type { Services } from '../services';
 import { findTaskFiles, readText } from '../tasks/task-files';
 import { WebviewHost } from './webview-host';
@@ -25,7 +26,7 @@ export class LaunchPanel extends WebviewHost {
   protected async onReady(): Promise<void> {
     const taskFiles = (await findTaskFiles()).map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri: uri.toString() }));
     const client = this.s.session.connection?.state === 'connected' ? this.s.session.connection.client : undefined;
-    const infras = client ? await client.infra().then((r) => r.infra.filter((i) => i.enabled).map((i) => i.infra), () => ['local']) : ['local'];
+    const infras = client ? await client.infra().then((list) => list.filter((i) => i.enabled).map((i) => i.infra), () => ['local']) : ['local'];
     const chosen = this.initialTaskFile?.toString() ?? taskFiles[0]?.uri ?? '';
     this.post({
       type: 'launch-init',
@@ -48,10 +49,12 @@ export class LaunchPanel extends WebviewHost {
     const uri = vscode.Uri.parse(form.taskFile);
     let task;
     try {
-      task = applyForm(parseTaskYaml(await readText(uri), vscode.workspace.asRelativePath(uri)), form);
+      const base = uri.scheme === 'file' ? loadTaskFile(uri.fsPath).task : parseTaskYaml(await readText(uri), vscode.workspace.asRelativePath(uri));
+      task = applyForm(base, form);
     } catch (err) {
       if (err instanceof TaskValidationError) return { issues: err.issues.map((i) => ({ field: fieldOfPath(i.path) || 'taskFile', message: `${i.path ? i.path + ': ' : ''}${i.message}` })) };
-      return { issues: [{ field: 'taskFile', message: `cannot read ${form.taskFile}: ${(err as Error).message}` }] };
+      if (err instanceof ClientError) return { issues: [{ field: 'taskFile', message: err.message }] };
+      throw err;
     }
     const client = this.s.session.connection?.state === 'connected' ? this.s.session.connection.client : undefined;
     if (!client) return { issues: [{ field: '', message: 'not connected to the API server' }] };

@@ -39,7 +39,7 @@ export class RequestPanel extends WebviewHost {
     let request: RequestSummary | undefined = this.s.requests.get(this.requestId);
     const connection = this.s.session.connection;
     if (!request && connection) {
-      request = await connection.client.request(this.requestId).then(
+      request = await connection.client.getRequest(this.requestId).then(
         ({ body: _body, result: _result, ...summary }) => summary,
         () => undefined,
       );
@@ -52,18 +52,18 @@ export class RequestPanel extends WebviewHost {
     this.post({ type: 'request-init', request, mine: this.s.requests.isMine(request) });
     this.logStream?.dispose();
     const tail = vscode.workspace.getConfiguration('skydeck').get<number>(SETTINGS.logTail, 0) || undefined;
-    this.logStream = connection.subscribeLog(this.requestId, { follow: true, tail }, {
-      data: (text) => this.queueLog(text),
-      reset: () => {
-        this.pendingLog = [];
-        this.post({ type: 'log-reset' });
+    this.logStream = connection.followLog(
+      this.requestId,
+      {
+        onData: (text) => this.queueLog(text),
+        onEnd: (status) => {
+          this.flushLog();
+          this.post({ type: 'log-end', status });
+        },
+        onError: (message) => this.queueLog(`\n[cannot stream this log: ${message}]\n`),
       },
-      end: (status) => {
-        this.flushLog();
-        this.post({ type: 'log-end', status });
-      },
-      error: (message) => this.queueLog(`\n[cannot stream this log: ${message}]\n`),
-    });
+      { follow: true, tail },
+    );
   }
 
   protected onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): void {

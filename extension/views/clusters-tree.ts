@@ -85,7 +85,7 @@ export class ClustersTreeProvider extends Disposable implements vscode.TreeDataP
     if (!client || this.loading.has(cluster)) return;
     this.loading.add(cluster);
     try {
-      this.model.setJobs(cluster, (await client.jobs(cluster)).jobs);
+      this.model.setJobs(cluster, await client.jobs(cluster));
     } catch (err) {
       this.logger.warn(`could not list the jobs of ${cluster}: ${(err as Error).message}`);
     } finally {
