@@ -12,6 +12,7 @@ export interface ServerConfig {
   dataDir: string;
   retentionMs: number;
   longConcurrency: number;
+  refreshIntervalMs: number;
 }
 
 export const USAGE = `Usage: skydeck-server [options]
@@ -21,6 +22,7 @@ export const USAGE = `Usage: skydeck-server [options]
   --data-dir DIR            store, request logs and job state (default $SKYDECK_HOME/server)
   --request-retention DUR   keep finished requests and their logs this long: 90s, 30m, 24h, 7d (default 24h)
   --long-workers N          long requests (launch, exec, start) run at once (default from CPUs and memory)
+  --refresh-interval DUR    how often idle clusters are checked for autostop (default 30s)
   -h, --help                show this help
 
 Environment: SKYDECK_HOME (default ~/.skydeck).`;
@@ -51,6 +53,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'data-dir': { type: 'string' },
         'request-retention': { type: 'string' },
         'long-workers': { type: 'string' },
+        'refresh-interval': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -70,5 +73,6 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     dataDir: path.resolve(values['data-dir'] ?? path.join(home, 'server')),
     retentionMs: parseDuration(values['request-retention'] ?? '24h', '--request-retention'),
     longConcurrency: longWorkers,
+    refreshIntervalMs: Math.max(1000, parseDuration(values['refresh-interval'] ?? '30s', '--refresh-interval')),
   };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { isRequestFinished } from '../protocol/model';
 import type { Authenticator } from './auth/identity';
 import { ClusterService } from './clusters/cluster-service';
+import { RefreshDaemon } from './clusters/refresh-daemon';
 import { Executor } from './executor';
 import type { InfraBackend } from './infra/backend';
 import { Metrics } from './metrics';
@@ -20,12 +21,15 @@ export interface CoreOptions {
   authenticator: Authenticator;
   retentionMs: number;
   longConcurrency: number;
+  /** How often the status-refresh daemon looks after clusters (autostop, unusable infra). */
+  refreshIntervalMs: number;
   log: (line: string) => void;
 }
 
 export class Core {
   readonly startedAt = Date.now();
   private retentionTimer: NodeJS.Timeout | undefined;
+  private daemon: RefreshDaemon | undefined;
 
   private constructor(
     readonly options: CoreOptions,
@@ -65,6 +69,8 @@ export class Core {
     await core.expire();
     core.retentionTimer = setInterval(() => void core.expire(), Math.min(600_000, Math.max(1000, span)));
     core.retentionTimer.unref();
+    core.daemon = new RefreshDaemon(core, options.refreshIntervalMs);
+    await core.daemon.start();
     return core;
   }
 
@@ -124,6 +130,7 @@ export class Core {
 
   async close(): Promise<void> {
     clearInterval(this.retentionTimer);
+    await this.daemon?.stop();
     await this.executor.waitForShort(5000);
     await this.state.persist();
     this.requests.close();

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     authenticator: new ClaimedIdentity(),
     retentionMs: config.retentionMs,
     longConcurrency: config.longConcurrency,
+    refreshIntervalMs: config.refreshIntervalMs,
     log,
   });
   const { server, hub } = createHttpServer(core, async () => undefined, (err) => log(`internal error: ${(err as Error)?.stack ?? String(err)}`));
