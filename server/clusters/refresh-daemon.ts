@@ -7,8 +7,9 @@ import { isRequestFinished, type User } from '../../protocol/model';
 import type { Principal } from '../auth/identity';
 import type { Core } from '../core';
 import { LogWriter } from '../logs/log-writer';
+import { SYSTEM_USER_ID } from '../store/request-store';
 
-export const SYSTEM_USER: User = { id: '00000001', name: 'skydeck-system' };
+export const SYSTEM_USER: User = { id: SYSTEM_USER_ID, name: 'skydeck-system' };
 const SYSTEM: Principal = { user: SYSTEM_USER, role: 'admin' };
 
 export class RefreshDaemon {

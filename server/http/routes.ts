@@ -50,7 +50,8 @@ export function apiRoutes(core: Core): Router {
     if (cluster !== undefined && !clusterName.safeParse(cluster).success) throw badRequest('cluster is not a valid cluster name');
     const user = q.user === undefined ? undefined : String(q.user);
     const all = q.all === '1' || q.all === 'true';
-    ctx.body = { requests: core.requests.list({ all, userId: user, status: status as RequestStatus | undefined, cluster, limit: limit ?? (all ? 1000 : undefined) }) };
+    const includeSystem = all || q.system === '1';
+    ctx.body = { requests: core.requests.list({ all, includeSystem, userId: user, status: status as RequestStatus | undefined, cluster, limit: limit ?? (all ? 1000 : undefined) }) };
   });
 
   router.get('/api/requests/:id', async (ctx) => {

@@ -15,7 +15,12 @@ export interface RequestFilter {
   status?: RequestStatus;
   cluster?: string;
   limit?: number;
+  /** Include the server's own long-lived system requests (the status-refresh daemon). */
+  includeSystem?: boolean;
 }
+
+/** The user the server's own requests run as. */
+export const SYSTEM_USER_ID = '00000001';
 
 export interface RequestEvents {
   request: [event: 'created' | 'updated', request: RequestSummary];
@@ -95,6 +100,7 @@ export class RequestStore extends EventEmitter<RequestEvents> {
 
   list(filter: RequestFilter = {}): RequestSummary[] {
     const keep = (r: RequestSummary) =>
+      (filter.includeSystem || filter.userId !== undefined || r.user.id !== SYSTEM_USER_ID) &&
       (filter.userId === undefined || r.user.id === filter.userId) &&
       (filter.status === undefined || r.status === filter.status) &&
       (filter.cluster === undefined || r.clusterName === filter.cluster);

@@ -8,7 +8,9 @@ describe('status-refresh daemon', () => {
     const server = await startServer({ args: ['--refresh-interval', '1s'] });
     try {
       const ongoing = (await server.json<{ requests: RequestSummary[] }>('/api/requests')).body.requests;
-      const daemon = ongoing.find((r) => r.name === 'status-refresh-daemon');
+      assert.equal(ongoing.length, 0, 'system requests are left out of the default listing');
+      const withSystem = (await server.json<{ requests: RequestSummary[] }>('/api/requests?system=1')).body.requests;
+      const daemon = withSystem.find((r) => r.name === 'status-refresh-daemon');
       assert.equal(daemon?.status, 'RUNNING');
       assert.equal(daemon?.user.name, 'skydeck-system');
 
