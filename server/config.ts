@@ -13,6 +13,9 @@ export interface ServerConfig {
   retentionMs: number;
   longConcurrency: number;
   refreshIntervalMs: number;
+  /** Open TCP connections and WebSocket connections one client address may hold. */
+  connectionsPerClient: number;
+  webSocketsPerClient: number;
 }
 
 export const USAGE = `Usage: skydeck-server [options]
@@ -22,10 +25,17 @@ export const USAGE = `Usage: skydeck-server [options]
   --data-dir DIR            store, request logs and job state (default $SKYDECK_HOME/server)
   --request-retention DUR   keep finished requests and their logs this long: 90s, 30m, 24h, 7d (default 24h)
   --long-workers N          long requests (launch, exec, start) run at once (default from CPUs and memory)
+  --max-connections-per-client N    open connections one client address may hold (default 512)
+  --max-websockets-per-client N     WebSocket connections one client address may hold (default 64)
   --refresh-interval DUR    how often idle clusters are checked for autostop (default 30s)
   -h, --help                show this help
 
-Environment: SKYDECK_HOME (default ~/.skydeck).`;
+Environment: SKYDECK_HOME (default ~/.skydeck).
+
+Without accounts the server is a local server: loopback only, driven by whoever can read
+<data-dir>/local-token. Accounts make it a team server (and let it listen on other addresses):
+  skydeck-server users add|remove|list|set-role|set-password ...   (also: skydeck users ...)
+  skydeck-server tokens create|list|revoke ...                     (also: skydeck tokens ...)`;
 
 export class ConfigError extends Error {}
 
@@ -54,6 +64,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'request-retention': { type: 'string' },
         'long-workers': { type: 'string' },
         'refresh-interval': { type: 'string' },
+        'max-connections-per-client': { type: 'string' },
+        'max-websockets-per-client': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -66,6 +78,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const longWorkers = values['long-workers'] === undefined ? defaultLongConcurrency() : Number(values['long-workers']);
   if (!Number.isInteger(longWorkers) || longWorkers < 1) throw new ConfigError(`--long-workers: expected a positive whole number, got '${values['long-workers']}'`);
   const home = skydeckHome(env);
+  const positive = (flag: string, fallback: number) => {
+    const text = values[flag as keyof typeof values] as string | undefined;
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${flag}: expected a positive whole number, got '${text}'`);
+    return n;
+  };
   return {
     host: values.host ?? '127.0.0.1',
     port,
@@ -74,5 +92,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     retentionMs: parseDuration(values['request-retention'] ?? '24h', '--request-retention'),
     longConcurrency: longWorkers,
     refreshIntervalMs: Math.max(1000, parseDuration(values['refresh-interval'] ?? '30s', '--refresh-interval')),
+    connectionsPerClient: positive('max-connections-per-client', 512),
+    webSocketsPerClient: positive('max-websockets-per-client', 64),
   };
 }

@@ -3,7 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { VERSION } from '../protocol/build-info';
-import { ClaimedIdentity } from './auth/identity';
+import { runAdmin } from './auth/admin-cli';
+import { serverProtection } from './auth/setup';
 import { ConfigError, parseServerArgs, USAGE } from './config';
 import { Core } from './core';
 import { createHttpServer } from './http/app';
@@ -14,23 +15,26 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
-  const config = parseServerArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'users' || argv[0] === 'tokens') return runAdmin(argv);
+  const config = parseServerArgs(argv);
   if (config === 'help') {
     console.log(USAGE);
     return;
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const t0 = performance.now();
+  const protection = serverProtection(config, log);
   const core = await Core.open({
     dataDir: config.dataDir,
     backends: createBackends({ home: config.home, dataDir: config.dataDir }),
-    authenticator: new ClaimedIdentity(),
+    authenticator: protection.authenticator,
     retentionMs: config.retentionMs,
     longConcurrency: config.longConcurrency,
     refreshIntervalMs: config.refreshIntervalMs,
     log,
   });
-  const { server, hub } = createHttpServer(core, async () => undefined, (err) => log(`internal error: ${(err as Error)?.stack ?? String(err)}`));
+  const { server, hub } = createHttpServer(core, protection.gate, (err) => log(`internal error: ${(err as Error)?.stack ?? String(err)}`), protection.limits);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const infoFile = path.join(config.dataDir, 'server.json');
   writeFileSync(infoFile, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
-  log(`SkyDeck API server listening on ${url} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms)`);
+  log(`SkyDeck API server listening on ${url} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms; auth: ${protection.authenticator.mode})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,6 +1,7 @@
-// Who is calling. A local server without authentication takes the identity the client claims
-// (headers); a team server replaces this with an authenticator that checks credentials.
-import type { IncomingHttpHeaders } from 'node:http';
+// Who is calling: the Principal every route and operation sees, and the Authenticator that finds it.
+// A local server takes the identity the client claims in headers (once it has shown the local token);
+// a team server ignores claims and uses the account the credentials belong to.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { USER_ID, USER_ID_HEADER, USER_NAME_HEADER, type HealthResponse } from '../../protocol/api';
 import type { User } from '../../protocol/model';
 import { badRequest } from '../http-error';
@@ -14,8 +15,8 @@ export interface Principal {
 
 export interface Authenticator {
   readonly mode: HealthResponse['auth'];
-  /** The caller, or an HttpError (401 when credentials are missing or wrong). */
-  authenticate(headers: IncomingHttpHeaders): Principal | Promise<Principal>;
+  /** The caller, or an HttpError (401 when credentials are missing or wrong, 429 when guessing). */
+  authenticate(req: IncomingMessage): Principal | Promise<Principal>;
 }
 
 /** Anyone who does not say who they are. */
@@ -29,14 +30,16 @@ export function claimedUser(headers: IncomingHttpHeaders): User {
   const name = headers[USER_NAME_HEADER];
   if (id === undefined && name === undefined) return ANONYMOUS;
   if (typeof id !== 'string' || !USER_ID.test(id)) throw badRequest(`${USER_ID_HEADER} must be 8 lowercase hex digits`);
-  if (typeof name !== 'string' || !USER_NAME.test(name)) throw badRequest(`${USER_NAME_HEADER} must be 1-64 letters, digits, spaces or . _ @ -`);
-  return { id, name };
+  if (typeof name !== 'string' || !USER_NAME.test(decodeName(name))) throw badRequest(`${USER_NAME_HEADER} must be 1-64 letters, digits, spaces or . _ @ -`);
+  return { id, name: decodeName(name) };
 }
 
-/** Local single-user mode: trust the claim; everyone is an admin of their own machine. */
-export class ClaimedIdentity implements Authenticator {
-  readonly mode = 'none' as const;
-  authenticate(headers: IncomingHttpHeaders): Principal {
-    return { user: claimedUser(headers), role: 'admin' };
+/** Clients send names that are not plain ASCII percent-encoded (header values are ASCII). */
+function decodeName(name: string): string {
+  if (!name.includes('%')) return name;
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
   }
 }

@@ -2,6 +2,8 @@
 import http from 'node:http';
 import Koa from 'koa';
 import type { IncomingMessage } from 'node:http';
+import { identifyCaller } from '../auth/caller';
+import type { ConnectionLimits } from '../auth/connection-limits';
 import type { Core } from '../core';
 import { errorMiddleware } from './errors';
 import { apiRoutes } from './routes';
@@ -15,21 +17,24 @@ export interface HttpServer {
   hub: WsHub;
 }
 
-export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown) => void): HttpServer {
+export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown) => void, limits: ConnectionLimits): HttpServer {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
   app.use(errorMiddleware(logError));
   app.use(async (ctx, next) => {
     await gate(ctx.req);
-    ctx.state.principal = await core.authenticator.authenticate(ctx.req.headers);
+    ctx.state.principal = await identifyCaller(core.authenticator, ctx);
     await next();
   });
   const router = apiRoutes(core);
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  const server = http.createServer(app.callback());
+  // Header and request timeouts are enforced by a sweep; the default 30 s sweep would let a slow-loris
+  // client hold a socket for up to 40 s instead of 10.
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, app.callback());
+  limits.attach(server);
   // Slow or stalled clients cannot hold connections open forever (streams keep themselves alive
   // with heartbeats, so they are not cut by the idle timeout).
   server.headersTimeout = 10_000;
@@ -38,7 +43,8 @@ export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown
   server.setTimeout(2 * 60_000);
   const hub = new WsHub(core, async (req) => {
     await gate(req);
-    await core.authenticator.authenticate(req.headers);
+    await core.authenticator.authenticate(req);
+    limits.claimWebSocket(req);
   });
   server.on('upgrade', (req, socket, head) => void hub.handleUpgrade(req, socket, head));
   return { server, hub };

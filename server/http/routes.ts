@@ -4,6 +4,7 @@ import { API_VERSION, cancelBody, clusterName, isOperationName, planBody, type C
 import { REQUEST_STATUSES, type RequestStatus } from '../../protocol/model';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
+import { requireAdmin, requireOwner } from '../auth/policy';
 import { publicCluster, publicJob } from '../clusters/cluster-service';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
 import { badRequest, invalidBody, notFound } from '../http-error';
@@ -69,6 +70,7 @@ export function apiRoutes(core: Core): Router {
     if (!parsed.success) throw badRequest(`give {"requestIds": [...]} or {"all": true}: ${parsed.error.issues[0]?.message}`);
     const me = principal(ctx.state);
     const body = parsed.data;
+    if ('all' in body && body.allUsers === true) requireAdmin(me, "cancel everyone's requests");
     const ids =
       'all' in body
         ? core.requests
@@ -76,6 +78,7 @@ export function apiRoutes(core: Core): Router {
             .filter((r) => body.allUsers === true || r.user.id === me.user.id)
             .map((r) => r.id)
         : body.requestIds.map((p) => core.requests.resolveId(p));
+    if (!('all' in body)) for (const id of ids) requireOwner(me, core.requests.get(id)!.user, 'cancel', `request ${id.slice(0, 8)}`);
     ctx.body = { cancelled: await core.executor.cancel(ids) };
   });
 

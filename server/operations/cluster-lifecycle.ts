@@ -2,12 +2,18 @@
 // then its jobs, so nothing is left running on nodes about to go away.
 import { z } from 'zod';
 import type { clusterBody } from '../../protocol/api';
+import { requireOwner } from '../auth/policy';
 import type { ClusterRecord } from '../infra/backend';
 import type { Operation, OperationContext } from './context';
 
 type ClusterBody = z.output<typeof clusterBody>;
 
 const requireCluster = (body: ClusterBody, services: OperationContext<ClusterBody>['services']) => void services.clusters.require(body.clusterName);
+/** Only the cluster's owner or an admin may stop or tear it down (and so cancel the work on it). */
+const requireOwnCluster =
+  (action: string): NonNullable<Operation<ClusterBody>['preflight']> =>
+  (body, services, caller) =>
+    requireOwner(caller, services.clusters.require(body.clusterName).owner, action, `cluster ${body.clusterName}`);
 
 export const start: Operation<ClusterBody> = {
   preflight: requireCluster,
@@ -25,7 +31,7 @@ export const start: Operation<ClusterBody> = {
 };
 
 export const stop: Operation<ClusterBody> = {
-  preflight: requireCluster,
+  preflight: requireOwnCluster('stop'),
   run: async (ctx) => {
     await cancelClusterWork(ctx);
     return withCluster(ctx, async (cluster) => {
@@ -37,7 +43,7 @@ export const stop: Operation<ClusterBody> = {
 };
 
 export const down: Operation<ClusterBody> = {
-  preflight: requireCluster,
+  preflight: requireOwnCluster('tear down'),
   run: async (ctx) => {
     await cancelClusterWork(ctx);
     return withCluster(ctx, async (cluster) => {

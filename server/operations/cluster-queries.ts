@@ -1,6 +1,7 @@
 // status, queue, cancel_jobs and job_logs: reads and small changes that never wait behind launches.
 import type { OperationBody, QueueResult, StatusResult } from '../../protocol/api';
 import { isJobFinished } from '../../protocol/model';
+import { mayActOn, requireOwner } from '../auth/policy';
 import { publicCluster, publicJob } from '../clusters/cluster-service';
 import { followFile, tailOffset } from '../logs/follow';
 import type { Operation } from './context';
@@ -20,9 +21,12 @@ export const queue: Operation<OperationBody<'queue'>> = {
 };
 
 export const cancelJobs: Operation<OperationBody<'cancel_jobs'>> = {
-  preflight: (body, services) => {
-    services.clusters.require(body.clusterName);
-    for (const id of body.jobIds ?? []) services.clusters.job(body.clusterName, id);
+  preflight: (body, services, caller) => {
+    // The cluster's owner may cancel any job on it; anyone else only the jobs they submitted.
+    const cluster = services.clusters.require(body.clusterName);
+    if (mayActOn(caller, cluster.owner)) return void (body.jobIds ?? []).forEach((id) => services.clusters.job(body.clusterName, id));
+    if (body.all) requireOwner(caller, cluster.owner, 'cancel every job on', `cluster ${body.clusterName}`);
+    for (const id of body.jobIds ?? []) requireOwner(caller, services.clusters.job(body.clusterName, id).owner, 'cancel', `job ${id} on ${body.clusterName}`);
   },
   run: async (ctx) => {
     const { clusters } = ctx.services;

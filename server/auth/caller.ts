@@ -1,0 +1,17 @@
+// Finds the caller of an HTTP request. /api/health answers without credentials (probes, load balancers,
+// a client deciding whether to start a server) but still says who you are when you send them.
+import type { Context } from 'koa';
+import { HttpError } from '../http-error';
+import { ANONYMOUS, type Authenticator, type Principal } from './identity';
+
+export async function identifyCaller(authenticator: Authenticator & { readonly challenge?: string }, ctx: Context): Promise<Principal> {
+  if (ctx.path === '/api/health' && ctx.get('authorization') === '') return { user: ANONYMOUS, role: 'user' };
+  try {
+    return await authenticator.authenticate(ctx.req);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 401 && authenticator.challenge) ctx.set('WWW-Authenticate', authenticator.challenge);
+    const retry = (err as HttpError).details as { retryAfterSeconds?: number } | undefined;
+    if (err instanceof HttpError && err.status === 429 && retry?.retryAfterSeconds) ctx.set('Retry-After', String(retry.retryAfterSeconds));
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+// The server's authenticator. With no accounts configured it is a local server: callers must show the
+// local token and are then taken at their claimed identity. Once the users file or the tokens file has
+// an entry it is a team server: Basic credentials or a service-account bearer token, claims ignored.
+// Both files are re-read when they change, so adding, removing or revoking takes effect on the next call.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from '../http-error';
+import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
+import { claimedUser, type Authenticator, type Principal } from './identity';
+import { loadLocalToken, localTokenFile, sameSecret, streamSignature } from './local-token';
+import { LoginThrottle } from './login-throttle';
+import { WatchedFile } from './owner-file';
+import { verifyNothing, verifyPassword } from './passwords';
+
+/** A verified Basic credential is remembered this long, so a client's every call does not cost a scrypt. */
+const VERIFIED_TTL_MS = 5 * 60_000;
+const MAX_VERIFIED = 1_000;
+
+interface Verified {
+  principal: Principal;
+  users: readonly UserEntry[];
+  until: number;
+}
+
+export class ServerAuthenticator implements Authenticator {
+  readonly localToken: string;
+  readonly localTokenFile: string;
+  private readonly users: WatchedFile<UserEntry[]>;
+  private readonly tokens: WatchedFile<TokenEntry[]>;
+  private readonly throttle: LoginThrottle;
+  private readonly verified = new Map<string, Verified>();
+  private readonly cacheKey = randomBytes(32);
+
+  constructor(dataDir: string, log: (line: string) => void, throttle = new LoginThrottle()) {
+    const files = accountFiles(dataDir);
+    this.users = new WatchedFile(files.users, parseUsers, [], log);
+    this.tokens = new WatchedFile(files.tokens, parseTokens, [], log);
+    // Read now so that a broken file stops the server at start with the reason.
+    this.users.current();
+    this.tokens.current();
+    this.localToken = loadLocalToken(dataDir);
+    this.localTokenFile = localTokenFile(dataDir);
+    this.throttle = throttle;
+  }
+
+  /** Whether accounts are configured (a team server); otherwise the local token guards the server. */
+  get team(): boolean {
+    return this.users.current().length > 0 || this.tokens.current().length > 0;
+  }
+
+  get mode(): 'basic' | 'token' | 'local-token' {
+    if (this.users.current().length > 0) return 'basic';
+    return this.tokens.current().length > 0 ? 'token' : 'local-token';
+  }
+
+  async authenticate(req: IncomingMessage): Promise<Principal> {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const wait = this.throttle.waitFor(address);
+    if (wait > 0) {
+      throw new HttpError(429, 'too_many_attempts', `too many failed logins from ${address}; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
+    }
+    const header = req.headers.authorization;
+    const [scheme, credentials] = typeof header === 'string' ? splitOnce(header.trim(), ' ') : ['', ''];
+    const outcome = this.team ? await this.teamCaller(scheme.toLowerCase(), credentials.trim()) : this.localCaller(req, scheme.toLowerCase(), credentials.trim());
+    if (typeof outcome !== 'string') {
+      if (header !== undefined) this.throttle.succeeded(address);
+      return outcome;
+    }
+    // Missing credentials are a client not yet logged in, not a guess; wrong ones count.
+    if (header !== undefined) this.throttle.failed(address);
+    throw new HttpError(401, 'unauthorized', outcome);
+  }
+
+  /** Sent with a 401 so that a browser asks for a user name and password (team servers with users). */
+  get challenge(): string | undefined {
+    return this.mode === 'basic' ? 'Basic realm="SkyDeck", charset="UTF-8"' : undefined;
+  }
+
+  private localCaller(req: IncomingMessage, scheme: string, credentials: string): Principal | string {
+    if (scheme === 'bearer' && sameSecret(credentials, this.localToken)) return { user: claimedUser(req.headers), role: 'admin' };
+    if (scheme === '' && this.validStreamLink(req)) return { user: claimedUser(req.headers), role: 'user' };
+    const hint = `clients of the user running the server send the token in ${this.localTokenFile} (the skydeck CLI and the VS Code extension do this by themselves; elsewhere set SKYDECK_API_TOKEN)`;
+    return scheme === '' ? `this local API server needs its token: ${hint}` : `wrong local token: ${hint}`;
+  }
+
+  /** The browser stream page: `GET /api/stream?request_id=ID&sig=...` opens that log alone. */
+  private validStreamLink(req: IncomingMessage): boolean {
+    if (req.method !== 'GET') return false;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const id = url.searchParams.get('request_id');
+    const sig = url.searchParams.get('sig');
+    return url.pathname === '/api/stream' && id !== null && sig !== null && sameSecret(sig, streamSignature(this.localToken, id));
+  }
+
+  private async teamCaller(scheme: string, credentials: string): Promise<Principal | string> {
+    const login = 'log in with: skydeck api login -e <endpoint> (user and password, or --token for a service account)';
+    if (scheme === '') return `authentication required; ${login}`;
+    if (scheme === 'bearer') {
+      const check = checkToken(this.tokens.current(), credentials);
+      if (!check.ok) return `${check.reason}; ${login}`;
+      return { user: accountUser('token', check.entry.name), role: check.entry.role };
+    }
+    if (scheme !== 'basic') return `unsupported authorization scheme; ${login}`;
+    return (await this.basicCaller(credentials)) ?? `wrong user name or password; ${login}`;
+  }
+
+  private async basicCaller(credentials: string): Promise<Principal | undefined> {
+    const users = this.users.current();
+    const key = createHmac('sha256', this.cacheKey).update(credentials).digest('base64');
+    const cached = this.verified.get(key);
+    if (cached && cached.users === users && cached.until > Date.now()) return cached.principal;
+    this.verified.delete(key);
+    const [name, password] = splitOnce(Buffer.from(credentials, 'base64').toString('utf8'), ':');
+    const entry = users.find((u) => u.name.toLowerCase() === name.toLowerCase());
+    if (!entry) return void (await verifyNothing(password));
+    if (!(await verifyPassword(password, entry.password))) return undefined;
+    const principal: Principal = { user: accountUser('user', entry.name), role: entry.role };
+    if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, { principal, users, until: Date.now() + VERIFIED_TTL_MS });
+    return principal;
+  }
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const i = text.indexOf(separator);
+  return i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i + 1)];
+}
