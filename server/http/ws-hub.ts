@@ -1,6 +1,6 @@
 // GET /api/ws: request and cluster events, and log streams, pushed so that no client polls.
 // Upgrades are authenticated before the handshake completes; unknown paths are refused.
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMessage, HEARTBEAT_MS, type ServerMessage } from '../../protocol/api';
@@ -51,7 +51,7 @@ export class WsHub {
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       const message = err instanceof HttpError ? err.message : 'internal error';
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws));
