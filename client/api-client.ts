@@ -16,6 +16,7 @@ import {
 } from '../protocol/api';
 import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
+import { streamLink } from './auth/stream-link';
 import type { Endpoint } from './endpoint';
 import { ConnectionError } from './errors';
 import { HttpTransport, isAbort } from './http';
@@ -131,9 +132,9 @@ export class ApiClient {
     return (await this.http.json<InfraListResponse>({ method: 'GET', path: '/api/infra', timeoutMs: this.timeoutMs })).infra;
   }
 
-  /** Where a browser follows a request's log live. Never carries credentials. */
+  /** Where a browser follows a request's log live. Never carries credentials (at most a signature for that one log). */
   streamUrl(requestId: string): string {
-    return `${this.endpoint.url}/api/stream?request_id=${encodeURIComponent(requestId)}`;
+    return streamLink(this.endpoint, requestId);
   }
 
   /**

@@ -1,6 +1,7 @@
 // What every CLI command starts from: SKYDECK_HOME, the endpoint, the user, and a client to a server that answers.
 import { join } from 'node:path';
 import { ApiClient } from '../api-client';
+import { withCredentials } from '../auth/credentials';
 import { resolveEndpoint, type Endpoint } from '../endpoint';
 import { skydeckHome } from '../home';
 import { resolveIdentity } from '../identity';
@@ -17,7 +18,7 @@ export interface CliContext {
 
 export function cliContext(): CliContext {
   const home = skydeckHome();
-  const endpoint = resolveEndpoint({ home });
+  const endpoint = withCredentials(resolveEndpoint({ home }), home);
   const client = new ApiClient({ endpoint, user: resolveIdentity(home), agent: 'skydeck-cli' });
   const localServer: LocalServerOptions = {
     home,
