@@ -13,6 +13,8 @@ const commands = {
   launch: () => import('./commands/launch'),
   clusters: () => import('./commands/clusters'),
   api: () => import('./commands/api'),
+  login: () => import('./commands/login'),
+  accounts: () => import('./commands/accounts'),
 };
 
 function program(): Command {
@@ -133,6 +135,34 @@ function program(): Command {
     .command('stop')
     .description('stop the local API server (the next command starts it again)')
     .action(() => runAction(async () => (await commands.api()).stop()));
+  api
+    .command('login')
+    .description('choose the API server, check your credentials on it, and remember both')
+    .option('-e, --endpoint <url>', 'the server, such as https://skydeck.example.com (user:password@ may ride in it)')
+    .option('-u, --user <name>', 'log in as this user (the password is asked for, or read with --password-stdin)')
+    .option('--password-stdin', 'read the password from the first line of stdin')
+    .option('--token <token>', 'log in with a service-account token')
+    .option('--token-stdin', 'read the service-account token from stdin')
+    .action((options) => runAction(async () => (await commands.login()).login(options)));
+  api
+    .command('logout')
+    .description('forget the saved endpoint and its credentials')
+    .action(() => runAction(async () => (await commands.login()).logout()));
+
+  // Accounts of a team server, managed on its machine by the server program (see `skydeck users --help`).
+  for (const [group, description] of [
+    ['users', "a team server's users: add, remove, list, set-role, set-password"],
+    ['tokens', "a team server's service-account tokens: create, list, revoke"],
+  ] as const) {
+    skydeck
+      .command(group)
+      .description(description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[args...]')
+      .action((args: string[]) => runAction(async () => (await commands.accounts()).manage(group, args)));
+  }
 
   return skydeck;
 }

@@ -27,7 +27,10 @@ Run them on the server's machine, as the user the server runs as; the server nee
 const MIN_PASSWORD = 8;
 
 export async function runAdmin(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
-  const [group, action, ...rest] = argv;
+  const [group, given, ...rest] = argv;
+  // `skydeck users --help` asks for help, not for an action named --help.
+  const action = given?.startsWith('-') ? undefined : given;
+  if (given !== action && given !== '-h' && given !== '--help') rest.unshift(given!);
   let parsed;
   try {
     parsed = parseArgs({
