@@ -1,0 +1,180 @@
+// A team server: every call needs credentials, identity comes from them, and a user may change only
+// their own work while an admin may change anyone's.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { ApiRequest } from '../../protocol/model';
+import { eventually, type TestServer } from '../helpers/server';
+import { admin, call, startTeamServer, upgrade, type Account } from './helpers';
+
+const CLI_JS = `${__dirname}/../../dist/cli.js`;
+
+describe('team server', () => {
+  let server: TestServer;
+  let alice: Account; // admin
+  let bob: Account;
+  let carol: Account;
+  before(async () => {
+    const team = await startTeamServer([
+      { name: 'alice', role: 'admin' },
+      { name: 'bob', role: 'user' },
+      { name: 'carol', role: 'user' },
+    ]);
+    server = team.server;
+    ({ alice, bob, carol } = team.accounts as Record<'alice' | 'bob' | 'carol', Account>);
+  });
+  after(() => server.dispose());
+
+  const submit = async (who: Account, operation: string, body: unknown) => {
+    const res = await call<{ requestId: string }>(server, `/api/v1/${operation}`, who.authorization, { body });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    return res.body.requestId;
+  };
+  const waitFor = async (who: Account, id: string) => (await call<ApiRequest>(server, `/api/requests/${id}?wait=30`, who.authorization)).body;
+
+  it('answers 401 to calls without credentials, and health without them', async () => {
+    for (const [method, pathname, body] of [
+      ['GET', '/api/requests', undefined],
+      ['GET', '/api/clusters', undefined],
+      ['POST', '/api/v1/status', {}],
+      ['POST', '/api/cancel', { all: true }],
+      ['GET', '/metrics', undefined],
+    ] as const) {
+      const res = await call(server, pathname, undefined, { method, body });
+      assert.equal(res.status, 401, `${method} ${pathname}`);
+      assert.match(res.body.error!.message, /skydeck api login/);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm="SkyDeck"/);
+    }
+    const health = await call<{ auth: string; user: { name: string } }>(server, '/api/health', undefined);
+    assert.equal(health.status, 200);
+    assert.equal(health.body.auth, 'basic');
+    assert.equal(health.body.user.name, 'anonymous');
+    // Claimed identity headers alone open nothing.
+    const claimed = await call(server, '/api/requests', undefined, { headers: { 'x-skydeck-user-id': 'a11ce000', 'x-skydeck-user-name': 'alice' } });
+    assert.equal(claimed.status, 401);
+  });
+
+  it('answers 401 to a wrong password and to an unknown user', async () => {
+    assert.equal((await call(server, '/api/requests', `Basic ${Buffer.from('bob:nope').toString('base64')}`)).status, 401);
+    assert.equal((await call(server, '/api/requests', `Basic ${Buffer.from('mallory:whatever').toString('base64')}`)).status, 401);
+  });
+
+  it('records the authenticated user and ignores the claimed one', async () => {
+    const res = await call<{ requestId: string }>(server, '/api/v1/status', bob.authorization, { body: {}, headers: { 'x-skydeck-user-id': 'a11ce000', 'x-skydeck-user-name': 'alice' } });
+    assert.equal(res.status, 202);
+    const request = await waitFor(bob, res.body.requestId);
+    assert.equal(request.user.name, 'bob');
+    assert.notEqual(request.user.id, 'a11ce000');
+    const health = await call<{ user: { name: string } }>(server, '/api/health', bob.authorization);
+    assert.equal(health.body.user.name, 'bob');
+  });
+
+  it("refuses a user's cancel, down, stop and cancel_jobs on another user's work with 403, and lets an admin do them", async () => {
+    const launch = await submit(bob, 'launch', { clusterName: 'bobs', task: { run: 'echo up; sleep 120' } });
+    await eventually(async () => (await call<{ jobs: { status: string }[] }>(server, '/api/clusters/bobs/jobs', bob.authorization)).body.jobs?.[0]?.status === 'RUNNING', 15_000, 'bob job running');
+    // Everyone sees everyone's work.
+    const seen = await call<{ requests: { id: string }[] }>(server, '/api/requests', carol.authorization);
+    assert.ok(seen.body.requests.some((r) => r.id === launch));
+
+    const cancel = await call(server, '/api/cancel', carol.authorization, { body: { requestIds: [launch] } });
+    assert.equal(cancel.status, 403);
+    assert.match(cancel.body.error!.message, /belongs to bob .*only they or an admin may cancel it/);
+    const cancelAll = await call(server, '/api/cancel', carol.authorization, { body: { all: true, allUsers: true } });
+    assert.equal(cancelAll.status, 403);
+    for (const operation of ['down', 'stop']) {
+      const res = await call(server, `/api/v1/${operation}`, carol.authorization, { body: { clusterName: 'bobs' } });
+      assert.equal(res.status, 403, operation);
+      assert.match(res.body.error!.message, /cluster bobs belongs to bob/);
+    }
+    const jobs = await call(server, '/api/v1/cancel_jobs', carol.authorization, { body: { clusterName: 'bobs', jobIds: [1] } });
+    assert.equal(jobs.status, 403);
+    const allJobs = await call(server, '/api/v1/cancel_jobs', carol.authorization, { body: { clusterName: 'bobs', all: true } });
+    assert.equal(allJobs.status, 403);
+    // carol's "cancel all of mine" does not touch bob's.
+    const mine = await call<{ cancelled: string[] }>(server, '/api/cancel', carol.authorization, { body: { all: true } });
+    assert.deepEqual(mine.body.cancelled, []);
+    assert.equal((await call<ApiRequest>(server, `/api/requests/${launch}`, carol.authorization)).body.status, 'RUNNING');
+
+    // The admin may.
+    const byAdmin = await call<{ cancelled: string[] }>(server, '/api/cancel', alice.authorization, { body: { requestIds: [launch] } });
+    assert.equal(byAdmin.status, 200);
+    assert.deepEqual(byAdmin.body.cancelled, [launch]);
+    const down = await submit(alice, 'down', { clusterName: 'bobs' });
+    assert.equal((await waitFor(alice, down)).status, 'SUCCEEDED');
+  });
+
+  it('lets a user cancel and tear down their own work', async () => {
+    const launch = await submit(carol, 'launch', { clusterName: 'carols', task: { run: 'sleep 120' } });
+    await eventually(async () => (await call<{ jobs: { status: string }[] }>(server, '/api/clusters/carols/jobs', carol.authorization)).body.jobs?.[0]?.status === 'RUNNING', 15_000, 'carol job running');
+    const jobs = await call(server, '/api/v1/cancel_jobs', carol.authorization, { body: { clusterName: 'carols', all: true } });
+    assert.equal(jobs.status, 202);
+    assert.equal((await waitFor(carol, launch)).status, 'FAILED');
+    const down = await submit(carol, 'down', { clusterName: 'carols' });
+    assert.equal((await waitFor(carol, down)).status, 'SUCCEEDED');
+  });
+
+  it('refuses a WebSocket upgrade without credentials or with wrong ones, and accepts good ones', async () => {
+    assert.equal(await upgrade(server.url), 401);
+    assert.equal(await upgrade(server.url, { authorization: `Basic ${Buffer.from('bob:wrong').toString('base64')}` }), 401);
+    assert.equal(await upgrade(server.url, { authorization: bob.authorization }), 'open');
+  });
+
+  it('picks up users added, re-roled and removed while it runs', async () => {
+    const dave = `Basic ${Buffer.from('dave:dave-password').toString('base64')}`;
+    assert.equal((await call(server, '/api/requests', dave)).status, 401);
+    admin(server.dataDir, ['users', 'add', 'dave', '--password-stdin'], 'dave-password\n');
+    assert.equal((await call(server, '/api/requests', dave)).status, 200);
+    assert.equal((await call(server, '/api/cancel', dave, { body: { all: true, allUsers: true } })).status, 403);
+    admin(server.dataDir, ['users', 'set-role', 'dave', 'admin']);
+    assert.equal((await call(server, '/api/cancel', dave, { body: { all: true, allUsers: true } })).status, 200);
+    admin(server.dataDir, ['users', 'remove', 'dave']);
+    assert.equal((await call(server, '/api/requests', dave)).status, 401);
+  });
+
+  it('accepts a service-account token, and refuses it at once when revoked or expired', async () => {
+    const token = admin(server.dataDir, ['tokens', 'create', 'ci-bot']).trim();
+    assert.match(token, /^skdk_[0-9a-f]{8}_/);
+    assert.ok(!readFileSync(`${server.dataDir}/tokens.json`, 'utf8').includes(token.split('_')[2]!), 'the secret is not stored');
+    const res = await call<{ requestId: string }>(server, '/api/v1/status', `Bearer ${token}`, { body: {} });
+    assert.equal(res.status, 202);
+    assert.equal((await waitFor(alice, res.body.requestId)).user.name, 'ci-bot');
+    admin(server.dataDir, ['tokens', 'revoke', 'ci-bot']);
+    const revoked = await call(server, '/api/requests', `Bearer ${token}`);
+    assert.equal(revoked.status, 401);
+    assert.match(revoked.body.error!.message, /unknown or revoked token/);
+
+    const short = admin(server.dataDir, ['tokens', 'create', 'short-lived', '--expires', '1500ms']).trim();
+    assert.equal((await call(server, '/api/requests', `Bearer ${short}`)).status, 200);
+    await new Promise((r) => setTimeout(r, 1600));
+    const expired = await call(server, '/api/requests', `Bearer ${short}`);
+    assert.equal(expired.status, 401);
+    assert.match(expired.body.error!.message, /expired/);
+  });
+
+  it('takes credentials in the endpoint URL and from api login (saved readable by the user alone)', async () => {
+    const port = new URL(server.url).port;
+    const env = { ...process.env, SKYDECK_HOME: server.home, SKYDECK_API_SERVER_ENDPOINT: `http://bob:bob-password@127.0.0.1:${port}` };
+    const info = spawnSync(process.execPath, [CLI_JS, 'api', 'info', '--json'], { env, encoding: 'utf8' });
+    assert.equal(info.status, 0, info.stderr);
+    assert.equal(JSON.parse(info.stdout).health.user.name, 'bob');
+
+    const home = server.home + '/client';
+    const loginEnv = { ...process.env, SKYDECK_HOME: home };
+    delete loginEnv.SKYDECK_API_SERVER_ENDPOINT;
+    const login = spawnSync(process.execPath, [CLI_JS, 'api', 'login', '-e', server.url, '-u', 'carol', '--password-stdin'], { env: loginEnv, input: 'carol-password\n', encoding: 'utf8' });
+    assert.equal(login.status, 0, login.stderr);
+    assert.equal(statSync(`${home}/credentials.json`).mode & 0o777, 0o600);
+    assert.match(readFileSync(`${home}/config.yaml`, 'utf8'), new RegExp(`endpoint: ${server.url}`));
+    const who = spawnSync(process.execPath, [CLI_JS, 'api', 'info', '--json'], { env: loginEnv, encoding: 'utf8' });
+    assert.equal(JSON.parse(who.stdout).health.user.name, 'carol');
+    const logout = spawnSync(process.execPath, [CLI_JS, 'api', 'logout'], { env: loginEnv, encoding: 'utf8' });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.doesNotMatch(readFileSync(`${home}/credentials.json`, 'utf8'), /carol/);
+    assert.doesNotMatch(readFileSync(`${home}/config.yaml`, 'utf8'), /endpoint/);
+
+    const wrong = spawnSync(process.execPath, [CLI_JS, 'api', 'login', '-e', server.url, '-u', 'carol', '--password-stdin'], { env: loginEnv, input: 'nope\n', encoding: 'utf8' });
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /refused the login/);
+  });
+});
