@@ -1,12 +1,9 @@
 // Credentials per server, kept in VS Code's SecretStorage (never in settings or logs).
 import type * as vscode from 'vscode';
+import type { SavedCredentials } from '../client/auth/credentials';
 
-export type Credentials = { kind: 'basic'; user: string; password: string } | { kind: 'token'; token: string };
-
-/** The Authorization header value for stored credentials. */
-export function authorizationOf(credentials: Credentials): string {
-  return credentials.kind === 'basic' ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}` : `Bearer ${credentials.token}`;
-}
+/** The same shapes the CLI saves with `skydeck api login`. */
+export type Credentials = SavedCredentials;
 
 const key = (endpoint: string) => `skydeck.credentials:${new URL(endpoint).origin}`;
 

@@ -2,6 +2,7 @@
 // endpoint (setting or Connect command) replaces the connection, the models stay.
 import * as vscode from 'vscode';
 import { join } from 'node:path';
+import { authorizationOf, withCredentials } from '../client/auth/credentials';
 import type { Endpoint } from '../client/endpoint';
 import { ClientError } from '../client/errors';
 import { skydeckHome } from '../client/home';
@@ -16,7 +17,7 @@ import { Disposable } from './disposable';
 import type { Logger } from './logger';
 import type { ClustersModel } from './model/clusters-model';
 import type { RequestsModel } from './model/requests-model';
-import { authorizationOf, type CredentialStore } from './secrets';
+import type { CredentialStore } from './secrets';
 
 export class ServerSession extends Disposable {
   private current: Connection | undefined;
@@ -81,8 +82,10 @@ export class ServerSession extends Disposable {
       void vscode.window.showErrorMessage(`SkyDeck: ${err.message}`);
       endpoint = resolveExtensionEndpoint(DEFAULT_ENDPOINT, this.home).endpoint;
     }
+    // The secret store first; then what the CLI would send (SKYDECK_API_TOKEN, its saved login, or
+    // the local server's token), so both clients reach the same server as the same user.
     const stored = await this.credentials.get(endpoint.url);
-    if (stored) endpoint = { ...endpoint, authorization: authorizationOf(stored) };
+    endpoint = stored ? { ...endpoint, authorization: authorizationOf(stored) } : withCredentials(endpoint, this.home);
     const autoStart = config.get<boolean>(SETTINGS.autoStart, true);
     const connection = new Connection({
       endpoint,

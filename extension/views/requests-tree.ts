@@ -14,12 +14,16 @@ const AGE_REDRAW_MS = 30_000;
 export class RequestsTreeProvider extends Disposable implements vscode.TreeDataProvider<string> {
   private readonly batcher = this._register(new RefreshBatcher<string>());
   readonly onDidChangeTreeData = this.batcher.event;
+  /** The ids last handed to the view: an update that moves a request in or out of the filter reshapes the list. */
+  private shown = new Set<string>();
 
   constructor(private readonly model: RequestsModel) {
     super();
     this._register(
       model.onDidChange((change) => {
-        if (change.added.length > 0 || change.removed.length > 0 || change.updated.length === 0) this.batcher.refresh();
+        const visible = new Set(model.visible().map((r) => r.id));
+        const reshaped = change.added.length > 0 || change.removed.length > 0 || change.updated.length === 0 || change.updated.some((id) => visible.has(id) !== this.shown.has(id));
+        if (reshaped) this.batcher.refresh();
         else this.batcher.refresh(change.updated);
       }),
     );
@@ -29,7 +33,9 @@ export class RequestsTreeProvider extends Disposable implements vscode.TreeDataP
 
   getChildren(element?: string): string[] {
     if (element) return [];
-    return this.model.visible().map((r) => r.id);
+    const ids = this.model.visible().map((r) => r.id);
+    this.shown = new Set(ids);
+    return ids;
   }
 
   getParent(): undefined {

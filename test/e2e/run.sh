@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end tests of the VS Code extension: the packaged .vsix in a fresh code-server profile, Debian's
+# Chromium driven by playwright-core, and the project's real API server on a free loopback port.
+#   1. installs what is missing (scripts/e2e/setup.sh: apt packages, code-server 4.100.3 in a cache)
+#   2. packages the .vsix (npm run package) and bundles the extension-host tests
+#   3. starts the API server (temporary SKYDECK_HOME) and code-server (temporary profile)
+#   4. runs the UI test (test/e2e/ui.test.mjs) and the mocha tests inside the extension host
+# Screenshots and logs are kept under .test-artifacts/e2e/; everything else is removed, and every process
+# started here is stopped by its process group, whether the tests pass or not.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ARTIFACTS=$ROOT/.test-artifacts/e2e
+t0=$SECONDS
+step() { echo "== e2e [$((SECONDS - t0))s] $*"; }
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+wait_http() { # url, seconds
+  for _ in $(seq 1 $(($2 * 10))); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "no answer from $1 after $2 s" >&2; return 1
+}
+
+TMP=$(mktemp -d /tmp/skydeck-e2e.XXXXXX)
+SERVER_PID= CS_PID=
+cleanup() {
+  local status=$?
+  set +e
+  if [ -n "$SERVER_PID" ]; then
+    # Jobs run apart from the server (they survive restarts by design): cancel them before stopping it.
+    curl -sf -o /dev/null -X POST -H 'content-type: application/json' -d '{"all":true,"allUsers":true}' "http://127.0.0.1:$API_PORT/api/cancel"
+  fi
+  for pid in $CS_PID $SERVER_PID; do kill -TERM -- "-$pid" 2>/dev/null; done
+  sleep 0.5
+  for pid in $CS_PID $SERVER_PID; do kill -KILL -- "-$pid" 2>/dev/null; done
+  mkdir -p "$ARTIFACTS/logs"
+  cp "$TMP/code-server.log" "$TMP/api-server.log" "$ARTIFACTS/logs/" 2>/dev/null
+  find "$TMP/ud/logs" -name '*.log' -path '*exthost*' -exec cp {} "$ARTIFACTS/logs/" \; 2>/dev/null
+  rm -rf "$TMP"
+  echo "== e2e [$((SECONDS - t0))s] finished with status $status; screenshots in $ARTIFACTS/shots"
+  exit $status
+}
+trap cleanup EXIT INT TERM
+rm -rf "$ARTIFACTS"; mkdir -p "$ARTIFACTS/shots"
+
+step "set-up (installs only what is missing)"
+CS_ENTRY=$(bash "$ROOT/scripts/e2e/setup.sh" | tail -n 1)
+
+step "package the .vsix and bundle the extension-host tests"
+cd "$ROOT"
+node scripts/package-vsix.mjs > "$TMP/package.log" 2>&1 || { cat "$TMP/package.log"; exit 1; }
+VSIX=$(ls -1 "$ROOT"/skydeck-*.vsix | head -n 1)
+echo "$(basename "$VSIX"): $(du -k "$VSIX" | cut -f1) KiB"
+rm -rf build/e2e
+node_modules/.bin/esbuild test/e2e/exthost/*.ts --bundle --platform=node --format=cjs --target=node20 \
+  --external:vscode --external:mocha --log-level=warning --outdir=build/e2e/exthost
+
+step "start the API server on a free loopback port"
+export SKYDECK_HOME=$TMP/home
+API_PORT=$(free_port)
+mkdir -p "$SKYDECK_HOME"
+setsid node "$ROOT/dist/server.js" --host 127.0.0.1 --port "$API_PORT" --data-dir "$SKYDECK_HOME/server" > "$TMP/api-server.log" 2>&1 &
+SERVER_PID=$!
+wait_http "http://127.0.0.1:$API_PORT/api/health" 20
+
+step "install the .vsix into a fresh code-server profile"
+# code-server keeps its config and state under XDG folders: point them into the temporary folder.
+export XDG_CONFIG_HOME=$TMP/xdg-config XDG_DATA_HOME=$TMP/xdg-data
+UD=$TMP/ud EXTS=$TMP/exts WS=$TMP/ws
+mkdir -p "$UD/User" "$EXTS" "$WS"   # a missing --user-data-dir makes --install-extension spin forever
+cp "$ROOT"/test/e2e/workspace/*.yaml "$WS/"
+cat > "$UD/User/settings.json" <<EOF
+{ "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "telemetry.telemetryLevel": "off",
+  "update.mode": "none", "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
+  "extensions.ignoreRecommendations": true, "workbench.tips.enabled": false, "workbench.enableExperiments": false,
+  "chat.commandCenter.enabled": false, "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "skydeck.apiServerEndpoint": "http://127.0.0.1:$API_PORT" }
+EOF
+node "$CS_ENTRY" --user-data-dir "$UD" --extensions-dir "$EXTS" --install-extension "$VSIX" > "$TMP/install.log" 2>&1 \
+  || { cat "$TMP/install.log"; exit 1; }
+node "$CS_ENTRY" --user-data-dir "$UD" --extensions-dir "$EXTS" --list-extensions --show-versions
+
+step "start code-server"
+CS_PORT=$(free_port)
+setsid node "$CS_ENTRY" --bind-addr "127.0.0.1:$CS_PORT" --auth none --disable-telemetry --disable-update-check \
+  --disable-workspace-trust --disable-getting-started-override \
+  --user-data-dir "$UD" --extensions-dir "$EXTS" "$WS" > "$TMP/code-server.log" 2>&1 &
+CS_PID=$!
+wait_http "http://127.0.0.1:$CS_PORT/healthz" 30
+
+export CHROME=${CHROME:-/usr/bin/chromium}
+status=0
+step "UI test in headless Chromium"
+CS_URL="http://127.0.0.1:$CS_PORT/?folder=$WS" SHOTS="$ARTIFACTS/shots" \
+  node --test --test-reporter=spec --test-concurrency=1 test/e2e/ui.test.mjs || status=1
+
+step "mocha inside code-server's extension host"
+CS_BASE="http://127.0.0.1:$CS_PORT" EXT_DEV_PATH="$ROOT/build/vsix" EXT_TESTS_PATH="$ROOT/build/e2e/exthost/index" WS_DIR="$WS" \
+  node test/e2e/exthost-runner.mjs || status=1
+
+step "done"
+exit $status

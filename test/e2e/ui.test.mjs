@@ -1,0 +1,157 @@
+// The SkyDeck extension in a real VS Code (code-server) in Debian's Chromium, against the real API server.
+// Started by test/e2e/run.sh, which provides CS_URL (workbench URL with the workspace), SHOTS (screenshot
+// folder) and CHROME. Each step leaves a screenshot named after it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const CS_URL = process.env.CS_URL;
+const SHOTS = process.env.SHOTS ?? path.join(process.cwd(), '.test-artifacts', 'e2e', 'shots');
+assert.ok(CS_URL, 'CS_URL must name the code-server workbench');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let context;
+let page;
+let profile;
+
+before(async () => {
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-chrome-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROME ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1500, height: 950 },
+  });
+  context.setDefaultTimeout(30_000);
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
+
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const sidebarRow = (text) => page.locator(`.part.sidebar .monaco-list-row[aria-label*="${text}"]`).first();
+const quickInput = () => page.locator('.quick-input-widget .quick-input-box input');
+
+/** Runs a command from the palette by its full title ("SkyDeck: Launch Task..."). */
+async function runCommand(title) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  await quickInput().waitFor({ state: 'visible' });
+  await quickInput().fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Answers the quick pick that is open now: types `text`, waits for a row showing `row`, accepts it. */
+async function answerQuickPick(text, row = text) {
+  await quickInput().waitFor({ state: 'visible' });
+  await quickInput().fill(text);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** Launches a workspace task file onto a cluster through the palette, the pickers and the confirmation. */
+async function launchFromPalette(taskFile, cluster, shotPrefix) {
+  await runCommand('SkyDeck: Launch Task...');
+  await answerQuickPick(taskFile);
+  await answerQuickPick(cluster);
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor();
+  const text = (await dialog.innerText()).replace(/\u00a0/g, ' ');
+  assert.match(text, new RegExp(`on ${cluster}\\?`));
+  assert.match(text, /Resources: local/);
+  if (shotPrefix) await shot(`${shotPrefix}-confirm`);
+  await dialog.getByRole('button', { name: 'Launch' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+/** The text of the output panel's editor (its spaces are non-breaking). */
+async function outputText() {
+  return (await page.locator('.part.panel .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+}
+
+test('the SkyDeck view opens and connects to the API server', async () => {
+  const t0 = Date.now();
+  await page.goto(CS_URL);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const icon = page.locator('.part.activitybar .action-item a[aria-label^="SkyDeck"]');
+  await icon.waitFor({ timeout: 60_000 });
+  await icon.click();
+  await page.locator('.part.sidebar .pane-header', { hasText: 'Requests' }).waitFor();
+  await page.locator('.part.sidebar .pane-header', { hasText: 'Clusters' }).waitFor();
+  // Connected: the welcome view offers to launch, and the status bar names the user.
+  await page.locator('.part.sidebar .welcome-view-content', { hasText: 'No pending or running requests' }).waitFor();
+  await page.locator('.part.statusbar a[aria-label^="SkyDeck connected"]').waitFor();
+  console.log(`# workbench, view and connection ready after ${Date.now() - t0} ms`);
+  // Finished requests stay visible from here on, so SUCCEEDED and CANCELLED can be seen in the tree.
+  await page.locator('.part.sidebar .actions-container a[aria-label="Show All Requests"]').click();
+  await page.locator('.part.sidebar .welcome-view-content', { hasText: 'No requests yet' }).waitFor();
+  await shot('01-view-connected');
+});
+
+test('a task launched from the command palette appears, runs, succeeds, and its log is in the output channel', async () => {
+  await launchFromPalette('hello.yaml', 'e2e-hello', '02-launch');
+  await sidebarRow('launch e2e-hello RUNNING').waitFor();
+  await shot('03-request-running');
+  await page.locator('.part.panel .view-lines', { hasText: 'hello from skydeck e2e 1' }).waitFor();
+  await sidebarRow('launch e2e-hello SUCCEEDED').waitFor({ timeout: 60_000 });
+  await page.locator('.part.panel .view-lines', { hasText: 'ended: SUCCEEDED' }).waitFor();
+  const text = await outputText();
+  for (let i = 1; i <= 4; i++) assert.match(text, new RegExp(`hello from skydeck e2e ${i}`));
+  await shot('04-request-succeeded-with-log');
+  // The cluster the launch made shows in the Clusters view.
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-hello UP"]').waitFor();
+});
+
+test('a long-running request is cancelled from its row in the tree', async () => {
+  await launchFromPalette('sleepy.yaml', 'e2e-long');
+  const row = sidebarRow('launch e2e-long RUNNING');
+  await row.waitFor({ timeout: 60_000 });
+  await page.locator('.part.panel .view-lines', { hasText: 'sleepy started' }).waitFor();
+  await row.hover();
+  await shot('05-long-request-running');
+  await row.locator('.actions a[aria-label="Cancel Request"]').click();
+  const t0 = Date.now();
+  await sidebarRow('launch e2e-long CANCELLED').waitFor();
+  console.log(`# cancel reflected in the tree after ${Date.now() - t0} ms`);
+  await shot('06-long-request-cancelled');
+});
+
+test('the Launch form checks its fields as you type and launches', async () => {
+  await runCommand('SkyDeck: Open Launch Form');
+  await page.locator('.tabs-container .tab', { hasText: 'SkyDeck: Launch' }).waitFor();
+  const form = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await form.locator('#launch').waitFor();
+  await form.locator('vscode-option', { hasText: 'hello.yaml' }).first().waitFor({ state: 'attached' });
+  await form.locator('#clusterName input').fill('Not_Valid');
+  await form.locator('.issue[data-for="clusterName"]', { hasText: 'lowercase' }).waitFor();
+  await form.locator('#cpus input').fill('lots');
+  await form.locator('.issue[data-for="cpus"]', { hasText: 'expected a number' }).waitFor();
+  await shot('07-launch-form-validation');
+  await form.locator('#cpus input').fill('1');
+  await form.locator('#clusterName input').fill('e2e-form');
+  await form.locator('.issue[data-for="clusterName"]', { hasText: /^$/ }).waitFor();
+  await form.locator('#launch').click();
+  await form.locator('#result', { hasText: 'Submitted' }).waitFor();
+  await shot('08-launch-form-submitted');
+  await sidebarRow('launch e2e-form').waitFor();
+  await sidebarRow('launch e2e-form SUCCEEDED').waitFor({ timeout: 60_000 });
+  await shot('09-form-request-succeeded');
+});
+
+test('a request row opens its details with status, timeline and log', async () => {
+  await sidebarRow('launch e2e-hello SUCCEEDED').click();
+  await page.locator('.tabs-container .tab', { hasText: 'e2e-hello' }).waitFor();
+  const details = page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
+  await details.locator('#status', { hasText: 'SUCCEEDED' }).waitFor();
+  await details.locator('#log', { hasText: 'hello from skydeck e2e 4' }).waitFor();
+  await details.locator('#search input').fill('e2e 3');
+  await details.locator('#matches', { hasText: '1 match' }).waitFor();
+  await shot('10-request-details');
+});
