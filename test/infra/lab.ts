@@ -1,6 +1,6 @@
 // The lab that test/infra/run.sh brings up (scripts/infra/lab-up.sh), as the infra tests see it: SSH
 // hosts in network namespaces, a Slurm cluster, and helpers to build backends and clusters on them.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -35,11 +35,21 @@ export const lab = {
   },
 };
 
-/** A temporary SKYDECK_HOME and data dir, removed after the test. */
-export function tempHome(t: { after(fn: () => unknown): void }): { home: string; dataDir: string } {
-  const home = mkdtempSync(join(os.tmpdir(), 'skydeck-infra-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  return { home, dataDir: join(home, 'data') };
+/**
+ * A temporary SKYDECK_HOME and data dir, removed after the test; `beforeRemove` hooks (teardowns that
+ * still read the configuration) run first, last registered first.
+ */
+export function tempHome(t: { after(fn: () => unknown): void }): { home: string; dataDir: string; beforeRemove(fn: () => unknown): void } {
+  const home = mkdtempSync(join(os.tmpdir(), 'skydeck-itest-'));
+  const hooks: (() => unknown)[] = [];
+  t.after(async () => {
+    try {
+      for (const fn of hooks.reverse()) await fn();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+  return { home, dataDir: join(home, 'data'), beforeRemove: (fn) => hooks.push(fn) };
 }
 
 /** Writes ssh_node_pools.yaml with one pool `lab` over the given lab hosts. */
@@ -120,4 +130,20 @@ export async function pgrepOn(ip: string, text: string): Promise<string[]> {
   const pattern = `[${text[0]}]${text.slice(1)}`;
   const r = await onHost(ip, `pgrep -f '${pattern}' || true`);
   return r.stdout.split('\n').filter(Boolean);
+}
+
+/**
+ * Starts a job from a separate process that plays the first server (fixtures/start-job.ts), and returns
+ * its handle and a way to kill that process with SIGKILL, as a crash would.
+ */
+export async function startJobElsewhere(kind: 'ssh' | 'slurm', home: string, dataDir: string, cluster: ClusterRecord, spec: JobSpec, logPath: string) {
+  const first = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'start-job.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, SKYDECK_TEST_HOME: home, SKYDECK_TEST_DATA: dataDir },
+  });
+  first.stdin.end(JSON.stringify({ kind, cluster, spec, logPath }));
+  let out = '';
+  first.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const line = await waitFor('the job handle', () => out.split('\n').find((l) => l.startsWith('{')));
+  return { handle: JSON.parse(line) as unknown, kill: () => first.kill('SIGKILL') };
 }

@@ -6,6 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 export SKYDECK_LAB=${SKYDECK_LAB:-/tmp/skydeck-infra-lab}
 T0=$(date +%s.%N)
+# Two runs at once (two engineers' `npm test`) would fight over the namespaces and daemons: take turns.
+exec 9>"${SKYDECK_LAB}.lock"
+flock 9
 trap 'bash scripts/infra/lab-down.sh' EXIT
 trap 'exit 130' INT TERM
 # A lab left by a killed run would hold the namespace names and ports.

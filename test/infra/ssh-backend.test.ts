@@ -1,16 +1,15 @@
 // The SSH node-pool backend against real sshd hosts in network namespaces (see scripts/infra/lab-up.sh).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SshBackend, type SshClusterHandle, type SshJobHandle } from '../../server/infra/ssh/ssh-backend';
 import { LogWriter } from '../../server/logs/log-writer';
-import { clusterRecord, jobContext, jobSpec, lab, onHost, pgrepOn, placement, sh, tempHome, waitFor, writePools } from './lab';
+import { clusterRecord, jobContext, jobSpec, lab, onHost, pgrepOn, placement, sh, startJobElsewhere, tempHome, waitFor, writePools } from './lab';
 
 /** A backend on the lab pool with a provisioned cluster of `numNodes`; everything is torn down after. */
 async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNodes: number) {
-  const { home, dataDir } = tempHome(t);
+  const { home, dataDir, beforeRemove } = tempHome(t);
   mkdirSync(dataDir, { recursive: true });
   writePools(home);
   const backend = new SshBackend(home, dataDir);
@@ -18,7 +17,7 @@ async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNod
   const log = new LogWriter(join(home, 'provision.log'));
   const up = await backend.provision(cluster, placement('ssh/lab', numNodes), log, AbortSignal.timeout(60_000));
   Object.assign(cluster, { nodes: up.nodes, resources: up.resources, handle: up.handle, status: 'UP' });
-  t.after(async () => {
+  beforeRemove(async () => {
     await backend.teardown(cluster, log);
     await log.close();
     backend.close();
@@ -132,18 +131,11 @@ test('a host that drops mid-job fails the job naming the host, and the other nod
 test('a job survives its server and a new server picks it up with the rest of its output', async (t) => {
   const { home, dataDir, backend, cluster } = await upCluster(t, 'survivor', 2);
   const spec = jobSpec(1, { run: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done' });
-  // A separate process plays the first server: it starts the job, prints the handle, and is killed -9.
-  const first = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'start-ssh-job.ts')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, SKYDECK_TEST_HOME: home, SKYDECK_TEST_DATA: dataDir },
-  });
-  first.stdin.end(JSON.stringify({ cluster, spec, logPath: join(home, 'job.log') }));
-  let out = '';
-  first.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const handle = JSON.parse((await waitFor('the handle', () => out.split('\n').find((l) => l.startsWith('{')))) as string) as SshJobHandle;
   const ctx = jobContext(home, 'job');
+  const first = await startJobElsewhere('ssh', home, dataDir, cluster, spec, ctx.logPath);
+  const handle = first.handle as SshJobHandle;
   await waitFor('some output', () => /line 5\n/.test(ctx.read()));
-  first.kill('SIGKILL');
+  first.kill();
   const resumed = await backend.resumeJob(cluster, spec, handle, ctx);
   const outcome = await resumed.outcome;
   await ctx.close();

@@ -137,8 +137,3 @@ export class SshConnections {
     this.clients.clear();
   }
 }
-
-/** Single-quotes a string for a POSIX shell. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}

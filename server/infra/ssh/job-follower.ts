@@ -5,7 +5,8 @@
 import type { Client } from 'ssh2';
 import type { JobOutcome } from '../backend';
 import type { LogWriter } from '../../logs/log-writer';
-import { connect, shq, type SshConnections, type SshTarget } from './connection';
+import { shellQuote } from '../shell';
+import { connect, type SshConnections, type SshTarget } from './connection';
 import { NodeOutput, nodePrefix, type StreamOffsets } from './node-output';
 import { followCommand, killCommand, parseState, type NodeJobState } from './remote-job';
 
@@ -150,7 +151,7 @@ export class SshJobFollower {
 
   private async sendGo(): Promise<void> {
     try {
-      await Promise.all(this.progress.map((p) => this.opts.connections.run(p.ref.target, `touch ${shq(`${p.ref.jobDir}/go`)}`)));
+      await Promise.all(this.progress.map((p) => this.opts.connections.run(p.ref.target, `touch ${shellQuote(`${p.ref.jobDir}/go`)}`)));
       this.markRunning();
     } catch (err) {
       this.fail({ reason: `could not start the run on every node: ${(err as Error).message}` });

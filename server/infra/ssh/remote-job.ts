@@ -12,18 +12,18 @@
 //
 // The node dir includes the node's rank because hosts of a pool may share a home directory (NFS).
 import { randomBytes } from 'node:crypto';
-import { shq } from './connection';
+import { exportLines, shellQuote } from '../shell';
 
 export function nodeDirExpr(cluster: string, rank: number): string {
-  return `"$HOME"/.skydeck/clusters/${shq(cluster)}/node-${rank}`;
+  return `"$HOME"/.skydeck/clusters/${shellQuote(cluster)}/node-${rank}`;
 }
 
 /** Where a file mount's remote path lands: `~/x` and relative paths are under the login's home. */
 export function remotePathExpr(path: string): string {
   if (path === '~') return '"$HOME"';
-  if (path.startsWith('~/')) return `"$HOME"/${shq(path.slice(2))}`;
-  if (path.startsWith('/')) return shq(path);
-  return `"$HOME"/${shq(path)}`;
+  if (path.startsWith('~/')) return `"$HOME"/${shellQuote(path.slice(2))}`;
+  if (path.startsWith('/')) return shellQuote(path);
+  return `"$HOME"/${shellQuote(path)}`;
 }
 
 export interface NodeJobFiles {
@@ -34,12 +34,6 @@ export interface NodeJobFiles {
   run?: string;
   setupEnv: Record<string, string>;
   runEnv: Record<string, string>;
-}
-
-function envFile(env: Record<string, string>): string {
-  return Object.entries(env)
-    .map(([k, v]) => `export ${k}=${shq(v)}\n`)
-    .join('');
 }
 
 const DRIVER = `#!/bin/bash
@@ -77,8 +71,8 @@ export function startScript(f: NodeJobFiles): string {
     // A job id reused after a teardown must not inherit the old job's markers.
     'rm -f "$J"/go "$J"/abort "$J"/cancelled "$J"/setup_exit "$J"/exit_code "$J"/pgid "$J"/out.log',
     write('driver.sh', DRIVER),
-    write('setup.env', envFile(f.setupEnv)),
-    write('run.env', envFile(f.runEnv)),
+    write('setup.env', exportLines(f.setupEnv)),
+    write('run.env', exportLines(f.runEnv)),
     f.setup !== undefined && f.setup.trim() !== '' ? write('setup.sh', f.setup) : '',
     f.run !== undefined && f.run.trim() !== '' ? write('run.sh', f.run) : '',
     'setsid bash "$J/driver.sh" </dev/null >/dev/null 2>&1 &',
@@ -105,7 +99,7 @@ const STATE_PREFIX = '@skydeck-state ';
  * the leader's command line, not just the group id, keeps a reused pgid from passing for the job.
  */
 function ownsGroup(jobDir: string): string {
-  return `ours() { [ -n "$G" ] && tr '\\0' ' ' < /proc/$G/cmdline 2>/dev/null | grep -qF ${shq(`${jobDir}/driver.sh`)}; }`;
+  return `ours() { [ -n "$G" ] && tr '\\0' ' ' < /proc/$G/cmdline 2>/dev/null | grep -qF ${shellQuote(`${jobDir}/driver.sh`)}; }`;
 }
 
 export function parseState(line: string): NodeJobState | undefined {
@@ -137,7 +131,7 @@ export function followCommand(jobDir: string, offset: number): string {
     'done',
   ].join('\n');
   return [
-    `cd ${shq(jobDir)} || exit 3`,
+    `cd ${shellQuote(jobDir)} || exit 3`,
     'G=$(cat pgid) || exit 3',
     ownsGroup(jobDir),
     `( ${watch}\n) &`,
@@ -152,7 +146,7 @@ export function followCommand(jobDir: string, offset: number): string {
  */
 export function killCommand(jobDir: string, marker: 'cancelled' | 'abort'): string {
   return [
-    `cd ${shq(jobDir)} 2>/dev/null || exit 0`,
+    `cd ${shellQuote(jobDir)} 2>/dev/null || exit 0`,
     `touch ${marker} abort`,
     'G=$(cat pgid 2>/dev/null) || exit 0',
     ownsGroup(jobDir),

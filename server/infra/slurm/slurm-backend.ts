@@ -1,0 +1,279 @@
+// `slurm/<partition>` (or `slurm` for the default partition): each job is one sbatch allocation of the
+// cluster's num_nodes nodes, with setup and run started on every node through srun. Slurm does the
+// scheduling; the server follows the job through scontrol/squeue and the files it writes to the shared dir.
+import { cpSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { ClusterNode, Resources } from '../../../protocol/model';
+import { HttpError } from '../../http-error';
+import type { LogWriter } from '../../logs/log-writer';
+import {
+  parseAccelerators,
+  parseQuantity,
+  skypilotEnv,
+  type ClusterRecord,
+  type InfraBackend,
+  type InfraStatus,
+  type JobContext,
+  type JobSpec,
+  type Placement,
+  type Refusal,
+  type ResourceAsk,
+  type RunningJob,
+} from '../backend';
+import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
+import { StreamOffsets } from '../ssh/node-output';
+import { batchScript, envFile, nodeScript } from './batch-script';
+import { nodeUsable, parseSinfo, SINFO_FORMAT, slurmCommands, type SlurmCommands, type SlurmNode } from './slurm-cli';
+import { parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
+import { SlurmJobFollower } from './slurm-job-follower';
+
+/** A queue may make the job wait: after the hosts of an SSH pool, which start at once. */
+const SLURM_COST = 2;
+const CANCEL_WAIT_MS = 30_000;
+
+export interface SlurmClusterHandle {
+  partition: string;
+  dir: string;
+}
+
+export interface SlurmJobHandle {
+  slurmJobId: string;
+  cluster: string;
+  jobId: number;
+  jobDir: string;
+  numNodes: number;
+  partition: string;
+}
+
+/** Per-node variables only the allocation knows; node.sh sets them. */
+const PER_NODE = /^SKYPILOT_(SETUP_)?(NODE_RANK|NODE_IPS|NUM_NODES)$/;
+
+export class SlurmBackend implements InfraBackend {
+  readonly kind = 'slurm';
+
+  constructor(
+    private readonly home: string,
+    private readonly dataDir: string,
+  ) {}
+
+  /** The configuration as it is now (config.yaml is read on every use so edits apply at once). */
+  private config(): { config: SlurmConfig; commands: SlurmCommands } {
+    let config: SlurmConfig;
+    try {
+      config = parseSlurmConfig(readSlurmSection(this.home) ?? {}, this.home, this.dataDir);
+    } catch (err) {
+      throw new HttpError(400, 'slurm_config_invalid', (err as Error).message);
+    }
+    return { config, commands: slurmCommands(config.slurmConf) };
+  }
+
+  private async nodes(): Promise<{ config: SlurmConfig; commands: SlurmCommands; nodes: SlurmNode[] }> {
+    const { config, commands } = this.config();
+    const nodes = parseSinfo(await commands.run('sinfo', ['-h', '-N', '-o', SINFO_FORMAT]));
+    return { config, commands, nodes: config.partitions ? nodes.filter((n) => config.partitions!.includes(n.partition)) : nodes };
+  }
+
+  async check(): Promise<InfraStatus[]> {
+    let nodes: SlurmNode[];
+    try {
+      ({ nodes } = await this.nodes());
+    } catch (err) {
+      return [{ infra: 'slurm', enabled: false, reason: (err as Error).message }];
+    }
+    const partitions = [...new Set(nodes.map((n) => n.partition))];
+    if (partitions.length === 0) return [{ infra: 'slurm', enabled: false, reason: 'sinfo lists no partition (or none of the configured ones)' }];
+    return partitions.map((p) => {
+      const usable = nodes.filter((n) => n.partition === p && nodeUsable(n.state)).length;
+      const total = nodes.filter((n) => n.partition === p).length;
+      return usable > 0 ? { infra: `slurm/${p}`, enabled: true, reason: usable < total ? `${usable} of ${total} nodes usable` : undefined } : { infra: `slurm/${p}`, enabled: false, reason: `none of its ${total} nodes is usable` };
+    });
+  }
+
+  async candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }> {
+    let nodes: SlurmNode[];
+    try {
+      ({ nodes } = await this.nodes());
+    } catch (err) {
+      return { placements: [], refusals: [{ infra: ask.infra ?? 'slurm', reason: (err as Error).message }] };
+    }
+    const all = [...new Set(nodes.map((n) => n.partition))];
+    const wanted = ask.infra?.split('/')[1];
+    let partitions = all;
+    if (ask.infra === 'slurm') partitions = all.filter((p) => nodes.some((n) => n.partition === p && n.isDefault)).slice(0, 1);
+    else if (wanted !== undefined) partitions = all.filter((p) => p === wanted);
+    if (partitions.length === 0) {
+      const what = wanted === undefined ? 'no default partition' : `no partition named '${wanted}'`;
+      return { placements: [], refusals: [{ infra: ask.infra ?? 'slurm', reason: `Slurm has ${what} (partitions: ${all.join(', ') || 'none'})` }] };
+    }
+    const placements: Placement[] = [];
+    const refusals: Refusal[] = [];
+    for (const p of partitions) {
+      const members = nodes.filter((n) => n.partition === p);
+      const fit = members.filter((n) => nodeUsable(n.state) && !shortfall(ask, n));
+      if (fit.length >= ask.numNodes) {
+        placements.push(placementOn(`slurm/${p}`, fit.slice(0, ask.numNodes), ask, SLURM_COST));
+        continue;
+      }
+      const why = members
+        .filter((n) => !fit.includes(n))
+        .map((n) => (nodeUsable(n.state) ? `${n.name} has ${describeOffer(n)}: ${shortfall(ask, n)}` : `${n.name} is ${n.state}`));
+      refusals.push({ infra: `slurm/${p}`, reason: `asked for ${describeAsk(ask)}; partition ${p} has ${fit.length} node${fit.length === 1 ? '' : 's'} that fit${why.length ? `; ${why.join('; ')}` : ''}` });
+    }
+    return { placements, refusals };
+  }
+
+  async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
+    const { config } = this.config();
+    const partition = placement.infra.split('/')[1];
+    if (!partition) throw new HttpError(400, 'bad_placement', `a Slurm placement names its partition, got ${placement.infra}`);
+    const dir = join(config.sharedDir, cluster.name);
+    mkdirSync(join(dir, 'workdir'), { recursive: true });
+    log.line(`Slurm partition ${partition}: each job gets its own allocation of ${placement.numNodes} node${placement.numNodes === 1 ? '' : 's'}; job files in ${dir}`);
+    const handle: SlurmClusterHandle = { partition, dir };
+    return {
+      // Slurm picks the nodes per job; the cluster itself holds none.
+      nodes: Array.from({ length: placement.numNodes }, (_, rank) => ({ rank, ip: '', host: `slurm/${partition}` })),
+      resources: {
+        infra: placement.infra,
+        cpus: cluster.resources.cpus,
+        memory: cluster.resources.memory,
+        accelerators: cluster.resources.accelerators,
+      },
+      handle,
+    };
+  }
+
+  async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+    const { config, commands } = this.config();
+    const c = clusterHandle(cluster);
+    const jobDir = join(c.dir, 'jobs', String(spec.jobId));
+    const workdir = join(c.dir, 'workdir');
+    rmSync(jobDir, { recursive: true, force: true });
+    mkdirSync(join(jobDir, 'mounts'), { recursive: true, mode: 0o700 });
+    if (spec.workdir) {
+      ctx.log.line(`Syncing workdir ${spec.workdir} to ${workdir}...`);
+      cpSync(spec.workdir, workdir, { recursive: true });
+    }
+    const mounts = Object.entries(spec.fileMounts ?? {}).map(([remote, local], i) => {
+      cpSync(local, join(jobDir, 'mounts', String(i)), { recursive: true });
+      return { remote, copy: String(i), isDir: statSync(local).isDirectory() };
+    });
+    const env = (phase: 'setup' | 'run') => {
+      const sky = skypilotEnv({ cluster, nodes: [], rank: 0, gpusPerNode: spec.gpusPerNode, taskId: spec.taskId, phase });
+      return { ...spec.envs, ...Object.fromEntries(Object.entries(sky).filter(([k]) => !PER_NODE.test(k))) };
+    };
+    const files = { jobDir, workdir, slurmConf: config.slurmConf, setup: spec.setup, run: spec.run, setupEnv: env('setup'), runEnv: env('run'), mounts };
+    const write = (name: string, text: string) => writeFileSync(join(jobDir, name), text, { mode: 0o700 });
+    write('batch.sh', batchScript(files));
+    write('node.sh', nodeScript(files));
+    write('setup.env', envFile(files.setupEnv));
+    write('run.env', envFile(files.runEnv));
+    if (spec.setup?.trim()) write('setup.sh', spec.setup);
+    if (spec.run?.trim()) write('run.sh', spec.run);
+    const args = [
+      '--parsable',
+      '--export=NONE',
+      // A job that lost a node fails instead of starting over from setup behind the user's back.
+      '--no-requeue',
+      `--job-name=${jobName(cluster.name)}`,
+      `--partition=${c.partition}`,
+      `--nodes=${cluster.numNodes}`,
+      '--ntasks-per-node=1',
+      `--output=${join(jobDir, 'batch.log')}`,
+      `--chdir=${jobDir}`,
+      ...resourceArgs(cluster.resources),
+      ...(config.account ? [`--account=${config.account}`] : []),
+      join(jobDir, 'batch.sh'),
+    ];
+    const slurmJobId = (await commands.run('sbatch', args)).trim().split(';')[0]!;
+    ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${cluster.numNodes} node${cluster.numNodes === 1 ? '' : 's'})`);
+    const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: cluster.numNodes, partition: c.partition };
+    return { handle, outcome: this.follow(handle, ctx, commands) };
+  }
+
+  async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
+    const h = jobHandle(handle);
+    ctx.log.line(`[skydeck] reattached to Slurm job ${h.slurmJobId}`);
+    return { handle: h, outcome: this.follow(h, ctx, this.config().commands) };
+  }
+
+  private follow(h: SlurmJobHandle, ctx: JobContext, commands: SlurmCommands) {
+    const offsets = new StreamOffsets(join(this.dataDir, 'slurm', 'jobs', h.cluster, `${h.jobId}.offsets.json`), h.numNodes + 1);
+    return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, commands, onRunning: () => ctx.onRunning() }).follow();
+  }
+
+  async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
+    const h = jobHandle(handle);
+    const { commands } = this.config();
+    writeFileSync(join(h.jobDir, 'cancelled'), '');
+    await commands.run('scancel', [h.slurmJobId]);
+    await waitUntilGone(commands, ['-j', h.slurmJobId], `Slurm job ${h.slurmJobId}`);
+  }
+
+  stop(cluster: ClusterRecord): Promise<void> {
+    return Promise.reject(notStoppable(cluster));
+  }
+
+  start(cluster: ClusterRecord): Promise<void> {
+    return Promise.reject(notStoppable(cluster));
+  }
+
+  async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
+    const { commands } = this.config();
+    const user = os.userInfo().username;
+    await commands.run('scancel', [`--name=${jobName(cluster.name)}`, `--user=${user}`]);
+    await waitUntilGone(commands, ['--name', jobName(cluster.name), '--user', user], `the jobs of cluster ${cluster.name}`);
+    const c = asClusterHandle(cluster.handle);
+    if (c) rmSync(c.dir, { recursive: true, force: true });
+    rmSync(join(this.dataDir, 'slurm', 'jobs', cluster.name), { recursive: true, force: true });
+    log.line(`  cancelled the cluster's Slurm jobs and removed its files`);
+  }
+}
+
+function jobName(cluster: string): string {
+  return `skydeck-${cluster}`;
+}
+
+/** sbatch options for what each node of the cluster must have. */
+function resourceArgs(r: Resources): string[] {
+  const args: string[] = [];
+  const cpus = parseQuantity(r.cpus);
+  const mem = parseQuantity(r.memory);
+  const acc = parseAccelerators(r.accelerators);
+  if (cpus) args.push(`--cpus-per-task=${Math.ceil(cpus.count)}`);
+  if (mem) args.push(`--mem=${Math.ceil(mem.count * 1024)}M`);
+  if (acc) args.push(`--gres=gpu:${acc.name.toLowerCase()}:${acc.count}`);
+  return args;
+}
+
+async function waitUntilGone(commands: SlurmCommands, filter: string[], what: string): Promise<void> {
+  const end = Date.now() + CANCEL_WAIT_MS;
+  while (Date.now() < end) {
+    const listed = await commands.run('squeue', ['-h', '-o', '%i', ...filter]).catch(() => '');
+    if (listed.trim() === '') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} still in the Slurm queue ${CANCEL_WAIT_MS / 1000}s after scancel`);
+}
+
+function notStoppable(cluster: ClusterRecord): HttpError {
+  return new HttpError(400, 'not_supported', `cluster ${cluster.name} is on ${cluster.infra}: Slurm allocates nodes per job, so there is nothing to stop or start; use down`);
+}
+
+function asClusterHandle(h: unknown): SlurmClusterHandle | undefined {
+  const c = h as SlurmClusterHandle | undefined;
+  return c && typeof c.partition === 'string' && typeof c.dir === 'string' ? c : undefined;
+}
+
+function clusterHandle(cluster: ClusterRecord): SlurmClusterHandle {
+  const c = asClusterHandle(cluster.handle);
+  if (!c) throw new Error(`cluster ${cluster.name} has no Slurm partition recorded`);
+  return c;
+}
+
+function jobHandle(h: unknown): SlurmJobHandle {
+  const j = h as SlurmJobHandle | undefined;
+  if (!j || typeof j.slurmJobId !== 'string' || typeof j.jobDir !== 'string') throw new Error(`not a Slurm job handle: ${JSON.stringify(h)}`);
+  return j;
+}

@@ -1,0 +1,78 @@
+// The Slurm commands (sbatch, squeue, scontrol, scancel, sinfo) and what their output means.
+import { execFile } from 'node:child_process';
+import type { NodeOffer } from '../optimizer';
+
+export interface SlurmCommands {
+  run(cmd: string, args: string[]): Promise<string>;
+}
+
+export function slurmCommands(slurmConf: string | undefined): SlurmCommands {
+  // A SLURM_JWT in the server's environment would ride into the job and make srun inside it
+  // authenticate to slurmd with JWT, which slurmd rejects.
+  const { SLURM_JWT: _jwt, ...env } = process.env;
+  if (slurmConf) env.SLURM_CONF = slurmConf;
+  return {
+    run: (cmd, args) =>
+      new Promise((resolve, reject) => {
+        execFile(cmd, args, { env, timeout: 30_000, maxBuffer: 16 * 2 ** 20 }, (err, stdout, stderr) => {
+          if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+          else resolve(stdout);
+        });
+      }),
+  };
+}
+
+export interface SlurmNode extends NodeOffer {
+  name: string;
+  partition: string;
+  isDefault: boolean;
+  state: string;
+}
+
+/** `sinfo -h -N -o` with this format: one line per node and partition. */
+export const SINFO_FORMAT = '%N|%P|%c|%m|%G|%t';
+
+export function parseSinfo(stdout: string): SlurmNode[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((line) => {
+      const [name, partition, cpus, memMb, gres, state] = line.trim().split('|');
+      return {
+        name: name!,
+        partition: partition!.replace(/\*$/, ''),
+        isDefault: partition!.endsWith('*'),
+        cpus: Number.parseInt(cpus!, 10),
+        memoryGiB: Math.round((Number.parseInt(memMb!, 10) / 1024) * 10) / 10,
+        accelerators: parseGres(gres ?? ''),
+        state: state!,
+      };
+    });
+}
+
+/** `gpu:a100:2(S:0-1)` -> A100:2; `gpu:2` -> GPU:2; `(null)` -> none. */
+export function parseGres(gres: string): { name: string; count: number } | undefined {
+  for (const item of gres.split(',')) {
+    const parts = item.replace(/\(.*\)$/, '').split(':');
+    if (parts[0] !== 'gpu' || parts.length < 2) continue;
+    const count = Number.parseInt(parts[parts.length - 1]!, 10);
+    if (!Number.isFinite(count)) continue;
+    return { name: parts.length >= 3 ? parts[1]!.toUpperCase() : 'GPU', count };
+  }
+  return undefined;
+}
+
+/** Node states in which Slurm will not start new work (`down*`, `drain`, `fail`...). */
+export function nodeUsable(state: string): boolean {
+  return !/^(down|drain|drng|fail|failg|maint|no_respond|npc|plnd|powered_down|reserved|unk)/.test(state.replace(/[*~#!%$@^-]+$/, ''));
+}
+
+/** `scontrol show job -o ID`: Key=Value pairs on one line. */
+export function parseScontrolJob(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of stdout.trim().matchAll(/(\S+?)=(\S*)/g)) out[m[1]!] ??= m[2]!;
+  return out;
+}
+
+/** Slurm's job states that mean the job has ended. */
+export const ENDED_STATES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);

@@ -1,0 +1,170 @@
+// The Slurm backend against a real slurmctld with two slurmd nodes (see scripts/infra/lab-up.sh).
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SlurmBackend, type SlurmJobHandle } from '../../server/infra/slurm/slurm-backend';
+import { LogWriter } from '../../server/logs/log-writer';
+import { clusterRecord, jobContext, jobSpec, lab, sh, startJobElsewhere, tempHome, waitFor } from './lab';
+
+const slurmEnv = () => ({ SLURM_CONF: lab.slurmConf });
+const squeue = async (...args: string[]) => (await sh('squeue', ['-h', '-o', '%i %T', ...args], slurmEnv())).stdout.trim();
+/** Processes on this machine (where both lab slurmd nodes run) whose command line contains `text`. */
+const pgrep = async (text: string) => (await sh('pgrep', ['-f', text])).stdout.trim();
+
+function slurmHome(t: Parameters<typeof tempHome>[0]) {
+  const { home, dataDir, beforeRemove } = tempHome(t);
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(home, 'config.yaml'), `slurm:\n  slurm_conf: ${lab.slurmConf}\n  shared_dir: ${join(home, 'shared')}\n`);
+  return { home, dataDir, beforeRemove, backend: new SlurmBackend(home, dataDir) };
+}
+
+async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNodes: number) {
+  const { home, dataDir, backend, beforeRemove } = slurmHome(t);
+  const cluster = clusterRecord(name, 'slurm', numNodes);
+  const log = new LogWriter(join(home, 'provision.log'));
+  const { placements } = await backend.candidates({ infra: 'slurm', numNodes });
+  assert.equal(placements[0]?.infra, 'slurm/debug');
+  const up = await backend.provision(cluster, placements[0]!, log);
+  Object.assign(cluster, { nodes: up.nodes, resources: up.resources, handle: up.handle, infra: 'slurm/debug', status: 'UP' });
+  beforeRemove(async () => {
+    await backend.teardown(cluster, log);
+    await log.close();
+  });
+  return { home, dataDir, backend, cluster };
+}
+
+test('a 2-node Slurm task runs on both nodes of one allocation with its rank, the node IPs and the node count', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-two', 2);
+  const workdir = join(home, 'wd');
+  mkdirSync(workdir);
+  writeFileSync(join(workdir, 'data.txt'), 'from the workdir\n');
+  const ctx = jobContext(home, 'job');
+  const job = await backend.runJob(
+    cluster,
+    jobSpec(1, {
+      workdir,
+      envs: { GREETING: "it's here" },
+      setup: 'echo "setup rank=$SKYPILOT_SETUP_NODE_RANK on $SLURMD_NODENAME"',
+      run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $SLURMD_NODENAME job=$SLURM_JOB_ID"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"',
+    }),
+    ctx,
+  );
+  const outcome = await job.outcome;
+  await ctx.close();
+  const text = ctx.read();
+  assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, text);
+  await ctx.running;
+  const id = (job.handle as SlurmJobHandle).slurmJobId;
+  assert.match(text, /^\(head, rank=0\) setup rank=0 on n1$/m);
+  assert.match(text, /^\(node-1, rank=1\) setup rank=1 on n2$/m);
+  assert.match(text, new RegExp(`^\\(head, rank=0\\) rank=0 of 2 on n1 job=${id}$`, 'm'));
+  assert.match(text, new RegExp(`^\\(node-1, rank=1\\) rank=1 of 2 on n2 job=${id}$`, 'm'));
+  assert.match(text, /^\(node-1, rank=1\) ips=127\.0\.0\.1,127\.0\.0\.1$/m);
+  assert.match(text, /^\(node-1, rank=1\) from the workdir$/m);
+  assert.match(text, /^\(head, rank=0\) it's here$/m);
+});
+
+test('a Slurm setup failure on one node fails the job naming the node, and no run starts', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-setup', 2);
+  const ctx = jobContext(home, 'job');
+  const job = await backend.runJob(cluster, jobSpec(1, { setup: '[ "$SKYPILOT_SETUP_NODE_RANK" = 1 ] && exit 7; sleep 1', run: 'echo run-started' }), ctx);
+  const outcome = await job.outcome;
+  await ctx.close();
+  assert.equal(outcome.status, 'FAILED');
+  assert.equal(outcome.exitCode, 7);
+  assert.match(outcome.reason ?? '', /setup failed on node-1 \(n2\) with exit code 7/);
+  assert.doesNotMatch(ctx.read(), /run-started/);
+});
+
+test('a Slurm run failure on one node fails the job and stops the run on the other node', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-run', 2);
+  const ctx = jobContext(home, 'job');
+  const job = await backend.runJob(cluster, jobSpec(1, { run: 'if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 1; exit 3; fi; exec -a sdk-slurm-runfail sleep 600' }), ctx);
+  const outcome = await job.outcome;
+  await ctx.close();
+  assert.equal(outcome.status, 'FAILED');
+  assert.equal(outcome.exitCode, 3);
+  assert.match(outcome.reason ?? '', /run failed on node-1 \(n2\) with exit code 3/);
+  assert.equal(await pgrep('sdk-slurm-runfail'), '');
+  assert.equal(await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId), '');
+});
+
+test('cancel ends a running Slurm job within seconds: squeue is empty and no process is left', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-cancel', 2);
+  const ctx = jobContext(home, 'job');
+  const job = await backend.runJob(cluster, jobSpec(1, { run: '(exec -a sdk-slurm-cancel-bg sleep 600) & echo started; exec -a sdk-slurm-cancel sleep 600' }), ctx);
+  await ctx.running;
+  await waitFor('both nodes to start', () => (ctx.read().match(/started/g) ?? []).length === 2);
+  const id = (job.handle as SlurmJobHandle).slurmJobId;
+  const t0 = Date.now();
+  await backend.cancelJob(cluster, job.handle);
+  const outcome = await job.outcome;
+  const took = Date.now() - t0;
+  await ctx.close();
+  assert.equal(outcome.status, 'CANCELLED');
+  assert.ok(took < 10_000, `cancel took ${took} ms`);
+  assert.equal(await squeue('-j', id), '');
+  assert.equal(await pgrep('sdk-slurm-cancel'), '');
+});
+
+test('a job waiting in the Slurm queue says why, then runs', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-queue', 2);
+  const busy = jobContext(home, 'busy');
+  const first = await backend.runJob(cluster, jobSpec(1, { run: 'sleep 3' }), busy);
+  await busy.running;
+  const ctx = jobContext(home, 'waiting');
+  const second = await backend.runJob(cluster, jobSpec(2, { run: 'echo finally' }), ctx);
+  await waitFor('the waiting reason', () => /waiting in the Slurm queue \(partition debug, job \d+\): Resources/.test(ctx.read()));
+  assert.deepEqual(await first.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+  assert.deepEqual(await second.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+  await Promise.all([busy.close(), ctx.close()]);
+  assert.match(ctx.read(), /^\(head, rank=0\) finally$/m);
+});
+
+test('a Slurm node going down mid-job fails the job and stops it on the other node', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-down', 2);
+  const ctx = jobContext(home, 'job');
+  const job = await backend.runJob(cluster, jobSpec(1, { run: 'echo started; exec -a sdk-slurm-down sleep 600' }), ctx);
+  await waitFor('both nodes to start', () => (ctx.read().match(/started/g) ?? []).length === 2);
+  try {
+    await sh('scontrol', ['update', 'nodename=n2', 'state=down', 'reason=skydeck-test'], slurmEnv());
+    const outcome = await job.outcome;
+    assert.equal(outcome.status, 'FAILED');
+    assert.match(outcome.reason ?? '', /node-1 \(n2\).*NODE_FAIL/);
+  } finally {
+    await sh('scontrol', ['update', 'nodename=n2', 'state=resume'], slurmEnv());
+    await ctx.close();
+  }
+  assert.equal(await pgrep('sdk-slurm-down'), '');
+  await waitFor('n2 to be idle again', async () => (await sh('sinfo', ['-h', '-n', 'n2', '-o', '%t'], slurmEnv())).stdout.trim() === 'idle');
+});
+
+test('a Slurm job survives its server and a new server picks it up with the rest of its output', async (t) => {
+  const { home, dataDir, backend, cluster } = await upCluster(t, 'sl-survivor', 2);
+  const spec = jobSpec(1, { run: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done' });
+  const ctx = jobContext(home, 'job');
+  const first = await startJobElsewhere('slurm', home, dataDir, cluster, spec, ctx.logPath);
+  await waitFor('some output', () => /line 5\n/.test(ctx.read()));
+  first.kill();
+  const resumed = await backend.resumeJob(cluster, spec, first.handle, ctx);
+  assert.deepEqual(await resumed.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+  await ctx.close();
+  const text = ctx.read();
+  for (let i = 1; i <= 30; i++) {
+    for (const who of ['(head, rank=0)', '(node-1, rank=1)']) assert.ok(text.includes(`${who} line ${i}\n`), `${who} line ${i} missing:\n${text}`);
+  }
+});
+
+test('Slurm refuses what its partition cannot hold, saying what was asked and what it has', async (t) => {
+  const { backend } = slurmHome(t);
+  const tooMany = await backend.candidates({ infra: 'slurm/debug', numNodes: 3 });
+  assert.equal(tooMany.placements.length, 0);
+  assert.match(tooMany.refusals[0]!.reason, /asked for 3 nodes; partition debug has 2 nodes that fit/);
+  const tooBig = await backend.candidates({ infra: 'slurm', numNodes: 1, cpus: { count: 64, orMore: false } });
+  assert.match(tooBig.refusals[0]!.reason, new RegExp(`n1 has ${lab.slurmCpus} CPUs, [\\d.]+ GiB: ${lab.slurmCpus} CPUs, 64 asked`));
+  const unknown = await backend.candidates({ infra: 'slurm/gpu', numNodes: 1 });
+  assert.match(unknown.refusals[0]!.reason, /no partition named 'gpu' \(partitions: debug\)/);
+  const status = await backend.check();
+  assert.deepEqual(status, [{ infra: 'slurm/debug', enabled: true, reason: undefined }]);
+});
