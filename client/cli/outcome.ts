@@ -22,12 +22,9 @@ export function finish(request: ApiRequest): number {
     note(`Error: ${request.error?.message ?? `request ${shortId(request.id)} failed`}`);
     return job?.exitCode ?? EXIT.error;
   }
-  if (!job) return EXIT.ok;
-  if (request.body.detachRun === true && !isJobFinished(job.jobStatus)) {
-    note(`Job ${job.jobId} is ${job.jobStatus.toLowerCase()} on cluster ${job.clusterName}. Follow it: skydeck logs ${job.clusterName} ${job.jobId}`);
-    return EXIT.ok;
-  }
-  // The request log has already said how the job ended; the exit code carries it on to scripts.
+  // The request log has already said how the job ended (or, with detachRun, how to follow it); the exit code
+  // carries that on to scripts. A detached job that is still running counts as a success.
+  if (!job || !isJobFinished(job.jobStatus)) return EXIT.ok;
   return job.exitCode ?? (job.jobStatus === 'SUCCEEDED' ? EXIT.ok : EXIT.error);
 }
 

@@ -116,7 +116,7 @@ describe('skydeck launch', () => {
   it('--detach-run returns once the job has started; exec runs on the existing cluster', async () => {
     const detached = await runCli(server, ['launch', '-c', 'clid', '-y', '--detach-run', 'sleep 2; echo late']);
     assert.equal(detached.code, 0, detached.stderr);
-    assert.match(detached.stderr, /skydeck logs clid 1/);
+    assert.match(detached.stdout, /skydeck logs clid 1/);
     const queue = await runCli(server, ['queue', 'clid', '--json']);
     const jobs = JSON.parse(queue.stdout) as { jobId: number; status: string }[];
     assert.ok(['RUNNING', 'SETTING_UP', 'PENDING'].includes(jobs[0]!.status), jobs[0]!.status);

@@ -80,16 +80,13 @@ export async function cancelJobs(cluster: string, jobs: string[], options: { all
   checkClusterName(cluster);
   if (jobs.length === 0 && !options.all) throw new CliExit(EXIT.usage, 'Error: name the jobs to cancel, or pass --all');
   if (jobs.length > 0 && options.all) throw new CliExit(EXIT.usage, 'Error: give job ids or --all, not both');
-  await submitAndFollow('cancel_jobs', options.all ? { clusterName: cluster, all: true } : { clusterName: cluster, jobIds: jobs.map(jobNumber) }, (result) => {
-    const cancelled = (result as { cancelled?: unknown } | undefined)?.cancelled;
-    if (Array.isArray(cancelled)) print(cancelled.length > 0 ? `Cancelled job(s) ${cancelled.join(', ')} on ${cluster}.` : `No job to cancel on ${cluster}.`);
-  });
+  await submitAndFollow('cancel_jobs', options.all ? { clusterName: cluster, all: true } : { clusterName: cluster, jobIds: jobs.map(jobNumber) });
 }
 
 const LIFECYCLE = {
-  stop: { verb: 'Stopping', done: 'stopped', confirmFirst: true },
-  start: { verb: 'Starting', done: 'started', confirmFirst: false },
-  down: { verb: 'Tearing down', done: 'torn down', confirmFirst: true },
+  stop: { verb: 'Stopping', confirmFirst: true },
+  start: { verb: 'Starting', confirmFirst: false },
+  down: { verb: 'Tearing down', confirmFirst: true },
 } as const;
 
 /** stop, start and down, one cluster after the other; stop and down ask first, naming the requests they will cancel. */
@@ -105,7 +102,7 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, clusters: str
       if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was changed.');
     }
     for (const clusterName of clusters) {
-      const code = await follow(context.client, operation, { clusterName }, () => print(`Cluster ${clusterName} ${words.done}.`));
+      const code = await follow(context.client, operation, { clusterName });
       if (code !== EXIT.ok) {
         process.exitCode = code;
         return;
@@ -136,18 +133,16 @@ export async function check(options: { json?: boolean }): Promise<void> {
   });
 }
 
-async function submitAndFollow<N extends OperationName>(operation: N, body: OperationBody<N>, onResult?: (result: unknown) => void): Promise<void> {
+// The request log says what happened (the server writes it); the CLI adds only the exit code.
+async function submitAndFollow<N extends OperationName>(operation: N, body: OperationBody<N>): Promise<void> {
   await withClient(async (client) => {
-    process.exitCode = await follow(client, operation, body, onResult);
+    process.exitCode = await follow(client, operation, body);
   });
 }
 
-async function follow<N extends OperationName>(client: ApiClient, operation: N, body: OperationBody<N>, onResult?: (result: unknown) => void): Promise<number> {
+async function follow<N extends OperationName>(client: ApiClient, operation: N, body: OperationBody<N>): Promise<number> {
   const id = await client.submit(operation, body);
-  const done = await followRequest(client, { id, name: operation });
-  const code = finish(done!);
-  if (code === EXIT.ok) onResult?.(done!.result);
-  return code;
+  return finish((await followRequest(client, { id, name: operation }))!);
 }
 
 async function withClient(action: (client: ApiClient) => Promise<void>): Promise<void> {
