@@ -63,7 +63,8 @@ describe('local server', () => {
 
   it('gets nothing done for a cross-origin browser request', async () => {
     const before = await listIds();
-    for (const headers of [{ origin: 'http://evil.example' }, { origin: 'null' }, { origin: `http://localhost:1` }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    const browserHeaders: Record<string, string>[] = [{ origin: 'http://evil.example' }, { origin: 'null' }, { origin: `http://localhost:1` }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    for (const headers of browserHeaders) {
       const res = await raw(server.url, { method: 'POST', path: '/api/v1/launch', headers: { ...auth(), ...headers, 'content-type': 'application/json' }, body: launchBody });
       assert.equal(res.status, 403, JSON.stringify(headers));
       assert.equal(res.json().error!.code, 'cross_origin');

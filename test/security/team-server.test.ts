@@ -160,7 +160,7 @@ describe('team server', () => {
     assert.equal(JSON.parse(info.stdout).health.user.name, 'bob');
 
     const home = server.home + '/client';
-    const loginEnv = { ...process.env, SKYDECK_HOME: home };
+    const loginEnv: NodeJS.ProcessEnv = { ...process.env, SKYDECK_HOME: home };
     delete loginEnv.SKYDECK_API_SERVER_ENDPOINT;
     const login = spawnSync(process.execPath, [CLI_JS, 'api', 'login', '-e', server.url, '-u', 'carol', '--password-stdin'], { env: loginEnv, input: 'carol-password\n', encoding: 'utf8' });
     assert.equal(login.status, 0, login.stderr);
