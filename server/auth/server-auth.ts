@@ -4,6 +4,7 @@
 // Both files are re-read when they change, so adding, removing or revoking takes effect on the next call.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { HttpError } from '../http-error';
 import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
 import { claimedUser, type Authenticator, type Principal } from './identity';
@@ -15,6 +16,7 @@ import { verifyNothing, verifyPassword } from './passwords';
 /** A verified Basic credential is remembered this long, so a client's every call does not cost a scrypt. */
 const VERIFIED_TTL_MS = 5 * 60_000;
 const MAX_VERIFIED = 1_000;
+const RECHECK_MS = 1_000;
 
 interface Verified {
   principal: Principal;
@@ -30,6 +32,9 @@ export class ServerAuthenticator implements Authenticator {
   private readonly throttle: LoginThrottle;
   private readonly verified = new Map<string, Verified>();
   private readonly cacheKey = randomBytes(32);
+  /** Open long-lived connections and the request that authenticated each. */
+  private readonly connections = new Map<Socket, IncomingMessage>();
+  private rechecking = false;
 
   constructor(dataDir: string, log: (line: string) => void, throttle = new LoginThrottle()) {
     const files = accountFiles(dataDir);
@@ -41,6 +46,7 @@ export class ServerAuthenticator implements Authenticator {
     this.localToken = loadLocalToken(dataDir);
     this.localTokenFile = localTokenFile(dataDir);
     this.throttle = throttle;
+    setInterval(() => this.recheckConnections(), RECHECK_MS).unref();
   }
 
   /** Whether accounts are configured (a team server); otherwise the local token guards the server. */
@@ -59,16 +65,60 @@ export class ServerAuthenticator implements Authenticator {
     if (wait > 0) {
       throw new HttpError(429, 'too_many_attempts', `too many failed logins from ${address}; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
     }
-    const header = req.headers.authorization;
-    const [scheme, credentials] = typeof header === 'string' ? splitOnce(header.trim(), ' ') : ['', ''];
-    const outcome = this.team ? await this.teamCaller(scheme.toLowerCase(), credentials.trim()) : this.localCaller(req, scheme.toLowerCase(), credentials.trim());
+    const outcome = await this.identify(req);
+    const sent = req.headers.authorization !== undefined;
     if (typeof outcome !== 'string') {
-      if (header !== undefined) this.throttle.succeeded(address);
+      if (sent) this.throttle.succeeded(address);
+      this.trackLongLived(req);
       return outcome;
     }
     // Missing credentials are a client not yet logged in, not a guess; wrong ones count.
-    if (header !== undefined) this.throttle.failed(address);
+    if (sent) this.throttle.failed(address);
     throw new HttpError(401, 'unauthorized', outcome);
+  }
+
+  private identify(req: IncomingMessage): Promise<Principal | string> | Principal | string {
+    const header = req.headers.authorization;
+    const [scheme, credentials] = typeof header === 'string' ? splitOnce(header.trim(), ' ') : ['', ''];
+    return this.team ? this.teamCaller(scheme.toLowerCase(), credentials.trim()) : this.localCaller(req, scheme.toLowerCase(), credentials.trim());
+  }
+
+  /** WebSockets and followed log streams outlive the moment their credentials were checked. */
+  private trackLongLived(req: IncomingMessage): void {
+    if (req.headers.upgrade?.toLowerCase() === 'websocket') {
+      this.connections.set(req.socket, req);
+      req.socket.once('close', () => this.connections.delete(req.socket));
+    } else if (req.url?.startsWith('/api/stream')) {
+      this.connections.set(req.socket, req);
+      req.once('close', () => this.connections.get(req.socket) === req && this.connections.delete(req.socket));
+    }
+  }
+
+  /**
+   * Each second, the credentials of every open WebSocket and log stream are checked again, and a
+   * connection whose user was removed or whose token was revoked or has expired is closed.
+   */
+  private recheckConnections(): void {
+    if (this.rechecking || this.connections.size === 0) return;
+    this.rechecking = true;
+    void (async () => {
+      for (const [socket, req] of this.connections) {
+        if (socket.destroyed) {
+          this.connections.delete(socket);
+          continue;
+        }
+        let outcome: Principal | string;
+        try {
+          outcome = await this.identify(req);
+        } catch {
+          outcome = 'no longer valid';
+        }
+        if (typeof outcome === 'string') {
+          this.connections.delete(socket);
+          socket.destroy();
+        }
+      }
+    })().finally(() => (this.rechecking = false));
   }
 
   /** Sent with a 401 so that a browser asks for a user name and password (team servers with users). */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type WebSocket from 'ws';
 import type { ApiRequest } from '../../protocol/model';
 import { eventually, type TestServer } from '../helpers/server';
 import { admin, call, startTeamServer, upgrade, type Account } from './helpers';
@@ -128,8 +129,24 @@ describe('team server', () => {
     assert.equal((await call(server, '/api/cancel', dave, { body: { all: true, allUsers: true } })).status, 403);
     admin(server.dataDir, ['users', 'set-role', 'dave', 'admin']);
     assert.equal((await call(server, '/api/cancel', dave, { body: { all: true, allUsers: true } })).status, 200);
+    // A log stream dave follows is cut once he is removed.
+    const launch = await call<{ requestId: string }>(server, '/api/v1/launch', dave, { body: { clusterName: 'daves', task: { run: 'echo hi; sleep 60' } } });
+    const stream = await fetch(`${server.url}/api/stream?request_id=${launch.body.requestId}&format=plain`, { headers: { authorization: dave } });
+    assert.equal(stream.status, 200);
+    const reading = (async () => {
+      try {
+        for await (const _ of stream.body!) void _;
+      } catch {
+        // cut by the server
+      }
+      return Date.now();
+    })();
+    const removedAt = Date.now();
     admin(server.dataDir, ['users', 'remove', 'dave']);
+    const cutAfter = (await reading) - removedAt;
+    assert.ok(cutAfter < 2_500, `the stream ended ${cutAfter} ms after the removal`);
     assert.equal((await call(server, '/api/requests', dave)).status, 401);
+    await call(server, '/api/cancel', alice.authorization, { body: { requestIds: [launch.body.requestId] } });
   });
 
   it('accepts a service-account token, and refuses it at once when revoked or expired', async () => {
@@ -139,7 +156,14 @@ describe('team server', () => {
     const res = await call<{ requestId: string }>(server, '/api/v1/status', `Bearer ${token}`, { body: {} });
     assert.equal(res.status, 202);
     assert.equal((await waitFor(alice, res.body.requestId)).user.name, 'ci-bot');
+    // A WebSocket opened with the token is closed once it is revoked.
+    const open: WebSocket[] = [];
+    assert.equal(await upgrade(server.url, { authorization: `Bearer ${token}` }, open), 'open');
+    const closed = new Promise<number>((resolve) => open[0]!.once('close', () => resolve(Date.now())));
+    const revokedAt = Date.now();
     admin(server.dataDir, ['tokens', 'revoke', 'ci-bot']);
+    const closedAfter = (await closed) - revokedAt;
+    assert.ok(closedAfter < 2_500, `the WebSocket was closed ${closedAfter} ms after the revocation`);
     const revoked = await call(server, '/api/requests', `Bearer ${token}`);
     assert.equal(revoked.status, 401);
     assert.match(revoked.body.error!.message, /unknown or revoked token/);
