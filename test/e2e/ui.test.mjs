@@ -90,7 +90,11 @@ test('the SkyDeck view opens and connects to the API server', async () => {
   await page.locator('.part.statusbar a[aria-label^="SkyDeck connected"]').waitFor();
   console.log(`# workbench, view and connection ready after ${Date.now() - t0} ms`);
   // Finished requests stay visible from here on, so SUCCEEDED and CANCELLED can be seen in the tree.
-  await page.locator('.part.sidebar .actions-container a[aria-label="Show All Requests"]').click();
+  // Title-bar actions show while the pointer is over the view's header.
+  const header = page.locator('.part.sidebar .pane-header', { hasText: 'Requests' });
+  await header.hover();
+  await header.locator('a[aria-label="Show All Requests"]').click();
+  await header.locator('a[aria-label="Show Only Ongoing Requests"]').waitFor({ state: 'attached' });
   await page.locator('.part.sidebar .welcome-view-content', { hasText: 'No requests yet' }).waitFor();
   await shot('01-view-connected');
 });
