@@ -164,7 +164,8 @@ export class ApiClient {
         if (text) yield text;
       }
     } catch (err) {
-      if (isAbort(err)) return;
+      // Aborting mid-stream surfaces as a reset connection; the caller asked for it, so it is not an error.
+      if (isAbort(err) || options.signal?.aborted) return;
       throw new ConnectionError(this.endpoint.url, err as Error);
     } finally {
       response.destroy();
