@@ -1,6 +1,7 @@
 // Streams a request's log to the terminal. Ctrl+C detaches without cancelling anything and says how to come back.
 import type { ApiRequest } from '../../protocol/model';
 import type { ApiClient } from '../api-client';
+import { ConnectionError } from '../errors';
 import { shortId } from '../format';
 import { EXIT, CliExit, note, writeChunk } from './output';
 
@@ -31,6 +32,10 @@ export async function followRequest(client: ApiClient, request: Pick<ApiRequest,
     return finished;
   } catch (err) {
     if (abort.signal.aborted) throw detached(client, request, endsWithNewline);
+    if (err instanceof ConnectionError) {
+      const id8 = shortId(request.id);
+      throw new CliExit(EXIT.error, `${endsWithNewline ? '' : '\n'}Error: ${err.message}\nThe request may still be running on the server; once it answers again: skydeck api logs ${id8}`);
+    }
     throw err;
   } finally {
     process.removeListener('SIGINT', detach);
