@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  // Everything the server writes (store, logs, tokens) is its owner's alone; jobs set their own umask.
+  process.umask(0o077);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const t0 = performance.now();
   const protection = serverProtection(config, log);
@@ -44,7 +46,9 @@ async function main(): Promise<void> {
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${reason}`);
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // A server on every interface is reached locally through loopback.
+  const reachAt = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+  const url = `http://${reachAt.includes(':') ? `[${reachAt}]` : reachAt}:${port}`;
   const infoFile = path.join(config.dataDir, 'server.json');
   writeFileSync(infoFile, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
   log(`SkyDeck API server listening on ${url} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms; auth: ${protection.authenticator.mode})`);

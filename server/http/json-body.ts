@@ -3,6 +3,8 @@ import type { Context } from 'koa';
 import { badRequest, HttpError } from '../http-error';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A client dripping a body byte by byte must not hold a connection for long. */
+const BODY_DEADLINE_MS = 30_000;
 const MAX_DEPTH = 32;
 
 export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Promise<unknown> {
@@ -12,10 +14,15 @@ export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Prom
   if (!ctx.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`);
-    chunks.push(chunk);
+  const deadline = setTimeout(() => ctx.req.destroy(new HttpError(408, 'request_timeout', `request body not received within ${BODY_DEADLINE_MS / 1000} s`)), BODY_DEADLINE_MS);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`);
+      chunks.push(chunk);
+    }
+  } finally {
+    clearTimeout(deadline);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;

@@ -8,15 +8,14 @@ import type { Operation, OperationContext } from './context';
 
 type ClusterBody = z.output<typeof clusterBody>;
 
-const requireCluster = (body: ClusterBody, services: OperationContext<ClusterBody>['services']) => void services.clusters.require(body.clusterName);
-/** Only the cluster's owner or an admin may stop or tear it down (and so cancel the work on it). */
+/** Only the cluster's owner or an admin may start, stop or tear it down (and so cancel the work on it). */
 const requireOwnCluster =
   (action: string): NonNullable<Operation<ClusterBody>['preflight']> =>
   (body, services, caller) =>
     requireOwner(caller, services.clusters.require(body.clusterName).owner, action, `cluster ${body.clusterName}`);
 
 export const start: Operation<ClusterBody> = {
-  preflight: requireCluster,
+  preflight: requireOwnCluster('start'),
   run: (ctx) =>
     withCluster(ctx, async (cluster) => {
       if (cluster.status === 'UP') {

@@ -2,6 +2,8 @@
 // job's output into the request log until it ends, unless the caller detaches.
 import type { ExecBody, LaunchBody, LaunchResult } from '../../protocol/api';
 import { fillEnvs, type Task } from '../../protocol/task';
+import type { Principal } from '../auth/identity';
+import { requireOwner } from '../auth/policy';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
@@ -13,14 +15,24 @@ function checkTask(task: Task, services: Services): void {
   if (task.resources?.infra !== undefined) services.clusters.backendFor(task.resources.infra);
 }
 
+/** Running work on a cluster is changing it: only its owner or an admin may. */
+function requireClusterUse(clusterName: string, services: Services, caller: Principal): void {
+  const cluster = services.clusters.get(clusterName);
+  if (cluster) requireOwner(caller, cluster.owner, 'run tasks on', `cluster ${clusterName}`);
+}
+
 export const launch: Operation<LaunchBody> = {
-  preflight: (body, services) => checkTask(body.task, services),
+  preflight(body, services, caller) {
+    requireClusterUse(body.clusterName, services, caller);
+    checkTask(body.task, services);
+  },
   run: (ctx) => runTask(ctx, true),
 };
 
 export const exec: Operation<ExecBody> = {
-  preflight(body, services) {
+  preflight(body, services, caller) {
     services.clusters.require(body.clusterName);
+    requireClusterUse(body.clusterName, services, caller);
     checkTask(body.task, services);
   },
   run: (ctx) => runTask(ctx, false),

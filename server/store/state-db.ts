@@ -1,7 +1,6 @@
 // The live state, in lowdb: requests not yet finished, clusters, jobs. Only the server process opens it.
 // Finished requests move to the history segments (history.ts) so this file, which lowdb rewrites
 // whole on every write, stays as small as the live work.
-import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -38,9 +37,8 @@ export class StateDb {
     const state = new StateDb(path.join(dataDir, 'state.json'));
     await state.db.read();
     state.db.data = { ...structuredClone(EMPTY), ...state.db.data };
+    // Job specs hold the task's secrets: the server's umask (0077) keeps every rewrite owner-only.
     await state.db.write();
-    // Job specs hold the task's secrets.
-    await chmod(state.file, 0o600);
     return state;
   }
 

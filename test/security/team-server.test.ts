@@ -83,10 +83,16 @@ describe('team server', () => {
     assert.match(cancel.body.error!.message, /belongs to bob .*only they or an admin may cancel it/);
     const cancelAll = await call(server, '/api/cancel', carol.authorization, { body: { all: true, allUsers: true } });
     assert.equal(cancelAll.status, 403);
-    for (const operation of ['down', 'stop']) {
+    for (const operation of ['down', 'stop', 'start']) {
       const res = await call(server, `/api/v1/${operation}`, carol.authorization, { body: { clusterName: 'bobs' } });
       assert.equal(res.status, 403, operation);
       assert.match(res.body.error!.message, /cluster bobs belongs to bob/);
+    }
+    // Running code on someone else's cluster is changing it too.
+    for (const operation of ['exec', 'launch']) {
+      const res = await call(server, `/api/v1/${operation}`, carol.authorization, { body: { clusterName: 'bobs', task: { run: 'echo hijack' } } });
+      assert.equal(res.status, 403, operation);
+      assert.match(res.body.error!.message, /cluster bobs belongs to bob .*only they or an admin may run tasks on it/);
     }
     const jobs = await call(server, '/api/v1/cancel_jobs', carol.authorization, { body: { clusterName: 'bobs', jobIds: [1] } });
     assert.equal(jobs.status, 403);
@@ -135,7 +141,7 @@ describe('team server', () => {
     assert.equal(stream.status, 200);
     const reading = (async () => {
       try {
-        for await (const _ of stream.body!) void _;
+        for await (const _ of stream.body as unknown as AsyncIterable<Uint8Array>) void _;
       } catch {
         // cut by the server
       }

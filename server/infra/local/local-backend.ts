@@ -171,6 +171,7 @@ export class LocalBackend implements InfraBackend {
 function wrapperScript(jobDir: string): string {
   const dir = shellQuote(jobDir);
   return `#!/bin/bash
+umask 022
 finish() { printf '%s %s\\n' "$1" "$2" > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit; exit "$2"; }
 if [ -f ${dir}/setup.sh ]; then
   bash ${dir}/setup.sh
