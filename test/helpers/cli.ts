@@ -2,6 +2,7 @@
 // Every process started here is killed by dispose() (tests call it from t.after), even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { TestServer } from './server';
 
 export const CLI_JS = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -75,5 +76,19 @@ export async function runCli(target: CliTarget, args: string[], options: { env?:
   } finally {
     clearTimeout(timer);
     cli.dispose();
+  }
+}
+
+/**
+ * Cancels every request and tears down every cluster, then stops the server and removes its home. Jobs outlive
+ * the server by design, so a test that launched any must end them through the API, even when it failed.
+ */
+export async function disposeWithWork(server: TestServer): Promise<void> {
+  try {
+    await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ all: true, allUsers: true }) });
+    const { body } = await server.json<{ clusters: { name: string }[] }>('/api/clusters');
+    for (const cluster of body.clusters) await server.waitFor(await server.submit('down', { clusterName: cluster.name }));
+  } finally {
+    await server.dispose();
   }
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RequestSummary } from '../../protocol/model';
-import { runCli } from '../helpers/cli';
+import { disposeWithWork, runCli } from '../helpers/cli';
 import { eventually, startServer, type TestServer } from '../helpers/server';
 
 describe('skydeck api', () => {
@@ -19,7 +19,7 @@ describe('skydeck api', () => {
     runningId = running.stdout.trim();
     await eventually(async () => (await server.json<{ status: string }>(`/api/requests/${runningId}`)).body.status === 'RUNNING', 15_000, 'RUNNING');
   });
-  after(() => server.dispose());
+  after(() => disposeWithWork(server));
 
   it('api status lists ongoing requests as ID, USER, NAME, CLUSTER, CREATED, STATUS', async () => {
     const run = await runCli(server, ['api', 'status'], { env: { SKYDECK_USER: 'carol' } });

@@ -10,6 +10,7 @@ import { withCredentials } from '../../client/auth/credentials';
 import { parseEndpoint } from '../../client/endpoint';
 import { ApiError, ConnectionError } from '../../client/errors';
 import { LiveConnection, type LiveState } from '../../client/live';
+import { disposeWithWork } from '../helpers/cli';
 import { eventually, startServer, type TestServer } from '../helpers/server';
 
 const USER = { id: 'c0ffee00', name: 'libtest' };
@@ -33,7 +34,7 @@ describe('client library', () => {
   });
   after(async () => {
     client.close();
-    await server.dispose();
+    await disposeWithWork(server);
   });
 
   it('submits, long-polls the result and streams the whole log', async () => {

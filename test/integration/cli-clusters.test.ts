@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Job } from '../../protocol/model';
-import { runCli } from '../helpers/cli';
+import { disposeWithWork, runCli } from '../helpers/cli';
 import { eventually, startServer, type TestServer } from '../helpers/server';
 
 describe('cluster commands', () => {
@@ -12,7 +12,7 @@ describe('cluster commands', () => {
     const launch = await runCli(server, ['launch', '-c', 'cl1', '-y', 'echo job-one-output']);
     assert.equal(launch.code, 0, launch.stderr);
   });
-  after(() => server.dispose());
+  after(() => disposeWithWork(server));
 
   it('status shows the cluster as a table and as JSON; an unknown name is an error', async () => {
     const table = await runCli(server, ['status']);

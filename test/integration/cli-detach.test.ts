@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ApiRequest, RequestSummary } from '../../protocol/model';
-import { runCli, spawnCli } from '../helpers/cli';
+import { disposeWithWork, runCli, spawnCli } from '../helpers/cli';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('Ctrl+C while streaming', () => {
@@ -10,7 +10,7 @@ describe('Ctrl+C while streaming', () => {
   before(async () => {
     server = await startServer();
   });
-  after(() => server.dispose());
+  after(() => disposeWithWork(server));
 
   it('leaves the request running, prints how to reattach, follow in a browser and cancel, and exits 130', async (t) => {
     const cli = spawnCli(server, ['launch', '-c', 'detach', '-y', 'echo tick-1; sleep 1.5; echo tick-2; sleep 0.5; echo tick-3']);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RequestSummary } from '../../protocol/model';
-import { runCli } from '../helpers/cli';
+import { disposeWithWork, runCli } from '../helpers/cli';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('skydeck launch', () => {
@@ -22,7 +22,7 @@ describe('skydeck launch', () => {
     tasks = path.join(server.home, 'tasks');
     mkdirSync(tasks);
   });
-  after(() => server.dispose());
+  after(() => disposeWithWork(server));
 
   it('streams the job log and exits 0 when the job succeeds', async () => {
     const file = task('hello.yaml', 'name: hello\nrun: |\n  echo "rank $SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES"\n  sleep 0.2\n  echo second line\n');
