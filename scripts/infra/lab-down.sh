@@ -4,16 +4,18 @@
 # Safe to run more than once and after a partial lab-up. DELETE_STATE=1 also removes keys, state and the user.
 LAB=${SKYDECK_LAB:-/tmp/skydeck-infra-lab}
 RUN=$LAB/run
-stop() { # $1 = pidfile
-  local f=$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { echo "[lab-down] SIGKILL $(basename "$f" .pid) $pid"; kill -KILL "$pid"; }
-  fi
-  rm -f "$f"
+stop() { # pidfiles of daemons that can stop together: TERM to all, wait, KILL what is left after 5 s
+  local f pid pids=()
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    rm -f "$f"
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for _ in $(seq 50); do kill -0 "${pids[@]}" 2>/dev/null || return 0; sleep 0.1; done
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && { echo "[lab-down] SIGKILL $pid"; kill -KILL "$pid"; }; done
+  return 0
 }
 if [ -f "$RUN/slurmctld.pid" ] && [ -f "$LAB/slurm/etc/slurm.conf" ]; then
   export SLURM_CONF=$LAB/slurm/etc/slurm.conf
@@ -24,8 +26,10 @@ if [ -f "$RUN/slurmctld.pid" ] && [ -f "$LAB/slurm/etc/slurm.conf" ]; then
     for _ in $(seq 100); do [ -z "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.1; done
   fi
 fi
-# compute daemons, then the controller, sshd, munge last
-for f in "$RUN"/slurmd-*.pid "$RUN"/slurmctld.pid "$RUN"/sshd-*.pid "$RUN"/munged.pid; do stop "$f"; done
+# compute daemons and sshd, then the controller, munge last
+stop "$RUN"/slurmd-*.pid "$RUN"/sshd-*.pid
+stop "$RUN"/slurmctld.pid
+stop "$RUN"/munged.pid
 rm -f "$RUN"/*.sshdpid
 for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^sdk-h[0-9]+$/ {print $1}'); do
   # sessions and jobs started inside the namespace outlive its sshd listener; they are all the lab's own
