@@ -74,15 +74,30 @@ export function placementOn(infra: string, nodes: NodeOffer[], ask: ResourceAsk,
   };
 }
 
+/** What turns on an infra kind that is off. */
+const HOW_TO_ENABLE: Record<string, string> = {
+  ssh: 'define node pools in SKYDECK_HOME/ssh_node_pools.yaml',
+  slurm: 'add a `slurm:` section to SKYDECK_HOME/config.yaml',
+};
+
+/**
+ * Cheapest first; at the same cost the tightest fit (fewest CPUs, then least memory per node), so a
+ * small task leaves the big nodes to the tasks that need them; then by name, so the choice is stable.
+ */
+function preferred(a: Placement, b: Placement): number {
+  return a.cost - b.cost || a.cpus - b.cpus || a.memoryGiB - b.memoryGiB || a.infra.localeCompare(b.infra);
+}
+
 export async function choosePlacement(backends: readonly InfraBackend[], ask: ResourceAsk): Promise<PlacementChoice> {
   const wantedKind = ask.infra?.split('/')[0];
   const eligible = wantedKind === undefined ? backends : backends.filter((b) => b.kind === wantedKind);
   if (eligible.length === 0) {
     const enabled = backends.map((b) => b.kind).join(', ');
-    throw new HttpError(400, 'infra_not_enabled', `infra '${ask.infra}' is not enabled on this server (enabled: ${enabled}); run \`skydeck check\` to see why`);
+    const how = HOW_TO_ENABLE[wantedKind!];
+    throw new HttpError(400, 'infra_not_enabled', `infra '${ask.infra}' is not enabled on this server (enabled: ${enabled})${how ? `; ${how}` : ''}; run \`skydeck check\` to see why`);
   }
   const answers = await Promise.all(eligible.map((b) => b.candidates(ask)));
-  const considered = answers.flatMap((a) => a.placements).sort((a, b) => a.cost - b.cost);
+  const considered = answers.flatMap((a) => a.placements).sort(preferred);
   const refusals = answers.flatMap((a) => a.refusals);
   const chosen = considered[0];
   if (chosen === undefined) {
