@@ -25,21 +25,23 @@ export async function followRequest(client: ApiClient, request: Pick<ApiRequest,
       await writeChunk(chunk);
       endsWithNewline = chunk.endsWith('\n');
     }
-    if (abort.signal.aborted) throw detached(client, request, endsWithNewline);
-    if (!follow) return undefined;
-    // The stream ends when the request finishes; the long-poll fetches its outcome (and covers a dropped stream).
-    const finished = await client.waitForRequest(request.id, abort.signal);
-    return finished;
-  } catch (err) {
-    if (abort.signal.aborted) throw detached(client, request, endsWithNewline);
-    if (err instanceof ConnectionError) {
-      const id8 = shortId(request.id);
-      throw new CliExit(EXIT.error, `${endsWithNewline ? '' : '\n'}Error: ${err.message}\nThe request may still be running on the server; once it answers again: skydeck api logs ${id8}`);
+    if (!abort.signal.aborted) {
+      if (!follow) return undefined;
+      // The stream ends when the request finishes; the long-poll fetches its outcome (and covers a dropped stream).
+      return await client.waitForRequest(request.id, abort.signal);
     }
-    throw err;
+  } catch (err) {
+    if (!abort.signal.aborted) {
+      if (err instanceof ConnectionError) {
+        const newline = endsWithNewline ? '' : '\n';
+        throw new CliExit(EXIT.error, `${newline}Error: ${err.message}\nThe request may still be running on the server; once it answers again: skydeck api logs ${shortId(request.id)}`);
+      }
+      throw err;
+    }
   } finally {
     process.removeListener('SIGINT', detach);
   }
+  throw detached(client, request, endsWithNewline);
 }
 
 function detached(client: ApiClient, request: Pick<ApiRequest, 'id' | 'name'>, endsWithNewline: boolean): CliExit {

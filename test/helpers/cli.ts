@@ -1,6 +1,7 @@
 // Runs the real `skydeck` CLI (dist/cli.js) as a process against a test server, with its own SKYDECK_HOME.
 // Every process started here is killed by dispose() (tests call it from t.after), even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import type { TestServer } from './server';
 
@@ -91,4 +92,13 @@ export async function disposeWithWork(server: TestServer): Promise<void> {
   } finally {
     await server.dispose();
   }
+}
+
+/** A loopback port nothing listens on right now (for endpoints a test wants to control). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -5,16 +5,8 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { runCli, spawnCli, type CliTarget } from '../helpers/cli';
+import { freePort, runCli, spawnCli, type CliTarget } from '../helpers/cli';
 import { eventually, processAlive, processesWith } from '../helpers/server';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A temporary SKYDECK_HOME and a free loopback port; every server started under that home is killed afterwards. */
 async function localTarget(t: TestContext): Promise<CliTarget & { dataDir: string; serverPids: () => number[] }> {

@@ -1,7 +1,6 @@
 // The client library the CLI and the extension share, against the real server: calls, errors, log streams,
 // and the WebSocket connection with its reconnect.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ServerMessage } from '../../protocol/api';
 import type { RequestStatus } from '../../protocol/model';
@@ -10,18 +9,10 @@ import { withCredentials } from '../../client/auth/credentials';
 import { parseEndpoint } from '../../client/endpoint';
 import { ApiError, ConnectionError } from '../../client/errors';
 import { LiveConnection, type LiveState } from '../../client/live';
-import { disposeWithWork } from '../helpers/cli';
+import { disposeWithWork, freePort } from '../helpers/cli';
 import { eventually, startServer, type TestServer } from '../helpers/server';
 
 const USER = { id: 'c0ffee00', name: 'libtest' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('client library', () => {
   let server: TestServer;

@@ -24,6 +24,7 @@ describe('Ctrl+C while streaming', () => {
     const request = body.requests.find((r) => r.clusterName === 'detach')!;
     assert.equal(request.status, 'RUNNING', 'the request carries on after the client left');
     const id8 = request.id.slice(0, 8);
+    assert.equal(run.stderr.match(/continues in the background/g)?.length, 1, run.stderr);
     assert.match(run.stderr, new RegExp(`Request ${id8} \\(launch\\) continues in the background; nothing was cancelled\\.`));
     assert.match(run.stderr, new RegExp(`skydeck api logs ${id8}\\b`));
     assert.match(run.stderr, new RegExp(`skydeck api cancel ${id8}\\b`));
