@@ -11,6 +11,9 @@ const CLUSTER = 'bench';
 const markLine = (tag: string) => `printf "MARK ${tag} %s\\n" "$EPOCHREALTIME"`;
 const MARK = /MARK (\S+) (\d+)[.,](\d+)/g;
 
+/** Wall-clock ms with sub-ms resolution, comparable with bash's $EPOCHREALTIME (Date.now() truncates to whole ms). */
+const wallMs = () => performance.timeOrigin + performance.now();
+
 interface Followed {
   /** Wall clock (ms) when the response head arrived. */
   headersAt: number;
@@ -30,7 +33,7 @@ function followLog(server: BenchServer, id: string, onChunk?: (chunk: Buffer) =>
         res.resume();
         return;
       }
-      const f: Followed = { headersAt: Date.now(), bytes: 0, endAt: 0 };
+      const f: Followed = { headersAt: wallMs(), bytes: 0, endAt: 0 };
       res.on('data', (chunk: Buffer) => {
         f.firstByteAt ??= nowMs();
         f.bytes += chunk.length;
@@ -53,7 +56,7 @@ function markCollector(): { onChunk: (chunk: Buffer) => void; marks: Map<string,
   return {
     marks,
     onChunk(chunk) {
-      const receivedAt = Date.now();
+      const receivedAt = wallMs();
       const text = carry + chunk.toString('utf8');
       const lastNewline = text.lastIndexOf('\n');
       carry = text.slice(lastNewline + 1).slice(-4096);
@@ -107,7 +110,7 @@ export async function firstLogLine(server: BenchServer, runs: number): Promise<F
   const attachedBeforeLine: boolean[] = [];
   for (let i = -1; i < runs; i++) {
     const collector = markCollector();
-    const submittedAt = Date.now();
+    const submittedAt = wallMs();
     const id = await launch(server, 'first-line', markLine('first'));
     const followed = await followLog(server, id, collector.onChunk);
     await finalState(server, id);
@@ -169,7 +172,7 @@ export async function logStreaming(server: BenchServer, mib: number): Promise<St
     const t0 = nowMs();
     const id = await launch(server, 'stream', run);
     const followed = await followLog(server, id, collector.onChunk);
-    const endWall = Date.now();
+    const endWall = wallMs();
     await finalState(server, id);
     const start = collector.marks.get('start');
     const end = collector.marks.get('end');
