@@ -2,7 +2,7 @@
 // and the WebSocket connection with its reconnect.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ServerMessage } from '../../protocol/api';
+import { HEARTBEAT_MS, STREAM_HEARTBEAT, type ServerMessage } from '../../protocol/api';
 import type { RequestStatus } from '../../protocol/model';
 import { ApiClient } from '../../client/api-client';
 import { withCredentials } from '../../client/auth/credentials';
@@ -56,6 +56,20 @@ describe('client library', () => {
     assert.equal((await client.getRequest(id)).status, 'RUNNING');
     assert.deepEqual(await client.cancel({ requestIds: [id.slice(0, 10)] }), [id]);
     assert.equal((await client.waitForRequest(id)).status, 'CANCELLED');
+  });
+
+  // The server checks for silence every third of HEARTBEAT_MS, so a heartbeat may take 4/3 of it to come.
+  it('heartbeats on a silent stream are dropped from the text', async () => {
+    const id = await client.submit('launch', { clusterName: 'beat', task: { run: `echo before; sleep ${(HEARTBEAT_MS * 4) / 3 / 1000 + 2}; echo after` } });
+    const raw = (async () => {
+      const res = await fetch(`${server.url}/api/stream?request_id=${id}&follow=1&format=plain`, { headers: server.headers() });
+      return Buffer.from(await res.arrayBuffer()).toString('utf8');
+    })();
+    let text = '';
+    for await (const chunk of client.streamLog(id)) text += chunk;
+    assert.ok((await raw).includes(STREAM_HEARTBEAT), 'the server sent a heartbeat');
+    assert.ok(!text.includes(STREAM_HEARTBEAT));
+    assert.match(text, /before\n(.*\n)*after\n/);
   });
 
   it('server errors are ApiErrors with status and code; nothing listening is a ConnectionError', async () => {

@@ -4,7 +4,6 @@ import { constants } from 'node:os';
 import type { HealthResponse } from '../../../protocol/api';
 import { REQUEST_STATUSES, type RequestStatus, type RequestSummary } from '../../../protocol/model';
 import type { ApiClient } from '../../api-client';
-import { redact } from '../../endpoint';
 import { ClientError, ConnectionError } from '../../errors';
 import { relativeTime, shortId, table } from '../../format';
 import { homePaths } from '../../home';
@@ -34,7 +33,7 @@ export async function info(options: { json?: boolean }): Promise<void> {
 function infoText(client: ApiClient, health: HealthResponse, server: ReturnType<typeof readServerInfo>, home: string): string {
   const { endpoint } = client;
   const lines = [
-    `SkyDeck API server: ${redact(endpoint.url)} (${endpoint.local ? 'local' : 'remote'}; ${SOURCES[endpoint.source]})`,
+    `SkyDeck API server: ${endpoint.url} (${endpoint.local ? 'local' : 'remote'}; ${SOURCES[endpoint.source]})`,
     `  Status: ${health.status}, version ${health.version} (commit ${health.commit}), API version ${health.apiVersion}, auth: ${health.auth}`,
   ];
   if (server) lines.push(`  Local server: pid ${server.pid}, started ${relativeTime(server.startedAt)}, log ${homePaths(home).serverLog}`);
