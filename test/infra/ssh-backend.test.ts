@@ -168,3 +168,15 @@ test('hosts are held by one cluster at a time and released by teardown', async (
   assert.equal(again.placements.length, 1);
   assert.equal(again.placements[0]!.infra, 'ssh/lab');
 });
+
+test('a host whose key changed since it was first seen is refused', async (t) => {
+  const { home, dataDir } = tempHome(t);
+  mkdirSync(join(dataDir, 'ssh'), { recursive: true });
+  writePools(home, lab.sshHosts.slice(0, 1));
+  writeFileSync(join(dataDir, 'ssh', 'known_hosts.json'), JSON.stringify({ [`${lab.sshHosts[0]}:22`]: 'SHA256:someone-else' }));
+  const backend = new SshBackend(home, dataDir);
+  t.after(() => backend.close());
+  const [status] = await backend.check();
+  assert.equal(status!.enabled, false);
+  assert.match(status!.reason ?? '', /host key of 10\.231\.0\.11:22 changed/);
+});

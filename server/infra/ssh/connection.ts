@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
+import type { HostKeys } from './host-keys';
 
 export interface SshTarget {
   /** The host's name in its pool, used in messages. */
@@ -22,7 +23,7 @@ export function describeTarget(t: SshTarget): string {
   return t.name === t.ip ? `${t.user}@${t.ip}:${t.port}` : `${t.name} (${t.user}@${t.ip}:${t.port})`;
 }
 
-export async function connect(target: SshTarget): Promise<Client> {
+export async function connect(target: SshTarget, hostKeys: HostKeys): Promise<Client> {
   let privateKey: Buffer;
   try {
     privateKey = await readFile(target.identityFile);
@@ -30,10 +31,11 @@ export async function connect(target: SshTarget): Promise<Client> {
     throw new Error(`cannot read identity_file ${target.identityFile} for ${describeTarget(target)}: ${(err as Error).message}`);
   }
   const client = new Client();
+  let refusedKey: string | undefined;
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => {
       client.end();
-      reject(new Error(`cannot connect to ${describeTarget(target)}: ${err.message}`));
+      reject(new Error(`cannot connect to ${describeTarget(target)}: ${refusedKey ?? err.message}`));
     };
     client.once('ready', () => {
       client.off('error', fail);
@@ -50,6 +52,10 @@ export async function connect(target: SshTarget): Promise<Client> {
       readyTimeout: CONNECT_TIMEOUT_MS,
       keepaliveInterval: KEEPALIVE_INTERVAL_MS,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+      hostVerifier: (key: Buffer) => {
+        refusedKey = hostKeys.check(`${target.ip}:${target.port}`, key);
+        return refusedKey === undefined;
+      },
     });
   });
 }
@@ -89,6 +95,13 @@ function feed(channel: ClientChannel, stdin: Buffer | string | Readable | undefi
 export class SshConnections {
   private readonly clients = new Map<string, Promise<Client>>();
 
+  constructor(private readonly hostKeys: HostKeys) {}
+
+  /** A connection of its own, for a job's follower: its keepalive tells when the host drops. */
+  connectDedicated(target: SshTarget): Promise<Client> {
+    return connect(target, this.hostKeys);
+  }
+
   private key(t: SshTarget): string {
     return `${t.user}@${t.ip}:${t.port}`;
   }
@@ -97,7 +110,7 @@ export class SshConnections {
     const key = this.key(target);
     let client = this.clients.get(key);
     if (!client) {
-      client = connect(target);
+      client = connect(target, this.hostKeys);
       this.clients.set(key, client);
       client.then(
         (c) => c.once('close', () => this.clients.get(key) === client && this.clients.delete(key)),

@@ -6,7 +6,7 @@ import type { Client } from 'ssh2';
 import type { JobOutcome } from '../backend';
 import type { LogWriter } from '../../logs/log-writer';
 import { shellQuote } from '../shell';
-import { connect, type SshConnections, type SshTarget } from './connection';
+import type { SshConnections, SshTarget } from './connection';
 import { NodeOutput, nodePrefix, type StreamOffsets } from './node-output';
 import { followCommand, killCommand, parseState, type NodeJobState } from './remote-job';
 
@@ -68,7 +68,7 @@ export class SshJobFollower {
     const output = new NodeOutput(this.opts.log, nodePrefix(p.ref.rank, this.progress.length));
     let client: Client;
     try {
-      client = await connect(p.ref.target);
+      client = await this.opts.connections.connectDedicated(p.ref.target);
     } catch (err) {
       this.nodeEnded(p, output, (err as Error).message);
       return;

@@ -23,6 +23,7 @@ import {
 import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
 import { describeTarget, SshConnections, type SshTarget } from './connection';
 import { HostAllocations } from './host-allocations';
+import { HostKeys } from './host-keys';
 import { HostResourceCache, type HostResources } from './host-resources';
 import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
 import { StreamOffsets } from './node-output';
@@ -48,14 +49,16 @@ export interface SshJobHandle {
 
 export class SshBackend implements InfraBackend {
   readonly kind = 'ssh';
-  private readonly connections = new SshConnections();
-  private readonly resources = new HostResourceCache(this.connections);
+  private readonly connections: SshConnections;
+  private readonly resources: HostResourceCache;
   private readonly allocations: HostAllocations;
 
   constructor(
     private readonly home: string,
     private readonly dataDir: string,
   ) {
+    this.connections = new SshConnections(new HostKeys(dataDir));
+    this.resources = new HostResourceCache(this.connections);
     this.allocations = new HostAllocations(dataDir);
   }
 
