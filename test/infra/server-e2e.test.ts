@@ -67,6 +67,22 @@ describe('SSH node pools and Slurm through the API server', () => {
     });
   }
 
+  it('places a 2-node task with no infra named on the SSH pool, with Slurm considered too', async () => {
+    const server = await serverOnLab();
+    try {
+      const id = await server.submit('launch', { clusterName: 'e2e-choice', task: { num_nodes: 2, run: 'echo placed' } });
+      const done = await server.waitFor(id, 60);
+      const log = await logOf(server, id);
+      assert.equal(done.status, 'SUCCEEDED', log);
+      assert.match(log, /^ssh\/lab\s+2\s.*✔$/m);
+      assert.match(log, /^slurm\/debug\s+2\s/m);
+      assert.match(log, /^\(node-1, rank=1\) placed$/m);
+      await down(server, 'e2e-choice');
+    } finally {
+      await server.dispose();
+    }
+  });
+
   it('refuses a task no enabled infra can hold, before creating anything, with the reason per infra', async () => {
     const server = await serverOnLab();
     try {

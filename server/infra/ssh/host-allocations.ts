@@ -47,9 +47,10 @@ export class HostAllocations {
     this.write(a);
   }
 
-  release(pool: string, cluster: string): void {
+  /** Frees every host the cluster holds, in any pool. */
+  release(cluster: string): void {
     const a = this.read();
-    for (const [k, v] of Object.entries(a)) if (v === cluster && k.startsWith(`${pool}/`)) delete a[k];
+    for (const [k, v] of Object.entries(a)) if (v === cluster) delete a[k];
     this.write(a);
   }
 }

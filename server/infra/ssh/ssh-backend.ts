@@ -177,7 +177,7 @@ export class SshBackend implements InfraBackend {
       );
       signal.throwIfAborted();
     } catch (err) {
-      if (!previous) this.allocations.release(pool.name, cluster.name);
+      if (!previous) this.allocations.release(cluster.name);
       throw err;
     }
     const offers = await Promise.all(hosts.map((h) => this.resources.get(h)));
@@ -267,8 +267,9 @@ export class SshBackend implements InfraBackend {
           }
         }),
       );
-      this.allocations.release(h.pool, cluster.name);
     }
+    // Also when the cluster never got its hosts recorded (a server that died while provisioning).
+    this.allocations.release(cluster.name);
     rmSync(join(this.dataDir, 'ssh', 'jobs', cluster.name), { recursive: true, force: true });
   }
 
