@@ -61,6 +61,7 @@ export async function startLocalServer(client: ApiClient, options: LocalServerOp
       try {
         // Someone may have started it between our probe and taking the lock.
         if (await answers(client)) return false;
+        refuseSecondServer(client, options.home);
         options.onProgress?.(`Starting the local SkyDeck API server at ${client.endpoint.url} (log: ${paths.serverLog})`);
         await spawnAndWait(client, options, deadline);
         return true;
@@ -76,6 +77,20 @@ export async function startLocalServer(client: ApiClient, options: LocalServerOp
     await sleep(POLL_MS);
   }
   throw new ClientError('server_start_timeout', `the local API server did not answer at ${client.endpoint.url} in time; see ${paths.serverLog}`);
+}
+
+/**
+ * One data dir, one server: if this SKYDECK_HOME's server is alive on another port than the endpoint names,
+ * starting a second one would have two processes owning the same store.
+ */
+function refuseSecondServer(client: ApiClient, home: string): void {
+  const running = readServerInfo(home);
+  if (!running || !isProcessAlive(running.pid)) return;
+  throw new ClientError(
+    'server_elsewhere',
+    `the SkyDeck API server of ${home} is already running at ${running.url} (pid ${running.pid}), not at ${client.endpoint.url}; ` +
+      `use its endpoint (SKYDECK_API_SERVER_ENDPOINT=${running.url}) or stop it first (SKYDECK_API_SERVER_ENDPOINT=${running.url} skydeck api stop)`,
+  );
 }
 
 async function spawnAndWait(client: ApiClient, options: LocalServerOptions, deadline: number): Promise<void> {

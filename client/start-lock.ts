@@ -1,5 +1,5 @@
 // A lock file held while one client starts the local server: created with O_EXCL, broken when its owner is gone.
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface LockOwner {
@@ -102,12 +102,21 @@ function sameOwner(a: LockOwner, b: LockOwner): boolean {
   return a.pid === b.pid && a.createdAt === b.createdAt;
 }
 
-/** Signal 0 checks existence; EPERM means it exists but belongs to someone else. */
+/**
+ * Signal 0 checks existence (EPERM: it exists but belongs to someone else). A zombie also exists, and lingers
+ * where nothing reaps orphans (a container without an init), so on Linux its state is checked too.
+ */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    // Without procfs, signal 0 is all there is; with it, a missing entry means the process just went away.
+    return !existsSync('/proc/self/stat');
   }
 }

@@ -93,6 +93,17 @@ describe('local auto-start', () => {
     assert.deepEqual(target.serverPids(), []);
   });
 
+  it("never starts a second server on the same SKYDECK_HOME when its server runs on another port", async (t) => {
+    const target = await localTarget(t);
+    assert.equal((await runCli(target, ['api', 'start'])).code, 0);
+    const { pid, url } = serverInfo(target.dataDir);
+    const elsewhere = { ...target, url: `http://127.0.0.1:${await freePort()}` };
+    const run = await runCli(elsewhere, ['api', 'status']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`^Error: the SkyDeck API server of .* is already running at ${url} \\(pid ${pid}\\)`, 'm'));
+    assert.deepEqual(target.serverPids(), [pid]);
+  });
+
   it('a server that cannot start is reported with the end of its log', async (t) => {
     const target = await localTarget(t);
     // Something that is not a SkyDeck server holds the port and never answers HTTP.
