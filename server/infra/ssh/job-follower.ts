@@ -70,17 +70,19 @@ export class SshJobFollower {
     try {
       client = await this.opts.connections.connectDedicated(p.ref.target);
     } catch (err) {
-      this.nodeEnded(p, output, (err as Error).message);
+      this.nodeEnded(p, output, `${nodeName(p.ref)} dropped: ${(err as Error).message}`);
       return;
     }
     this.clients.push(client);
     let connectionError: string | undefined;
+    let jobMissing = false;
+    const ended = () => this.nodeEnded(p, output, jobMissing ? `the job's directory ${p.ref.jobDir} is gone from ${nodeName(p.ref)}` : `${nodeName(p.ref)} dropped: ${connectionError ?? 'the connection closed'}`);
     client.on('error', (err: Error) => (connectionError ??= err.message));
-    client.on('close', () => this.nodeEnded(p, output, connectionError ?? 'the connection closed'));
+    client.on('close', ended);
     client.exec(followCommand(p.ref.jobDir, this.opts.offsets.of(p.ref.rank)), (err, channel) => {
       if (err) {
+        connectionError = err.message;
         client.end();
-        this.nodeEnded(p, output, err.message);
         return;
       }
       channel.on('data', (d: Buffer) => {
@@ -102,16 +104,17 @@ export class SshJobFollower {
         }
       });
       channel.on('exit', (code: number | null) => {
-        if (code === 3) connectionError = `its job directory ${p.ref.jobDir} is missing`;
+        jobMissing = code === 3;
       });
       channel.on('close', () => {
         client.end();
-        this.nodeEnded(p, output, connectionError ?? 'the follow channel closed');
+        ended();
       });
       channel.end();
     });
   }
 
+  /** `why` is the failure to report if the node's job had not ended by itself. */
   private nodeEnded(p: NodeProgress, output: NodeOutput, why: string): void {
     if (p.ended) return;
     p.ended = true;
@@ -119,7 +122,7 @@ export class SshJobFollower {
     if (!p.state || p.state.alive) {
       p.lost = why;
       this.opts.connections.forget(p.ref.target);
-      this.fail({ reason: `${nodeName(p.ref)} dropped: ${why}` });
+      this.fail({ reason: why });
     }
     this.react();
     if (this.progress.every((n) => n.ended)) this.finish();
