@@ -110,15 +110,16 @@ export async function pickClusterName(s: Services, task: Task): Promise<string |
   pick.ignoreFocusOut = true;
   const existingItems = existing.map((c) => ({ label: c.name, name: c.name, description: `${c.status} · ${describeResources(c.resources, c.numNodes)}` }));
   const suggestion = defaultClusterName(task, existing.map((c) => c.name));
+  let offered = '';
   const update = () => {
     const typed = pick.value.trim();
-    const items = [...existingItems];
-    if (typed && !existing.some((c) => c.name === typed)) {
-      items.unshift({ label: typed, name: typed, description: CLUSTER_NAME.test(typed) ? 'new cluster' : 'not a valid name: lowercase letters, digits and -, starting with a letter' });
-    } else if (!typed && !existing.some((c) => c.name === suggestion)) {
-      items.unshift({ label: suggestion, name: suggestion, description: 'new cluster' });
-    }
-    pick.items = items;
+    const extra = typed ? (existing.some((c) => c.name === typed) ? '' : typed) : existing.some((c) => c.name === suggestion) ? '' : suggestion;
+    // Items are replaced only when the offered new name changes, so the focused row stays put while typing.
+    if (extra === offered && pick.items.length > 0) return;
+    offered = extra;
+    const valid = CLUSTER_NAME.test(extra);
+    const fresh = extra ? [{ label: extra, name: extra, description: valid ? 'new cluster' : 'not a valid name: lowercase letters, digits and -, starting with a letter' }] : [];
+    pick.items = [...fresh, ...existingItems];
   };
   update();
   const disposables = [pick.onDidChangeValue(update)];
@@ -126,7 +127,9 @@ export async function pickClusterName(s: Services, task: Task): Promise<string |
     return await new Promise<string | undefined>((resolve) => {
       disposables.push(
         pick.onDidAccept(() => {
-          const chosen = pick.selectedItems[0]?.name ?? pick.value.trim();
+          // A name typed in full means that name, whichever row happens to be focused.
+          const typed = pick.value.trim();
+          const chosen = existing.some((c) => c.name === typed) ? typed : (pick.activeItems[0]?.name ?? typed);
           // An invalid name stays in the box; its row already says why.
           if (!CLUSTER_NAME.test(chosen)) return;
           resolve(chosen);

@@ -101,6 +101,7 @@ function jobItem(j: Job): vscode.TreeItem {
   item.iconPath = themeIcon(jobIcon(j.status));
   item.contextValue = jobContextValue(j);
   item.tooltip = `job ${j.jobId} on ${j.cluster}: ${j.status}${j.failureReason ? `\n${j.failureReason}` : ''}`;
+  item.accessibilityInformation = { label: `job ${jobLabel(j)} on ${j.cluster} ${jobDescription(j, Date.now())}` };
   item.command = { command: COMMANDS.viewJobLogs, title: 'View Job Logs', arguments: [{ kind: 'job', cluster: j.cluster, jobId: j.jobId }] };
   return item;
 }

@@ -52,7 +52,8 @@ async function runCommand(title) {
 async function answerQuickPick(text, row = text) {
   await quickInput().waitFor({ state: 'visible' });
   await quickInput().fill(text);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+  // Enter accepts the focused row; wait until filtering has put the wanted one there.
+  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: row }).waitFor();
   await page.keyboard.press('Enter');
 }
 
@@ -69,6 +70,40 @@ async function launchFromPalette(taskFile, cluster, shotPrefix) {
   if (shotPrefix) await shot(`${shotPrefix}-confirm`);
   await dialog.getByRole('button', { name: 'Launch' }).click();
   await dialog.waitFor({ state: 'hidden' });
+}
+
+/**
+ * Runs a context-menu action on a tree row and waits for the dialog it opens. Retried: a live refresh of the
+ * tree (a cluster event) may redraw the row and close a menu that just opened.
+ */
+async function contextMenuDialog(row, action) {
+  const dialog = page.locator('.monaco-dialog-box');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await row.click({ button: 'right' });
+      // The workbench's menus act on the focused item: hover it, then Enter (a synthetic click can be lost).
+      await page.locator('.monaco-menu .action-menu-item', { hasText: action }).hover({ timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      await dialog.waitFor({ timeout: 5_000 });
+      return dialog;
+    } catch (err) {
+      await shot(`context-menu-${action.replace(/\W+/g, '-')}-attempt-${attempt}`);
+      if (attempt === 3) throw err;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/** Waits until the output panel shows the channel whose name contains `name`. */
+async function waitForChannel(name) {
+  const picker = page.locator('.part.panel select.monaco-select-box').first();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const shown = await picker.evaluate((s) => s.options[s.selectedIndex]?.text ?? '').catch(() => '');
+    if (shown.includes(name)) return;
+    if (Date.now() > deadline) throw new Error(`the output panel shows "${shown}", not a channel named like "${name}"`);
+    await page.waitForTimeout(100);
+  }
 }
 
 /** The text of the output panel's editor (its spaces are non-breaking). */
@@ -103,6 +138,7 @@ test('a task launched from the command palette appears, runs, succeeds, and its 
   await launchFromPalette('hello.yaml', 'e2e-hello', '02-launch');
   await sidebarRow('launch e2e-hello RUNNING').waitFor();
   await shot('03-request-running');
+  await waitForChannel('SkyDeck: launch e2e-hello');
   await page.locator('.part.panel .view-lines', { hasText: 'hello from skydeck e2e 1' }).waitFor();
   await sidebarRow('launch e2e-hello SUCCEEDED').waitFor({ timeout: 60_000 });
   await page.locator('.part.panel .view-lines', { hasText: 'ended: SUCCEEDED' }).waitFor();
@@ -158,4 +194,45 @@ test('a request row opens its details with status, timeline and log', async () =
   await details.locator('#search input').fill('e2e 3');
   await details.locator('#matches', { hasText: '1 match' }).waitFor();
   await shot('10-request-details');
+});
+
+test('a task file offers Launch on SkyDeck as a CodeLens, which launches on an existing cluster', async () => {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('hello.yaml');
+  const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Launch on SkyDeck' });
+  await lens.waitFor();
+  await page.locator('.editor-actions a[aria-label="Launch on SkyDeck"]').waitFor();
+  await shot('11-task-file-codelens');
+  await lens.click();
+  await answerQuickPick('e2e-hello');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor();
+  assert.match((await dialog.innerText()).replace(/\u00a0/g, ' '), /Cluster: e2e-hello \(existing, UP/);
+  await dialog.getByRole('button', { name: 'Launch' }).click();
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="launch e2e-hello SUCCEEDED"]').nth(1).waitFor({ timeout: 60_000 });
+});
+
+test("a cluster's jobs show as its children, and a job's log opens from its row", async () => {
+  const cluster = page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-hello"]');
+  await cluster.click();
+  const job = page.locator('.part.sidebar .monaco-list-row[aria-label^="job 1 hello on e2e-hello SUCCEEDED"]');
+  await job.waitFor();
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="job 2 hello on e2e-hello"]').waitFor();
+  await job.hover();
+  await job.locator('.actions a[aria-label="View Job Logs"]').click();
+  await waitForChannel('job 1 logs e2e-hello');
+  await page.locator('.part.panel .view-lines', { hasText: 'hello from skydeck e2e 4' }).waitFor();
+  await shot('12-job-log');
+});
+
+test('tearing down a cluster asks first, then removes it from the view', async () => {
+  const cluster = page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-long"]');
+  const dialog = await contextMenuDialog(cluster, 'Tear Down Cluster');
+  assert.match((await dialog.innerText()).replace(/\u00a0/g, ' '), /No pending or running request will be cancelled/);
+  await shot('13-tear-down-confirm');
+  await dialog.getByRole('button', { name: 'Tear Down' }).click();
+  await cluster.waitFor({ state: 'detached', timeout: 60_000 });
+  await sidebarRow('down e2e-long SUCCEEDED').waitFor();
+  await shot('14-cluster-torn-down');
 });
