@@ -1,9 +1,9 @@
 // Activation: makes the models, the connection, the views, the commands and the panels, and
-// registers each for disposal. Connecting happens after activate() returns, so activation stays quick.
+// registers each for disposal. Activation stays quick: connecting, command handlers and panels load
+// their heavier modules (client/, the task schema) with import() when first needed.
 import * as vscode from 'vscode';
-import { SETTINGS } from './command-ids';
+import { COMMANDS, SETTINGS } from './command-ids';
 import { registerCommands } from './commands/register';
-import { refreshClusters, } from './commands/clusters';
 import { setContext } from './context-keys';
 import { LogChannels } from './logs/log-channels';
 import type { Logger } from './logger';
@@ -82,7 +82,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
       if (!state.focused || !vscode.workspace.getConfiguration('skydeck').get<boolean>(SETTINGS.refreshOnFocus, true)) return;
       const connection = session.connection;
       if (connection && (connection.state === 'reconnecting' || connection.state === 'unreachable')) void connection.connect();
-      else void refreshClusters(services);
+      else void vscode.commands.executeCommand(COMMANDS.refreshClusters);
     }),
   );
   void session.restart().catch((err: Error) => logger.error(err));

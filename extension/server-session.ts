@@ -2,16 +2,10 @@
 // endpoint (setting or Connect command) replaces the connection, the models stay.
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import { authorizationOf, withCredentials } from '../client/auth/credentials';
-import type { Endpoint } from '../client/endpoint';
-import { ClientError } from '../client/errors';
 import { skydeckHome } from '../client/home';
-import { resolveIdentity } from '../client/identity';
-import { ensureServer } from '../client/local-server';
-import { DEFAULT_ENDPOINT, type ServerMessage } from '../protocol/api';
+import type { ServerMessage } from '../protocol/api';
 import { SETTINGS } from './command-ids';
-import { Connection, type ConnectionState } from './connection/connection';
-import { resolveExtensionEndpoint, splitCredentials } from './connection/endpoint';
+import type { Connection, ConnectionState } from './connection/connection';
 import { setContext } from './context-keys';
 import { Disposable } from './disposable';
 import type { Logger } from './logger';
@@ -29,6 +23,7 @@ export class ServerSession extends Disposable {
   private autoStartAllowed = true;
   /** Set while useEndpoint writes the setting, so the change does not restart the connection twice. */
   private applyingEndpoint = false;
+  private attempts = 0;
   readonly home = skydeckHome();
 
   constructor(
@@ -66,37 +61,30 @@ export class ServerSession extends Disposable {
   /** Resolves the endpoint and connects; safe to call again (it replaces the connection). */
   async restart(): Promise<void> {
     this.dropConnection();
+    const attempt = ++this.attempts;
     const config = vscode.workspace.getConfiguration('skydeck');
-    let endpoint: Endpoint;
-    try {
-      const resolved = resolveExtensionEndpoint(config.get<string>(SETTINGS.endpoint), this.home);
-      endpoint = resolved.endpoint;
-      // Credentials typed into the setting are honoured, but moved out of it into the secret store.
-      if (resolved.urlCredentials) {
-        await this.credentials.set(endpoint.url, resolved.urlCredentials);
-        await this.updateSetting(endpoint.url);
+    const { openConnection } = await import('./connection/open');
+    const connection = await openConnection({
+      home: this.home,
+      setting: config.get<string>(SETTINGS.endpoint),
+      storedCredentials: (url) => this.credentials.get(url),
+      moveUrlCredentials: async (url, credentials) => {
+        // Credentials typed into the setting are honoured, but moved out of it into the secret store.
+        await this.credentials.set(url, credentials);
+        await this.updateSetting(url);
         void vscode.window.showInformationMessage('SkyDeck: moved the credentials from skydeck.apiServerEndpoint into the secret store.');
-      }
-    } catch (err) {
-      if (!(err instanceof ClientError)) throw err;
-      void vscode.window.showErrorMessage(`SkyDeck: ${err.message}`);
-      endpoint = resolveExtensionEndpoint(DEFAULT_ENDPOINT, this.home).endpoint;
-    }
-    // The secret store first; then what the CLI would send (SKYDECK_API_TOKEN, its saved login, or
-    // the local server's token), so both clients reach the same server as the same user.
-    const stored = await this.credentials.get(endpoint.url);
-    endpoint = stored ? { ...endpoint, authorization: authorizationOf(stored) } : withCredentials(endpoint, this.home);
-    const autoStart = config.get<boolean>(SETTINGS.autoStart, true);
-    const connection = new Connection({
-      endpoint,
-      user: resolveIdentity(this.home),
-      startLocalServer: autoStart ? (client) => ensureServer(client, this.localServerOptions()) : undefined,
+      },
+      autoStart: config.get<boolean>(SETTINGS.autoStart, true),
       mayStartLocalServer: () => this.autoStartAllowed,
+      localServer: this.localServerOptions(),
       logger: this.logger,
+      reportBadEndpoint: (message) => void vscode.window.showErrorMessage(`SkyDeck: ${message}`),
     });
+    // A newer restart (a settings change meanwhile) wins.
+    if (attempt !== this.attempts || this.isDisposed) return connection.dispose();
     this.current = connection;
-    this.logger.info(`endpoint ${endpoint.url} (from ${endpoint.source})`);
-    setContext('skydeck.localServer', endpoint.local);
+    this.logger.info(`endpoint ${connection.endpoint.url} (from ${connection.endpoint.source})`);
+    setContext('skydeck.localServer', connection.endpoint.local);
     this.connectionListeners = [
       connection.onDidChangeState((state) => this.onState(connection, state)),
       connection.onMessage((m) => this.onMessage(m)),
@@ -108,6 +96,7 @@ export class ServerSession extends Disposable {
   /** Saves a remote endpoint (its credentials to SecretStorage) or, given nothing, goes back to the default; then connects. */
   async useEndpoint(text: string | undefined): Promise<void> {
     if (text) {
+      const { splitCredentials } = await import('./connection/open');
       const { endpoint, urlCredentials } = splitCredentials(text);
       if (urlCredentials) await this.credentials.set(endpoint.url, urlCredentials);
       await this.updateSetting(endpoint.url);

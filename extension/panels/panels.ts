@@ -1,9 +1,10 @@
 // Keeps one Launch panel and one Request details panel per request, and closes them all on deactivate.
+// The panel modules (and the form rules they share with the page) load when a panel first opens.
 import type * as vscode from 'vscode';
 import { Disposable } from '../disposable';
 import type { Services } from '../services';
-import { LaunchPanel } from './launch-panel';
-import { RequestPanel } from './request-panel';
+import type { LaunchPanel } from './launch-panel';
+import type { RequestPanel } from './request-panel';
 
 export class Panels extends Disposable {
   private launchPanel: LaunchPanel | undefined;
@@ -25,8 +26,9 @@ export class Panels extends Disposable {
     this.services = services;
   }
 
-  showLaunch(taskFile?: vscode.Uri): void {
+  async showLaunch(taskFile?: vscode.Uri): Promise<void> {
     if (this.launchPanel) return this.launchPanel.useTaskFile(taskFile);
+    const { LaunchPanel } = await import('./launch-panel');
     const panel = new LaunchPanel(this.services!, taskFile);
     this.launchPanel = panel;
     panel.onDidClose(() => (this.launchPanel = undefined));
@@ -35,6 +37,7 @@ export class Panels extends Disposable {
   async showRequest(requestId: string): Promise<void> {
     const open = this.requestPanels.get(requestId);
     if (open) return open.reveal();
+    const { RequestPanel } = await import('./request-panel');
     const panel = new RequestPanel(this.services!, requestId);
     this.requestPanels.set(requestId, panel);
     panel.onDidClose(() => this.requestPanels.delete(requestId));
