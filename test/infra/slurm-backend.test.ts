@@ -1,6 +1,7 @@
 // The Slurm backend against a real slurmctld with two slurmd nodes (see scripts/infra/lab-up.sh).
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SlurmBackend, type SlurmJobHandle } from '../../server/infra/slurm/slurm-backend';
@@ -86,8 +87,8 @@ test('a Slurm run failure on one node fails the job and stops the run on the oth
   assert.equal(outcome.status, 'FAILED');
   assert.equal(outcome.exitCode, 3);
   assert.match(outcome.reason ?? '', /run failed on node-1 \(n2\) with exit code 3/);
+  await waitFor('the job to leave the queue', async () => (await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId)) === '');
   assert.equal(await pgrep('sdk-slurm-runfail'), '');
-  assert.equal(await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId), '');
 });
 
 test('cancel ends a running Slurm job within seconds: squeue is empty and no process is left', async (t) => {
@@ -136,6 +137,7 @@ test('a Slurm node going down mid-job fails the job and stops it on the other no
     await sh('scontrol', ['update', 'nodename=n2', 'state=resume'], slurmEnv());
     await ctx.close();
   }
+  await waitFor('the job to leave the queue', async () => (await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId)) === '');
   assert.equal(await pgrep('sdk-slurm-down'), '');
   await waitFor('n2 to be idle again', async () => (await sh('sinfo', ['-h', '-n', 'n2', '-o', '%t'], slurmEnv())).stdout.trim() === 'idle');
 });
@@ -154,6 +156,25 @@ test('a Slurm job survives its server and a new server picks it up with the rest
   for (let i = 1; i <= 30; i++) {
     for (const who of ['(head, rank=0)', '(node-1, rank=1)']) assert.ok(text.includes(`${who} line ${i}\n`), `${who} line ${i} missing:\n${text}`);
   }
+});
+
+test('a Slurm job outlives a restart of slurmctld', async (t) => {
+  const { home, backend, cluster } = await upCluster(t, 'sl-ctld', 2);
+  const ctx = jobContext(home, 'job');
+  const job = await backend.runJob(cluster, jobSpec(1, { run: 'for i in $(seq 1 80); do echo "beat $i"; sleep 0.1; done' }), ctx);
+  await waitFor('the job to run', () => /beat 3\n/.test(ctx.read()));
+  // The controller goes away for a moment, as in an upgrade; lab-down stops the new one by its pid file.
+  const pidFile = join(lab.dir, 'run', 'slurmctld.pid');
+  const old = readFileSync(pidFile, 'utf8').trim();
+  await sh('kill', ['-TERM', old]);
+  await waitFor('slurmctld to stop', async () => (await sh('kill', ['-0', old])).code !== 0);
+  const ctld = spawn('slurmctld', ['-D', '-i'], { env: { ...process.env, ...slurmEnv() }, stdio: 'ignore', detached: true });
+  writeFileSync(pidFile, `${ctld.pid}\n`);
+  ctld.unref();
+  const outcome = await job.outcome;
+  await ctx.close();
+  assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, ctx.read());
+  for (let i = 1; i <= 80; i++) assert.ok(ctx.read().includes(`(node-1, rank=1) beat ${i}\n`), `beat ${i} missing`);
 });
 
 test('Slurm refuses what its partition cannot hold, saying what was asked and what it has', async (t) => {

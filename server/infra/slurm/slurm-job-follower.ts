@@ -11,6 +11,7 @@ import { ENDED_STATES, parseScontrolJob, type SlurmCommands } from './slurm-cli'
 const TICK_MS = 250;
 /** Slurm is asked about the job every this many ticks; files are read every tick. */
 const STATE_EVERY = 4;
+const COMPLETING_GRACE_MS = 5000;
 
 export interface SlurmFollowOptions {
   slurmJobId: string;
@@ -28,6 +29,10 @@ export class SlurmJobFollower {
   private readonly files: string[];
   private running = false;
   private lastReason?: string;
+  /** When Slurm first reported the job in a final state. */
+  private endedAt?: number;
+  /** Why Slurm could not be asked last time, while it cannot. */
+  private unreachable?: string;
   private tick = 0;
 
   constructor(private readonly o: SlurmFollowOptions) {
@@ -79,8 +84,16 @@ export class SlurmJobFollower {
     let job: Record<string, string> | undefined;
     try {
       job = parseScontrolJob(await this.o.commands.run('scontrol', ['show', 'job', '-o', this.o.slurmJobId]));
-    } catch {
-      // Slurm forgets finished jobs after MinJobAge; the exit files still tell how it ended.
+      this.unreachable = undefined;
+    } catch (err) {
+      const message = (err as Error).message;
+      // Slurm forgets finished jobs after MinJobAge; the exit files still tell how it ended. Any other
+      // error (the controller restarting) is waited out: the job goes on without us.
+      if (!/Invalid job id/i.test(message)) {
+        if (this.unreachable === undefined) this.o.log.line(`[skydeck] cannot ask Slurm about job ${this.o.slurmJobId} (will keep trying): ${message}`);
+        this.unreachable = message;
+        return undefined;
+      }
       job = undefined;
     }
     const state = job?.JobState;
@@ -98,11 +111,13 @@ export class SlurmJobFollower {
       this.o.onRunning();
     }
     if (state !== undefined && !ENDED_STATES.has(state)) return undefined;
-    if (state !== undefined && (await this.stillInQueue())) return undefined;
+    // An ended job may still be completing (its processes being killed, slurmd reporting back): give
+    // that a few seconds so the last output lands, but do not wait on a slurmd that reports late.
+    this.endedAt ??= Date.now();
+    if (state !== undefined && Date.now() - this.endedAt < COMPLETING_GRACE_MS && (await this.stillInQueue())) return undefined;
     return this.outcome(job);
   }
 
-  /** A job that has ended may still be completing (its processes being killed): wait for that too. */
   private async stillInQueue(): Promise<boolean> {
     try {
       return (await this.o.commands.run('squeue', ['-h', '-j', this.o.slurmJobId, '-o', '%T'])).trim() !== '';
