@@ -226,13 +226,47 @@ test("a cluster's jobs show as its children, and a job's log opens from its row"
   await shot('12-job-log');
 });
 
+test('a task file with a misspelt key is not submitted; the message points at the key', async () => {
+  await runCommand('SkyDeck: Launch Task...');
+  await answerQuickPick('typo.yaml');
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'did you mean cpus' });
+  await toast.waitFor();
+  assert.match((await toast.innerText()).replace(/\u00a0/g, ' '), /typo\.yaml:4: resources\.cpu: unknown key/);
+  await shot('13-validation-error');
+  await toast.getByRole('button', { name: 'Go to Problem' }).click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'typo.yaml' }).waitFor();
+  await page.locator('.part.statusbar', { hasText: 'Ln 4' }).waitFor();
+});
+
+test('several requests are cancelled at once from the palette, after a confirmation', async () => {
+  await launchFromPalette('sleepy.yaml', 'e2e-multi-a');
+  await launchFromPalette('sleepy.yaml', 'e2e-multi-b');
+  await sidebarRow('launch e2e-multi-a RUNNING').waitFor({ timeout: 60_000 });
+  await sidebarRow('launch e2e-multi-b RUNNING').waitFor({ timeout: 60_000 });
+  await runCommand('SkyDeck: Cancel Request...');
+  for (const cluster of ['e2e-multi-a', 'e2e-multi-b']) {
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: cluster });
+    await row.click();
+    await page.locator('.quick-input-list .monaco-list-row[aria-checked="true"]', { hasText: cluster }).waitFor();
+  }
+  await shot('14-cancel-several-pick');
+  await page.keyboard.press('Enter');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor();
+  assert.match((await dialog.innerText()).replace(/\u00a0/g, ' '), /Cancel 2 requests\?/);
+  await dialog.getByRole('button', { name: 'Cancel Requests' }).click();
+  await sidebarRow('launch e2e-multi-a CANCELLED').waitFor();
+  await sidebarRow('launch e2e-multi-b CANCELLED').waitFor();
+  await shot('15-several-cancelled');
+});
+
 test('tearing down a cluster asks first, then removes it from the view', async () => {
   const cluster = page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-long"]');
   const dialog = await contextMenuDialog(cluster, 'Tear Down Cluster');
   assert.match((await dialog.innerText()).replace(/\u00a0/g, ' '), /No pending or running request will be cancelled/);
-  await shot('13-tear-down-confirm');
+  await shot('16-tear-down-confirm');
   await dialog.getByRole('button', { name: 'Tear Down' }).click();
   await cluster.waitFor({ state: 'detached', timeout: 60_000 });
   await sidebarRow('down e2e-long SUCCEEDED').waitFor();
-  await shot('14-cluster-torn-down');
+  await shot('17-cluster-torn-down');
 });
