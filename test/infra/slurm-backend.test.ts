@@ -35,19 +35,21 @@ async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNod
   return { home, dataDir, backend, cluster };
 }
 
-test('a 2-node Slurm task runs on both nodes of one allocation with its rank, the node IPs and the node count', async (t) => {
+test('a 2-node Slurm task runs on both nodes of one allocation with its rank, the node IPs, the node count, its workdir and file mounts', async (t) => {
   const { home, backend, cluster } = await upCluster(t, 'sl-two', 2);
   const workdir = join(home, 'wd');
   mkdirSync(workdir);
   writeFileSync(join(workdir, 'data.txt'), 'from the workdir\n');
+  writeFileSync(join(home, 'mounted.txt'), 'from a file mount\n');
   const ctx = jobContext(home, 'job');
   const job = await backend.runJob(
     cluster,
     jobSpec(1, {
       workdir,
-      envs: { GREETING: "it's here" },
+      fileMounts: { [join(home, 'on-node', 'm.txt')]: join(home, 'mounted.txt'), [join(home, 'on-node', 'wd')]: workdir },
+      envs: { GREETING: "it's here", MOUNTS: join(home, 'on-node') },
       setup: 'echo "setup rank=$SKYPILOT_SETUP_NODE_RANK on $SLURMD_NODENAME"',
-      run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $SLURMD_NODENAME job=$SLURM_JOB_ID"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"',
+      run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $SLURMD_NODENAME job=$SLURM_JOB_ID"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"; cat "$MOUNTS/m.txt" "$MOUNTS/wd/data.txt"',
     }),
     ctx,
   );
@@ -55,6 +57,7 @@ test('a 2-node Slurm task runs on both nodes of one allocation with its rank, th
   await ctx.close();
   const text = ctx.read();
   assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, text);
+  assert.match(text, /^\(node-1, rank=1\) from a file mount\n\(node-1, rank=1\) from the workdir$/m);
   await ctx.running;
   const id = (job.handle as SlurmJobHandle).slurmJobId;
   assert.match(text, /^\(head, rank=0\) setup rank=0 on n1$/m);

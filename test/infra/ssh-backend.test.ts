@@ -25,20 +25,24 @@ async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNod
   return { home, dataDir, backend, cluster, hosts: (up.handle as SshClusterHandle).hosts.map((h) => h.ip) };
 }
 
-test('a 2-node task runs setup and run on both nodes with their rank, the node IPs and the node count', async (t) => {
+test('a 2-node task runs setup and run on both nodes with their rank, the node IPs, the node count, its workdir and file mounts', async (t) => {
   const { home, backend, cluster, hosts } = await upCluster(t, 'two-nodes', 2);
   assert.deepEqual(cluster.nodes.map((n) => n.rank), [0, 1]);
   const workdir = join(home, 'wd');
   mkdirSync(workdir);
   writeFileSync(join(workdir, 'data.txt'), 'from the workdir\n');
+  const mounted = join(home, 'mounted.txt');
+  writeFileSync(mounted, 'from a file mount\n');
+  t.after(() => onHost(hosts[0]!, 'rm -rf ~/skydeck-test-mounts'));
   const ctx = jobContext(home, 'job1');
   const job = await backend.runJob(
     cluster,
     jobSpec(1, {
       workdir,
+      fileMounts: { '~/skydeck-test-mounts/two-nodes/m.txt': mounted, 'skydeck-test-mounts/two-nodes/wd': workdir },
       envs: { GREETING: "it's here" },
       setup: 'echo "setup rank=$SKYPILOT_SETUP_NODE_RANK"',
-      run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $(hostname -I | tr -d " ")"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"',
+      run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $(hostname -I | tr -d " ")"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"; cat ~/skydeck-test-mounts/two-nodes/m.txt ~/skydeck-test-mounts/two-nodes/wd/data.txt',
     }),
     ctx,
   );
@@ -46,6 +50,7 @@ test('a 2-node task runs setup and run on both nodes with their rank, the node I
   await ctx.close();
   const text = ctx.read();
   assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, text);
+  assert.match(text, /^\(node-1, rank=1\) from a file mount\n\(node-1, rank=1\) from the workdir$/m);
   await ctx.running;
   assert.match(text, /^\(head, rank=0\) setup rank=0$/m);
   assert.match(text, /^\(node-1, rank=1\) setup rank=1$/m);
