@@ -17,8 +17,8 @@ bash scripts/infra/lab-up.sh || exit 1
 source "$SKYDECK_LAB/lab.env"
 files=$(ls test/infra/*.test.ts 2>/dev/null)
 [ -n "$files" ] || exit 0
-# One file at a time: the files share the lab's hosts and Slurm nodes.
-node --import tsx --test --test-reporter=spec --test-concurrency=1 ${SKYDECK_INFRA_TESTS:-$files}
+# One file at a time: the files share the lab's hosts and Slurm nodes. A test that hangs fails after 3 min; a handle left open cannot keep the run from ending.
+node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=180000 --test-force-exit ${SKYDECK_INFRA_TESTS:-$files}
 rc=$?
 echo "[infra] tests finished in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1fs", b-a}') (exit $rc)"
 exit $rc
