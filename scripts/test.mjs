@@ -26,7 +26,8 @@ function nodeTests(dir) {
   const files = testFiles(dir);
   if (files.length === 0) return 0;
   const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? '2';
-  return run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files]);
+  // A hung test fails after its timeout instead of holding CI to its limit.
+  return run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files]);
 }
 
 function script(path) {

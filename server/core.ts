@@ -12,6 +12,7 @@ import type { InfraBackend } from './infra/backend';
 import { Metrics } from './metrics';
 import type { Services } from './operations/context';
 import { RequestHistory } from './store/history';
+import { RequestJournal } from './store/request-journal';
 import { RequestStore } from './store/request-store';
 import { StateDb } from './store/state-db';
 
@@ -54,7 +55,7 @@ export class Core {
     const state = await StateDb.open(dataDir);
     // Segments a 24th of the retention window wide (1 s to 1 h): expiry is at most that late.
     const span = Math.min(3_600_000, Math.max(1000, Math.floor(options.retentionMs / 24)));
-    const requests = new RequestStore(state, new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'));
+    const requests = new RequestStore(new RequestJournal(path.join(dataDir, 'requests.jsonl')), new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'));
     const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
     const services: Services = {
       requests,

@@ -53,7 +53,8 @@ export class Executor {
     try {
       operation.preflight?.(parsed.data, this.services, caller);
     } catch (err) {
-      if (err instanceof TaskValidationError) throw new HttpError(400, 'task_invalid', err.message, err.issues);
+      // Issue paths in details are relative to the body, like schema errors: `task.resources.infra`.
+      if (err instanceof TaskValidationError) throw new HttpError(400, 'task_invalid', err.message, err.issues.map((i) => ({ ...i, path: `task.${i.path}` })));
       throw err;
     }
     const body = parsed.data as Record<string, unknown>;

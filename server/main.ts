@@ -1,5 +1,5 @@
 // The standalone API server: `node dist/server.js [--host H] [--port P] [--data-dir DIR]`.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { VERSION } from '../protocol/build-info';
@@ -9,6 +9,7 @@ import { ConfigError, parseServerArgs, USAGE } from './config';
 import { Core } from './core';
 import { createHttpServer } from './http/app';
 import { createBackends } from './infra/registry';
+import { lockDataDir } from './data-dir-lock';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
   // Everything the server writes (store, logs, tokens) is its owner's alone; jobs set their own umask.
   process.umask(0o077);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(config.dataDir);
+  process.on('exit', unlock);
   const t0 = performance.now();
   const protection = serverProtection(config, log);
   const core = await Core.open({
@@ -50,7 +53,9 @@ async function main(): Promise<void> {
   const reachAt = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
   const url = `http://${reachAt.includes(':') ? `[${reachAt}]` : reachAt}:${port}`;
   const infoFile = path.join(config.dataDir, 'server.json');
-  writeFileSync(infoFile, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
+  // Written whole or not at all: clients poll for this file and must never read half of it.
+  writeFileSync(`${infoFile}.tmp`, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
+  renameSync(`${infoFile}.tmp`, infoFile);
   log(`SkyDeck API server listening on ${url} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms; auth: ${protection.authenticator.mode})`);
 
   let stopping = false;

@@ -10,6 +10,7 @@ import type { ClusterRecord, InfraBackend, JobOutcome, JobSpec } from '../infra/
 import { LogWriter } from '../logs/log-writer';
 import type { JobRecord, StateDb } from '../store/state-db';
 import { ClusterLocks } from './cluster-locks';
+import { JobArchive } from './job-archive';
 
 export interface ClusterEvents {
   cluster: [event: 'updated' | 'removed', cluster: Cluster];
@@ -32,9 +33,13 @@ export function publicJob(record: JobRecord): Job {
   return job;
 }
 
+/** Finished jobs kept in the live state per cluster; older ones move to the archive. */
+const RECENT_FINISHED_JOBS = 100;
+
 export class ClusterService extends EventEmitter<ClusterEvents> {
   readonly locks = new ClusterLocks();
   private readonly supervised = new Map<string, SupervisedJob>();
+  private readonly archive: JobArchive;
 
   constructor(
     private readonly state: StateDb,
@@ -42,6 +47,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
     private readonly jobLogDir: string,
   ) {
     super();
+    this.archive = new JobArchive(jobLogDir);
   }
 
   backendFor(infra: string): InfraBackend {
@@ -82,12 +88,18 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
     if (cluster) this.emit('cluster', 'removed', publicCluster(cluster));
   }
 
+  /** The cluster's live jobs: every unfinished one and the most recent finished ones, oldest first. */
   jobs(name: string): JobRecord[] {
     return this.state.data.jobs[name] ?? [];
   }
 
+  /** Every job the cluster has run, archived ones included, oldest first. */
+  allJobs(name: string): Job[] {
+    return [...this.archive.read(name), ...this.jobs(name)].map(publicJob);
+  }
+
   job(name: string, jobId: number): JobRecord {
-    const job = this.jobs(name).find((j) => j.jobId === jobId);
+    const job = this.jobs(name).find((j) => j.jobId === jobId) ?? this.archive.read(name).find((j) => j.jobId === jobId);
     if (!job) throw notFound(`cluster ${name} has no job ${jobId}`);
     return job;
   }
@@ -98,8 +110,23 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
 
   private async updateJob(job: JobRecord, patch: Partial<JobRecord>): Promise<void> {
     Object.assign(job, patch);
+    if (isJobFinished(job.status)) {
+      delete job.spec;
+      delete job.handle;
+      this.archiveOldJobs(job.cluster);
+    }
     await this.state.persist();
     this.emit('job', 'updated', publicJob(job));
+  }
+
+  private archiveOldJobs(name: string): void {
+    const jobs = this.state.data.jobs[name];
+    if (!jobs) return;
+    const finished = jobs.filter((j) => isJobFinished(j.status));
+    if (finished.length <= RECENT_FINISHED_JOBS) return;
+    const old = new Set(finished.slice(0, finished.length - RECENT_FINISHED_JOBS));
+    this.archive.append(name, [...old]);
+    this.state.data.jobs[name] = jobs.filter((j) => !old.has(j));
   }
 
   /** Starts a job on an UP cluster and supervises it to its end. */
@@ -188,7 +215,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
       const cluster = this.get(name);
       for (const job of jobs) {
         if (isJobFinished(job.status)) continue;
-        if (!cluster || job.handle === undefined) {
+        if (!cluster || job.handle === undefined || job.spec === undefined) {
           await this.updateJob(job, { status: 'FAILED', endedAt: Date.now(), failureReason: 'the API server stopped before the job started' });
           continue;
         }

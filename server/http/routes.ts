@@ -5,7 +5,7 @@ import { REQUEST_STATUSES, type RequestStatus } from '../../protocol/model';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
 import { requireAdmin, requireOwner } from '../auth/policy';
-import { publicCluster, publicJob } from '../clusters/cluster-service';
+import { publicCluster } from '../clusters/cluster-service';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
 import { badRequest, invalidBody, notFound } from '../http-error';
 import type { Core } from '../core';
@@ -90,7 +90,8 @@ export function apiRoutes(core: Core): Router {
   router.get('/api/clusters/:name/jobs', (ctx) => {
     const name = ctx.params.name!;
     if (!clusterName.safeParse(name).success) throw badRequest('not a valid cluster name');
-    const body: QueueResult = { jobs: core.clusters.require(name) && core.clusters.jobs(name).map(publicJob) };
+    core.clusters.require(name);
+    const body: QueueResult = { jobs: core.clusters.allJobs(name) };
     ctx.body = body;
   });
 

@@ -19,6 +19,7 @@ export interface FollowOptions {
 const READ_SIZE = 256 * 1024;
 /** inotify catches nearly every write; the poll covers files on filesystems where it does not. */
 const POLL_MS = 500;
+const MISSING_FILE_POLL_MS = 25;
 
 /** Resolves with the offset it stopped at. */
 export async function followFile(path: string, opts: FollowOptions): Promise<number> {
@@ -58,7 +59,8 @@ export async function followFile(path: string, opts: FollowOptions): Promise<num
       }
       if (pending) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, POLL_MS);
+        // Until the file exists there is nothing to watch: look again soon.
+        const timer = setTimeout(resolve, file ? POLL_MS : MISSING_FILE_POLL_MS);
         wake = () => {
           clearTimeout(timer);
           resolve();

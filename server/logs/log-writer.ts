@@ -1,25 +1,39 @@
 // Append-only writer for one log file (a request's or a job's). Logs never live in the store.
+// The file is created on the first write: most short requests log nothing, and an empty file per
+// request would cost a file creation each.
 import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 
 export class LogWriter {
-  private readonly stream: WriteStream;
+  private stream: WriteStream | undefined;
   private closed = false;
   /** Bytes in the file once everything written so far has landed. */
   size: number;
 
   constructor(readonly path: string) {
     this.size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-    this.stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-    // A full disk or a removed directory must not crash the server; the request itself reports failure.
-    this.stream.on('error', () => {
-      this.closed = true;
-    });
   }
 
-  write(text: string | Buffer): void {
-    if (this.closed) return;
+  private open(): WriteStream {
+    const stream = createWriteStream(this.path, { flags: 'a', mode: 0o600 });
+    // A full disk or a removed directory must not crash the server; the request itself reports failure.
+    stream.on('error', () => {
+      this.closed = true;
+    });
+    return stream;
+  }
+
+  /** Writes without waiting; returns false when the caller should wait for `drained()` before more. */
+  write(text: string | Buffer): boolean {
+    if (this.closed) return true;
     this.size += typeof text === 'string' ? Buffer.byteLength(text) : text.length;
-    this.stream.write(text);
+    this.stream ??= this.open();
+    return this.stream.write(text);
+  }
+
+  /** Writes, then waits while the stream's buffer is full: copies of fast logs stay bounded in memory. */
+  async append(chunk: string | Buffer): Promise<void> {
+    if (!this.write(chunk) && this.stream && !this.closed) await once(this.stream, 'drain');
   }
 
   /** Writes one line, adding the newline. */
@@ -29,8 +43,12 @@ export class LogWriter {
 
   /** Resolves once everything written so far is on disk. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    const stream = this.stream;
+    if (this.closed || !stream) {
+      this.closed = true;
+      return Promise.resolve();
+    }
     this.closed = true;
-    return new Promise((resolve) => this.stream.end(resolve));
+    return new Promise((resolve) => stream.end(resolve));
   }
 }

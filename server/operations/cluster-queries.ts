@@ -2,7 +2,7 @@
 import type { OperationBody, QueueResult, StatusResult } from '../../protocol/api';
 import { isJobFinished } from '../../protocol/model';
 import { mayActOn, requireOwner } from '../auth/policy';
-import { publicCluster, publicJob } from '../clusters/cluster-service';
+import { publicCluster } from '../clusters/cluster-service';
 import { followFile, tailOffset } from '../logs/follow';
 import type { Operation } from './context';
 
@@ -17,7 +17,7 @@ export const status: Operation<OperationBody<'status'>> = {
 
 export const queue: Operation<OperationBody<'queue'>> = {
   preflight: (body, services) => void services.clusters.require(body.clusterName),
-  run: async (ctx): Promise<QueueResult> => ({ jobs: ctx.services.clusters.jobs(ctx.body.clusterName).map(publicJob) }),
+  run: async (ctx): Promise<QueueResult> => ({ jobs: ctx.services.clusters.allJobs(ctx.body.clusterName) }),
 };
 
 export const cancelJobs: Operation<OperationBody<'cancel_jobs'>> = {
@@ -68,7 +68,7 @@ export const jobLogs: Operation<OperationBody<'job_logs'>> = {
       from,
       follow: ctx.body.follow !== false,
       isDone: () => isJobFinished(job.status),
-      onData: (chunk) => ctx.log.write(chunk),
+      onData: (chunk) => ctx.log.append(chunk),
       signal: ctx.signal,
       subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
     });

@@ -1,7 +1,7 @@
 // launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
 // job's output into the request log until it ends, unless the caller detaches.
 import type { ExecBody, LaunchBody, LaunchResult } from '../../protocol/api';
-import { fillEnvs, type Task } from '../../protocol/task';
+import { fillEnvs, TaskValidationError, type Task } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
 import type { SupervisedJob } from '../clusters/cluster-service';
@@ -10,9 +10,14 @@ import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimiz
 import { followFile } from '../logs/follow';
 import { OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
+/** What can be told before anything is created: required envs have values, the infra is enabled. */
 function checkTask(task: Task, services: Services): void {
   fillEnvs(task);
-  if (task.resources?.infra !== undefined) services.clusters.backendFor(task.resources.infra);
+  const infra = task.resources?.infra;
+  if (infra !== undefined && !services.backends.some((b) => b.kind === infra.split('/')[0])) {
+    const enabled = services.backends.map((b) => b.kind).join(', ');
+    throw new TaskValidationError([{ path: 'resources.infra', message: `infra '${infra}' is not enabled on this server (enabled: ${enabled}); run \`skydeck check\` to see why` }]);
+  }
 }
 
 /** Running work on a cluster is changing it: only its owner or an admin may. */
@@ -159,7 +164,7 @@ async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: Supe
     from,
     follow: true,
     isDone: () => ended,
-    onData: (chunk) => ctx.log.write(chunk),
+    onData: (chunk) => ctx.log.append(chunk),
     signal: ctx.signal,
     subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
   });

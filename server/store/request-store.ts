@@ -7,7 +7,9 @@ import { REQUEST_ID_PREFIX } from '../../protocol/api';
 import { isRequestFinished, summarize, type ApiRequest, type RequestStatus, type RequestSummary } from '../../protocol/model';
 import { badRequest, HttpError, notFound } from '../http-error';
 import type { RequestHistory } from './history';
-import type { StateDb } from './state-db';
+import type { LiveRequest, RequestJournal } from './request-journal';
+
+export type { LiveRequest };
 
 export interface RequestFilter {
   all?: boolean;
@@ -26,17 +28,15 @@ export interface RequestEvents {
   request: [event: 'created' | 'updated', request: RequestSummary];
 }
 
-export type LiveRequest = ApiRequest & { logHeaderBytes?: number };
-
 export class RequestStore extends EventEmitter<RequestEvents> {
   constructor(
-    private readonly state: StateDb,
+    private readonly journal: RequestJournal,
     private readonly history: RequestHistory,
     readonly logDir: string,
   ) {
     super();
-    // A crash between "appended to history" and "removed from live state" leaves a request in both.
-    for (const id of Object.keys(state.data.requests)) if (history.has(id)) delete state.data.requests[id];
+    // A crash between "appended to history" and "removed from the journal" leaves a request in both.
+    for (const id of [...journal.ids()]) if (history.has(id)) journal.remove(id);
   }
 
   logPath(id: string): string {
@@ -48,18 +48,18 @@ export class RequestStore extends EventEmitter<RequestEvents> {
   }
 
   live(): LiveRequest[] {
-    return Object.values(this.state.data.requests);
+    return [...this.journal.values()];
   }
 
-  async create(request: ApiRequest): Promise<void> {
-    this.state.data.requests[request.id] = request;
-    await this.state.persist();
+  /** Records a new request; it is on disk when this returns. */
+  create(request: ApiRequest): void {
+    this.journal.put(request);
     this.emit('request', 'created', summarize(request));
   }
 
-  /** Changes a live request. Finishing moves it to history. */
+  /** Changes a live request; finishing moves it to history. On disk when the promise settles. */
   async update(id: string, patch: Partial<LiveRequest>): Promise<ApiRequest> {
-    const current = this.state.data.requests[id];
+    const current = this.journal.get(id);
     if (!current) throw new HttpError(409, 'conflict', `request ${id} has already finished`);
     const next = { ...current, ...patch };
     if (isRequestFinished(next.status)) {
@@ -67,11 +67,10 @@ export class RequestStore extends EventEmitter<RequestEvents> {
       delete next.statusMessage;
       delete next.logHeaderBytes;
       this.history.append(next);
-      delete this.state.data.requests[id];
+      this.journal.remove(id);
     } else {
-      this.state.data.requests[id] = next;
+      this.journal.put(next);
     }
-    await this.state.persist();
     this.emit('request', 'updated', summarize(next));
     return next;
   }
@@ -80,9 +79,9 @@ export class RequestStore extends EventEmitter<RequestEvents> {
   resolveId(idOrPrefix: string): string {
     const key = idOrPrefix.toLowerCase();
     if (!REQUEST_ID_PREFIX.test(key)) throw badRequest(`'${idOrPrefix.slice(0, 64)}' is not a request id or id prefix`);
-    if (this.state.data.requests[key] || this.history.has(key)) return key;
+    if (this.journal.get(key) || this.history.has(key)) return key;
     const matches: string[] = [];
-    for (const id of Object.keys(this.state.data.requests)) if (id.startsWith(key)) matches.push(id);
+    for (const id of this.journal.ids()) if (id.startsWith(key)) matches.push(id);
     for (const id of this.history.ids()) if (id.startsWith(key) && matches.length < 5) matches.push(id);
     if (matches.length === 0) throw notFound(`no request with id ${key}`);
     if (matches.length > 1) throw new HttpError(400, 'ambiguous_id', `id prefix ${key} matches several requests (${matches.map((m) => m.slice(0, 12)).join(', ')}...); give more characters`);
@@ -90,11 +89,11 @@ export class RequestStore extends EventEmitter<RequestEvents> {
   }
 
   get(id: string): LiveRequest | undefined {
-    return this.state.data.requests[id] ?? this.history.get(id);
+    return this.journal.get(id) ?? this.history.get(id);
   }
 
   summary(id: string): RequestSummary | undefined {
-    const live = this.state.data.requests[id];
+    const live = this.journal.get(id);
     return live ? summarize(live) : this.history.summary(id);
   }
 
@@ -113,6 +112,7 @@ export class RequestStore extends EventEmitter<RequestEvents> {
   }
 
   close(): void {
+    this.journal.close();
     this.history.close();
   }
 

@@ -1,36 +1,39 @@
-// The live state, in lowdb: requests not yet finished, clusters, jobs. Only the server process opens it.
-// Finished requests move to the history segments (history.ts) so this file, which lowdb rewrites
-// whole on every write, stays as small as the live work.
+// Clusters and their jobs, in lowdb. Only the server process opens it. lowdb rewrites the whole file
+// on every write, so only live state lives here: requests have their own journal and history
+// (request-journal.ts, history.ts), and finished jobs beyond the most recent few per cluster move to
+// an archive (clusters/job-archive.ts).
 import path from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
-import type { ApiRequest } from '../../protocol/model';
+import { DataFile } from 'lowdb/node';
 import type { ClusterRecord, JobSpec } from '../infra/backend';
 import type { Job } from '../../protocol/model';
 
-/** A job as the server stores it: public fields plus what it needs to find the job again after a restart. */
+/**
+ * A job as the server stores it: public fields plus, while it runs, what it needs to find the job
+ * again after a restart (dropped when it ends: the spec holds the task's secrets).
+ */
 export interface JobRecord extends Job {
   handle?: unknown;
   logPath: string;
-  spec: JobSpec;
+  spec?: JobSpec;
 }
 
 export interface StateData {
   schemaVersion: 1;
-  requests: Record<string, ApiRequest & { logHeaderBytes?: number }>;
   clusters: Record<string, ClusterRecord>;
   jobs: Record<string, JobRecord[]>;
   nextJobId: Record<string, number>;
 }
 
-const EMPTY: StateData = { schemaVersion: 1, requests: {}, clusters: {}, jobs: {}, nextJobId: {} };
+const EMPTY: StateData = { schemaVersion: 1, clusters: {}, jobs: {}, nextJobId: {} };
 
 export class StateDb {
   private readonly db: Low<StateData>;
   private scheduled: Promise<void> | undefined;
 
   private constructor(readonly file: string) {
-    this.db = new Low(new JSONFile<StateData>(file), structuredClone(EMPTY));
+    // Compact JSON: the file is machine state, and indentation only makes every rewrite longer.
+    this.db = new Low(new DataFile<StateData>(file, { parse: JSON.parse, stringify: (data) => JSON.stringify(data) }), structuredClone(EMPTY));
   }
 
   static async open(dataDir: string): Promise<StateDb> {

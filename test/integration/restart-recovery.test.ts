@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ApiRequest } from '../../protocol/model';
-import { eventually, startServer, type TestServer } from '../helpers/server';
+import { spawnSync } from 'node:child_process';
+import { eventually, SERVER_JS, startServer, type TestServer } from '../helpers/server';
 
 const logOf = async (server: TestServer, id: string) => (await server.fetch(`/api/stream?request_id=${id}&follow=0`)).text();
 const jobOf = async (server: TestServer, cluster: string, jobId = 1) =>
@@ -73,6 +74,22 @@ describe('retention', () => {
       // Unfinished requests are never expired.
       assert.equal((await server.json<ApiRequest>(`/api/requests/${running}`)).body.status, 'RUNNING');
       await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [running] }) });
+    } finally {
+      await server.dispose();
+    }
+  });
+});
+
+describe('one server per data dir', () => {
+  it('refuses to start a second server on a data dir in use, and takes over a stale lock after kill -9', async () => {
+    let server = await startServer();
+    try {
+      const second = spawnSync(process.execPath, [SERVER_JS, '--port', '0', '--data-dir', server.dataDir], { encoding: 'utf8', env: { ...process.env, SKYDECK_HOME: server.home }, timeout: 20_000 });
+      assert.equal(second.status, 2);
+      assert.match(second.stderr, new RegExp(`another SkyDeck server \\(pid ${server.process.pid}\\) is using the data dir`));
+      await server.kill9();
+      server = await startServer({ home: server.home });
+      assert.equal((await server.json('/api/health')).status, 200);
     } finally {
       await server.dispose();
     }

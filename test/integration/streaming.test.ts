@@ -132,8 +132,9 @@ describe('bad input gets a clear 4xx and loses nothing', () => {
     e = await errorOf(await post('/api/v1/launch', JSON.stringify({ clusterName: 'bad', task: { runn: 'echo' } })));
     assert.match(e.body.error.message, /runn/);
     e = await errorOf(await post('/api/v1/launch', JSON.stringify({ clusterName: 'bad', task: { resources: { infra: 'aws' }, run: 'echo' } })));
-    assert.equal(e.body.error.code, 'infra_not_enabled');
-    assert.match(e.body.error.message, /aws/);
+    assert.equal(e.body.error.code, 'task_invalid');
+    assert.equal(e.body.error.details![0]!.path, 'task.resources.infra');
+    assert.match(e.body.error.message, /infra 'aws' is not enabled on this server \(enabled: local/);
     e = await errorOf(await post('/api/v1/launch', JSON.stringify({ clusterName: 'bad', task: { envs: { TOKEN: null }, run: 'echo' } })));
     assert.match(e.body.error.message, /envs\.TOKEN/);
     e = await errorOf(await post('/api/v1/launch', JSON.stringify({ clusterName: '../etc', task: { run: 'echo' } })));

@@ -79,8 +79,6 @@ function taskSource(entrypoint: string[]): TaskSource {
 /** A task the server rejects (`task_invalid` with issues as details) is reported like a local one, at its lines. */
 function serverTaskIssues(err: unknown, source: TaskSource): unknown {
   if (!(err instanceof ApiError)) return err;
-  // The task asks for infra this server does not have: that is a problem with resources.infra (or cloud).
-  if (err.code === 'infra_not_enabled') return withLines(new TaskValidationError([{ path: 'resources.infra', message: err.message }], source.file), source);
   if (err.code !== 'task_invalid') return err;
   if (Array.isArray(err.details) && err.details.length > 0) return withLines(new TaskValidationError(err.details, source.file), source);
   return new CliExit(EXIT.usage, `Error: ${source.file ? `${source.file}: ` : ''}${err.message}`);

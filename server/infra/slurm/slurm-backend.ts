@@ -189,6 +189,8 @@ export class SlurmBackend implements InfraBackend {
     const slurmJobId = (await commands.run('sbatch', args)).trim().split(';')[0]!;
     ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${cluster.numNodes} node${cluster.numNodes === 1 ? '' : 's'})`);
     const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: cluster.numNodes, partition: c.partition };
+    // A job id used before (the cluster was torn down and launched again) starts its output afresh.
+    rmSync(this.offsetsFile(handle), { force: true });
     return { handle, outcome: this.follow(handle, ctx, commands) };
   }
 
@@ -198,8 +200,12 @@ export class SlurmBackend implements InfraBackend {
     return { handle: h, outcome: this.follow(h, ctx, this.config().commands) };
   }
 
+  private offsetsFile(h: SlurmJobHandle): string {
+    return join(this.dataDir, 'slurm', 'jobs', h.cluster, `${h.jobId}.offsets.json`);
+  }
+
   private follow(h: SlurmJobHandle, ctx: JobContext, commands: SlurmCommands) {
-    const offsets = new StreamOffsets(join(this.dataDir, 'slurm', 'jobs', h.cluster, `${h.jobId}.offsets.json`), h.numNodes + 1);
+    const offsets = new StreamOffsets(this.offsetsFile(h), h.numNodes + 1);
     return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, commands, onRunning: () => ctx.onRunning() }).follow();
   }
 

@@ -219,6 +219,8 @@ export class SshBackend implements InfraBackend {
     }
     started.sort((a, b) => a.rank - b.rank);
     const handle: SshJobHandle = { cluster: cluster.name, jobId: spec.jobId, nodes: started };
+    // A job id used before (the cluster was torn down and launched again) starts its output afresh.
+    rmSync(this.offsetsFile(cluster.name, spec.jobId), { force: true });
     return { handle, outcome: this.follow(handle, ctx) };
   }
 
