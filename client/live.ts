@@ -25,8 +25,8 @@ interface LogSubscription {
   follow: boolean;
   tail?: number;
   follower: LogFollower;
-  /** Once data has arrived, a resubscription continues at the end rather than replaying the log. */
-  received: boolean;
+  /** Once data has arrived, a resubscription continues from this byte offset rather than replaying the log. */
+  offset?: number;
 }
 
 export class LiveConnection {
@@ -87,7 +87,7 @@ export class LiveConnection {
   /** Streams a request's log to the follower until it ends; the returned function stops it early. */
   followLog(requestId: string, follower: LogFollower, options: { follow?: boolean; tail?: number } = {}): () => void {
     const sub = `log-${this.nextSub++}`;
-    const subscription: LogSubscription = { requestId, follow: options.follow ?? true, tail: options.tail, follower, received: false };
+    const subscription: LogSubscription = { requestId, follow: options.follow ?? true, tail: options.tail, follower };
     this.logs.set(sub, subscription);
     this.sendLogSubscription(sub, subscription);
     return () => {
@@ -151,7 +151,7 @@ export class LiveConnection {
       const subscription = this.logs.get(sub);
       if (subscription) {
         if (message.type === 'log') {
-          subscription.received = true;
+          subscription.offset = message.offset;
           subscription.follower.onData(message.data);
         } else if (message.type === 'log-end') {
           this.logs.delete(sub);
@@ -166,9 +166,9 @@ export class LiveConnection {
   }
 
   private sendLogSubscription(sub: string, s: LogSubscription): void {
-    // After a reconnect, continue at the current end: replaying from the start would duplicate what was shown.
-    const tail = s.received ? 0 : s.tail;
-    this.send({ type: 'subscribe-log', sub, requestId: s.requestId, follow: s.follow, ...(tail === undefined ? {} : { tail }) });
+    // After a reconnect, continue where the last chunk ended: nothing is shown twice, nothing written meanwhile is lost.
+    const start = s.offset !== undefined ? { offset: s.offset } : s.tail !== undefined ? { tail: s.tail } : {};
+    this.send({ type: 'subscribe-log', sub, requestId: s.requestId, follow: s.follow, ...start });
   }
 
   private checkAlive(): void {

@@ -161,8 +161,11 @@ export type ClientMessage =
   /** Receive request events (created, status changed) for everyone's requests. */
   | { type: 'subscribe-requests' }
   | { type: 'subscribe-clusters' }
-  /** Stream a request's log; `tail` lines from the end, else from the start. */
-  | { type: 'subscribe-log'; sub: string; requestId: string; follow?: boolean; tail?: number }
+  /**
+   * Stream a request's log: from byte `offset` (to resume after a reconnect), else `tail` lines from
+   * the end, else from the start.
+   */
+  | { type: 'subscribe-log'; sub: string; requestId: string; follow?: boolean; tail?: number; offset?: number }
   | { type: 'unsubscribe'; sub: string }
   | { type: 'ping' };
 
@@ -174,7 +177,8 @@ export type ServerMessage =
   | { type: 'clusters-snapshot'; clusters: Cluster[] }
   | { type: 'cluster'; event: 'updated' | 'removed'; cluster: Cluster }
   | { type: 'job'; event: 'updated'; job: Job }
-  | { type: 'log'; sub: string; requestId: string; data: string }
+  /** `offset`: the log's byte offset just after this chunk; subscribe from it to continue. */
+  | { type: 'log'; sub: string; requestId: string; data: string; offset: number }
   | { type: 'log-end'; sub: string; requestId: string; status: RequestStatus }
   | { type: 'error'; sub?: string; code: string; message: string }
   | { type: 'pong' };
@@ -188,6 +192,7 @@ export const clientMessage = z.discriminatedUnion('type', [
     requestId: z.string().regex(REQUEST_ID_PREFIX, 'not a request id'),
     follow: z.boolean().optional(),
     tail: z.number().int().min(0).max(1_000_000).optional(),
+    offset: z.number().int().min(0).optional(),
   }),
   z.strictObject({ type: z.literal('unsubscribe'), sub: z.string().min(1).max(64) }),
   z.strictObject({ type: z.literal('ping') }),

@@ -110,7 +110,7 @@ export class WsHub {
           }
           const controller = new AbortController();
           logStreams.set(msg.sub, controller);
-          void this.streamLog(ws, msg.sub, id, msg.follow !== false, msg.tail, controller.signal, send).finally(() => logStreams.delete(msg.sub));
+          void this.streamLog(ws, msg.sub, id, msg.follow !== false, { tail: msg.tail, offset: msg.offset }, controller.signal, send).finally(() => logStreams.delete(msg.sub));
           return;
         }
         case 'unsubscribe':
@@ -127,18 +127,27 @@ export class WsHub {
     ws.on('error', () => ws.terminate());
   }
 
-  private async streamLog(ws: WebSocket, sub: string, id: string, follow: boolean, tail: number | undefined, signal: AbortSignal, send: (m: ServerMessage) => void): Promise<void> {
+  private async streamLog(
+    ws: WebSocket,
+    sub: string,
+    id: string,
+    follow: boolean,
+    start: { tail?: number; offset?: number },
+    signal: AbortSignal,
+    send: (m: ServerMessage) => void,
+  ): Promise<void> {
     const path = this.core.requests.logPath(id);
-    const from = tail !== undefined ? await tailOffset(path, tail) : 0;
+    let offset = start.offset ?? (start.tail !== undefined ? await tailOffset(path, start.tail) : 0);
     const decoder = new TextDecoder();
     await followFile(path, {
-      from,
+      from: offset,
       follow,
       signal,
       isDone: () => isRequestFinished(this.core.requests.summary(id)?.status ?? 'SUCCEEDED'),
       onData: async (chunk) => {
         while (ws.bufferedAmount > MAX_BUFFERED_BYTES && !signal.aborted && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 50));
-        send({ type: 'log', sub, requestId: id, data: decoder.decode(chunk, { stream: true }) });
+        offset += chunk.length;
+        send({ type: 'log', sub, requestId: id, data: decoder.decode(chunk, { stream: true }), offset });
       },
       subscribeWake: (wake) => {
         const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();

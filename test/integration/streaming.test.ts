@@ -72,8 +72,16 @@ describe('log streaming, WebSocket events and metrics', () => {
       await until((m) => m.type === 'request' && m.request.id === id && m.request.status === 'SUCCEEDED', 'SUCCEEDED event');
       ws.send(JSON.stringify({ type: 'subscribe-log', sub: 's1', requestId: id.slice(0, 8) }));
       await until((m) => m.type === 'log-end' && m.sub === 's1', 'log end');
-      const logged = messages.filter((m): m is Extract<ServerMessage, { type: 'log' }> => m.type === 'log').map((m) => m.data).join('');
+      const chunks = messages.filter((m): m is Extract<ServerMessage, { type: 'log' }> => m.type === 'log' && m.sub === 's1');
+      const logged = chunks.map((m) => m.data).join('');
       assert.match(logged, /over-the-socket/);
+      // Offsets let a client resume exactly where it was: from the middle, the rest and nothing else.
+      assert.equal(chunks.at(-1)!.offset, Buffer.byteLength(logged));
+      const middle = Buffer.byteLength(logged.slice(0, logged.indexOf('over-the-socket')));
+      ws.send(JSON.stringify({ type: 'subscribe-log', sub: 's3', requestId: id, offset: middle }));
+      await until((m) => m.type === 'log-end' && m.sub === 's3', 'log end of the resumed stream');
+      const resumed = messages.filter((m): m is Extract<ServerMessage, { type: 'log' }> => m.type === 'log' && m.sub === 's3').map((m) => m.data).join('');
+      assert.equal(resumed, logged.slice(logged.indexOf('over-the-socket')));
       ws.send('not json');
       ws.send(JSON.stringify({ type: 'subscribe-log', sub: 's2', requestId: '../etc' }));
       await until((m) => m.type === 'error' && m.code === 'bad_message', 'error for bad JSON');
