@@ -19,17 +19,40 @@ wait_http() { # url, seconds
 }
 
 TMP=$(mktemp -d /tmp/skydeck-e2e.XXXXXX)
-SERVER_PID= CS_PID=
+SERVER_PID= CS_PID= API_PORT=
+export SKYDECK_HOME=$TMP/home
+api() { # method path [json]: a call to the API server as its local user (the token the server wrote)
+  curl -sf -X "$1" -H "authorization: Bearer $(cat "$SKYDECK_HOME/server/local-token" 2>/dev/null)" \
+    -H 'content-type: application/json' ${3:+-d "$3"} "http://127.0.0.1:$API_PORT$2"
+}
+# Processes whose command line names this run's temporary folder (jobs of its clusters, its code-server).
+processes_of_this_run() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" = "$$" ] && continue
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF "$TMP/" && echo "${p#/proc/}"
+  done
+}
 cleanup() {
   local status=$?
   set +e
   if [ -n "$SERVER_PID" ]; then
-    # Jobs run apart from the server (they survive restarts by design): cancel them before stopping it.
-    curl -sf -o /dev/null -X POST -H 'content-type: application/json' -d '{"all":true,"allUsers":true}' "http://127.0.0.1:$API_PORT/api/cancel"
+    # Jobs run apart from the server (they survive its restarts by design): tear every cluster down first.
+    api POST /api/cancel '{"all":true,"allUsers":true}' > /dev/null
+    for cluster in $(api GET /api/clusters | node -e 'let t="";process.stdin.on("data",d=>t+=d).on("end",()=>{try{for(const c of JSON.parse(t).clusters)console.log(c.name)}catch{}})'); do
+      api POST /api/v1/down "{\"clusterName\":\"$cluster\"}" > /dev/null
+    done
+    for _ in $(seq 1 100); do [ "$(api GET /api/clusters)" = '{"clusters":[]}' ] && break; sleep 0.2; done
   fi
   for pid in $CS_PID $SERVER_PID; do kill -TERM -- "-$pid" 2>/dev/null; done
   sleep 0.5
   for pid in $CS_PID $SERVER_PID; do kill -KILL -- "-$pid" 2>/dev/null; done
+  local leaked
+  leaked=$(processes_of_this_run)
+  if [ -n "$leaked" ]; then
+    echo "!! processes of this run outlived the teardown; killing them:" >&2
+    for pid in $leaked; do ps -o pid=,cmd= -p "$pid" >&2; kill -KILL "$pid" 2>/dev/null; done
+  fi
   mkdir -p "$ARTIFACTS/logs"
   cp "$TMP/code-server.log" "$TMP/api-server.log" "$ARTIFACTS/logs/" 2>/dev/null
   find "$TMP/ud/logs" -name '*.log' -path '*exthost*' -exec cp {} "$ARTIFACTS/logs/" \; 2>/dev/null
@@ -53,7 +76,6 @@ node_modules/.bin/esbuild test/e2e/exthost/*.ts --bundle --platform=node --forma
   --external:vscode --external:mocha --log-level=warning --outdir=build/e2e/exthost
 
 step "start the API server on a free loopback port"
-export SKYDECK_HOME=$TMP/home
 API_PORT=$(free_port)
 mkdir -p "$SKYDECK_HOME"
 setsid node "$ROOT/dist/server.js" --host 127.0.0.1 --port "$API_PORT" --data-dir "$SKYDECK_HOME/server" > "$TMP/api-server.log" 2>&1 &
