@@ -1,6 +1,7 @@
 // Server commands: Connect to API Server..., Use Local Server, Reconnect, Server Info, Stop Local Server.
 import * as vscode from 'vscode';
 import { ApiClient } from '../../client/api-client';
+import { localTokenPath } from '../../client/auth/local-token';
 import { resolveIdentity } from '../../client/identity';
 import { stopLocalServer } from '../../client/local-server';
 import { splitCredentials } from '../connection/endpoint';
@@ -42,6 +43,13 @@ async function signIn(s: Services): Promise<void> {
   );
   anonymous.close();
   const store = new CredentialStore(s.context.secrets);
+  if (auth === 'local-token') {
+    // Nothing to type: the token is a file only the server's OS user can read.
+    void vscode.window.showErrorMessage(
+      `SkyDeck: ${endpoint.url} accepts only its local token (${localTokenPath(s.session.home)}), which this window cannot read. Run VS Code as the user who started the server, or connect to a team server.`,
+    );
+    return;
+  }
   if (auth === 'token') {
     const token = await vscode.window.showInputBox({ title: `SkyDeck: token for ${endpoint.url}`, password: true, ignoreFocusOut: true });
     if (!token) return;
