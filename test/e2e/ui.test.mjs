@@ -260,13 +260,28 @@ test('several requests are cancelled at once from the palette, after a confirmat
   await shot('15-several-cancelled');
 });
 
+test('the Request details panel cancels a running request and shows it CANCELLED', async () => {
+  await launchFromPalette('sleepy.yaml', 'e2e-multi-a');
+  const row = sidebarRow('launch e2e-multi-a RUNNING');
+  await row.waitFor({ timeout: 60_000 });
+  await row.click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-multi-a' }).waitFor();
+  const details = page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
+  await details.locator('#status', { hasText: 'RUNNING' }).waitFor();
+  await details.locator('#log', { hasText: 'sleepy started' }).waitFor();
+  await details.locator('#cancel').click();
+  await details.locator('#status', { hasText: 'CANCELLED' }).waitFor();
+  await sidebarRow('launch e2e-multi-a CANCELLED').waitFor();
+  await shot('16-details-cancelled');
+});
+
 test('tearing down a cluster asks first, then removes it from the view', async () => {
   const cluster = page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-long"]');
   const dialog = await contextMenuDialog(cluster, 'Tear Down Cluster');
   assert.match((await dialog.innerText()).replace(/\u00a0/g, ' '), /No pending or running request will be cancelled/);
-  await shot('16-tear-down-confirm');
+  await shot('17-tear-down-confirm');
   await dialog.getByRole('button', { name: 'Tear Down' }).click();
   await cluster.waitFor({ state: 'detached', timeout: 60_000 });
   await sidebarRow('down e2e-long SUCCEEDED').waitFor();
-  await shot('17-cluster-torn-down');
+  await shot('18-cluster-torn-down');
 });
