@@ -81,6 +81,11 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     requests.onDidChange(() => {
       requestsView.badge = badge(requests.ongoing().filter((r) => requests.isMine(r)).length);
     }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(`skydeck.${SETTINGS.showAllUsers}`)) return;
+      const allUsers = vscode.workspace.getConfiguration('skydeck').get<boolean>(SETTINGS.showAllUsers, false);
+      void vscode.commands.executeCommand(allUsers ? COMMANDS.showEveryone : COMMANDS.showMine);
+    }),
     vscode.window.onDidChangeWindowState((state) => {
       if (!state.focused || !vscode.workspace.getConfiguration('skydeck').get<boolean>(SETTINGS.refreshOnFocus, true)) return;
       const connection = session.connection;

@@ -23,8 +23,4 @@ export class CredentialStore {
   set(endpoint: string, credentials: Credentials): Thenable<void> {
     return this.secrets.store(key(endpoint), JSON.stringify(credentials));
   }
-
-  delete(endpoint: string): Thenable<void> {
-    return this.secrets.delete(key(endpoint));
-  }
 }

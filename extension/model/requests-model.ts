@@ -39,11 +39,6 @@ export class RequestsModel {
     return this.byId.get(id);
   }
 
-  /** Every known request whose id starts with `prefix` (ids resolve by unique prefix, as on the server). */
-  findByPrefix(prefix: string): RequestSummary[] {
-    return [...this.byId.values()].filter((r) => r.id.startsWith(prefix));
-  }
-
   isMine(request: RequestSummary): boolean {
     return this.userId !== undefined && request.user.id === this.userId;
   }

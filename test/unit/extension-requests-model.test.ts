@@ -51,13 +51,6 @@ test('the ongoing filter hides finished requests and the mine filter hides other
   assert.equal(model.isMine(model.get('theirs')!), false);
 });
 
-test('a request is found by a unique prefix of its id', () => {
-  const model = new RequestsModel();
-  model.replaceAll([request('abc123', 'RUNNING'), request('abd456', 'RUNNING')]);
-  assert.deepEqual(model.findByPrefix('abc').map((r) => r.id), ['abc123']);
-  assert.equal(model.findByPrefix('ab').length, 2);
-});
-
 test('finished history is bounded, oldest finished dropped first', () => {
   const model = new RequestsModel({ showFinished: true, allUsers: true });
   const many = Array.from({ length: 520 }, (_, i) => ({ ...request(`f${i}`, 'SUCCEEDED'), finishedAt: i }));
