@@ -211,6 +211,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
    * exit code) and fails the ones that never started.
    */
   async reconcile(log: (line: string) => void): Promise<void> {
+    for (const name of Object.keys(this.state.data.jobs)) this.archiveOldJobs(name);
     for (const [name, jobs] of Object.entries(this.state.data.jobs)) {
       const cluster = this.get(name);
       for (const job of jobs) {
