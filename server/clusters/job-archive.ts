@@ -1,6 +1,6 @@
 // Finished jobs beyond the most recent few of a cluster, in an append-only file beside the cluster's
 // job logs: `queue` still shows them, but they no longer make every write of the live state bigger.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Job } from '../../protocol/model';
 
@@ -16,6 +16,7 @@ export class JobArchive {
 
   append(cluster: string, jobs: ArchivedJob[]): void {
     if (jobs.length === 0) return;
+    mkdirSync(path.dirname(this.file(cluster)), { recursive: true, mode: 0o700 });
     appendFileSync(this.file(cluster), jobs.map((j) => JSON.stringify(j) + '\n').join(''), { mode: 0o600 });
   }
 
