@@ -47,7 +47,7 @@ export class SlurmJobFollower {
       if (this.tick++ % STATE_EVERY === 0) {
         const ended = await this.observe();
         if (ended) {
-          this.copyOutput();
+          while (this.copyOutput()) await this.o.log.append('');
           for (const out of this.outputs) out.flush();
           this.o.offsets.finish();
           return ended;
@@ -57,8 +57,12 @@ export class SlurmJobFollower {
     }
   }
 
-  private copyOutput(): void {
+  /** Copies what the files gained, until the log's buffer is full; returns whether it copied anything. */
+  private copyOutput(): boolean {
+    let room = true;
+    let copied = false;
     this.files.forEach((file, i) => {
+      if (!room) return;
       let size: number;
       try {
         size = statSync(file).size;
@@ -72,11 +76,13 @@ export class SlurmJobFollower {
       try {
         const n = readSync(fd, buf, 0, buf.length, from);
         this.o.offsets.advance(i, n);
-        this.outputs[i]!.write(buf.subarray(0, n));
+        copied ||= n > 0;
+        room = this.outputs[i]!.write(buf.subarray(0, n));
       } finally {
         closeSync(fd);
       }
     });
+    return copied;
   }
 
   /** Asks Slurm where the job is; returns the outcome once it has ended and left the queue. */

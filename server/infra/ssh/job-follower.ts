@@ -87,7 +87,11 @@ export class SshJobFollower {
       }
       channel.on('data', (d: Buffer) => {
         this.opts.offsets.advance(p.ref.rank, d.length);
-        output.write(d);
+        // A node that prints faster than the log file takes it waits (SSH flow control), not memory.
+        if (!output.write(d)) {
+          channel.pause();
+          void this.opts.log.append('').then(() => channel.resume());
+        }
       });
       let pending = '';
       channel.stderr.on('data', (d: Buffer) => {

@@ -20,15 +20,13 @@ export class NodeOutput {
     private readonly prefix: string,
   ) {}
 
-  write(chunk: Buffer | string): void {
+  /** Returns false when the log's buffer is full: the caller should wait for it (LogWriter.append). */
+  write(chunk: Buffer | string): boolean {
     const text = chunk.toString();
-    if (this.prefix === '') {
-      this.log.write(text);
-      return;
-    }
+    if (this.prefix === '') return this.log.write(text);
     const lines = (this.partial + text).split('\n');
     this.partial = lines.pop()!;
-    if (lines.length > 0) this.log.write(lines.map((l) => `${this.prefix}${l}\n`).join(''));
+    return lines.length === 0 || this.log.write(lines.map((l) => `${this.prefix}${l}\n`).join(''));
   }
 
   /** Writes a last line that had no newline. */
