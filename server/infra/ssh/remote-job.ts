@@ -68,8 +68,8 @@ export function startScript(f: NodeJobFiles): string {
     `J="$N/jobs/${f.jobId}"`,
     'mkdir -p "$N/workdir" "$J"',
     'J=$(cd "$J" && pwd)',
-    // A job id reused after a teardown must not inherit the old job's markers.
-    'rm -f "$J"/go "$J"/abort "$J"/cancelled "$J"/setup_exit "$J"/exit_code "$J"/pgid "$J"/out.log',
+    // A job id reused after a teardown must not inherit the old job's markers or scripts.
+    'rm -f "$J"/go "$J"/abort "$J"/cancelled "$J"/setup_exit "$J"/exit_code "$J"/pgid "$J"/out.log "$J"/setup.sh "$J"/run.sh',
     write('driver.sh', DRIVER),
     write('setup.env', exportLines(f.setupEnv)),
     write('run.env', exportLines(f.runEnv)),
