@@ -21,13 +21,15 @@ const node = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
+  // ssh2 loads its optional native addons inside try/catch and falls back to plain JavaScript.
+  external: ['*.node'],
   define: { __SKYDECK_VERSION__: JSON.stringify(pkg.version), __SKYDECK_COMMIT__: JSON.stringify(commit) },
 };
 
 await Promise.all([
   build({ ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...node, entryPoints: ['client/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  build({ ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] }),
   build({
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview.js',

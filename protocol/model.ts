@@ -101,4 +101,6 @@ export interface Job {
   startedAt?: number;
   endedAt?: number;
   failureReason?: string;
+  /** Why the job waits to start (a Slurm queue reason). */
+  statusMessage?: string;
 }

@@ -1,7 +1,7 @@
 // The server's parts wired together: stores, infra backends, clusters, executor, metrics. Everything
 // the HTTP and WebSocket layers use, and nothing about HTTP itself.
 import { mkdirSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { isRequestFinished } from '../protocol/model';
 import type { Authenticator } from './auth/identity';
@@ -110,7 +110,7 @@ export class Core {
   }
 
   /** Resolves when the request has finished, the time is up, or the caller hung up. */
-  waitUntilFinished(id: string, timeoutMs: number, caller?: IncomingMessage): Promise<void> {
+  waitUntilFinished(id: string, timeoutMs: number, caller?: ServerResponse): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

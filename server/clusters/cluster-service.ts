@@ -111,6 +111,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
   private async updateJob(job: JobRecord, patch: Partial<JobRecord>): Promise<void> {
     Object.assign(job, patch);
     if (isJobFinished(job.status)) {
+      delete job.statusMessage;
       delete job.spec;
       delete job.handle;
       this.archiveOldJobs(job.cluster);
@@ -168,7 +169,10 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
       log,
       logPath: record.logPath,
       onRunning: () => {
-        if (record.status === 'SETTING_UP') void this.updateJob(record, { status: 'RUNNING' });
+        if (record.status === 'SETTING_UP') void this.updateJob(record, { status: 'RUNNING', statusMessage: undefined });
+      },
+      onWaiting: (reason: string | undefined) => {
+        if (!isJobFinished(record.status) && record.statusMessage !== reason) void this.updateJob(record, { statusMessage: reason });
       },
     };
   }

@@ -63,7 +63,7 @@ export class RefreshDaemon {
   private async autostop(now: number): Promise<void> {
     const { clusters, requests, executor } = this.core;
     for (const cluster of clusters.list()) {
-      if (cluster.status !== 'UP' || cluster.autostop === undefined) continue;
+      if (cluster.status !== 'UP' || cluster.autostop === undefined || !clusters.backendFor(cluster.infra).stoppable) continue;
       if (clusters.activeJobs(cluster.name).length > 0) continue;
       if (requests.live().some((r) => r.clusterName === cluster.name)) continue;
       const lastEnd = Math.max(cluster.launchedAt, ...clusters.jobs(cluster.name).map((j) => j.endedAt ?? 0));

@@ -59,7 +59,7 @@ export function apiRoutes(core: Core): Router {
     const id = core.requests.resolveId(ctx.params.id!);
     const wait = ctx.query.wait === undefined ? 0 : Number(ctx.query.wait);
     if (!Number.isFinite(wait) || wait < 0 || wait > 600) throw badRequest('wait must be a number of seconds from 0 to 600');
-    if (wait > 0) await core.waitUntilFinished(id, wait * 1000, ctx.req);
+    if (wait > 0) await core.waitUntilFinished(id, wait * 1000, ctx.res);
     ctx.body = core.requests.get(id);
   });
 

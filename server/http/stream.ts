@@ -30,7 +30,8 @@ export async function streamLog(ctx: Context, core: Core): Promise<void> {
   const from = tail !== undefined ? await tailOffset(path, tail) : 0;
   const out = new PassThrough();
   const abort = new AbortController();
-  ctx.req.on('close', () => abort.abort());
+  // The response's close is the client going away; the request's close only means its body was read.
+  ctx.res.on('close', () => abort.abort());
   ctx.type = 'text/plain; charset=utf-8';
   ctx.set('Cache-Control', 'no-cache');
   ctx.set('X-Content-Type-Options', 'nosniff');

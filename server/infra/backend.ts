@@ -45,6 +45,8 @@ export interface ClusterRecord extends Cluster {
 /** Everything a backend needs to start one job on a cluster. */
 export interface JobSpec {
   jobId: number;
+  /** Nodes the job runs on: the first `numNodes` of the cluster (exec may use fewer than the cluster has). */
+  numNodes: number;
   name?: string;
   setup?: string;
   run?: string;
@@ -80,11 +82,15 @@ export interface JobContext {
   logPath: string;
   /** Called when the job moves from SETTING_UP to RUNNING. */
   onRunning(): void;
+  /** Says why the job waits (a Slurm queue reason), or undefined once it no longer does. */
+  onWaiting?(reason: string | undefined): void;
 }
 
 export interface InfraBackend {
   /** `local`, `ssh` or `slurm`: the first segment of the infra names it serves. */
   readonly kind: string;
+  /** Whether its clusters can be stopped and started again (fixed hosts and Slurm allocations cannot). */
+  readonly stoppable: boolean;
   /** Every infra this backend serves and whether it can be used now. */
   check(): Promise<InfraStatus[]>;
   /** Placements that satisfy the ask, and refusals (with reasons) for the infra that cannot. */

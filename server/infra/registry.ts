@@ -1,7 +1,12 @@
 // Which infra backends this server runs with. The local backend is always there; the others are
 // enabled by their configuration in SKYDECK_HOME.
+import { existsSync } from 'node:fs';
 import type { InfraBackend } from './backend';
 import { LocalBackend } from './local/local-backend';
+import { SlurmBackend } from './slurm/slurm-backend';
+import { readSlurmSection } from './slurm/slurm-config';
+import { poolsPath } from './ssh/pool-config';
+import { SshBackend } from './ssh/ssh-backend';
 
 export interface BackendContext {
   /** SKYDECK_HOME: where ssh_node_pools.yaml and config.yaml live. */
@@ -11,5 +16,9 @@ export interface BackendContext {
 }
 
 export function createBackends(ctx: BackendContext): InfraBackend[] {
-  return [new LocalBackend(ctx.dataDir)];
+  const backends: InfraBackend[] = [new LocalBackend(ctx.dataDir)];
+  // A configuration that exists but is broken still enables its backend, whose check() says what is wrong.
+  if (existsSync(poolsPath(ctx.home))) backends.push(new SshBackend(ctx.home, ctx.dataDir));
+  if (readSlurmSection(ctx.home) !== undefined) backends.push(new SlurmBackend(ctx.home, ctx.dataDir));
+  return backends;
 }

@@ -54,7 +54,7 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
   let job: SupervisedJob;
   try {
     ctx.setStatusMessage(undefined);
-    const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName));
+    const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName), task);
     throwIfCancelled(ctx.signal);
     job = await clusters.startJob(cluster, jobSpec(task), ctx.user, ctx.request.id);
   } finally {
@@ -72,9 +72,16 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
   return followJob(ctx, job, 0);
 }
 
-function usableCluster(cluster: ClusterRecord): ClusterRecord {
+function usableCluster(cluster: ClusterRecord, task: Task): ClusterRecord {
   if (cluster.status !== 'UP') throw new OperationFailed('ClusterNotUp', `cluster ${cluster.name} is ${cluster.status}; start it first (skydeck start ${cluster.name})`);
+  checkNodeCount(cluster, task);
   return cluster;
+}
+
+function checkNodeCount(cluster: ClusterRecord, task: Task): void {
+  if ((task.num_nodes ?? 1) > cluster.numNodes) {
+    throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} has ${cluster.numNodes} node(s); the task asks for ${task.num_nodes}`);
+  }
 }
 
 /** The cluster the launch runs on: reused when it exists, else placed by the optimizer and provisioned. */
@@ -91,7 +98,8 @@ async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<Cluster
   let record: ClusterRecord = {
     name: clusterName,
     infra: choice.chosen.infra,
-    resources: { infra: choice.chosen.infra },
+    // What the task asked for; the backend's provisioning answers with what the nodes really have.
+    resources: { infra: choice.chosen.infra, cpus: task.resources?.cpus, memory: task.resources?.memory, accelerators: task.resources?.accelerators },
     numNodes: ask.numNodes,
     status: 'INIT',
     owner: ctx.user,
@@ -122,9 +130,7 @@ async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord):
   if (wanted !== undefined && cluster.infra !== wanted && !cluster.infra.startsWith(`${wanted}/`)) {
     throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} runs on ${cluster.infra}; the task asks for infra ${wanted}. Use another cluster name or down it first.`);
   }
-  if ((task.num_nodes ?? 1) > cluster.numNodes) {
-    throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} has ${cluster.numNodes} node(s); the task asks for ${task.num_nodes}`);
-  }
+  checkNodeCount(cluster, task);
   if (cluster.status === 'STOPPED') {
     ctx.log.line(`Starting stopped cluster ${cluster.name}...`);
     await ctx.services.clusters.backendFor(cluster.infra).start(cluster, ctx.log);
@@ -141,6 +147,7 @@ function jobSpec(task: Task): Omit<JobSpec, 'jobId' | 'taskId'> {
   const accelerators = task.resources?.accelerators;
   return {
     name: task.name,
+    numNodes: task.num_nodes ?? 1,
     setup: task.setup,
     run: task.run,
     envs,
@@ -156,6 +163,11 @@ async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: Supe
   const { jobId } = job.record;
   let ended = false;
   const wakers = new Set<() => void>();
+  // A job waiting in its infra's queue (Slurm) says why on the request too.
+  const onJob = (_event: string, updated: { cluster: string; jobId: number; statusMessage?: string }) => {
+    if (updated.cluster === clusterName && updated.jobId === jobId) ctx.setStatusMessage(updated.statusMessage);
+  };
+  ctx.services.clusters.on('job', onJob);
   void job.outcome.finally(() => {
     ended = true;
     for (const wake of wakers) wake();
@@ -167,7 +179,7 @@ async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: Supe
     onData: (chunk) => ctx.log.append(chunk),
     signal: ctx.signal,
     subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
-  });
+  }).finally(() => ctx.services.clusters.off('job', onJob));
   if (ctx.signal.aborted) {
     await ctx.services.clusters.cancelJob(clusterName, jobId).catch(() => undefined);
     throwIfCancelled(ctx.signal);

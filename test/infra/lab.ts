@@ -75,8 +75,9 @@ export function placement(infra: string, numNodes: number): Placement {
   return { infra, numNodes, cpus: 1, memoryGiB: 0.5, cost: 1 };
 }
 
+/** A job for the lab's clusters, which all have two nodes: it runs on both unless `parts` says otherwise. */
 export function jobSpec(jobId: number, parts: Partial<JobSpec>): JobSpec {
-  return { jobId, envs: {}, gpusPerNode: 0, taskId: `sky-test-${jobId}`, ...parts };
+  return { jobId, numNodes: 2, envs: {}, gpusPerNode: 0, taskId: `sky-test-${jobId}`, ...parts };
 }
 
 /** A job context writing into a log file; `running` resolves when the backend calls onRunning. */

@@ -23,6 +23,7 @@ const POLL_MS = 200;
 
 export class LocalBackend implements InfraBackend {
   readonly kind = 'local';
+  readonly stoppable = true;
   private readonly cancelled = new Set<number>();
 
   constructor(private readonly dataDir: string) {}

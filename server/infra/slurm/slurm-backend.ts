@@ -51,6 +51,7 @@ const PER_NODE = /^SKYPILOT_(SETUP_)?(NODE_RANK|NODE_IPS|NUM_NODES)$/;
 
 export class SlurmBackend implements InfraBackend {
   readonly kind = 'slurm';
+  readonly stoppable = false;
 
   constructor(
     private readonly home: string,
@@ -178,7 +179,7 @@ export class SlurmBackend implements InfraBackend {
       '--no-requeue',
       `--job-name=${jobName(cluster.name)}`,
       `--partition=${c.partition}`,
-      `--nodes=${cluster.numNodes}`,
+      `--nodes=${spec.numNodes}`,
       '--ntasks-per-node=1',
       `--output=${join(jobDir, 'batch.log')}`,
       `--chdir=${jobDir}`,
@@ -187,8 +188,8 @@ export class SlurmBackend implements InfraBackend {
       join(jobDir, 'batch.sh'),
     ];
     const slurmJobId = (await commands.run('sbatch', args)).trim().split(';')[0]!;
-    ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${cluster.numNodes} node${cluster.numNodes === 1 ? '' : 's'})`);
-    const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: cluster.numNodes, partition: c.partition };
+    ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${spec.numNodes} node${spec.numNodes === 1 ? '' : 's'})`);
+    const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: spec.numNodes, partition: c.partition };
     // A job id used before (the cluster was torn down and launched again) starts its output afresh.
     rmSync(this.offsetsFile(handle), { force: true });
     return { handle, outcome: this.follow(handle, ctx, commands) };
@@ -206,7 +207,7 @@ export class SlurmBackend implements InfraBackend {
 
   private follow(h: SlurmJobHandle, ctx: JobContext, commands: SlurmCommands) {
     const offsets = new StreamOffsets(this.offsetsFile(h), h.numNodes + 1);
-    return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, commands, onRunning: () => ctx.onRunning() }).follow();
+    return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, commands, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) }).follow();
   }
 
   async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {

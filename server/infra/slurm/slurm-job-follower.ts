@@ -22,6 +22,7 @@ export interface SlurmFollowOptions {
   offsets: StreamOffsets;
   commands: SlurmCommands;
   onRunning(): void;
+  onWaiting?(reason: string | undefined): void;
 }
 
 export class SlurmJobFollower {
@@ -109,8 +110,13 @@ export class SlurmJobFollower {
       if (reason !== 'None' && reason !== this.lastReason) {
         this.lastReason = reason;
         this.o.log.line(`[skydeck] waiting in the Slurm queue (partition ${this.o.partition}, job ${this.o.slurmJobId}): ${reason}`);
+        this.o.onWaiting?.(`waiting in the Slurm queue (partition ${this.o.partition}): ${reason}`);
       }
       return undefined;
+    }
+    if (this.lastReason !== undefined) {
+      this.lastReason = undefined;
+      this.o.onWaiting?.(undefined);
     }
     if (!this.running && existsSync(join(this.o.jobDir, 'running'))) {
       this.running = true;

@@ -49,6 +49,7 @@ export interface SshJobHandle {
 
 export class SshBackend implements InfraBackend {
   readonly kind = 'ssh';
+  readonly stoppable = false;
   private readonly connections: SshConnections;
   private readonly resources: HostResourceCache;
   private readonly allocations: HostAllocations;
@@ -196,7 +197,7 @@ export class SshBackend implements InfraBackend {
   }
 
   async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
-    const { hosts } = clusterHandle(cluster);
+    const hosts = clusterHandle(cluster).hosts.slice(0, spec.numNodes);
     const nodes: ClusterNode[] = hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name }));
     if (spec.workdir) ctx.log.line(`Syncing workdir ${spec.workdir} to ${hosts.length} node${hosts.length === 1 ? '' : 's'}...`);
     const started: SshJobHandle['nodes'] = [];
