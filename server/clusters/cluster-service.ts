@@ -39,6 +39,8 @@ const RECENT_FINISHED_JOBS = 100;
 export class ClusterService extends EventEmitter<ClusterEvents> {
   readonly locks = new ClusterLocks();
   private readonly supervised = new Map<string, SupervisedJob>();
+  /** Jobs whose backend is starting them: a cancel waits for the start, so it has a handle to kill. */
+  private readonly starting = new Map<string, Promise<unknown>>();
   private readonly archive: JobArchive;
 
   constructor(
@@ -153,9 +155,17 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
     await this.updateJob(record, { status: 'SETTING_UP', startedAt: now });
     const backend = this.backendFor(cluster.infra);
     const log = new LogWriter(record.logPath);
+    const key = `${cluster.name}/${jobId}`;
     try {
-      const running = await backend.runJob(cluster, fullSpec, this.jobContext(record, log));
-      await this.updateJob(record, { handle: running.handle });
+      const start = backend.runJob(cluster, fullSpec, this.jobContext(record, log));
+      this.starting.set(key, start);
+      const running = await start.finally(() => this.starting.delete(key));
+      if (isJobFinished(record.status)) {
+        // Cancelled (by down, cancel_jobs...) while it was starting: stop what has just started.
+        await backend.cancelJob(cluster, running.handle);
+      } else {
+        await this.updateJob(record, { handle: running.handle });
+      }
       return this.supervise(record, running.outcome, log);
     } catch (err) {
       await log.close();
@@ -202,6 +212,8 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
   /** Stops a job's processes on every node; resolves once it has ended. Returns false if it had already ended. */
   async cancelJob(name: string, jobId: number): Promise<boolean> {
     const job = this.job(name, jobId);
+    if (isJobFinished(job.status)) return false;
+    await this.starting.get(`${name}/${jobId}`)?.catch(() => undefined);
     if (isJobFinished(job.status)) return false;
     const supervised = this.running(name, jobId);
     if (job.handle !== undefined) await this.backendFor(this.require(name).infra).cancelJob(this.require(name), job.handle);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiRequest, Cluster } from '../../protocol/model';
 import { eventually, processesWith, startServer, type TestServer } from '../helpers/server';
@@ -64,6 +67,22 @@ describe('cancel', () => {
     assert.equal((await server.json('/api/clusters/doomed/jobs')).status, 404);
     const log = await (await server.fetch(`/api/stream?request_id=${down}&follow=0`)).text();
     assert.match(log, /Cancelled 2 request/);
+  });
+
+  it('down while a job is still starting (its workdir being copied) leaves no process behind', async () => {
+    const workdir = mkdtempSync(path.join(os.tmpdir(), 'skydeck-big-workdir-'));
+    try {
+      for (let i = 0; i < 3000; i++) writeFileSync(path.join(workdir, `file-${i}.txt`), 'x'.repeat(100));
+      const marker = `starting-${Date.now()}`;
+      await server.submit('launch', { clusterName: 'racy', task: { workdir, run: `exec -a ${marker} sleep 300` } });
+      await eventually(async () => (await server.json<{ jobs?: { status: string }[] }>('/api/clusters/racy/jobs')).body.jobs?.[0]?.status === 'SETTING_UP', 10_000, 'job starting');
+      const down = await server.submit('down', { clusterName: 'racy' });
+      assert.equal((await server.waitFor(down, 60)).status, 'SUCCEEDED');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(processesWith(marker), []);
+    } finally {
+      rmSync(workdir, { recursive: true, force: true });
+    }
   });
 
   it('cancel all cancels only the caller\'s requests unless allUsers is set', async () => {
