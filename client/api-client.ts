@@ -1,19 +1,17 @@
 // The API client: every call a CLI or an editor makes to the SkyDeck API server.
 import { StringDecoder } from 'node:string_decoder';
-import {
-  STREAM_HEARTBEAT,
-  USER_ID_HEADER,
-  USER_NAME_HEADER,
-  type CancelResponse,
-  type ClusterListResponse,
-  type HealthResponse,
-  type InfraListResponse,
-  type OperationBody,
-  type OperationName,
-  type QueueResult,
-  type RequestListResponse,
-  type SubmitResponse,
+import type {
+  CancelResponse,
+  ClusterListResponse,
+  HealthResponse,
+  InfraListResponse,
+  OperationBody,
+  OperationName,
+  QueueResult,
+  RequestListResponse,
+  SubmitResponse,
 } from '../protocol/api';
+import { STREAM_HEARTBEAT, USER_ID_HEADER, USER_NAME_HEADER } from '../protocol/wire';
 import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
 import { streamLink } from './auth/stream-link';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
-import { USER_ID } from '../protocol/api';
+import { USER_ID } from '../protocol/wire';
 import type { User } from '../protocol/model';
 import { ClientError } from './errors';
 import { homePaths, type Env } from './home';

@@ -1,6 +1,7 @@
 // A live WebSocket connection to the server: request, cluster and log events, re-subscribed after every reconnect.
 import WebSocket from 'ws';
-import { HEARTBEAT_MS, type ClientMessage, type ServerMessage } from '../protocol/api';
+import type { ClientMessage, ServerMessage } from '../protocol/api';
+import { HEARTBEAT_MS } from '../protocol/wire';
 import type { RequestStatus } from '../protocol/model';
 import type { ApiClient } from './api-client';
 

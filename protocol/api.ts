@@ -2,21 +2,10 @@
 import { z } from 'zod';
 import type { ApiRequest, Cluster, Job, RequestStatus, RequestSummary, User } from './model';
 import { taskSchema } from './task';
+import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';
 
-export const API_VERSION = 1;
-export const DEFAULT_PORT = 46590;
-export const DEFAULT_ENDPOINT = `http://127.0.0.1:${DEFAULT_PORT}`;
-
-/** Headers a client sends to say who it is; an authenticated server ignores them. */
-export const USER_ID_HEADER = 'x-skydeck-user-id';
-export const USER_NAME_HEADER = 'x-skydeck-user-name';
-/** How long a WebSocket or stream may stay silent before the server sends a heartbeat. */
-export const HEARTBEAT_MS = 15_000;
-
-export const USER_ID = /^[0-9a-f]{8}$/;
-export const CLUSTER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-/** A request id or a prefix of one: hex digits and dashes, nothing that could name a path. */
-export const REQUEST_ID_PREFIX = /^[0-9a-f][0-9a-f-]{0,35}$/;
+// The constants live apart from the schemas so that clients needing only them do not load zod.
+export * from './wire';
 
 export const clusterName = z.string().regex(CLUSTER_NAME, 'cluster names are lowercase letters, digits and -, starting with a letter (at most 63)');
 
@@ -77,7 +66,6 @@ export const cancelBody = z.union([
  *     A browser (Accept: text/html, no format=plain) gets a page that follows live.
  *     After HEARTBEAT_MS of silence the server writes STREAM_HEARTBEAT, which clients drop.
  */
-export const STREAM_HEARTBEAT = '\0';
 
 export const planBody = z.strictObject({ task: taskSchema, clusterName: clusterName.optional() });
 

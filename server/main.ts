@@ -15,6 +15,10 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
+function httpUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'users' || argv[0] === 'tokens') return runAdmin(argv);
@@ -51,12 +55,12 @@ async function main(): Promise<void> {
   const { port } = server.address() as AddressInfo;
   // A server on every interface is reached locally through loopback.
   const reachAt = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
-  const url = `http://${reachAt.includes(':') ? `[${reachAt}]` : reachAt}:${port}`;
+  const url = httpUrl(reachAt, port);
   const infoFile = path.join(config.dataDir, 'server.json');
   // Written whole or not at all: clients poll for this file and must never read half of it.
   writeFileSync(`${infoFile}.tmp`, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
   renameSync(`${infoFile}.tmp`, infoFile);
-  log(`SkyDeck API server listening on ${url} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms; auth: ${protection.authenticator.mode})`);
+  log(`SkyDeck API server listening on ${httpUrl(config.host, port)} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms; auth: ${protection.authenticator.mode})`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

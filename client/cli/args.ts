@@ -1,5 +1,5 @@
 // Checks on command-line arguments, made before anything is sent.
-import { CLUSTER_NAME, REQUEST_ID_PREFIX } from '../../protocol/api';
+import { CLUSTER_NAME, REQUEST_ID_PREFIX } from '../../protocol/wire';
 import { CliExit, EXIT } from './output';
 
 export function checkClusterName(name: string): void {

@@ -1,6 +1,6 @@
 // Launch Task... and Exec on Cluster: pick a task file, a cluster, confirm what runs where, submit, follow the log.
 import * as vscode from 'vscode';
-import { CLUSTER_NAME } from '../../protocol/api';
+import { CLUSTER_NAME } from '../../protocol/wire';
 import { fillEnvs, parseTaskYaml, taskInfra, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
 import { ApiError, ClientError } from '../../client/errors';
 import { loadTaskFile, locateIssues } from '../../client/task-file';

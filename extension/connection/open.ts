@@ -5,7 +5,7 @@ import type { Endpoint } from '../../client/endpoint';
 import { ClientError } from '../../client/errors';
 import { resolveIdentity } from '../../client/identity';
 import { ensureServer, type LocalServerOptions } from '../../client/local-server';
-import { DEFAULT_ENDPOINT } from '../../protocol/api';
+import { DEFAULT_ENDPOINT } from '../../protocol/wire';
 import type { Logger } from '../logger';
 import type { Credentials } from '../secrets';
 import { Connection } from './connection';
