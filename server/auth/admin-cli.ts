@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { table } from '../../protocol/text-table';
 import { ConfigError, parseDuration, skydeckHome } from '../config';
 import { accountFiles, LOGIN_NAME, LOGIN_NAME_RULE, newToken, parseTokens, parseUsers, ROLES, tokensText, usersText, type TokenEntry, type UserEntry } from './accounts';
 import type { Role } from './identity';
@@ -109,7 +110,11 @@ export async function runAdmin(argv: string[], out: (line: string) => void = (l)
       const list = users().map(({ name: n, role: r, createdAt }) => ({ name: n, role: r, createdAt: new Date(createdAt).toISOString() }));
       if (values.json) return out(JSON.stringify(list, null, 2));
       if (list.length === 0) return out(`No users in ${files.users}.`);
-      return out(columns(['NAME', 'ROLE', 'CREATED'], list.map((u) => [u.name, u.role, u.createdAt])));
+      return out(table(list, [
+        { header: 'NAME', value: (u) => u.name },
+        { header: 'ROLE', value: (u) => u.role },
+        { header: 'CREATED', value: (u) => u.createdAt },
+      ]));
     }
     case 'tokens create': {
       const n = needName();
@@ -134,7 +139,13 @@ export async function runAdmin(argv: string[], out: (line: string) => void = (l)
       }));
       if (values.json) return out(JSON.stringify(list, null, 2));
       if (list.length === 0) return out(`No tokens in ${files.tokens}.`);
-      return out(columns(['ID', 'NAME', 'ROLE', 'CREATED', 'EXPIRES'], list.map((t) => [t.id, t.name, t.role, t.createdAt, t.expiresAt === null ? 'never' : `${t.expiresAt}${t.expired ? ' (expired)' : ''}`])));
+      return out(table(list, [
+        { header: 'ID', value: (t) => t.id },
+        { header: 'NAME', value: (t) => t.name },
+        { header: 'ROLE', value: (t) => t.role },
+        { header: 'CREATED', value: (t) => t.createdAt },
+        { header: 'EXPIRES', value: (t) => (t.expiresAt === null ? 'never' : `${t.expiresAt}${t.expired ? ' (expired)' : ''}`) },
+      ]));
     }
     case 'tokens revoke': {
       if (!name) throw new ConfigError('give the token id or name to revoke');
@@ -194,9 +205,4 @@ function askHidden(prompt: string): Promise<string> {
     };
     stdin.on('data', onData);
   });
-}
-
-function columns(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

@@ -1,6 +1,7 @@
 // Chooses where a task runs: gathers every enabled infra's placements for the task's resource ask,
 // picks the cheapest, and keeps the rest (and every refusal with its reason) for the user to see.
 import type { Task } from '../../protocol/task';
+import { table } from '../../protocol/text-table';
 import { HttpError } from '../http-error';
 import { parseAccelerators, parseQuantity, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
 
@@ -109,16 +110,13 @@ export async function choosePlacement(backends: readonly InfraBackend[], ask: Re
 
 /** The "Considered resources" table, as SkyPilot prints it before a launch. */
 export function formatConsidered(choice: PlacementChoice): string {
-  const header = ['INFRA', 'NODES', 'vCPUs', 'Mem(GB)', 'GPUS', 'CHOSEN'];
-  const rows = choice.considered.map((p) => [
-    p.infra,
-    String(p.numNodes),
-    String(p.cpus),
-    String(Math.round(p.memoryGiB * 10) / 10),
-    p.accelerators ? `${p.accelerators.name}:${p.accelerators.count}` : '-',
-    p === choice.chosen ? '✔' : '',
+  const rows = table(choice.considered, [
+    { header: 'INFRA', value: (p) => p.infra },
+    { header: 'NODES', value: (p) => String(p.numNodes) },
+    { header: 'vCPUs', value: (p) => String(p.cpus) },
+    { header: 'Mem(GB)', value: (p) => String(Math.round(p.memoryGiB * 10) / 10) },
+    { header: 'GPUS', value: (p) => (p.accelerators ? `${p.accelerators.name}:${p.accelerators.count}` : '-') },
+    { header: 'CHOSEN', value: (p) => (p === choice.chosen ? '✔' : '') },
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return ['Considered resources:', line(header), ...rows.map(line)].join('\n');
+  return `Considered resources:\n${rows}`;
 }
