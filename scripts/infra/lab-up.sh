@@ -3,7 +3,8 @@
 #   - SSH hosts h1..h$SSH_HOSTS: one network namespace each (sdk-h1...) on bridge br-sdk
 #     (10.231.0.1/24 on the root side), sshd on 10.231.0.1N:22 inside, login user $LAB_USER
 #   - Slurm: munged, slurmctld on 127.0.0.1:$SLURMCTLD_PORT, slurmd n1..n$SLURM_NODES (one host,
-#     distinct ports), partition `debug` (default)
+#     distinct ports), partition `debug` (default); slurmrestd with JWT auth on 127.0.0.1:<free port>
+#     and a token file for it
 # Every daemon runs in the foreground under setsid; its PID goes to $LAB/run/*.pid so lab-down.sh
 # stops exactly those. Writes $LAB/lab.env for the tests. Installs missing packages with apt.
 # Namespaces share the filesystem, users and PIDs with this machine: only the network is separate.
@@ -29,9 +30,12 @@ command -v ip >/dev/null || missing+=(iproute2)
 command -v pgrep >/dev/null || missing+=(procps)
 command -v slurmctld >/dev/null || missing+=(slurm-wlm)
 command -v munged >/dev/null || missing+=(munge)
+command -v slurmrestd >/dev/null || missing+=(slurmrestd)
+ls /usr/lib/*/slurm-wlm/auth_jwt.so >/dev/null 2>&1 || missing+=(slurm-wlm-jwt-plugin)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[lab-up] apt-get install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >/dev/null
+  "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh" "${missing[@]}"
 fi
 echo "[lab-up] packages ready: $(el "$T0")"
 mkdir -p "$RUN" "$K" "$S"/{etc,spool/ctld,spool/d,log} /run/sshd   # /run/sshd: sshd's privilege-separation dir
@@ -115,6 +119,8 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   for _ in $(seq 100); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 munge -n | unmunge >/dev/null
+# slurmctld checks the JWTs slurmrestd passes on against this key; `scontrol token` signs with it.
+[ -s "$S/etc/jwt_hs256.key" ] || { dd if=/dev/urandom bs=32 count=1 of="$S/etc/jwt_hs256.key" status=none; chmod 600 "$S/etc/jwt_hs256.key"; }
 CPN=${CPUS_PER_NODE:-$(( $(nproc) / SLURM_NODES > 0 ? $(nproc) / SLURM_NODES : 1 ))}
 {
   cat <<EOF
@@ -125,6 +131,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
+AuthAltTypes=auth/jwt
+AuthAltParameters=jwt_key=$S/etc/jwt_hs256.key
 StateSaveLocation=$S/spool/ctld
 SlurmdSpoolDir=$S/spool/d/%n
 SlurmctldPidFile=$S/slurmctld.pid
@@ -168,6 +176,22 @@ for _ in $(seq 200); do [ "$(idle)" = "$SLURM_NODES" ] && break; sleep 0.1; done
 [ "$(idle)" = "$SLURM_NODES" ] || { sinfo; echo "[lab-up] slurmd nodes did not become idle" >&2; exit 1; }
 echo "[lab-up] slurm: $SLURM_NODES node(s) idle: $(el "$T2")"
 
+# ---- slurmrestd (JWT) on loopback ----------------------------------------------------------------
+# It refuses to run as root (or SlurmUser): it binds as root, then drops to nobody (-u/-g). Its JWT
+# plugin only needs SLURM_JWT set to start; the token of each request comes in its headers. The token
+# file is never exported as SLURM_JWT where sbatch runs: sbatch would copy it into the job, and srun
+# inside would then authenticate to slurmd with JWT, which slurmd rejects.
+T3=$(ts)
+REST_PORT=${SLURMRESTD_PORT:-$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')}
+SLURM_JWT=daemon setsid slurmrestd -s "openapi/v0.0.38" -a rest_auth/jwt -u nobody -g nogroup "127.0.0.1:$REST_PORT" \
+  >"$S/log/slurmrestd.out" 2>&1 </dev/null &
+echo $! > "$RUN/slurmrestd.pid"
+(umask 077 && scontrol token username=root lifespan=86400 | sed 's/^SLURM_JWT=//' | tr -d '\n' > "$S/jwt.token")
+ping_rest() { curl -sf -o /dev/null -H "X-SLURM-USER-NAME: root" -H "X-SLURM-USER-TOKEN: $(cat "$S/jwt.token")" "http://127.0.0.1:$REST_PORT/slurm/v0.0.38/ping"; }
+for _ in $(seq 100); do ping_rest && break; sleep 0.1; done
+ping_rest || { cat "$S/log/slurmrestd.out" >&2; echo "[lab-up] slurmrestd did not answer" >&2; exit 1; }
+echo "[lab-up] slurmrestd (JWT) on 127.0.0.1:$REST_PORT: $(el "$T3")"
+
 cat > "$LAB/lab.env" <<EOF
 export SKYDECK_LAB=$LAB
 export SKYDECK_LAB_SSH_HOSTS="${hosts[*]}"
@@ -176,5 +200,7 @@ export SKYDECK_LAB_SSH_KEY=$K/id_ed25519
 export SKYDECK_LAB_SLURM_CONF=$S/etc/slurm.conf
 export SKYDECK_LAB_SLURM_NODES=$SLURM_NODES
 export SKYDECK_LAB_SLURM_CPUS=$CPN
+export SKYDECK_LAB_SLURMRESTD_URL=http://127.0.0.1:$REST_PORT
+export SKYDECK_LAB_SLURM_JWT_FILE=$S/jwt.token
 EOF
 echo "[lab-up] ready in $(el "$T0") -> source $LAB/lab.env"

@@ -55,8 +55,7 @@ if ! docker info >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || no_engine "no Docker engine answers, and only root can start one here"
   if ! command -v dockerd >/dev/null; then
     echo "[docker-test] installing docker.io (apt)"
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends docker.io runc >/dev/null 2>&1 \
-      || no_engine "docker.io could not be installed with apt-get"
+    scripts/apt-install.sh docker.io runc >/dev/null 2>&1 || no_engine "docker.io could not be installed with apt-get"
   fi
   mkdir -p "$WORK/dockerd"
   export DOCKER_HOST="unix://$WORK/dockerd/docker.sock"
@@ -80,7 +79,7 @@ if ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1 && ! timeout 60 docker p
   cp "$node_bin" "$root/usr/bin/node"
   for lib in $(ldd "$node_bin" | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
   busybox=$(command -v busybox || true)
-  [ -n "$busybox" ] || { DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null 2>&1; busybox=$(command -v busybox); }
+  [ -n "$busybox" ] || { scripts/apt-install.sh busybox-static >/dev/null 2>&1; busybox=$(command -v busybox); }
   cp "$busybox" "$root/bin/busybox"
   for c in sh mkdir chown ls cat; do ln -sf busybox "$root/bin/$c"; done
   printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/data:/bin/sh\n' >"$root/etc/passwd"
