@@ -7,6 +7,7 @@ import type {
   InfraListResponse,
   OperationBody,
   OperationName,
+  PlanResponse,
   QueueResult,
   RequestListResponse,
   SubmitResponse,
@@ -14,6 +15,7 @@ import type {
 import { STREAM_HEARTBEAT, USER_ID_HEADER, USER_NAME_HEADER } from '../protocol/wire';
 import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
+import type { Task } from '../protocol/task';
 import { streamLink } from './auth/stream-link';
 import type { Endpoint } from './endpoint';
 import { ConnectionError } from './errors';
@@ -124,6 +126,14 @@ export class ApiClient {
   async jobs(clusterName: string): Promise<QueueResult['jobs']> {
     const path = `/api/clusters/${encodeURIComponent(clusterName)}/jobs`;
     return (await this.http.json<QueueResult>({ method: 'GET', path, timeoutMs: this.timeoutMs })).jobs;
+  }
+
+  /**
+   * Where a launch of `task` would run, before submitting it: the considered placements and the chosen
+   * one, or (a 400 `resources_unavailable`) why no enabled infra can hold it.
+   */
+  async plan(task: Task, clusterName?: string): Promise<PlanResponse> {
+    return this.http.json<PlanResponse>({ method: 'POST', path: '/api/plan', body: { task, clusterName }, timeoutMs: this.timeoutMs });
   }
 
   async infra(): Promise<InfraListResponse['infra']> {

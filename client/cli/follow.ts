@@ -20,8 +20,11 @@ export async function followRequest(client: ApiClient, request: Pick<ApiRequest,
   const detach = () => abort.abort();
   process.on('SIGINT', detach);
   let endsWithNewline = true;
+  let quiet = follow;
+  const waiting = follow ? reportWaiting(client, request.id, () => quiet, abort.signal) : undefined;
   try {
     for await (const chunk of client.streamLog(request.id, { follow, tail: options.tail, signal: abort.signal })) {
+      quiet = false;
       await writeChunk(chunk);
       endsWithNewline = chunk.endsWith('\n');
     }
@@ -39,9 +42,29 @@ export async function followRequest(client: ApiClient, request: Pick<ApiRequest,
       throw err;
     }
   } finally {
+    quiet = false;
     process.removeListener('SIGINT', detach);
+    await waiting;
   }
   throw detached(client, request, endsWithNewline);
+}
+
+const WAIT_CHECK_MS = 1000;
+
+/**
+ * While a followed request has printed nothing yet, says why it waits (a full queue, a cluster another
+ * request is changing), each time the reason changes, so a silent terminal is never a mystery.
+ */
+async function reportWaiting(client: ApiClient, id: string, stillQuiet: () => boolean, signal: AbortSignal): Promise<void> {
+  let last: string | undefined;
+  while (stillQuiet() && !signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, WAIT_CHECK_MS));
+    if (!stillQuiet() || signal.aborted) return;
+    const current = await client.getRequest(id, { signal }).catch(() => undefined);
+    const message = current?.statusMessage;
+    if (message && message !== last) note(`Waiting: ${message}`);
+    last = message;
+  }
 }
 
 function detached(client: ApiClient, request: Pick<ApiRequest, 'id' | 'name'>, endsWithNewline: boolean): CliExit {

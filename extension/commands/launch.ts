@@ -163,6 +163,17 @@ async function confirmLaunch(s: Services, operation: 'launch' | 'exec', task: Ta
   if (envs.length > 0) lines.push(`Envs: ${envs.join(', ')}`);
   const run = task.run?.trim().split('\n')[0];
   if (run) lines.push(`Run: ${run}${(task.run?.trim().split('\n').length ?? 0) > 1 ? ' ...' : ''}`);
+  if (operation === 'launch' && !cluster) {
+    // Where the server's optimizer would place it; a task no enabled infra can hold stops here.
+    const client = connectedClient(s);
+    if (!client) return false;
+    try {
+      lines.push('', (await client.plan(task, clusterName)).table);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`SkyDeck: ${(err as Error).message}`);
+      return false;
+    }
+  }
   const verb = operation === 'launch' ? 'Launch' : 'Exec';
   const answer = await vscode.window.showInformationMessage(`${verb} ${task.name ?? 'task'} on ${clusterName}?`, { modal: true, detail: lines.join('\n') }, verb);
   return answer === verb;

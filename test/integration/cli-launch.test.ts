@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RequestSummary } from '../../protocol/model';
-import { disposeWithWork, runCli } from '../helpers/cli';
+import { disposeWithWork, runCli, spawnCli } from '../helpers/cli';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('skydeck launch', () => {
@@ -105,6 +105,7 @@ describe('skydeck launch', () => {
     assert.match(no.stdout, /Task: ask \(1 node\)/);
     assert.match(no.stdout, /Infra: local\s+Resources: cpus=1/);
     assert.match(no.stdout, /Cluster: clic \(new; it will be provisioned\)/);
+    assert.match(no.stdout, /Considered resources:\nINFRA\s+NODES\s+vCPUs\s+Mem\(GB\)\s+GPUS\s+CHOSEN\nlocal\s+1\s+\d+\s+[\d.]+\s+-\s+✔/);
     assert.match(no.stdout, /Proceed\? \[Y\/n\]/);
     assert.match(no.stderr, /nothing was submitted/);
     assert.equal(await requestCount(), before);
@@ -129,5 +130,30 @@ describe('skydeck launch', () => {
     const run = await runCli(server, ['exec', '-c', 'nosuch', 'echo hi']);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^Error: .*nosuch/m);
+  });
+
+  it('a task no enabled infra can hold is refused with the reason before the prompt, and nothing is submitted', async () => {
+    const before = await requestCount();
+    const run = await runCli(server, ['launch', task('huge.yaml', 'resources:\n  cpus: 4096\nrun: echo never\n'), '-c', 'clie'], { input: 'y\n' });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /no enabled infra can run 1 node, 4096 CPUs:\n\s+local: the task asks for 4096 CPUs; this machine has \d+/);
+    assert.doesNotMatch(run.stdout, /Proceed\?/);
+    assert.equal(await requestCount(), before);
+  });
+
+  it('says why a followed request waits while it has printed nothing', async () => {
+    const busy = await startServer({ args: ['--long-workers', '1'] });
+    const blocker = await busy.submit('launch', { clusterName: 'blocker', task: { run: 'sleep 30' } });
+    const cli = spawnCli(busy, ['launch', '-c', 'waiter', '-y', 'echo finally']);
+    try {
+      await cli.waitForOutput(/Waiting: waiting for a worker: 1 long requests running \(limit 1\)/, 20_000, 'stderr');
+      await busy.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [blocker] }) });
+      const run = await cli.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /finally/);
+    } finally {
+      cli.dispose();
+      await busy.dispose();
+    }
   });
 });

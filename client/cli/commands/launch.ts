@@ -45,6 +45,11 @@ async function runTask(operation: 'launch' | 'exec', entrypoint: string[], optio
     if (operation === 'launch' && !options.yes) {
       const existing = (await client.clusters()).find((c) => c.name === clusterName);
       print(summary(source, clusterName, existing));
+      // Where it would run, as the server's optimizer sees it; a task nothing can hold stops here.
+      const plan = await client.plan(source.task, clusterName).catch((err: unknown) => {
+        throw serverTaskIssues(err, source);
+      });
+      if (!plan.existingCluster) print(plan.table);
       if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was submitted.');
     }
     let requestId: string;
