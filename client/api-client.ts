@@ -16,6 +16,7 @@ import { STREAM_HEARTBEAT, USER_ID_HEADER, USER_NAME_HEADER } from '../protocol/
 import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
 import type { Task } from '../protocol/task';
+import type { UploadResponse } from '../protocol/upload';
 import { streamLink } from './auth/stream-link';
 import type { Endpoint } from './endpoint';
 import { ConnectionError } from './errors';
@@ -126,6 +127,11 @@ export class ApiClient {
   async jobs(clusterName: string): Promise<QueueResult['jobs']> {
     const path = `/api/clusters/${encodeURIComponent(clusterName)}/jobs`;
     return (await this.http.json<QueueResult>({ method: 'GET', path, timeoutMs: this.timeoutMs })).jobs;
+  }
+
+  /** Sends a bundle of task files (protocol/upload.ts); resolves with the id tasks name it by. */
+  async upload(bundle: Buffer): Promise<string> {
+    return (await this.http.json<UploadResponse>({ method: 'POST', path: '/api/uploads', raw: { contentType: 'application/gzip', data: bundle }, timeoutMs: 10 * this.timeoutMs })).uploadId;
   }
 
   /**

@@ -8,6 +8,8 @@ export interface HttpCall {
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** A body sent as it is, instead of JSON. */
+  raw?: { contentType: string; data: Buffer };
   headers?: Record<string, string>;
   /** Give up when no answer has started after this long. */
   timeoutMs?: number;
@@ -38,10 +40,10 @@ export class HttpTransport {
   /** Sends a call and resolves with the response once its head arrives; a 4xx/5xx becomes an ApiError. */
   async open(call: HttpCall): Promise<IncomingMessage> {
     const url = this.url(call.path, call.query);
-    const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
+    const payload = call.raw?.data ?? (call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body)));
     const headers: Record<string, string> = { ...this.defaultHeaders, ...call.headers };
     if (payload) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = call.raw?.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);
     }
     const response = await new Promise<IncomingMessage>((resolve, reject) => {

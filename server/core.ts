@@ -15,6 +15,7 @@ import { RequestHistory } from './store/history';
 import { RequestJournal } from './store/request-journal';
 import { RequestStore } from './store/request-store';
 import { StateDb } from './store/state-db';
+import { UploadStore } from './uploads';
 
 export interface CoreOptions {
   dataDir: string;
@@ -39,6 +40,7 @@ export class Core {
     readonly clusters: ClusterService,
     readonly executor: Executor,
     readonly metrics: Metrics,
+    readonly uploads: UploadStore,
   ) {}
 
   get backends(): readonly InfraBackend[] {
@@ -57,15 +59,17 @@ export class Core {
     const span = Math.min(3_600_000, Math.max(1000, Math.floor(options.retentionMs / 24)));
     const requests = new RequestStore(new RequestJournal(path.join(dataDir, 'requests.jsonl')), new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'));
     const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
+    const uploads = new UploadStore(path.join(dataDir, 'uploads'));
     const services: Services = {
       requests,
       clusters,
       backends: options.backends,
+      uploads,
       cancelRequests: async (which) => executor.cancel(requests.live().filter(which).map((r) => r.id)),
     };
     const metrics = new Metrics();
     const executor = new Executor(requests, services, metrics, options.longConcurrency);
-    const core = new Core(options, state, requests, clusters, executor, metrics);
+    const core = new Core(options, state, requests, clusters, executor, metrics, uploads);
     await core.reconcile();
     await core.expire();
     core.retentionTimer = setInterval(() => void core.expire(), Math.min(600_000, Math.max(1000, span)));
@@ -106,6 +110,7 @@ export class Core {
 
   private async expire(): Promise<void> {
     const removed = await this.requests.expire(Date.now(), this.options.retentionMs);
+    await this.uploads.expire(Date.now(), this.options.retentionMs);
     if (removed > 0) this.options.log(`removed ${removed} finished request(s) past the retention window`);
   }
 

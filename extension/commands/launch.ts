@@ -4,6 +4,7 @@ import { CLUSTER_NAME } from '../../protocol/wire';
 import { fillEnvs, parseTaskYaml, taskInfra, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
 import { ApiError, ClientError } from '../../client/errors';
 import { loadTaskFile, locateIssues } from '../../client/task-file';
+import { uploadTaskFiles } from '../../client/upload';
 import { describeResources } from '../format';
 import type { Services } from '../services';
 import { findTaskFiles, isTaskDocument, readText } from '../tasks/task-files';
@@ -42,7 +43,9 @@ export async function submitTask(s: Services, operation: 'launch' | 'exec', load
   if (!client) return;
   let requestId: string;
   try {
-    requestId = await client.submit(operation, { task: loaded.task, clusterName });
+    // A server on another machine cannot read this machine's paths: the files travel with the task.
+    const task = await uploadTaskFiles(client, loaded.task);
+    requestId = await client.submit(operation, { task, clusterName });
   } catch (err) {
     const issues = serverIssues(err);
     if (issues) await showTaskIssues(loaded.uri, loaded.text, issues);

@@ -7,7 +7,8 @@ import type { Principal } from '../auth/identity';
 import { requireAdmin, requireOwner } from '../auth/policy';
 import { publicCluster } from '../clusters/cluster-service';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
-import { badRequest, invalidBody, notFound } from '../http-error';
+import { badRequest, HttpError, invalidBody, notFound } from '../http-error';
+import type { UploadResponse } from '../../protocol/upload';
 import type { Core } from '../core';
 import { readJsonBody } from './json-body';
 import { streamLog } from './stream';
@@ -37,6 +38,12 @@ export function apiRoutes(core: Core): Router {
     ctx.status = 202;
     ctx.set('X-Skydeck-Request-Id', request.id);
     ctx.body = { requestId: request.id };
+  });
+
+  router.post('/api/uploads', async (ctx) => {
+    if (!ctx.is('application/gzip', 'application/octet-stream')) throw new HttpError(415, 'unsupported_media_type', 'send the bundle as application/gzip');
+    const body: UploadResponse = { uploadId: await core.uploads.receive(ctx.req) };
+    ctx.body = body;
   });
 
   router.get('/api/requests', (ctx) => {

@@ -5,11 +5,14 @@ import type { ClusterService } from '../clusters/cluster-service';
 import type { InfraBackend } from '../infra/backend';
 import type { LogWriter } from '../logs/log-writer';
 import type { LiveRequest, RequestStore } from '../store/request-store';
+import type { UploadStore } from '../uploads';
 
 export interface Services {
   requests: RequestStore;
   clusters: ClusterService;
   backends: readonly InfraBackend[];
+  /** Task files uploaded by remote clients, named upload://<id> in tasks. */
+  uploads: UploadStore;
   /** Cancels every PENDING or RUNNING request matching `which` (other than the caller); returns their ids. */
   cancelRequests(which: (r: LiveRequest) => boolean): Promise<string[]>;
 }

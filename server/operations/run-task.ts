@@ -10,9 +10,16 @@ import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimiz
 import { followFile } from '../logs/follow';
 import { OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
-/** What can be told before anything is created: required envs have values, the infra is enabled. */
+/** What can be told before anything is created: required envs have values, the infra is enabled, uploads exist. */
 function checkTask(task: Task, services: Services): void {
   fillEnvs(task);
+  for (const [key, ref] of localPaths(task)) {
+    try {
+      services.uploads.resolve(ref);
+    } catch (err) {
+      throw new TaskValidationError([{ path: key, message: (err as Error).message }]);
+    }
+  }
   const infra = task.resources?.infra;
   if (infra !== undefined && !services.backends.some((b) => b.kind === infra.split('/')[0])) {
     const enabled = services.backends.map((b) => b.kind).join(', ');
@@ -56,7 +63,7 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
     ctx.setStatusMessage(undefined);
     const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName), task);
     throwIfCancelled(ctx.signal);
-    job = await clusters.startJob(cluster, jobSpec(task), ctx.user, ctx.request.id);
+    job = await clusters.startJob(cluster, jobSpec(task, ctx.services), ctx.user, ctx.request.id);
   } finally {
     release();
   }
@@ -141,7 +148,18 @@ async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord):
   return cluster;
 }
 
-function jobSpec(task: Task): Omit<JobSpec, 'jobId' | 'taskId'> {
+/** The task's paths on the client's side: `[key path, path or upload:// reference]`. */
+function localPaths(task: Task): [string, string][] {
+  return [...(task.workdir ? [['workdir', task.workdir] as [string, string]] : []), ...Object.entries(task.file_mounts ?? {}).map(([remote, local]): [string, string] => [`file_mounts.${remote}`, local])];
+}
+
+/** A path the backend can copy from: uploads resolved to where the server unpacked them. */
+function serverPath(ref: string, services: Services): string {
+  services.uploads.touch(ref);
+  return services.uploads.resolve(ref);
+}
+
+function jobSpec(task: Task, services: Services): Omit<JobSpec, 'jobId' | 'taskId'> {
   const filled = fillEnvs(task);
   const envs = Object.fromEntries(Object.entries({ ...filled.envs, ...filled.secrets }).map(([k, v]) => [k, v ?? '']));
   const accelerators = task.resources?.accelerators;
@@ -151,8 +169,8 @@ function jobSpec(task: Task): Omit<JobSpec, 'jobId' | 'taskId'> {
     setup: task.setup,
     run: task.run,
     envs,
-    workdir: task.workdir,
-    fileMounts: task.file_mounts,
+    workdir: task.workdir && serverPath(task.workdir, services),
+    fileMounts: task.file_mounts && Object.fromEntries(Object.entries(task.file_mounts).map(([remote, local]) => [remote, serverPath(local, services)])),
     gpusPerNode: accelerators ? Number(accelerators.split(':')[1] ?? 1) : 0,
   };
 }

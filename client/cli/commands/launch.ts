@@ -5,6 +5,7 @@ import { TaskValidationError, taskInfra, type Task } from '../../../protocol/tas
 import { ApiError } from '../../errors';
 import { shortId } from '../../format';
 import { applyEnvs, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
+import { uploadTaskFiles } from '../../upload';
 import { checkClusterName } from '../args';
 import { connect } from '../context';
 import { followRequest } from '../follow';
@@ -52,12 +53,14 @@ async function runTask(operation: 'launch' | 'exec', entrypoint: string[], optio
       if (!plan.existingCluster) print(plan.table);
       if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was submitted.');
     }
+    // A server on another machine cannot read this machine's paths: the files travel with the task.
+    const task = await uploadTaskFiles(client, source.task, note);
     let requestId: string;
     try {
       requestId =
         operation === 'launch'
-          ? await client.submit('launch', { task: source.task, clusterName, detachRun: options.detachRun, idleMinutesToAutostop: options.idleMinutesToAutostop })
-          : await client.submit('exec', { task: source.task, clusterName, detachRun: options.detachRun });
+          ? await client.submit('launch', { task, clusterName, detachRun: options.detachRun, idleMinutesToAutostop: options.idleMinutesToAutostop })
+          : await client.submit('exec', { task, clusterName, detachRun: options.detachRun });
     } catch (err) {
       throw serverTaskIssues(err, source);
     }

@@ -1,0 +1,54 @@
+// Sends a task's local files (workdir, file_mounts) to a server on another machine, which cannot read
+// this machine's paths. The task that is submitted names them upload://<id> instead.
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Task } from '../protocol/task';
+import { UPLOAD_MAX_BYTES, UPLOAD_SCHEME } from '../protocol/upload';
+import type { ApiClient } from './api-client';
+import { ClientError } from './errors';
+
+/** Folders that are never part of a workdir upload. */
+const SKIPPED = new Set(['.git', 'node_modules', '__pycache__', '.venv']);
+
+/** Uploads the task's workdir and file_mounts sources when the server is not on this machine. */
+export async function uploadTaskFiles(client: ApiClient, task: Task, onNote: (line: string) => void = () => undefined): Promise<Task> {
+  if (client.endpoint.local) return task;
+  const upload = async (local: string) => {
+    const info = lstatSync(local);
+    const bundle = info.isDirectory() ? bundleDirectory(local) : bundleFiles([[path.basename(local), local]]);
+    const uploadId = await client.upload(bundle);
+    onNote(`Uploaded ${local} (${(bundle.length / 1024).toFixed(0)} KiB compressed) as ${uploadId.slice(0, 8)}.`);
+    return info.isDirectory() ? `${UPLOAD_SCHEME}${uploadId}` : `${UPLOAD_SCHEME}${uploadId}/${path.basename(local)}`;
+  };
+  const workdir = task.workdir && (await upload(task.workdir));
+  const mounts = task.file_mounts && Object.fromEntries(await Promise.all(Object.entries(task.file_mounts).map(async ([remote, local]) => [remote, await upload(local)] as const)));
+  return { ...task, ...(workdir ? { workdir } : {}), ...(mounts ? { file_mounts: mounts } : {}) };
+}
+
+/** A gzip bundle of every regular file under `dir` (links and special files are left out), in a stable order. */
+export function bundleDirectory(dir: string): Buffer {
+  const files: [string, string][] = [];
+  const walk = (relative: string) => {
+    for (const name of readdirSync(path.join(dir, relative)).sort()) {
+      const rel = relative ? `${relative}/${name}` : name;
+      const info = lstatSync(path.join(dir, rel));
+      if (info.isDirectory() && !SKIPPED.has(name)) walk(rel);
+      else if (info.isFile()) files.push([rel, path.join(dir, rel)]);
+    }
+  };
+  walk('');
+  return bundleFiles(files);
+}
+
+function bundleFiles(files: [bundlePath: string, source: string][]): Buffer {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (const [bundlePath, source] of files) {
+    const content = readFileSync(source);
+    total += content.length;
+    if (total > UPLOAD_MAX_BYTES) throw new ClientError('upload_too_large', `${source}: the files to upload are over ${UPLOAD_MAX_BYTES / 2 ** 20} MiB; trim the workdir`);
+    parts.push(Buffer.from(JSON.stringify({ path: bundlePath, size: content.length, mode: lstatSync(source).mode & 0o777 }) + '\n'), content);
+  }
+  return gzipSync(Buffer.concat(parts));
+}
