@@ -285,3 +285,29 @@ test('tearing down a cluster asks first, then removes it from the view', async (
   await sidebarRow('down e2e-long SUCCEEDED').waitFor();
   await shot('18-cluster-torn-down');
 });
+
+test('a cluster is stopped and started again from the palette, and a task is exec-ed on it', async () => {
+  const clusterRow = (status) => page.locator(`.part.sidebar .monaco-list-row[aria-label^="cluster e2e-hello ${status}"]`);
+  await runCommand('SkyDeck: Stop Cluster');
+  await answerQuickPick('e2e-hello');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor();
+  await shot('19-stop-confirm');
+  await dialog.getByRole('button', { name: 'Stop' }).click();
+  await clusterRow('STOPPED').waitFor({ timeout: 60_000 });
+  await sidebarRow('stop e2e-hello SUCCEEDED').waitFor();
+  await shot('20-cluster-stopped');
+
+  await runCommand('SkyDeck: Start Cluster');
+  await answerQuickPick('e2e-hello');
+  await clusterRow('UP').waitFor({ timeout: 60_000 });
+  await sidebarRow('start e2e-hello SUCCEEDED').waitFor();
+
+  await runCommand('SkyDeck: Exec Task on Cluster...');
+  await answerQuickPick('e2e-hello');
+  await answerQuickPick('hello.yaml');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Exec' }).click();
+  await sidebarRow('exec e2e-hello SUCCEEDED').waitFor({ timeout: 60_000 });
+  await shot('21-exec-succeeded');
+});
