@@ -1,6 +1,6 @@
 #!/bin/bash
-# Tears down what lab-up.sh started: jobs left in the lab's Slurm queue, exactly the daemons whose PIDs
-# lab-up.sh recorded, every process still inside a lab namespace, the namespaces and the bridge.
+# Tears down what lab-up.sh started: jobs left in the lab's Slurm queue, exactly the daemons (slurmrestd
+# among them) whose PIDs lab-up.sh recorded, every process still inside a lab namespace, the namespaces and the bridge.
 # Safe to run more than once and after a partial lab-up. DELETE_STATE=1 also removes keys, state and the user.
 LAB=${SKYDECK_LAB:-/tmp/skydeck-infra-lab}
 RUN=$LAB/run
@@ -26,8 +26,8 @@ if [ -f "$RUN/slurmctld.pid" ] && [ -f "$LAB/slurm/etc/slurm.conf" ]; then
     for _ in $(seq 100); do [ -z "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.1; done
   fi
 fi
-# compute daemons and sshd, then the controller, munge last
-stop "$RUN"/slurmd-*.pid "$RUN"/sshd-*.pid
+# slurmrestd, compute daemons and sshd, then the controller, munge last
+stop "$RUN"/slurmrestd.pid "$RUN"/slurmd-*.pid "$RUN"/sshd-*.pid
 stop "$RUN"/slurmctld.pid
 stop "$RUN"/munged.pid
 rm -f "$RUN"/*.sshdpid

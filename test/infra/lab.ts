@@ -33,7 +33,24 @@ export const lab = {
   get slurmCpus() {
     return Number(need('SKYDECK_LAB_SLURM_CPUS'));
   },
+  /** slurmrestd with JWT auth on loopback, and a token for root in a file. */
+  get slurmRestUrl() {
+    return need('SKYDECK_LAB_SLURMRESTD_URL');
+  },
+  get slurmJwtFile() {
+    return need('SKYDECK_LAB_SLURM_JWT_FILE');
+  },
 };
+
+/** How the Slurm backend reaches the lab's cluster: its commands, or slurmrestd. */
+export type SlurmTransportKind = 'commands' | 'rest';
+
+/** The `slurm:` section of config.yaml for the lab's cluster, through the given transport. */
+export function slurmConfigYaml(sharedDir: string, transport: SlurmTransportKind, rest: { url?: string; jwtFile?: string } = {}): string {
+  const lines = ['slurm:', `  slurm_conf: ${lab.slurmConf}`, `  shared_dir: ${sharedDir}`];
+  if (transport === 'rest') lines.push('  rest:', `    url: ${rest.url ?? lab.slurmRestUrl}`, `    jwt_file: ${rest.jwtFile ?? lab.slurmJwtFile}`, '    user: root', '    api: v0.0.38');
+  return lines.join('\n') + '\n';
+}
 
 /**
  * A temporary SKYDECK_HOME and data dir, removed after the test; `beforeRemove` hooks (teardowns that

@@ -1,19 +1,20 @@
 // SSH node pools and Slurm through the real API server (dist/server.js): launch, cancel, and a server
-// killed with -9 mid-job, against the lab's sshd hosts and Slurm cluster.
+// killed with -9 mid-job, against the lab's sshd hosts and Slurm cluster (through its commands, and
+// through slurmrestd).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isRequestFinished, type ApiRequest } from '../../protocol/model';
 import { startServer, type TestServer } from '../helpers/server';
-import { lab, pgrepOn, sh, waitFor, writePools } from './lab';
+import { lab, pgrepOn, sh, slurmConfigYaml, waitFor, writePools, type SlurmTransportKind } from './lab';
 
 /** A SKYDECK_HOME holding the lab's SSH pool and Slurm cluster, and a server on it. */
-async function serverOnLab(): Promise<TestServer> {
+async function serverOnLab(slurmTransport: SlurmTransportKind = 'commands'): Promise<TestServer> {
   const home = mkdtempSync(join(os.tmpdir(), 'skydeck-itest-'));
   writePools(home);
-  writeFileSync(join(home, 'config.yaml'), `slurm:\n  slurm_conf: ${lab.slurmConf}\n  shared_dir: ${join(home, 'slurm-shared')}\n`);
+  writeFileSync(join(home, 'config.yaml'), slurmConfigYaml(join(home, 'slurm-shared'), slurmTransport));
   return startServer({ home });
 }
 
@@ -147,6 +148,35 @@ describe('SSH node pools and Slurm through the API server', () => {
       assert.equal(done.status, 'CANCELLED');
       await waitFor('an empty Slurm queue', async () => (await squeue()) === '', 10_000);
       await down(server, 'e2e-scancel');
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('launches a 2-node task on slurm through slurmrestd, and cancelling it empties the Slurm queue', async (t) => {
+    if (!labInfraOffered) return t.skip(NOT_OFFERED);
+    const server = await serverOnLab('rest');
+    const restLog = join(lab.dir, 'slurm', 'log', 'slurmrestd.out');
+    const restLogFrom = statSync(restLog).size;
+    try {
+      const { body } = await server.json<{ infra: { infra: string; enabled: boolean; reason?: string }[] }>('/api/infra');
+      assert.deepEqual(
+        body.infra.find((i) => i.infra === 'slurm/debug'),
+        { infra: 'slurm/debug', enabled: true, reason: `via slurmrestd at ${lab.slurmRestUrl} (JWT, user root)` },
+      );
+      const id = await server.submit('launch', { clusterName: 'e2e-rest', task: { num_nodes: 2, resources: { infra: 'slurm' }, run: `${twoNodeRun}; echo started; sleep 600` } });
+      await waitFor('both nodes to start', async () => ((await logOf(server, id)).match(/started/g) ?? []).length === 2, 30_000);
+      const log = await logOf(server, id);
+      assert.match(log, /^\(head, rank=0\) rank=0 of 2 ips=127\.0\.0\.1,127\.0\.0\.1$/m);
+      assert.match(log, /^\(node-1, rank=1\) rank=1 of 2 ips=127\.0\.0\.1,127\.0\.0\.1$/m);
+      assert.match(readFileSync(restLog, 'utf8').slice(restLogFrom), /POST \/slurm\/v0\.0\.38\/job\/submit/, 'the job was not submitted through slurmrestd');
+      await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [id] }) });
+      const done = await finished(server, id, 30);
+      assert.equal(done.status, 'CANCELLED');
+      assert.equal(await squeue(), '');
+      assert.match(readFileSync(restLog, 'utf8').slice(restLogFrom), /DELETE \/slurm\/v0\.0\.38\/job\/\d+/, 'the job was not cancelled through slurmrestd');
+      await waitFor('the job to be recorded CANCELLED', async () => (await jobOf(server, 'e2e-rest'))?.status === 'CANCELLED', 10_000);
+      await down(server, 'e2e-rest');
     } finally {
       await server.dispose();
     }

@@ -1,27 +1,29 @@
-// The Slurm backend against a real slurmctld with two slurmd nodes (see scripts/infra/lab-up.sh).
+// The Slurm backend against a real slurmctld with two slurmd nodes (see scripts/infra/lab-up.sh), through
+// each transport: the Slurm commands, and slurmrestd with JWT auth.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SlurmBackend, type SlurmJobHandle } from '../../server/infra/slurm/slurm-backend';
 import { LogWriter } from '../../server/logs/log-writer';
-import { clusterRecord, jobContext, jobSpec, lab, sh, startJobElsewhere, tempHome, waitFor } from './lab';
+import { clusterRecord, jobContext, jobSpec, lab, sh, slurmConfigYaml, startJobElsewhere, tempHome, waitFor, type SlurmTransportKind } from './lab';
 
 const slurmEnv = () => ({ SLURM_CONF: lab.slurmConf });
 const squeue = async (...args: string[]) => (await sh('squeue', ['-h', '-o', '%i %T', ...args], slurmEnv())).stdout.trim();
 /** Processes on this machine (where both lab slurmd nodes run) whose command line contains `text`. */
 const pgrep = async (text: string) => (await sh('pgrep', ['-f', text])).stdout.trim();
 
-function slurmHome(t: Parameters<typeof tempHome>[0]) {
+function slurmHome(t: Parameters<typeof tempHome>[0], transport: SlurmTransportKind, rest?: { url?: string; jwtFile?: string }) {
   const { home, dataDir, beforeRemove } = tempHome(t);
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(join(home, 'config.yaml'), `slurm:\n  slurm_conf: ${lab.slurmConf}\n  shared_dir: ${join(home, 'shared')}\n`);
+  writeFileSync(join(home, 'config.yaml'), slurmConfigYaml(join(home, 'shared'), transport, rest));
   return { home, dataDir, beforeRemove, backend: new SlurmBackend(home, dataDir) };
 }
 
-async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNodes: number) {
-  const { home, dataDir, backend, beforeRemove } = slurmHome(t);
+async function upCluster(t: Parameters<typeof tempHome>[0], transport: SlurmTransportKind, name: string, numNodes: number) {
+  const { home, dataDir, backend, beforeRemove } = slurmHome(t, transport);
   const cluster = clusterRecord(name, 'slurm', numNodes);
   const log = new LogWriter(join(home, 'provision.log'));
   const { placements } = await backend.candidates({ infra: 'slurm', numNodes });
@@ -35,160 +37,200 @@ async function upCluster(t: Parameters<typeof tempHome>[0], name: string, numNod
   return { home, dataDir, backend, cluster };
 }
 
-test('a 2-node Slurm task runs on both nodes of one allocation with its rank, the node IPs, the node count, its workdir and file mounts', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-two', 2);
-  const workdir = join(home, 'wd');
-  mkdirSync(workdir);
-  writeFileSync(join(workdir, 'data.txt'), 'from the workdir\n');
-  writeFileSync(join(home, 'mounted.txt'), 'from a file mount\n');
-  const ctx = jobContext(home, 'job');
-  const job = await backend.runJob(
-    cluster,
-    jobSpec(1, {
-      workdir,
-      fileMounts: { [join(home, 'on-node', 'm.txt')]: join(home, 'mounted.txt'), [join(home, 'on-node', 'wd')]: workdir },
-      envs: { GREETING: "it's here", MOUNTS: join(home, 'on-node') },
-      setup: 'echo "setup rank=$SKYPILOT_SETUP_NODE_RANK on $SLURMD_NODENAME"',
-      run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $SLURMD_NODENAME job=$SLURM_JOB_ID"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"; cat "$MOUNTS/m.txt" "$MOUNTS/wd/data.txt"',
-    }),
-    ctx,
-  );
-  const outcome = await job.outcome;
-  await ctx.close();
-  const text = ctx.read();
-  assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, text);
-  assert.match(text, /^\(node-1, rank=1\) from a file mount\n\(node-1, rank=1\) from the workdir$/m);
-  await ctx.running;
-  const id = (job.handle as SlurmJobHandle).slurmJobId;
-  assert.match(text, /^\(head, rank=0\) setup rank=0 on n1$/m);
-  assert.match(text, /^\(node-1, rank=1\) setup rank=1 on n2$/m);
-  assert.match(text, new RegExp(`^\\(head, rank=0\\) rank=0 of 2 on n1 job=${id}$`, 'm'));
-  assert.match(text, new RegExp(`^\\(node-1, rank=1\\) rank=1 of 2 on n2 job=${id}$`, 'm'));
-  assert.match(text, /^\(node-1, rank=1\) ips=127\.0\.0\.1,127\.0\.0\.1$/m);
-  assert.match(text, /^\(node-1, rank=1\) from the workdir$/m);
-  assert.match(text, /^\(head, rank=0\) it's here$/m);
-});
+for (const transport of ['commands', 'rest'] as const) {
+  describe(`Slurm backend through ${transport === 'rest' ? 'slurmrestd' : 'the commands'}`, () => {
+    test('a 2-node Slurm task runs on both nodes of one allocation with its rank, the node IPs, the node count, its workdir and file mounts', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-two-${transport}`, 2);
+      const workdir = join(home, 'wd');
+      mkdirSync(workdir);
+      writeFileSync(join(workdir, 'data.txt'), 'from the workdir\n');
+      writeFileSync(join(home, 'mounted.txt'), 'from a file mount\n');
+      const ctx = jobContext(home, 'job');
+      const job = await backend.runJob(
+        cluster,
+        jobSpec(1, {
+          workdir,
+          fileMounts: { [join(home, 'on-node', 'm.txt')]: join(home, 'mounted.txt'), [join(home, 'on-node', 'wd')]: workdir },
+          envs: { GREETING: "it's here", MOUNTS: join(home, 'on-node') },
+          setup: 'echo "setup rank=$SKYPILOT_SETUP_NODE_RANK on $SLURMD_NODENAME"',
+          run: 'echo "rank=$SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES on $SLURMD_NODENAME job=$SLURM_JOB_ID"; echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd,)"; cat data.txt; echo "$GREETING"; cat "$MOUNTS/m.txt" "$MOUNTS/wd/data.txt"',
+        }),
+        ctx,
+      );
+      const outcome = await job.outcome;
+      await ctx.close();
+      const text = ctx.read();
+      assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, text);
+      assert.match(text, /^\(node-1, rank=1\) from a file mount\n\(node-1, rank=1\) from the workdir$/m);
+      await ctx.running;
+      const id = (job.handle as SlurmJobHandle).slurmJobId;
+      assert.match(text, /^\(head, rank=0\) setup rank=0 on n1$/m);
+      assert.match(text, /^\(node-1, rank=1\) setup rank=1 on n2$/m);
+      assert.match(text, new RegExp(`^\\(head, rank=0\\) rank=0 of 2 on n1 job=${id}$`, 'm'));
+      assert.match(text, new RegExp(`^\\(node-1, rank=1\\) rank=1 of 2 on n2 job=${id}$`, 'm'));
+      assert.match(text, /^\(node-1, rank=1\) ips=127\.0\.0\.1,127\.0\.0\.1$/m);
+      assert.match(text, /^\(node-1, rank=1\) from the workdir$/m);
+      assert.match(text, /^\(head, rank=0\) it's here$/m);
+    });
 
-test('a Slurm setup failure on one node fails the job naming the node, and no run starts', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-setup', 2);
-  const ctx = jobContext(home, 'job');
-  const job = await backend.runJob(cluster, jobSpec(1, { setup: '[ "$SKYPILOT_SETUP_NODE_RANK" = 1 ] && exit 7; sleep 1', run: 'echo run-started' }), ctx);
-  const outcome = await job.outcome;
-  await ctx.close();
-  assert.equal(outcome.status, 'FAILED');
-  assert.equal(outcome.exitCode, 7);
-  assert.match(outcome.reason ?? '', /setup failed on node-1 \(n2\) with exit code 7/);
-  assert.doesNotMatch(ctx.read(), /run-started/);
-});
+    test('a Slurm setup failure on one node fails the job naming the node, and no run starts', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-setup-${transport}`, 2);
+      const ctx = jobContext(home, 'job');
+      const job = await backend.runJob(cluster, jobSpec(1, { setup: '[ "$SKYPILOT_SETUP_NODE_RANK" = 1 ] && exit 7; sleep 1', run: 'echo run-started' }), ctx);
+      const outcome = await job.outcome;
+      await ctx.close();
+      assert.equal(outcome.status, 'FAILED');
+      assert.equal(outcome.exitCode, 7);
+      assert.match(outcome.reason ?? '', /setup failed on node-1 \(n2\) with exit code 7/);
+      assert.doesNotMatch(ctx.read(), /run-started/);
+    });
 
-test('a Slurm run failure on one node fails the job and stops the run on the other node', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-run', 2);
-  const ctx = jobContext(home, 'job');
-  const job = await backend.runJob(cluster, jobSpec(1, { run: 'if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 1; exit 3; fi; exec -a sdk-slurm-runfail sleep 600' }), ctx);
-  const outcome = await job.outcome;
-  await ctx.close();
-  assert.equal(outcome.status, 'FAILED');
-  assert.equal(outcome.exitCode, 3);
-  assert.match(outcome.reason ?? '', /run failed on node-1 \(n2\) with exit code 3/);
-  await waitFor('the job to leave the queue', async () => (await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId)) === '');
-  assert.equal(await pgrep('sdk-slurm-runfail'), '');
-});
+    test('a Slurm run failure on one node fails the job and stops the run on the other node', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-run-${transport}`, 2);
+      const ctx = jobContext(home, 'job');
+      const job = await backend.runJob(cluster, jobSpec(1, { run: 'if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 1; exit 3; fi; exec -a sdk-slurm-runfail sleep 600' }), ctx);
+      const outcome = await job.outcome;
+      await ctx.close();
+      assert.equal(outcome.status, 'FAILED');
+      assert.equal(outcome.exitCode, 3);
+      assert.match(outcome.reason ?? '', /run failed on node-1 \(n2\) with exit code 3/);
+      await waitFor('the job to leave the queue', async () => (await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId)) === '');
+      assert.equal(await pgrep('sdk-slurm-runfail'), '');
+    });
 
-test('cancel ends a running Slurm job within seconds: squeue is empty and no process is left', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-cancel', 2);
-  const ctx = jobContext(home, 'job');
-  const job = await backend.runJob(cluster, jobSpec(1, { run: '(exec -a sdk-slurm-cancel-bg sleep 600) & echo started; exec -a sdk-slurm-cancel sleep 600' }), ctx);
-  await ctx.running;
-  await waitFor('both nodes to start', () => (ctx.read().match(/started/g) ?? []).length === 2);
-  const id = (job.handle as SlurmJobHandle).slurmJobId;
-  const t0 = Date.now();
-  await backend.cancelJob(cluster, job.handle);
-  const outcome = await job.outcome;
-  const took = Date.now() - t0;
-  await ctx.close();
-  assert.equal(outcome.status, 'CANCELLED');
-  assert.ok(took < 10_000, `cancel took ${took} ms`);
-  assert.equal(await squeue('-j', id), '');
-  assert.equal(await pgrep('sdk-slurm-cancel'), '');
-});
+    test('cancel ends a running Slurm job within seconds: squeue is empty and no process is left', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-cancel-${transport}`, 2);
+      const ctx = jobContext(home, 'job');
+      const job = await backend.runJob(cluster, jobSpec(1, { run: '(exec -a sdk-slurm-cancel-bg sleep 600) & echo started; exec -a sdk-slurm-cancel sleep 600' }), ctx);
+      await ctx.running;
+      await waitFor('both nodes to start', () => (ctx.read().match(/started/g) ?? []).length === 2);
+      const id = (job.handle as SlurmJobHandle).slurmJobId;
+      const t0 = Date.now();
+      await backend.cancelJob(cluster, job.handle);
+      const outcome = await job.outcome;
+      const took = Date.now() - t0;
+      await ctx.close();
+      assert.equal(outcome.status, 'CANCELLED');
+      assert.ok(took < 10_000, `cancel took ${took} ms`);
+      assert.equal(await squeue('-j', id), '');
+      assert.equal(await pgrep('sdk-slurm-cancel'), '');
+    });
 
-test('a job waiting in the Slurm queue says why, then runs', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-queue', 2);
-  const busy = jobContext(home, 'busy');
-  const first = await backend.runJob(cluster, jobSpec(1, { run: 'sleep 3' }), busy);
-  await busy.running;
-  const ctx = jobContext(home, 'waiting');
-  const second = await backend.runJob(cluster, jobSpec(2, { run: 'echo finally' }), ctx);
-  await waitFor('the waiting reason', () => /waiting in the Slurm queue \(partition debug, job \d+\): Resources/.test(ctx.read()));
-  assert.deepEqual(await first.outcome, { status: 'SUCCEEDED', exitCode: 0 });
-  assert.deepEqual(await second.outcome, { status: 'SUCCEEDED', exitCode: 0 });
-  await Promise.all([busy.close(), ctx.close()]);
-  assert.match(ctx.read(), /^\(head, rank=0\) finally$/m);
-});
+    test('a job waiting in the Slurm queue says why, then runs', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-queue-${transport}`, 2);
+      const busy = jobContext(home, 'busy');
+      const first = await backend.runJob(cluster, jobSpec(1, { run: 'sleep 3' }), busy);
+      await busy.running;
+      const ctx = jobContext(home, 'waiting');
+      const second = await backend.runJob(cluster, jobSpec(2, { run: 'echo finally' }), ctx);
+      await waitFor('the waiting reason', () => /waiting in the Slurm queue \(partition debug, job \d+\): Resources/.test(ctx.read()));
+      assert.deepEqual(await first.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+      assert.deepEqual(await second.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+      await Promise.all([busy.close(), ctx.close()]);
+      assert.match(ctx.read(), /^\(head, rank=0\) finally$/m);
+    });
 
-test('a Slurm node going down mid-job fails the job and stops it on the other node', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-down', 2);
-  const ctx = jobContext(home, 'job');
-  const job = await backend.runJob(cluster, jobSpec(1, { run: 'echo started; exec -a sdk-slurm-down sleep 600' }), ctx);
-  await waitFor('both nodes to start', () => (ctx.read().match(/started/g) ?? []).length === 2);
-  try {
-    await sh('scontrol', ['update', 'nodename=n2', 'state=down', 'reason=skydeck-test'], slurmEnv());
-    const outcome = await job.outcome;
-    assert.equal(outcome.status, 'FAILED');
-    assert.match(outcome.reason ?? '', /node-1 \(n2\).*NODE_FAIL/);
-  } finally {
-    await sh('scontrol', ['update', 'nodename=n2', 'state=resume'], slurmEnv());
-    await ctx.close();
-  }
-  await waitFor('the job to leave the queue', async () => (await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId)) === '');
-  assert.equal(await pgrep('sdk-slurm-down'), '');
-  await waitFor('n2 to be idle again', async () => (await sh('sinfo', ['-h', '-n', 'n2', '-o', '%t'], slurmEnv())).stdout.trim() === 'idle');
-});
+    test('a Slurm node going down mid-job fails the job and stops it on the other node', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-down-${transport}`, 2);
+      const ctx = jobContext(home, 'job');
+      const job = await backend.runJob(cluster, jobSpec(1, { run: 'echo started; exec -a sdk-slurm-down sleep 600' }), ctx);
+      await waitFor('both nodes to start', () => (ctx.read().match(/started/g) ?? []).length === 2);
+      try {
+        await sh('scontrol', ['update', 'nodename=n2', 'state=down', 'reason=skydeck-test'], slurmEnv());
+        const outcome = await job.outcome;
+        assert.equal(outcome.status, 'FAILED');
+        assert.match(outcome.reason ?? '', /node-1 \(n2\).*NODE_FAIL/);
+      } finally {
+        await sh('scontrol', ['update', 'nodename=n2', 'state=resume'], slurmEnv());
+        await ctx.close();
+      }
+      await waitFor('the job to leave the queue', async () => (await squeue('-j', (job.handle as SlurmJobHandle).slurmJobId)) === '');
+      assert.equal(await pgrep('sdk-slurm-down'), '');
+      await waitFor('n2 to be idle again', async () => (await sh('sinfo', ['-h', '-n', 'n2', '-o', '%t'], slurmEnv())).stdout.trim() === 'idle');
+    });
 
-test('a Slurm job survives its server and a new server picks it up with the rest of its output', async (t) => {
-  const { home, dataDir, backend, cluster } = await upCluster(t, 'sl-survivor', 2);
-  const spec = jobSpec(1, { run: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done' });
-  const ctx = jobContext(home, 'job');
-  const first = await startJobElsewhere('slurm', home, dataDir, cluster, spec, ctx.logPath);
-  await waitFor('some output', () => /line 5\n/.test(ctx.read()));
-  first.kill();
-  const resumed = await backend.resumeJob(cluster, spec, first.handle, ctx);
-  assert.deepEqual(await resumed.outcome, { status: 'SUCCEEDED', exitCode: 0 });
-  await ctx.close();
-  const text = ctx.read();
-  for (let i = 1; i <= 30; i++) {
-    for (const who of ['(head, rank=0)', '(node-1, rank=1)']) assert.ok(text.includes(`${who} line ${i}\n`), `${who} line ${i} missing:\n${text}`);
-  }
-});
+    test('a Slurm job survives its server and a new server picks it up with the rest of its output', async (t) => {
+      const { home, dataDir, backend, cluster } = await upCluster(t, transport, `sl-survivor-${transport}`, 2);
+      const spec = jobSpec(1, { run: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.1; done' });
+      const ctx = jobContext(home, 'job');
+      const first = await startJobElsewhere('slurm', home, dataDir, cluster, spec, ctx.logPath);
+      await waitFor('some output', () => /line 5\n/.test(ctx.read()));
+      first.kill();
+      const resumed = await backend.resumeJob(cluster, spec, first.handle, ctx);
+      assert.deepEqual(await resumed.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+      await ctx.close();
+      const text = ctx.read();
+      for (let i = 1; i <= 30; i++) {
+        for (const who of ['(head, rank=0)', '(node-1, rank=1)']) assert.ok(text.includes(`${who} line ${i}\n`), `${who} line ${i} missing:\n${text}`);
+      }
+    });
 
-test('a Slurm job outlives a restart of slurmctld', async (t) => {
-  const { home, backend, cluster } = await upCluster(t, 'sl-ctld', 2);
-  const ctx = jobContext(home, 'job');
-  const job = await backend.runJob(cluster, jobSpec(1, { run: 'for i in $(seq 1 80); do echo "beat $i"; sleep 0.1; done' }), ctx);
-  await waitFor('the job to run', () => /beat 3\n/.test(ctx.read()));
-  // The controller goes away for a moment, as in an upgrade; lab-down stops the new one by its pid file.
-  const pidFile = join(lab.dir, 'run', 'slurmctld.pid');
-  const old = readFileSync(pidFile, 'utf8').trim();
-  await sh('kill', ['-TERM', old]);
-  await waitFor('slurmctld to stop', async () => (await sh('kill', ['-0', old])).code !== 0);
-  const ctld = spawn('slurmctld', ['-D', '-i'], { env: { ...process.env, ...slurmEnv() }, stdio: 'ignore', detached: true });
-  writeFileSync(pidFile, `${ctld.pid}\n`);
-  ctld.unref();
-  const outcome = await job.outcome;
-  await ctx.close();
-  assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, ctx.read());
-  for (let i = 1; i <= 80; i++) assert.ok(ctx.read().includes(`(node-1, rank=1) beat ${i}\n`), `beat ${i} missing`);
-});
+    test('a Slurm job outlives a restart of slurmctld', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-ctld-${transport}`, 2);
+      const ctx = jobContext(home, 'job');
+      const job = await backend.runJob(cluster, jobSpec(1, { run: 'for i in $(seq 1 80); do echo "beat $i"; sleep 0.1; done' }), ctx);
+      await waitFor('the job to run', () => /beat 3\n/.test(ctx.read()));
+      // The controller goes away for a moment, as in an upgrade; lab-down stops the new one by its pid file.
+      const pidFile = join(lab.dir, 'run', 'slurmctld.pid');
+      const old = readFileSync(pidFile, 'utf8').trim();
+      await sh('kill', ['-TERM', old]);
+      await waitFor('slurmctld to stop', async () => (await sh('kill', ['-0', old])).code !== 0);
+      const ctld = spawn('slurmctld', ['-D', '-i'], { env: { ...process.env, ...slurmEnv() }, stdio: 'ignore', detached: true });
+      writeFileSync(pidFile, `${ctld.pid}\n`);
+      ctld.unref();
+      const outcome = await job.outcome;
+      await ctx.close();
+      assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, ctx.read());
+      for (let i = 1; i <= 80; i++) assert.ok(ctx.read().includes(`(node-1, rank=1) beat ${i}\n`), `beat ${i} missing`);
+    });
 
-test('Slurm refuses what its partition cannot hold, saying what was asked and what it has', async (t) => {
-  const { backend } = slurmHome(t);
-  const tooMany = await backend.candidates({ infra: 'slurm/debug', numNodes: 3 });
-  assert.equal(tooMany.placements.length, 0);
-  assert.match(tooMany.refusals[0]!.reason, /asked for 3 nodes; partition debug has 2 nodes that fit/);
-  const tooBig = await backend.candidates({ infra: 'slurm', numNodes: 1, cpus: { count: 64, orMore: false } });
-  assert.match(tooBig.refusals[0]!.reason, new RegExp(`n1 has ${lab.slurmCpus} CPUs, [\\d.]+ GiB: ${lab.slurmCpus} CPUs, 64 asked`));
-  const unknown = await backend.candidates({ infra: 'slurm/gpu', numNodes: 1 });
-  assert.match(unknown.refusals[0]!.reason, /no partition named 'gpu' \(partitions: debug\)/);
+    test('Slurm refuses what its partition cannot hold, saying what was asked and what it has', async (t) => {
+      const { backend } = slurmHome(t, transport);
+      const tooMany = await backend.candidates({ infra: 'slurm/debug', numNodes: 3 });
+      assert.equal(tooMany.placements.length, 0);
+      assert.match(tooMany.refusals[0]!.reason, /asked for 3 nodes; partition debug has 2 nodes that fit/);
+      const tooBig = await backend.candidates({ infra: 'slurm', numNodes: 1, cpus: { count: 64, orMore: false } });
+      assert.match(tooBig.refusals[0]!.reason, new RegExp(`n1 has ${lab.slurmCpus} CPUs, [\\d.]+ GiB: ${lab.slurmCpus} CPUs, 64 asked`));
+      const unknown = await backend.candidates({ infra: 'slurm/gpu', numNodes: 1 });
+      assert.match(unknown.refusals[0]!.reason, /no partition named 'gpu' \(partitions: debug\)/);
+      const status = await backend.check();
+      assert.deepEqual(status, [{ infra: 'slurm/debug', enabled: true, reason: transport === 'rest' ? `via slurmrestd at ${lab.slurmRestUrl} (JWT, user root)` : 'via the Slurm commands (sbatch, squeue, scancel)' }]);
+    });
+  });
+}
+
+test('check names an unreachable slurmrestd, and it offers no Slurm partition', async (t) => {
+  // A loopback port nothing listens on: bind one, note it, close it.
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  const { backend } = slurmHome(t, 'rest', { url: `http://127.0.0.1:${port}` });
   const status = await backend.check();
-  assert.deepEqual(status, [{ infra: 'slurm/debug', enabled: true, reason: undefined }]);
+  assert.equal(status.length, 1);
+  assert.equal(status[0]!.enabled, false);
+  assert.match(status[0]!.reason ?? '', new RegExp(`cannot reach slurmrestd at http://127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
+  const { placements, refusals } = await backend.candidates({ infra: 'slurm', numNodes: 1 });
+  assert.equal(placements.length, 0);
+  assert.match(refusals[0]!.reason, /cannot reach slurmrestd/);
+});
+
+test('check reports a JWT slurmctld rejects, and a token file that cannot be read, without showing the token', async (t) => {
+  const { home, backend } = slurmHome(t, 'rest');
+  // A well-formed token signed with another key, as after the cluster's key was rotated.
+  const forged = ['{"alg":"HS256","typ":"JWT"}', `{"exp":${Math.floor(Date.now() / 1000) + 3600},"iat":1,"sun":"root"}`, 'c2lnbmF0dXJl'].map((p, i) => (i < 2 ? Buffer.from(p).toString('base64url') : p)).join('.');
+  const jwtFile = join(home, 'forged.jwt');
+  writeFileSync(jwtFile, forged);
+  writeFileSync(join(home, 'config.yaml'), slurmConfigYaml(join(home, 'shared'), 'rest', { jwtFile }));
+  const rejected = await backend.check();
+  assert.equal(rejected[0]!.enabled, false);
+  assert.match(rejected[0]!.reason ?? '', new RegExp(`slurmrestd at .*: is it up, and is the JWT in ${jwtFile} valid for user root\\?`));
+  assert.ok(!rejected[0]!.reason!.includes(forged), 'the token appears in the reason');
+  writeFileSync(join(home, 'config.yaml'), slurmConfigYaml(join(home, 'shared'), 'rest', { jwtFile: join(home, 'missing.jwt') }));
+  const unreadable = await backend.check();
+  assert.match(unreadable[0]!.reason ?? '', new RegExp(`cannot read the JWT for slurmrestd at .* from ${join(home, 'missing.jwt')}: ENOENT`));
+  // The token file is read at each use: putting the lab's token in place enables Slurm again.
+  writeFileSync(jwtFile, readFileSync(lab.slurmJwtFile));
+  writeFileSync(join(home, 'config.yaml'), slurmConfigYaml(join(home, 'shared'), 'rest', { jwtFile }));
+  assert.equal((await backend.check())[0]!.enabled, true);
 });

@@ -1,7 +1,7 @@
 // `slurm/<partition>` (or `slurm` for the default partition): each job is one sbatch allocation of the
 // cluster's num_nodes nodes, with setup and run started on every node through srun. Slurm does the
 // scheduling; the server follows the job through scontrol/squeue and the files it writes to the shared dir.
-import { cpSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNode, Resources } from '../../../protocol/model';
@@ -24,9 +24,11 @@ import {
 import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
 import { StreamOffsets } from '../ssh/node-output';
 import { batchScript, envFile, nodeScript } from './batch-script';
-import { nodeUsable, parseSinfo, SINFO_FORMAT, slurmCommands, type SlurmCommands, type SlurmNode } from './slurm-cli';
+import { commandTransport, nodeUsable, type SlurmNode } from './slurm-cli';
 import { parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
 import { SlurmJobFollower } from './slurm-job-follower';
+import { restTransport } from './slurm-rest';
+import type { SlurmJobFilter, SlurmTransport } from './slurm-transport';
 
 /** A queue may make the job wait: after the hosts of an SSH pool, which start at once. */
 const SLURM_COST = 2;
@@ -59,35 +61,40 @@ export class SlurmBackend implements InfraBackend {
   ) {}
 
   /** The configuration as it is now (config.yaml is read on every use so edits apply at once). */
-  private config(): { config: SlurmConfig; commands: SlurmCommands } {
+  private config(): { config: SlurmConfig; slurm: SlurmTransport } {
     let config: SlurmConfig;
     try {
       config = parseSlurmConfig(readSlurmSection(this.home) ?? {}, this.home, this.dataDir);
     } catch (err) {
       throw new HttpError(400, 'slurm_config_invalid', (err as Error).message);
     }
-    return { config, commands: slurmCommands(config.slurmConf) };
+    return { config, slurm: config.rest ? restTransport(config.rest) : commandTransport(config.slurmConf) };
   }
 
-  private async nodes(): Promise<{ config: SlurmConfig; commands: SlurmCommands; nodes: SlurmNode[] }> {
-    const { config, commands } = this.config();
-    const nodes = parseSinfo(await commands.run('sinfo', ['-h', '-N', '-o', SINFO_FORMAT]));
-    return { config, commands, nodes: config.partitions ? nodes.filter((n) => config.partitions!.includes(n.partition)) : nodes };
+  private async nodes(): Promise<{ config: SlurmConfig; slurm: SlurmTransport; nodes: SlurmNode[] }> {
+    const { config, slurm } = this.config();
+    const nodes = await slurm.nodes();
+    return { config, slurm, nodes: config.partitions ? nodes.filter((n) => config.partitions!.includes(n.partition)) : nodes };
   }
 
   async check(): Promise<InfraStatus[]> {
     let nodes: SlurmNode[];
+    let via: string;
     try {
-      ({ nodes } = await this.nodes());
+      const found = await this.nodes();
+      ({ nodes } = found);
+      via = `via ${found.slurm.via}`;
     } catch (err) {
       return [{ infra: 'slurm', enabled: false, reason: (err as Error).message }];
     }
     const partitions = [...new Set(nodes.map((n) => n.partition))];
-    if (partitions.length === 0) return [{ infra: 'slurm', enabled: false, reason: 'sinfo lists no partition (or none of the configured ones)' }];
+    if (partitions.length === 0) return [{ infra: 'slurm', enabled: false, reason: `Slurm lists no partition (or none of the configured ones), ${via}` }];
     return partitions.map((p) => {
       const usable = nodes.filter((n) => n.partition === p && nodeUsable(n.state)).length;
       const total = nodes.filter((n) => n.partition === p).length;
-      return usable > 0 ? { infra: `slurm/${p}`, enabled: true, reason: usable < total ? `${usable} of ${total} nodes usable` : undefined } : { infra: `slurm/${p}`, enabled: false, reason: `none of its ${total} nodes is usable` };
+      return usable > 0
+        ? { infra: `slurm/${p}`, enabled: true, reason: usable < total ? `${usable} of ${total} nodes usable, ${via}` : via }
+        : { infra: `slurm/${p}`, enabled: false, reason: `none of its ${total} nodes is usable, ${via}` };
     });
   }
 
@@ -146,7 +153,7 @@ export class SlurmBackend implements InfraBackend {
   }
 
   async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
-    const { config, commands } = this.config();
+    const { config, slurm } = this.config();
     const c = clusterHandle(cluster);
     const jobDir = join(c.dir, 'jobs', String(spec.jobId));
     const workdir = join(c.dir, 'workdir');
@@ -172,50 +179,45 @@ export class SlurmBackend implements InfraBackend {
     write('run.env', envFile(files.runEnv));
     if (spec.setup?.trim()) write('setup.sh', spec.setup);
     if (spec.run?.trim()) write('run.sh', spec.run);
-    const args = [
-      '--parsable',
-      '--export=NONE',
-      // A job that lost a node fails instead of starting over from setup behind the user's back.
-      '--no-requeue',
-      `--job-name=${jobName(cluster.name)}`,
-      `--partition=${c.partition}`,
-      `--nodes=${spec.numNodes}`,
-      '--ntasks-per-node=1',
-      `--output=${join(jobDir, 'batch.log')}`,
-      `--chdir=${jobDir}`,
-      ...resourceArgs(cluster.resources),
-      ...(config.account ? [`--account=${config.account}`] : []),
-      join(jobDir, 'batch.sh'),
-    ];
-    const slurmJobId = (await commands.run('sbatch', args)).trim().split(';')[0]!;
+    const slurmJobId = await slurm.submit({
+      scriptFile: join(jobDir, 'batch.sh'),
+      script: readFileSync(join(jobDir, 'batch.sh'), 'utf8'),
+      name: jobName(cluster.name),
+      partition: c.partition,
+      nodes: spec.numNodes,
+      output: join(jobDir, 'batch.log'),
+      chdir: jobDir,
+      ...perNode(cluster.resources),
+      account: config.account,
+    });
     ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${spec.numNodes} node${spec.numNodes === 1 ? '' : 's'})`);
     const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: spec.numNodes, partition: c.partition };
     // A job id used before (the cluster was torn down and launched again) starts its output afresh.
     rmSync(this.offsetsFile(handle), { force: true });
-    return { handle, outcome: this.follow(handle, ctx, commands) };
+    return { handle, outcome: this.follow(handle, ctx, slurm) };
   }
 
   async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
     const h = jobHandle(handle);
     ctx.log.line(`[skydeck] reattached to Slurm job ${h.slurmJobId}`);
-    return { handle: h, outcome: this.follow(h, ctx, this.config().commands) };
+    return { handle: h, outcome: this.follow(h, ctx, this.config().slurm) };
   }
 
   private offsetsFile(h: SlurmJobHandle): string {
     return join(this.dataDir, 'slurm', 'jobs', h.cluster, `${h.jobId}.offsets.json`);
   }
 
-  private follow(h: SlurmJobHandle, ctx: JobContext, commands: SlurmCommands) {
+  private follow(h: SlurmJobHandle, ctx: JobContext, slurm: SlurmTransport) {
     const offsets = new StreamOffsets(this.offsetsFile(h), h.numNodes + 1);
-    return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, commands, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) }).follow();
+    return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, slurm, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) }).follow();
   }
 
   async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
     const h = jobHandle(handle);
-    const { commands } = this.config();
+    const { slurm } = this.config();
     writeFileSync(join(h.jobDir, 'cancelled'), '');
-    await commands.run('scancel', [h.slurmJobId]);
-    await waitUntilGone(commands, ['-j', h.slurmJobId], `Slurm job ${h.slurmJobId}`);
+    await slurm.cancel({ id: h.slurmJobId });
+    await waitUntilGone(slurm, { id: h.slurmJobId }, `Slurm job ${h.slurmJobId}`);
   }
 
   stop(cluster: ClusterRecord): Promise<void> {
@@ -227,10 +229,11 @@ export class SlurmBackend implements InfraBackend {
   }
 
   async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
-    const { commands } = this.config();
-    const user = os.userInfo().username;
-    await commands.run('scancel', [`--name=${jobName(cluster.name)}`, `--user=${user}`]);
-    await waitUntilGone(commands, ['--name', jobName(cluster.name), '--user', user], `the jobs of cluster ${cluster.name}`);
+    const { config, slurm } = this.config();
+    // Through slurmrestd, jobs belong to the token's user; through the commands, to the server's.
+    const theirs: SlurmJobFilter = { name: jobName(cluster.name), user: config.rest?.user ?? os.userInfo().username };
+    await slurm.cancel(theirs);
+    await waitUntilGone(slurm, theirs, `the jobs of cluster ${cluster.name}`);
     const c = asClusterHandle(cluster.handle);
     if (c) rmSync(c.dir, { recursive: true, force: true });
     rmSync(join(this.dataDir, 'slurm', 'jobs', cluster.name), { recursive: true, force: true });
@@ -242,26 +245,26 @@ function jobName(cluster: string): string {
   return `skydeck-${cluster}`;
 }
 
-/** sbatch options for what each node of the cluster must have. */
-function resourceArgs(r: Resources): string[] {
-  const args: string[] = [];
+/** What each node of the cluster must have (sbatch's --cpus-per-task, --mem, --gres). */
+function perNode(r: Resources): { cpusPerTask?: number; memoryMb?: number; gres?: string } {
   const cpus = parseQuantity(r.cpus);
   const mem = parseQuantity(r.memory);
   const acc = parseAccelerators(r.accelerators);
-  if (cpus) args.push(`--cpus-per-task=${Math.ceil(cpus.count)}`);
-  if (mem) args.push(`--mem=${Math.ceil(mem.count * 1024)}M`);
-  if (acc) args.push(`--gres=gpu:${acc.name.toLowerCase()}:${acc.count}`);
-  return args;
+  return {
+    cpusPerTask: cpus && Math.ceil(cpus.count),
+    memoryMb: mem && Math.ceil(mem.count * 1024),
+    gres: acc && `gpu:${acc.name.toLowerCase()}:${acc.count}`,
+  };
 }
 
-async function waitUntilGone(commands: SlurmCommands, filter: string[], what: string): Promise<void> {
+async function waitUntilGone(slurm: SlurmTransport, filter: SlurmJobFilter, what: string): Promise<void> {
   const end = Date.now() + CANCEL_WAIT_MS;
   while (Date.now() < end) {
-    const listed = await commands.run('squeue', ['-h', '-o', '%i', ...filter]).catch(() => '');
-    if (listed.trim() === '') return;
+    const listed = await slurm.queued(filter).catch(() => []);
+    if (listed.length === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${what} still in the Slurm queue ${CANCEL_WAIT_MS / 1000}s after scancel`);
+  throw new Error(`${what} still in the Slurm queue ${CANCEL_WAIT_MS / 1000}s after cancelling`);
 }
 
 function notStoppable(cluster: ClusterRecord): HttpError {

@@ -1,6 +1,7 @@
 // The Slurm commands (sbatch, squeue, scontrol, scancel, sinfo) and what their output means.
 import { execFile } from 'node:child_process';
 import type { NodeOffer } from '../optimizer';
+import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmTransport } from './slurm-transport';
 
 export interface SlurmCommands {
   run(cmd: string, args: string[]): Promise<string>;
@@ -20,6 +21,55 @@ export function slurmCommands(slurmConf: string | undefined): SlurmCommands {
         });
       }),
   };
+}
+
+/** The transport that runs Slurm's own commands, as the user the server runs as. */
+export function commandTransport(slurmConf: string | undefined): SlurmTransport {
+  const commands = slurmCommands(slurmConf);
+  const filterArgs = (f: SlurmJobFilter) => ('id' in f ? ['-j', f.id] : ['--name', f.name, '--user', f.user]);
+  return {
+    via: 'the Slurm commands (sbatch, squeue, scancel)',
+    nodes: async () => parseSinfo(await commands.run('sinfo', ['-h', '-N', '-o', SINFO_FORMAT])),
+    submit: async (job) => (await commands.run('sbatch', sbatchArgs(job))).trim().split(';')[0]!,
+    jobInfo: async (id) => {
+      let out: string;
+      try {
+        out = await commands.run('scontrol', ['show', 'job', '-o', id]);
+      } catch (err) {
+        if (/Invalid job id/i.test((err as Error).message)) return undefined;
+        throw err;
+      }
+      return jobInfoOf(parseScontrolJob(out));
+    },
+    queued: async (f) => (await commands.run('squeue', ['-h', '-o', '%i', ...filterArgs(f)])).split('\n').filter((l) => l.trim()),
+    cancel: async (f) => {
+      await commands.run('scancel', 'id' in f ? [f.id] : [`--name=${f.name}`, `--user=${f.user}`]);
+    },
+  };
+}
+
+export function sbatchArgs(job: SlurmJobRequest): string[] {
+  return [
+    '--parsable',
+    '--export=NONE',
+    // A job that lost a node fails instead of starting over from setup behind the user's back.
+    '--no-requeue',
+    `--job-name=${job.name}`,
+    `--partition=${job.partition}`,
+    `--nodes=${job.nodes}`,
+    '--ntasks-per-node=1',
+    `--output=${job.output}`,
+    `--chdir=${job.chdir}`,
+    ...(job.cpusPerTask ? [`--cpus-per-task=${job.cpusPerTask}`] : []),
+    ...(job.memoryMb ? [`--mem=${job.memoryMb}M`] : []),
+    ...(job.gres ? [`--gres=${job.gres}`] : []),
+    ...(job.account ? [`--account=${job.account}`] : []),
+    job.scriptFile,
+  ];
+}
+
+function jobInfoOf(job: Record<string, string>): SlurmJobInfo {
+  return { state: job.JobState ?? '', reason: job.Reason ?? 'None', nodeList: job.NodeList ?? '' };
 }
 
 export interface SlurmNode extends NodeOffer {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { JobOutcome } from '../backend';
 import type { LogWriter } from '../../logs/log-writer';
 import { NodeOutput, nodePrefix, type StreamOffsets } from '../ssh/node-output';
-import { ENDED_STATES, parseScontrolJob, type SlurmCommands } from './slurm-cli';
+import { ENDED_STATES } from './slurm-cli';
+import type { SlurmJobInfo, SlurmTransport } from './slurm-transport';
 
 const TICK_MS = 250;
 /** Slurm is asked about the job every this many ticks; files are read every tick. */
@@ -20,7 +21,7 @@ export interface SlurmFollowOptions {
   partition: string;
   log: LogWriter;
   offsets: StreamOffsets;
-  commands: SlurmCommands;
+  slurm: SlurmTransport;
   onRunning(): void;
   onWaiting?(reason: string | undefined): void;
 }
@@ -88,24 +89,21 @@ export class SlurmJobFollower {
 
   /** Asks Slurm where the job is; returns the outcome once it has ended and left the queue. */
   private async observe(): Promise<JobOutcome | undefined> {
-    let job: Record<string, string> | undefined;
+    let job: SlurmJobInfo | undefined;
     try {
-      job = parseScontrolJob(await this.o.commands.run('scontrol', ['show', 'job', '-o', this.o.slurmJobId]));
+      // Undefined: Slurm forgot the finished job (MinJobAge); the exit files still tell how it ended.
+      job = await this.o.slurm.jobInfo(this.o.slurmJobId);
       this.unreachable = undefined;
     } catch (err) {
+      // Slurm cannot be asked (the controller restarting): waited out, the job goes on without us.
       const message = (err as Error).message;
-      // Slurm forgets finished jobs after MinJobAge; the exit files still tell how it ended. Any other
-      // error (the controller restarting) is waited out: the job goes on without us.
-      if (!/Invalid job id/i.test(message)) {
-        if (this.unreachable === undefined) this.o.log.line(`[skydeck] cannot ask Slurm about job ${this.o.slurmJobId} (will keep trying): ${message}`);
-        this.unreachable = message;
-        return undefined;
-      }
-      job = undefined;
+      if (this.unreachable === undefined) this.o.log.line(`[skydeck] cannot ask Slurm about job ${this.o.slurmJobId} (will keep trying): ${message}`);
+      this.unreachable = message;
+      return undefined;
     }
-    const state = job?.JobState;
+    const state = job?.state;
     if (state === 'PENDING') {
-      const reason = job!.Reason ?? 'None';
+      const reason = job!.reason;
       // `None` is the moment between submission and the scheduler's first look: nothing to tell.
       if (reason !== 'None' && reason !== this.lastReason) {
         this.lastReason = reason;
@@ -132,14 +130,14 @@ export class SlurmJobFollower {
 
   private async stillInQueue(): Promise<boolean> {
     try {
-      return (await this.o.commands.run('squeue', ['-h', '-j', this.o.slurmJobId, '-o', '%T'])).trim() !== '';
+      return (await this.o.slurm.queued({ id: this.o.slurmJobId })).length > 0;
     } catch {
       return false;
     }
   }
 
-  private outcome(job: Record<string, string> | undefined): JobOutcome {
-    const state = job?.JobState;
+  private outcome(job: SlurmJobInfo | undefined): JobOutcome {
+    const state = job?.state;
     const read = (name: string): number | undefined => {
       try {
         return Number.parseInt(readFileSync(join(this.o.jobDir, name), 'utf8'), 10);
@@ -149,7 +147,7 @@ export class SlurmJobFollower {
     };
     if (state === 'CANCELLED' || existsSync(join(this.o.jobDir, 'cancelled'))) return { status: 'CANCELLED' };
     if (state === 'COMPLETED' || (state === undefined && read('exit_code') === 0)) return { status: 'SUCCEEDED', exitCode: 0 };
-    if (state === 'NODE_FAIL') return { status: 'FAILED', reason: `${this.failedNodes(job!.NodeList ?? '')} failed (NODE_FAIL); the job was stopped on every node` };
+    if (state === 'NODE_FAIL') return { status: 'FAILED', reason: `${this.failedNodes(job!.nodeList)} failed (NODE_FAIL); the job was stopped on every node` };
     for (const phase of ['setup', 'run'] as const) {
       const failed = this.failedNode(phase);
       if (failed) return { status: 'FAILED', exitCode: failed.exitCode, reason: `${phase} failed on ${failed.node} with exit code ${failed.exitCode}` };
@@ -157,7 +155,7 @@ export class SlurmJobFollower {
       if (code !== undefined && code !== 0) return { status: 'FAILED', exitCode: code, reason: `${phase} failed with exit code ${code}` };
     }
     if (state === undefined) return { status: 'FAILED', reason: `Slurm no longer knows job ${this.o.slurmJobId} and it left no exit status` };
-    return { status: 'FAILED', reason: `Slurm ended job ${this.o.slurmJobId} as ${state}${job!.Reason && job!.Reason !== 'None' ? ` (${job!.Reason})` : ''}` };
+    return { status: 'FAILED', reason: `Slurm ended job ${this.o.slurmJobId} as ${state}${job!.reason !== 'None' ? ` (${job!.reason})` : ''}` };
   }
 
   /** The node names in rank order, as each node reported it (node-<rank>.host). */

@@ -1,0 +1,49 @@
+// How the server talks to Slurm: its commands (sbatch, squeue, scontrol, scancel, sinfo) or slurmrestd.
+// The backend and the job follower only see this interface; both transports answer in the same shapes.
+import type { SlurmNode } from './slurm-cli';
+
+/** One batch job, as sbatch's options say it. */
+export interface SlurmJobRequest {
+  /** The batch script's path on the shared dir (sbatch reads it there)... */
+  scriptFile: string;
+  /** ...and its text (slurmrestd takes the script in the request). */
+  script: string;
+  name: string;
+  partition: string;
+  nodes: number;
+  /** The batch script's own output. */
+  output: string;
+  chdir: string;
+  cpusPerTask?: number;
+  memoryMb?: number;
+  /** `gpu:<type>:<count>` */
+  gres?: string;
+  account?: string;
+}
+
+/** What the follower needs of a job, as `scontrol show job` says it. */
+export interface SlurmJobInfo {
+  /** PENDING, RUNNING, COMPLETED, NODE_FAIL... */
+  state: string;
+  /** Why it waits or ended (`Resources`, `None`). */
+  reason: string;
+  /** The allocation's nodes (`n[1-2]`), empty before it has one. */
+  nodeList: string;
+}
+
+/** One job by id, or every job of a name and user (a cluster's jobs). */
+export type SlurmJobFilter = { id: string } | { name: string; user: string };
+
+export interface SlurmTransport {
+  /** How Slurm is reached, for `skydeck check`: `the Slurm commands`, `slurmrestd at URL`. */
+  readonly via: string;
+  /** One entry per node and partition, as `sinfo -N` lists them. */
+  nodes(): Promise<SlurmNode[]>;
+  /** Submits the job; returns its Slurm job id. */
+  submit(job: SlurmJobRequest): Promise<string>;
+  /** Undefined once Slurm has forgotten the job; throws when Slurm cannot be asked. */
+  jobInfo(id: string): Promise<SlurmJobInfo | undefined>;
+  /** The ids of the matching jobs still in the queue (what squeue lists: pending, running, completing). */
+  queued(filter: SlurmJobFilter): Promise<string[]>;
+  cancel(filter: SlurmJobFilter): Promise<void>;
+}
