@@ -199,7 +199,7 @@ export class Executor {
     return cancelled;
   }
 
-  /** Aborts everything and waits (bounded) for operations to wind down; used at shutdown. */
+  /** Waits (bounded) for running short requests to finish; used at shutdown, when long ones are left to resume. */
   async waitForShort(timeoutMs: number): Promise<void> {
     const short = [...this.running.entries()].filter(([id]) => this.requests.get(id)?.schedule === 'short').map(([, r]) => r.done);
     await Promise.race([Promise.all(short), new Promise((r) => setTimeout(r, timeoutMs))]);

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REQUEST_ID_PREFIX } from '../../protocol/api';
 import { isRequestFinished, summarize, type ApiRequest, type RequestStatus, type RequestSummary } from '../../protocol/model';
-import { badRequest, HttpError, notFound } from '../http-error';
+import { badRequest, conflict, HttpError, notFound } from '../http-error';
 import type { RequestHistory } from './history';
 import type { LiveRequest, RequestJournal } from './request-journal';
 
@@ -60,7 +60,7 @@ export class RequestStore extends EventEmitter<RequestEvents> {
   /** Changes a live request; finishing moves it to history. On disk when the promise settles. */
   async update(id: string, patch: Partial<LiveRequest>): Promise<ApiRequest> {
     const current = this.journal.get(id);
-    if (!current) throw new HttpError(409, 'conflict', `request ${id} has already finished`);
+    if (!current) throw conflict(`request ${id} has already finished`);
     const next = { ...current, ...patch };
     if (isRequestFinished(next.status)) {
       next.finishedAt ??= Date.now();
