@@ -1,5 +1,6 @@
 // How requests, clusters and jobs read in the views: labels, ages, icons and context values.
 // No vscode import: the views turn these plain descriptions into TreeItems.
+import { relativeTime, shortId } from '../client/format';
 import type { Cluster, Job, RequestStatus, RequestSummary, Resources } from '../protocol/model';
 
 /** A codicon id and the theme colour to draw it in. */
@@ -16,14 +17,8 @@ const REQUEST_ICONS: Record<RequestStatus, IconSpec> = {
   CANCELLED: { id: 'circle-slash', color: 'disabledForeground' },
 };
 
-const JOB_ICONS: Record<Job['status'], IconSpec> = {
-  PENDING: { id: 'clock', color: 'charts.yellow' },
-  SETTING_UP: { id: 'gear~spin', color: 'charts.blue' },
-  RUNNING: { id: 'loading~spin', color: 'charts.blue' },
-  SUCCEEDED: { id: 'pass', color: 'testing.iconPassed' },
-  FAILED: { id: 'error', color: 'testing.iconFailed' },
-  CANCELLED: { id: 'circle-slash', color: 'disabledForeground' },
-};
+/** Jobs share the requests' statuses, plus setting up. */
+const JOB_ICONS: Record<Job['status'], IconSpec> = { ...REQUEST_ICONS, SETTING_UP: { id: 'gear~spin', color: 'charts.blue' } };
 
 const CLUSTER_ICONS: Record<Cluster['status'], IconSpec> = {
   INIT: { id: 'loading~spin', color: 'charts.yellow' },
@@ -35,26 +30,8 @@ export const requestIcon = (status: RequestStatus): IconSpec => REQUEST_ICONS[st
 export const jobIcon = (status: Job['status']): IconSpec => JOB_ICONS[status];
 export const clusterIcon = (status: Cluster['status']): IconSpec => CLUSTER_ICONS[status];
 
-/** "just now", "42s ago", "5m ago", "3h ago", "2d ago". */
-export function relativeAge(then: number, now: number): string {
-  const s = Math.max(0, Math.round((now - then) / 1000));
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86_400)}d ago`;
-}
-
-/** "850ms", "12s", "3m 04s", "2h 05m". */
-export function duration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-export const shortId = (id: string): string => id.slice(0, 8);
+// Ages, durations and short ids read the same in the views as in the CLI.
+export { duration, relativeTime, shortId } from '../client/format';
 
 export function requestLabel(r: RequestSummary): string {
   return r.clusterName ? `${r.name} ${r.clusterName}` : r.name;
@@ -63,7 +40,7 @@ export function requestLabel(r: RequestSummary): string {
 /** The row's secondary text: who and when, plus why it waits. */
 export function requestDescription(r: RequestSummary, mine: boolean, now: number): string {
   const who = mine ? 'me' : r.user.name;
-  const parts = [who, relativeAge(r.createdAt, now)];
+  const parts = [who, relativeTime(r.createdAt, now)];
   if (r.status === 'PENDING' && r.statusMessage) parts.push(r.statusMessage);
   return parts.join(' · ');
 }
@@ -107,7 +84,7 @@ export function jobLabel(j: Job): string {
 export function jobDescription(j: Job, now: number): string {
   const parts: string[] = [j.status];
   if (j.exitCode !== undefined && j.status !== 'SUCCEEDED') parts.push(`exit ${j.exitCode}`);
-  parts.push(relativeAge(j.submittedAt, now));
+  parts.push(relativeTime(j.submittedAt, now));
   return parts.join(' · ');
 }
 

@@ -1,7 +1,7 @@
 // Request commands: View Logs, Show Request Details, Cancel (one, several, or by quick pick), view filters.
 import * as vscode from 'vscode';
 import type { RequestSummary } from '../../protocol/model';
-import { requestIcon, requestLabel, relativeAge, shortId } from '../format';
+import { relativeTime, requestIcon, requestLabel, shortId } from '../format';
 import { setContext } from '../context-keys';
 import type { Services } from '../services';
 import { connectedClient, showApiError } from './api';
@@ -19,7 +19,7 @@ function pickItem(s: Services, r: RequestSummary): RequestPickItem {
   return {
     label: `$(${requestIcon(r.status).id}) ${requestLabel(r)}`,
     description: `${r.status} · ${shortId(r.id)}`,
-    detail: `${mine ? 'me' : r.user.name} · ${relativeAge(r.createdAt, Date.now())}`,
+    detail: `${mine ? 'me' : r.user.name} · ${relativeTime(r.createdAt, Date.now())}`,
     request: r,
   };
 }

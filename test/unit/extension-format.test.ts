@@ -4,9 +4,7 @@ import type { RequestSummary } from '../../protocol/model';
 import {
   clusterContextValue,
   describeResources,
-  duration,
   jobContextValue,
-  relativeAge,
   requestAccessibleLabel,
   requestContextValue,
   requestDescription,
@@ -15,22 +13,6 @@ import {
 } from '../../extension/format';
 
 const r: RequestSummary = { id: '0123456789abcdef', name: 'launch', status: 'RUNNING', user: { id: 'bbbbbbbb', name: 'ann' }, clusterName: 'dev', schedule: 'long', createdAt: 0 };
-
-test('relative ages read like a person would say them', () => {
-  assert.equal(relativeAge(0, 2_000), 'just now');
-  assert.equal(relativeAge(0, 42_000), '42s ago');
-  assert.equal(relativeAge(0, 5 * 60_000), '5m ago');
-  assert.equal(relativeAge(0, 3 * 3_600_000), '3h ago');
-  assert.equal(relativeAge(0, 2 * 86_400_000), '2d ago');
-  assert.equal(relativeAge(10_000, 0), 'just now', 'a clock slightly ahead on the server is not negative');
-});
-
-test('durations', () => {
-  assert.equal(duration(850), '850ms');
-  assert.equal(duration(12_000), '12s');
-  assert.equal(duration(184_000), '3m 04s');
-  assert.equal(duration(7_500_000), '2h 05m');
-});
 
 test('context values are compound so menus can match status and ownership', () => {
   assert.equal(requestContextValue(r, true), 'request.running.mine');
