@@ -196,8 +196,8 @@ describe('SSH node pools and Slurm through the API server', () => {
         const log = await logOf(server, id);
         assert.equal(done.status, 'FAILED', log);
         const job = await jobOf(server, clusterName);
-        assert.equal(job?.status, 'FAILED');
-        assert.equal(job?.exitCode, 4);
+        assert.equal(job?.status, 'FAILED', JSON.stringify(job));
+        assert.equal(job?.exitCode, 4, `${JSON.stringify(job)}\n${log}`);
         for (let i = 1; i <= 40; i++) {
           for (const who of ['(head, rank=0)', '(node-1, rank=1)']) assert.ok(log.includes(`${who} tick ${i}\n`), `${who} tick ${i} missing:\n${log}`);
         }

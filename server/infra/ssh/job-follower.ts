@@ -43,6 +43,8 @@ export interface FollowOptions {
   onRunning(): void;
 }
 
+const CONNECT_ATTEMPTS = 4;
+
 export class SshJobFollower {
   private readonly progress: NodeProgress[];
   private readonly clients: Client[] = [];
@@ -68,7 +70,7 @@ export class SshJobFollower {
     const output = new NodeOutput(this.opts.log, nodePrefix(p.ref.rank, this.progress.length));
     let client: Client;
     try {
-      client = await this.opts.connections.connectDedicated(p.ref.target);
+      client = await this.connect(p);
     } catch (err) {
       this.nodeEnded(p, output, `${nodeName(p.ref)} dropped: ${(err as Error).message}`);
       return;
@@ -116,6 +118,22 @@ export class SshJobFollower {
       });
       channel.end();
     });
+  }
+
+  /**
+   * A follow connection, tried a few times: sshd drops some connections when many start at once (its
+   * MaxStartups), as when a restarted server reattaches to every node together. A host that is really
+   * gone fails every attempt.
+   */
+  private async connect(p: NodeProgress): Promise<Client> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.opts.connections.connectDedicated(p.ref.target);
+      } catch (err) {
+        if (attempt >= CONNECT_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+      }
+    }
   }
 
   /** `why` is the failure to report if the node's job had not ended by itself. */
