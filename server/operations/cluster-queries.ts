@@ -1,10 +1,10 @@
 // status, queue, cancel_jobs and job_logs: reads and small changes that never wait behind launches.
 import type { OperationBody, QueueResult, StatusResult } from '../../protocol/api';
-import { isJobFinished } from '../../protocol/model';
 import { mayActOn, requireOwner } from '../auth/policy';
 import { publicCluster } from '../clusters/cluster-service';
-import { followFile, tailOffset } from '../logs/follow';
+import { tailOffset } from '../logs/follow';
 import type { Operation } from './context';
+import { copyJobLog } from './job-log-copy';
 
 export const status: Operation<OperationBody<'status'>> = {
   run: async (ctx): Promise<StatusResult> => {
@@ -61,17 +61,7 @@ export const jobLogs: Operation<OperationBody<'job_logs'>> = {
       return { clusterName: name };
     }
     const from = ctx.body.tail !== undefined ? await tailOffset(job.logPath, ctx.body.tail) : 0;
-    const supervised = clusters.running(name, job.jobId);
-    const wakers = new Set<() => void>();
-    void supervised?.outcome.finally(() => wakers.forEach((w) => w()));
-    await followFile(job.logPath, {
-      from,
-      follow: ctx.body.follow !== false,
-      isDone: () => isJobFinished(job.status),
-      onData: (chunk) => ctx.log.append(chunk),
-      signal: ctx.signal,
-      subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
-    });
+    await copyJobLog(ctx, job, { from, follow: ctx.body.follow !== false });
     return { clusterName: name, jobId: job.jobId, jobStatus: job.status, exitCode: job.exitCode };
   },
 };

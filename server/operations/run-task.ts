@@ -7,7 +7,7 @@ import { requireOwner } from '../auth/policy';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
-import { followFile } from '../logs/follow';
+import { copyJobLog } from './job-log-copy';
 import { OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
 /** What can be told before anything is created: required envs have values, the infra is enabled, uploads exist. */
@@ -179,25 +179,8 @@ function jobSpec(task: Task, services: Services): Omit<JobSpec, 'jobId' | 'taskI
 async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: SupervisedJob, from: number): Promise<LaunchResult> {
   const { clusterName } = ctx.body;
   const { jobId } = job.record;
-  let ended = false;
-  const wakers = new Set<() => void>();
   // A job waiting in its infra's queue (Slurm) says why on the request too.
-  const onJob = (_event: string, updated: { cluster: string; jobId: number; statusMessage?: string }) => {
-    if (updated.cluster === clusterName && updated.jobId === jobId) ctx.setStatusMessage(updated.statusMessage);
-  };
-  ctx.services.clusters.on('job', onJob);
-  void job.outcome.finally(() => {
-    ended = true;
-    for (const wake of wakers) wake();
-  });
-  await followFile(job.record.logPath, {
-    from,
-    follow: true,
-    isDone: () => ended,
-    onData: (chunk) => ctx.log.append(chunk),
-    signal: ctx.signal,
-    subscribeWake: (wake) => (wakers.add(wake), () => wakers.delete(wake)),
-  }).finally(() => ctx.services.clusters.off('job', onJob));
+  await copyJobLog(ctx, job.record, { from, follow: true, onUpdate: (updated) => ctx.setStatusMessage(updated.statusMessage) });
   if (ctx.signal.aborted) {
     await ctx.services.clusters.cancelJob(clusterName, jobId).catch(() => undefined);
     throwIfCancelled(ctx.signal);
