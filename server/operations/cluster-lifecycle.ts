@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { clusterBody } from '../../protocol/api';
 import { requireOwner } from '../auth/policy';
 import type { ClusterRecord } from '../infra/backend';
-import type { Operation, OperationContext } from './context';
+import { lockCluster, type Operation, type OperationContext } from './context';
 
 type ClusterBody = z.output<typeof clusterBody>;
 
@@ -56,10 +56,7 @@ export const down: Operation<ClusterBody> = {
 
 async function withCluster(ctx: OperationContext<ClusterBody>, change: (cluster: ClusterRecord) => Promise<void>): Promise<{ clusterName: string }> {
   const { clusters } = ctx.services;
-  const release = await clusters.locks.acquire(ctx.body.clusterName, `${ctx.request.name} request ${ctx.request.id.slice(0, 8)}`, {
-    signal: ctx.signal,
-    onWait: (heldBy) => ctx.setStatusMessage(`waiting for cluster ${ctx.body.clusterName}: ${heldBy} is changing it`),
-  });
+  const release = await lockCluster(ctx, ctx.body.clusterName);
   try {
     await change(clusters.require(ctx.body.clusterName));
     return { clusterName: ctx.body.clusterName };

@@ -56,3 +56,20 @@ export class OperationFailed extends Error {
 export function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new OperationFailed('RequestCancelled', 'the request was cancelled');
 }
+
+/**
+ * Takes the cluster's lock for this request. While it waits, the request says who holds the lock;
+ * once it has the lock, that message is cleared.
+ */
+export async function lockCluster(ctx: OperationContext<unknown>, clusterName: string): Promise<() => void> {
+  let waited = false;
+  const release = await ctx.services.clusters.locks.acquire(clusterName, `${ctx.request.name} request ${ctx.request.id.slice(0, 8)}`, {
+    signal: ctx.signal,
+    onWait: (heldBy) => {
+      waited = true;
+      ctx.setStatusMessage(`waiting for cluster ${clusterName}: ${heldBy} is changing it`);
+    },
+  });
+  if (waited) ctx.setStatusMessage(undefined);
+  return release;
+}

@@ -8,7 +8,7 @@ import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
 import { copyJobLog } from './job-log-copy';
-import { OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
+import { lockCluster, OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
 /** What can be told before anything is created: required envs have values, the infra is enabled, uploads exist. */
 function checkTask(task: Task, services: Services): void {
@@ -54,13 +54,9 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
   if (ctx.resumed) return resumeFollowing(ctx);
   const { task, clusterName } = ctx.body;
   const { clusters } = ctx.services;
-  const release = await clusters.locks.acquire(clusterName, `${ctx.request.name} request ${ctx.request.id.slice(0, 8)}`, {
-    signal: ctx.signal,
-    onWait: (heldBy) => ctx.setStatusMessage(`waiting for cluster ${clusterName}: ${heldBy} is changing it`),
-  });
+  const release = await lockCluster(ctx, clusterName);
   let job: SupervisedJob;
   try {
-    ctx.setStatusMessage(undefined);
     const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName), task);
     throwIfCancelled(ctx.signal);
     job = await clusters.startJob(cluster, jobSpec(task, ctx.services), ctx.user, ctx.request.id);
