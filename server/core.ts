@@ -54,10 +54,10 @@ export class Core {
   static async open(options: CoreOptions): Promise<Core> {
     const { dataDir } = options;
     for (const dir of [dataDir, path.join(dataDir, 'logs'), path.join(dataDir, 'job-logs')]) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const state = await StateDb.open(dataDir);
+    const state = await StateDb.open(dataDir, options.log);
     // Segments a 24th of the retention window wide (1 s to 1 h): expiry is at most that late.
     const span = Math.min(3_600_000, Math.max(1000, Math.floor(options.retentionMs / 24)));
-    const requests = new RequestStore(new RequestJournal(path.join(dataDir, 'requests.jsonl')), new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'));
+    const requests = new RequestStore(new RequestJournal(path.join(dataDir, 'requests.jsonl')), new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'), options.log);
     const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
     const uploads = new UploadStore(path.join(dataDir, 'uploads'));
     const services: Services = {

@@ -11,7 +11,12 @@ export function lockDataDir(dataDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
+      try {
+        writeSync(fd, String(process.pid));
+      } catch {
+        // A full disk: the lock holds without the pid (read as stale), so the server can still start
+        // and let its user clean up.
+      }
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (err) {

@@ -68,8 +68,8 @@ export class Executor {
       body: redactSecrets(body),
       createdAt: Date.now(),
     };
-    if (request.body !== body) this.secretBodies.set(request.id, body);
     await this.requests.create(request);
+    if (request.body !== body) this.secretBodies.set(request.id, body);
     this.metrics.requestCreated(name);
     this.enqueue(request);
     return request;

@@ -58,8 +58,14 @@ async function main(): Promise<void> {
   const url = httpUrl(reachAt, port);
   const infoFile = path.join(config.dataDir, 'server.json');
   // Written whole or not at all: clients poll for this file and must never read half of it.
-  writeFileSync(`${infoFile}.tmp`, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
-  renameSync(`${infoFile}.tmp`, infoFile);
+  try {
+    writeFileSync(`${infoFile}.tmp`, JSON.stringify({ pid: process.pid, host: config.host, port, url, version: VERSION, startedAt: core.startedAt }) + '\n', { mode: 0o600 });
+    renameSync(`${infoFile}.tmp`, infoFile);
+  } catch (err) {
+    // A full disk: the server still serves on its address, read-only enough to show status and clean up.
+    rmSync(`${infoFile}.tmp`, { force: true });
+    log(`could not write ${infoFile}: ${(err as Error).message}`);
+  }
   log(`SkyDeck API server listening on ${httpUrl(config.host, port)} (data in ${config.dataDir}, ready in ${Math.round(performance.now() - t0)} ms; auth: ${protection.authenticator.mode})`);
 
   let stopping = false;
@@ -76,6 +82,9 @@ async function main(): Promise<void> {
     // Streams still open (followers of long requests) end with the process.
     process.exit(0);
   };
+  // A failure nobody awaited (a store write on a full disk, a backend callback) is a bug to log, not
+  // a reason to stop serving every other request.
+  process.on('unhandledRejection', (err) => log(`internal error (unhandled): ${(err as Error)?.stack ?? String(err)}`));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

@@ -128,7 +128,11 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
     const finished = jobs.filter((j) => isJobFinished(j.status));
     if (finished.length <= RECENT_FINISHED_JOBS) return;
     const old = new Set(finished.slice(0, finished.length - RECENT_FINISHED_JOBS));
-    this.archive.append(name, [...old]);
+    try {
+      this.archive.append(name, [...old]);
+    } catch {
+      return; // the disk refused (full): they stay in the live state until an archive write succeeds
+    }
     this.state.data.jobs[name] = jobs.filter((j) => !old.has(j));
   }
 

@@ -26,19 +26,28 @@ export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Prom
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
-  let value: unknown;
+  // Checked on the text, before parsing: a body nested 400k levels deep is refused without building it.
+  if (nestsDeeperThan(text, MAX_DEPTH)) throw badRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
   }
-  if (depth(value) > MAX_DEPTH) throw badRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
-  return value;
 }
 
-function depth(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  let deepest = 0;
-  for (const v of Object.values(value)) deepest = Math.max(deepest, depth(v));
-  return deepest + 1;
+/** Whether brackets outside strings nest deeper than `max`, in one pass without recursion. */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }

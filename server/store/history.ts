@@ -1,26 +1,28 @@
 // Finished requests, in append-only JSON-lines segments by finish time. Memory holds only summaries
 // and where each full record sits on disk. Retention drops whole segments: no file is ever rewritten,
 // so neither history size nor expiry makes any write slower.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { summarize, type ApiRequest, type RequestSummary } from '../../protocol/model';
+import { isStoreWriteFailure, RecordFile, storeWriteFailed } from './durable-file';
 
 interface Entry {
   summary: RequestSummary;
   segment: number;
   offset: number;
   length: number;
+  /** The whole record, for one the disk refused (full): kept in memory until retention drops it. */
+  unsaved?: ApiRequest;
 }
 
 interface Segment {
   ids: string[];
-  size: number;
 }
 
 export class RequestHistory {
   private readonly entries = new Map<string, Entry>();
   private readonly segments = new Map<number, Segment>();
-  private appendFd: { segment: number; fd: number } | undefined;
+  private appendTo: { segment: number; file: RecordFile } | undefined;
 
   /**
    * @param spanMs width of one segment; a finished request is removed between `retention` and
@@ -44,11 +46,11 @@ export class RequestHistory {
   private load(segment: number): void {
     let text = readFileSync(this.file(segment));
     if (text.length > 0 && text[text.length - 1] !== 0x0a) {
-      // A crash cut the last line short: end it, so the next append starts a line of its own.
-      writeFileSync(this.file(segment), '\n', { flag: 'a' });
-      text = Buffer.concat([text, Buffer.from('\n')]);
+      // A crash cut the last line short: drop that half record, so the next append starts a line of its own.
+      text = text.subarray(0, text.lastIndexOf(0x0a) + 1);
+      truncateSync(this.file(segment), text.length);
     }
-    const seg: Segment = { ids: [], size: text.length };
+    const seg: Segment = { ids: [] };
     let offset = 0;
     while (offset < text.length) {
       const end = text.indexOf(0x0a, offset);
@@ -90,6 +92,7 @@ export class RequestHistory {
   get(id: string): ApiRequest | undefined {
     const e = this.entries.get(id);
     if (!e) return undefined;
+    if (e.unsaved) return e.unsaved;
     const fd = openSync(this.file(e.segment), 'r');
     try {
       const buf = Buffer.alloc(e.length);
@@ -100,20 +103,30 @@ export class RequestHistory {
     }
   }
 
-  /** Records a finished request. Synchronous: it is on disk before the live state forgets it. */
+  /**
+   * Records a finished request. Synchronous: it is on disk before the live state forgets it. When the
+   * disk refuses it (full), the request is kept in memory instead, so it is still shown, and this
+   * throws (507).
+   */
   append(request: ApiRequest): void {
     const segment = Math.floor((request.finishedAt ?? Date.now()) / this.spanMs) * this.spanMs;
-    if (this.appendFd?.segment !== segment) {
-      if (this.appendFd) closeSync(this.appendFd.fd);
-      this.appendFd = { segment, fd: openSync(this.file(segment), 'a', 0o600) };
-    }
     let seg = this.segments.get(segment);
-    if (!seg) this.segments.set(segment, (seg = { ids: [], size: 0 }));
-    const line = Buffer.from(JSON.stringify(request) + '\n');
-    writeSync(this.appendFd.fd, line);
-    this.entries.set(request.id, { summary: summarize(request), segment, offset: seg.size, length: line.length - 1 });
+    if (!seg) this.segments.set(segment, (seg = { ids: [] }));
     seg.ids.push(request.id);
-    seg.size += line.length;
+    const line = Buffer.from(JSON.stringify(request) + '\n');
+    try {
+      if (this.appendTo?.segment !== segment) {
+        this.appendTo?.file.close();
+        this.appendTo = undefined;
+        this.appendTo = { segment, file: new RecordFile(this.file(segment)) };
+      }
+      const offset = this.appendTo.file.size;
+      this.appendTo.file.append(line, `finished request ${request.id}`);
+      this.entries.set(request.id, { summary: summarize(request), segment, offset, length: line.length - 1 });
+    } catch (err) {
+      this.entries.set(request.id, { summary: summarize(request), segment, offset: 0, length: 0, unsaved: request });
+      throw isStoreWriteFailure(err) ? err : storeWriteFailed(`finished request ${request.id}`, err);
+    }
   }
 
   /** Drops every segment wholly older than the retention window; returns the ids it removed. */
@@ -121,9 +134,9 @@ export class RequestHistory {
     const removed: string[] = [];
     for (const [segment, seg] of this.segments) {
       if (segment + this.spanMs + retentionMs > now) continue;
-      if (this.appendFd?.segment === segment) {
-        closeSync(this.appendFd.fd);
-        this.appendFd = undefined;
+      if (this.appendTo?.segment === segment) {
+        this.appendTo.file.close();
+        this.appendTo = undefined;
       }
       rmSync(this.file(segment), { force: true });
       this.segments.delete(segment);
@@ -136,7 +149,7 @@ export class RequestHistory {
   }
 
   close(): void {
-    if (this.appendFd) closeSync(this.appendFd.fd);
-    this.appendFd = undefined;
+    this.appendTo?.file.close();
+    this.appendTo = undefined;
   }
 }

@@ -3,8 +3,9 @@
 // small append instead of a rewrite of the whole store, so a burst of short requests stays cheap.
 // The journal is compacted (rewritten with only the live requests, which are few) when it has grown
 // well past them.
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ApiRequest } from '../../protocol/model';
+import { RecordFile, replaceFile } from './durable-file';
 
 export type LiveRequest = ApiRequest & {
   /** Bytes of the request log written before a followed job's output starts (see run-task.ts). */
@@ -21,8 +22,10 @@ const COMPACT_AFTER_LINES = 10_000;
 
 export class RequestJournal {
   private readonly live = new Map<string, LiveRequest>();
-  private fd: number;
+  private out: RecordFile;
   private lines = 0;
+  /** Lines past which the next compaction is tried (pushed on when one fails, e.g. on a full disk). */
+  private compactAt = COMPACT_AFTER_LINES;
 
   constructor(private readonly file: string) {
     let text = '';
@@ -42,7 +45,8 @@ export class RequestJournal {
       if ('removed' in entry) this.live.delete(entry.id);
       else this.live.set(entry.id, entry);
     }
-    this.fd = this.compact();
+    // A disk too full to compact still lets the server start: the journal as it is stays in use.
+    this.out = this.compact() ?? new RecordFile(file);
   }
 
   values(): IterableIterator<LiveRequest> {
@@ -57,34 +61,56 @@ export class RequestJournal {
     return this.live.get(id);
   }
 
+  /**
+   * Records the request's new state. The change is live in memory either way; when the disk refuses
+   * the line this throws (507) and the file keeps the previous state whole.
+   */
   put(request: LiveRequest): void {
     this.live.set(request.id, request);
     this.append(request);
   }
 
+  /** Drops a request from the live set (in memory at once; on disk unless this throws). */
   remove(id: string): void {
     if (!this.live.delete(id)) return;
     this.append({ id, removed: true });
   }
 
+  /** Forgets a request in memory only (one the disk refused to record). */
+  forget(id: string): void {
+    this.live.delete(id);
+  }
+
   private append(entry: LiveRequest | Removal): void {
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
-    if (++this.lines > COMPACT_AFTER_LINES + 4 * this.live.size) {
-      closeSync(this.fd);
-      this.fd = this.compact();
+    this.out.append(Buffer.from(JSON.stringify(entry) + '\n'), `request ${entry.id}`);
+    if (++this.lines > this.compactAt + 4 * this.live.size) {
+      const compacted = this.compact();
+      if (compacted) {
+        this.out.close();
+        this.out = compacted;
+      }
     }
   }
 
-  /** Rewrites the journal with one line per live request; returns a descriptor to append to. */
-  private compact(): number {
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, [...this.live.values()].map((r) => JSON.stringify(r) + '\n').join(''), { mode: 0o600 });
-    renameSync(tmp, this.file);
-    this.lines = this.live.size;
-    return openSync(this.file, 'a');
+  /**
+   * Rewrites the journal with one line per live request and opens it for appending. The old file and
+   * its descriptor stay in use until the new one is open, so a compaction that fails (full disk)
+   * loses nothing and leaves nothing pointing at a closed descriptor; it is tried again later.
+   */
+  private compact(): RecordFile | undefined {
+    try {
+      replaceFile(this.file, [...this.live.values()].map((r) => JSON.stringify(r) + '\n').join(''), 'the request journal');
+      const out = new RecordFile(this.file);
+      this.lines = this.live.size;
+      this.compactAt = COMPACT_AFTER_LINES;
+      return out;
+    } catch {
+      this.compactAt = this.lines + COMPACT_AFTER_LINES / 10;
+      return undefined;
+    }
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.out.close();
   }
 }

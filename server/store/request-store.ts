@@ -6,6 +6,7 @@ import path from 'node:path';
 import { REQUEST_ID_PREFIX } from '../../protocol/api';
 import { isRequestFinished, summarize, type ApiRequest, type RequestStatus, type RequestSummary } from '../../protocol/model';
 import { badRequest, conflict, HttpError, notFound } from '../http-error';
+import { isStoreWriteFailure } from './durable-file';
 import type { RequestHistory } from './history';
 import type { LiveRequest, RequestJournal } from './request-journal';
 
@@ -33,10 +34,19 @@ export class RequestStore extends EventEmitter<RequestEvents> {
     private readonly journal: RequestJournal,
     private readonly history: RequestHistory,
     readonly logDir: string,
+    private readonly logWriteFailure: (message: string) => void = () => undefined,
   ) {
     super();
     // A crash between "appended to history" and "removed from the journal" leaves a request in both.
-    for (const id of [...journal.ids()]) if (history.has(id)) journal.remove(id);
+    for (const id of [...journal.ids()]) if (history.has(id)) this.dropFromJournal(id);
+  }
+
+  private dropFromJournal(id: string): void {
+    try {
+      this.journal.remove(id);
+    } catch (err) {
+      if (!isStoreWriteFailure(err)) throw err;
+    }
   }
 
   logPath(id: string): string {
@@ -51,28 +61,61 @@ export class RequestStore extends EventEmitter<RequestEvents> {
     return [...this.journal.values()];
   }
 
-  /** Records a new request; it is on disk when this returns. */
+  /**
+   * Records a new request; it is on disk when this returns. When the disk refuses it (full), a long
+   * request is refused (507: it would start work a restart could not find again); a short one runs
+   * from memory, so status, queue, stop and down still work on a full disk.
+   */
   create(request: ApiRequest): void {
-    this.journal.put(request);
+    try {
+      this.journal.put(request);
+    } catch (err) {
+      if (!isStoreWriteFailure(err) || request.schedule === 'long') {
+        this.journal.forget(request.id);
+        throw err;
+      }
+      this.onWriteFailure(err);
+    }
     this.emit('request', 'created', summarize(request));
   }
 
-  /** Changes a live request; finishing moves it to history. On disk when the promise settles. */
+  /**
+   * Changes a live request; finishing moves it to history. On disk when the promise settles, unless
+   * the disk refuses it: then the change holds in memory (the request stays correct while this
+   * server runs) and the failure is reported once to the server log, never to the request's caller.
+   */
   async update(id: string, patch: Partial<LiveRequest>): Promise<ApiRequest> {
     const current = this.journal.get(id);
     if (!current) throw conflict(`request ${id} has already finished`);
     const next = { ...current, ...patch };
-    if (isRequestFinished(next.status)) {
-      next.finishedAt ??= Date.now();
-      delete next.statusMessage;
-      delete next.logHeaderBytes;
-      this.history.append(next);
-      this.journal.remove(id);
-    } else {
-      this.journal.put(next);
+    try {
+      if (isRequestFinished(next.status)) {
+        next.finishedAt ??= Date.now();
+        delete next.statusMessage;
+        delete next.logHeaderBytes;
+        try {
+          this.history.append(next);
+        } finally {
+          this.journal.remove(id);
+        }
+      } else {
+        this.journal.put(next);
+      }
+    } catch (err) {
+      if (!isStoreWriteFailure(err)) throw err;
+      this.onWriteFailure(err);
     }
     this.emit('request', 'updated', summarize(next));
     return next;
+  }
+
+  private lastWriteFailure = 0;
+
+  /** Store writes the disk refused: logged at most once a minute, so a full disk does not flood the log. */
+  private onWriteFailure(err: Error): void {
+    if (Date.now() - this.lastWriteFailure < 60_000) return;
+    this.lastWriteFailure = Date.now();
+    this.logWriteFailure(err.message);
   }
 
   /** Full id from an id or a unique prefix of one. */

@@ -1,8 +1,9 @@
 // Which pool hosts belong to which cluster: a host serves one cluster at a time. Kept in the server's
 // data dir so a restart remembers; each change is one synchronous read-modify-write, so two launches
 // in the same server never take the same host.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readJsonRecord, replaceFile } from '../../store/durable-file';
 
 type Allocations = Record<string, string>;
 
@@ -17,18 +18,14 @@ export class HostAllocations {
     return `${pool}/${host}`;
   }
 
+  /** Who holds what; a file that does not parse is refused, never read as "every host is free". */
   private read(): Allocations {
-    try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as Allocations;
-    } catch {
-      return {};
-    }
+    return readJsonRecord(this.file, 'host allocations', 'Restore it from a backup or fix it by hand; remove it only when no SSH cluster is up, or two clusters may get the same host.');
   }
 
   private write(a: Allocations): void {
     mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(a, null, 1));
-    renameSync(`${this.file}.tmp`, this.file);
+    replaceFile(this.file, JSON.stringify(a, null, 1), 'the SSH host allocations');
   }
 
   /** The cluster holding a host, if any. */

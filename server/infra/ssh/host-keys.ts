@@ -2,8 +2,9 @@
 // dir, and a different key later is refused, so a host that was swapped or spoofed never gets the
 // task's code and secrets.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readJsonRecord, replaceFile } from '../../store/durable-file';
 
 export class HostKeys {
   readonly file: string;
@@ -12,12 +13,9 @@ export class HostKeys {
     this.file = join(dataDir, 'ssh', 'known_hosts.json');
   }
 
+  /** The remembered keys; a file that does not parse is refused, never read as "no host known yet". */
   private read(): Record<string, string> {
-    try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>;
-    } catch {
-      return {};
-    }
+    return readJsonRecord(this.file, 'host keys', 'Restore it from a backup or fix it by hand; removing it trusts every host again on first use.');
   }
 
   /**
@@ -26,7 +24,12 @@ export class HostKeys {
    */
   check(address: string, key: Buffer): string | undefined {
     const fingerprint = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-    const known = this.read();
+    let known: Record<string, string>;
+    try {
+      known = this.read();
+    } catch (err) {
+      return (err as Error).message;
+    }
     const seen = known[address];
     if (seen === fingerprint) return undefined;
     if (seen !== undefined) {
@@ -34,8 +37,7 @@ export class HostKeys {
     }
     known[address] = fingerprint;
     mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(known, null, 1));
-    renameSync(`${this.file}.tmp`, this.file);
+    replaceFile(this.file, JSON.stringify(known, null, 1), 'the SSH host keys');
     return undefined;
   }
 }
