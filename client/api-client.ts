@@ -71,7 +71,7 @@ export class ApiClient {
     };
     if (options.endpoint.authorization) headers.authorization = options.endpoint.authorization;
     this.headers = headers;
-    this.http = new HttpTransport(options.endpoint.url, headers);
+    this.http = new HttpTransport(options.endpoint.url, headers, options.endpoint.localSocket);
   }
 
   health(timeoutMs = this.timeoutMs): Promise<HealthResponse> {

@@ -12,6 +12,11 @@ export interface Endpoint {
   authorization?: string;
   /** Whether the server is on this machine, so a client may start it. */
   local: boolean;
+  /**
+   * The owner's local server is reached over this Unix socket, never over TCP: the local token goes only
+   * where no other OS user can listen (set with the local token by withCredentials).
+   */
+  localSocket?: string;
   /** Where the endpoint came from, for `api info` and error messages. */
   source: 'override' | 'env' | 'config' | 'default';
 }

@@ -24,6 +24,8 @@ export class HttpTransport {
     /** Base URL without credentials, such as `http://127.0.0.1:46590`. */
     readonly baseUrl: string,
     private readonly defaultHeaders: Record<string, string>,
+    /** Connect here instead of the URL's host and port (the local server's Unix socket). */
+    private readonly socketPath?: string,
   ) {
     this.secure = baseUrl.startsWith('https:');
     // Keep-alive lets a command's submit, stream and result share one connection; idle sockets do not
@@ -48,7 +50,7 @@ export class HttpTransport {
     }
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const send = this.secure ? httpsRequest : httpRequest;
-      const req = send(url, { method: call.method, headers, agent: this.agent, signal: call.signal });
+      const req = send(url, { method: call.method, headers, agent: this.agent, signal: call.signal, socketPath: this.socketPath });
       let answered = false;
       req.on('response', (res) => {
         answered = true;

@@ -105,8 +105,11 @@ export class LiveConnection {
   }
 
   private connect(): void {
-    const url = this.client.endpoint.url.replace(/^http/, 'ws') + '/api/ws';
-    const socket = new WebSocket(url, { headers: { ...this.client.headers }, handshakeTimeout: 10_000 });
+    const { url: base, localSocket } = this.client.endpoint;
+    // The owner's local server is reached over its Unix socket, with the Host its gate expects.
+    const url = localSocket ? `ws+unix://${localSocket}:/api/ws` : base.replace(/^http/, 'ws') + '/api/ws';
+    const headers = localSocket ? { ...this.client.headers, host: new URL(base).host } : { ...this.client.headers };
+    const socket = new WebSocket(url, { headers, handshakeTimeout: 10_000 });
     this.socket = socket;
     socket.on('open', () => {
       this.retryMs = this.minRetryMs;

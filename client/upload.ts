@@ -1,5 +1,5 @@
-// Sends a task's local files (workdir, file_mounts) to a server on another machine, which cannot read
-// this machine's paths. The task that is submitted names them upload://<id> instead.
+// Sends a task's local files (workdir, file_mounts) to a server that does not read this machine's paths
+// (on another machine, or a team server). The task that is submitted names them upload://<id> instead.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -11,9 +11,12 @@ import { ClientError } from './errors';
 /** Folders that are never part of a workdir upload. */
 const SKIPPED = new Set(['.git', 'node_modules', '__pycache__', '.venv']);
 
-/** Uploads the task's workdir and file_mounts sources when the server is not on this machine. */
+/**
+ * Uploads the task's workdir and file_mounts sources, except to the owner's local server, which reads
+ * this machine's paths itself (a team server accepts only uploads, even from its own machine).
+ */
 export async function uploadTaskFiles(client: ApiClient, task: Task, onNote: (line: string) => void = () => undefined): Promise<Task> {
-  if (client.endpoint.local) return task;
+  if (client.endpoint.localSocket) return task;
   const upload = async (local: string) => {
     const info = lstatSync(local);
     const bundle = info.isDirectory() ? bundleDirectory(local) : bundleFiles([[path.basename(local), local]]);

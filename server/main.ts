@@ -8,6 +8,8 @@ import { serverProtection } from './auth/setup';
 import { ConfigError, parseServerArgs, USAGE } from './config';
 import { Core } from './core';
 import { createHttpServer } from './http/app';
+import { listenOnSocket } from './http/local-socket';
+import { localSocketPath } from '../protocol/local-socket';
 import { createBackends } from './infra/registry';
 import { lockDataDir } from './data-dir-lock';
 
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     refreshIntervalMs: config.refreshIntervalMs,
     log,
   });
-  const { server, hub } = createHttpServer(core, protection.gate, (err) => log(`internal error: ${(err as Error)?.stack ?? String(err)}`), protection.limits);
+  const { server, hub, alsoServe } = createHttpServer(core, protection.gate, (err) => log(`internal error: ${(err as Error)?.stack ?? String(err)}`), protection.limits);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,7 +54,12 @@ async function main(): Promise<void> {
     const reason = err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (another SkyDeck server? try: skydeck api info)` : err.message;
     throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${reason}`);
   });
+  // A loopback server also serves its owner's clients on a socket only they can open (they send the
+  // local token nowhere else); TCP stays for browsers and for clients with team credentials.
   const { port } = server.address() as AddressInfo;
+  const socketPath = protection.loopback ? localSocketPath(config.dataDir, port) : undefined;
+  const socketServer = socketPath ? alsoServe() : undefined;
+  if (socketPath && socketServer) await listenOnSocket(socketServer, socketPath);
   // A server on every interface is reached locally through loopback.
   const reachAt = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
   const url = httpUrl(reachAt, port);
@@ -75,8 +82,11 @@ async function main(): Promise<void> {
     log(`${signal}: stopping; running jobs keep running and are picked up at the next start`);
     setTimeout(() => process.exit(1), 10_000).unref();
     server.close();
+    socketServer?.close();
     hub.close();
     server.closeIdleConnections();
+    socketServer?.closeIdleConnections();
+    if (socketPath) rmSync(socketPath, { force: true });
     await core.close();
     rmSync(infoFile, { force: true });
     // Streams still open (followers of long requests) end with the process.

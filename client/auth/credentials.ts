@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import type { Endpoint } from '../endpoint';
 import { ClientError } from '../errors';
-import type { Env } from '../home';
+import { homePaths, type Env } from '../home';
+import { localSocketPath, untrustedSocketFolder } from '../../protocol/local-socket';
 import { ensureLocalToken } from './local-token';
 
 export type SavedCredentials = { kind: 'basic'; user: string; password: string } | { kind: 'token'; token: string };
@@ -75,6 +76,12 @@ export function withCredentials(endpoint: Endpoint, home: string, env: Env = pro
   const saved = savedCredentials(home, endpoint.url);
   if (saved) return { ...endpoint, authorization: authorizationOf(saved) };
   if (!endpoint.local) return endpoint;
+  // The local token goes only to a socket in the owner's own folder: whoever listens on the TCP port
+  // (another OS user may bind it first) never sees it.
+  const url = new URL(endpoint.url);
+  const localSocket = localSocketPath(homePaths(home).serverDir, Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
+  const untrusted = untrustedSocketFolder(localSocket);
+  if (untrusted) throw new ClientError('local_server_untrusted', `will not send the local token: ${untrusted}`);
   const local = ensureLocalToken(home);
-  return local ? { ...endpoint, authorization: `Bearer ${local}` } : endpoint;
+  return local ? { ...endpoint, authorization: `Bearer ${local}`, localSocket } : endpoint;
 }

@@ -24,6 +24,8 @@ export function serverProtection(config: ServerConfig, log: (line: string) => vo
     );
   }
   return {
+    /** Listening on loopback only: a local server (or a team server that serves only this machine). */
+    loopback,
     authenticator,
     gate: browserGate({ local: () => !authenticator.team }),
     limits: new ConnectionLimits({ connectionsPerClient: config.connectionsPerClient, webSocketsPerClient: config.webSocketsPerClient }),

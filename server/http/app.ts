@@ -15,6 +15,8 @@ export type Gate = (req: IncomingMessage) => Promise<void>;
 export interface HttpServer {
   server: http.Server;
   hub: WsHub;
+  /** The same API on a second listener (the local server's Unix socket), sharing the hub and the gate. */
+  alsoServe(): http.Server;
 }
 
 export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown) => void, limits: ConnectionLimits): HttpServer {
@@ -33,19 +35,24 @@ export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown
 
   // Header and request timeouts are enforced by a sweep; the default 30 s sweep would let a slow-loris
   // client hold a socket for up to 40 s instead of 10.
-  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, app.callback());
+  const callback = app.callback();
+  const listener = () => {
+    const s = http.createServer({ connectionsCheckingInterval: 1_000 }, callback);
+    // Slow or stalled clients cannot hold connections open forever (streams keep themselves alive
+    // with heartbeats, so they are not cut by the idle timeout).
+    s.headersTimeout = 10_000;
+    s.requestTimeout = 0;
+    s.keepAliveTimeout = 5_000;
+    s.setTimeout(2 * 60_000);
+    s.on('upgrade', (req, socket, head) => void hub.handleUpgrade(req, socket, head));
+    return s;
+  };
+  const server = listener();
   limits.attach(server);
-  // Slow or stalled clients cannot hold connections open forever (streams keep themselves alive
-  // with heartbeats, so they are not cut by the idle timeout).
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 5_000;
-  server.setTimeout(2 * 60_000);
   const hub = new WsHub(core, async (req) => {
     await gate(req);
     await core.authenticator.authenticate(req);
     limits.claimWebSocket(req);
   });
-  server.on('upgrade', (req, socket, head) => void hub.handleUpgrade(req, socket, head));
-  return { server, hub };
+  return { server, hub, alsoServe: listener };
 }

@@ -1,8 +1,8 @@
 // Shared by the security tests: raw HTTP calls (any Host, Origin or header), WebSocket upgrades, and
 // team servers with accounts made by the server program itself, as an admin would.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -92,4 +92,60 @@ export async function call<T = { error?: { code: string; message: string } }>(
   const res = await fetch(server.url + pathname, { method: init.method ?? (init.body !== undefined ? 'POST' : 'GET'), headers, body: init.body !== undefined ? JSON.stringify(init.body) : undefined });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+/** dist/cli.js and dist/server.js, copied where any user can read them (the checkout may be in a folder they cannot enter). */
+const BUNDLES = ['cli.js', 'server.js'];
+
+export interface OtherUser {
+  name: string;
+  /** A folder the user owns, to use as their SKYDECK_HOME or for their files. */
+  home: string;
+  /** The CLI bundle, readable by them. */
+  cli: string;
+  /** Runs a command as them and waits for it. */
+  run(args: string[], env?: Record<string, string>): SpawnSyncReturns<string>;
+  /** Starts a command as them in the background. */
+  spawn(args: string[], env?: Record<string, string>): ChildProcess;
+  dispose(): void;
+}
+
+/** A second OS user made with useradd (root only), who can run the project's bundles wherever the checkout is. */
+export function anotherOsUser(): OtherUser | undefined {
+  if (process.getuid?.() !== 0 || spawnSync('which', ['useradd', 'runuser']).status !== 0) return undefined;
+  const name = `skd${process.pid % 100000}${Math.floor(Math.random() * 1000)}`;
+  const made = spawnSync('useradd', ['--no-create-home', '--shell', '/bin/sh', name], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`useradd ${name}: ${made.stderr}`);
+  const shared = mkdtempSync(path.join(os.tmpdir(), 'skydeck-bundles-'));
+  chmodSync(shared, 0o755);
+  for (const file of BUNDLES) copyFileSync(path.join(path.dirname(SERVER_JS), file), path.join(shared, file));
+  for (const file of BUNDLES) chmodSync(path.join(shared, file), 0o644);
+  const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-other-user-'));
+  spawnSync('chown', [name, home]);
+  const children: ChildProcess[] = [];
+  const argv = (args: string[], env: Record<string, string>) => ['-u', name, '--', 'env', `HOME=${home}`, `SKYDECK_HOME=${path.join(home, 'skydeck')}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args];
+  return {
+    name,
+    home,
+    cli: path.join(shared, 'cli.js'),
+    run: (args, env = {}) => spawnSync('runuser', argv(args, env), { encoding: 'utf8', timeout: 30_000 }),
+    spawn(args, env = {}) {
+      // Its own process group, so that dispose stops what it started too.
+      const child = spawn('runuser', argv(args, env), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      children.push(child);
+      return child;
+    },
+    dispose() {
+      for (const child of children) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      spawnSync('userdel', [name]);
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }

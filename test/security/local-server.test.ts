@@ -1,14 +1,25 @@
 // A local server (loopback, no accounts) that no web page and no other OS user can drive.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { streamLink } from '../../client/auth/stream-link';
 import { parseEndpoint } from '../../client/endpoint';
 import { startServer, type TestServer } from '../helpers/server';
-import { raw, upgrade } from './helpers';
+import { localSocketPath } from '../../protocol/local-socket';
+import { anotherOsUser, raw, upgrade } from './helpers';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 const CLI_JS = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -112,38 +123,85 @@ describe('local server', () => {
     assert.ok(Array.isArray(JSON.parse(r.stdout)));
   });
 
-  it('cannot be used by another OS user on the same machine', (t) => {
-    if (process.getuid?.() !== 0 || spawnSync('which', ['useradd', 'runuser']).status !== 0) return t.skip('needs root with useradd and runuser to create a second user');
-    const name = `skdsec${process.pid % 100000}`;
-    const made = spawnSync('useradd', ['--no-create-home', '--shell', '/bin/sh', name], { encoding: 'utf8' });
-    assert.equal(made.status, 0, made.stderr);
-    const theirHome = mkdtempSync(path.join(os.tmpdir(), 'skydeck-other-user-'));
+  it('cannot be used by another OS user on the same machine, wherever the checkout lives', (t) => {
+    const other = anotherOsUser();
+    if (!other) return t.skip('needs root with useradd and runuser to create a second user');
     try {
-      chmodSync(theirHome, 0o777);
-      const as = (args: string[], env: Record<string, string> = {}) =>
-        spawnSync('runuser', ['-u', name, '--', 'env', `SKYDECK_HOME=${theirHome}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args], { encoding: 'utf8', timeout: 30_000 });
-      // They cannot read the token...
-      const cat = as(['cat', path.join(server.dataDir, 'local-token')]);
+      const ownerList = () => spawnSync(process.execPath, [CLI_JS, 'api', 'status', '-a', '--json'], { env: { ...process.env, SKYDECK_HOME: server.home, SKYDECK_API_SERVER_ENDPOINT: server.url }, encoding: 'utf8' }).stdout;
+      const before = ownerList();
+      // They cannot read the token, nor open the socket the owner's clients use...
+      const cat = other.run(['cat', path.join(server.dataDir, 'local-token')]);
       assert.notEqual(cat.status, 0);
       assert.match(cat.stderr, /Permission denied/);
-      // ...so their CLI, pointed at the server, is refused, whoever it claims to be.
-      const before = spawnSync(process.execPath, [CLI_JS, 'api', 'status', '-a', '--json'], { env: { ...process.env, SKYDECK_HOME: server.home, SKYDECK_API_SERVER_ENDPOINT: server.url }, encoding: 'utf8' }).stdout;
+      const socket = localSocketPath(server.dataDir, Number(new URL(server.url).port));
+      assert.ok(existsSync(socket), 'the owner server listens on its socket');
+      const connect = other.run([process.execPath, '-e', `require('net').connect(${JSON.stringify(socket)}).on('connect',()=>console.log('connected')).on('error',(e)=>console.log(e.code))`]);
+      assert.match(connect.stdout, /EACCES/, connect.stdout + connect.stderr);
+      // ...so their CLI, pointed at the server, gets nothing done, whoever it claims to be.
       for (const args of [
         ['api', 'status', '-a'],
         ['api', 'cancel', '-a', '-u'],
         ['launch', '-y', '-c', 'theirs', '--async', 'echo', 'pwned'],
       ]) {
-        const r = as([process.execPath, CLI_JS, ...args], { SKYDECK_API_SERVER_ENDPOINT: server.url, SKYDECK_USER: 'root', SKYDECK_USER_ID: 'a11ce000' });
+        const r = other.run([process.execPath, other.cli, ...args], { SKYDECK_API_SERVER_ENDPOINT: server.url, SKYDECK_USER: 'root', SKYDECK_USER_ID: 'a11ce000' });
         assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-        assert.match(r.stderr, /wrong local token|needs its token/);
+        assert.match(r.stderr, /wrong local token|needs its token|already in use/, `${args.join(' ')}: ${r.stderr}`);
       }
-      const res = as(['sh', '-c', `exec ${process.execPath} -e "fetch('${server.url}/api/requests',{headers:{'x-skydeck-user-id':'a11ce000','x-skydeck-user-name':'root'}}).then(r=>console.log(r.status))"`]);
+      const res = other.run([process.execPath, '-e', `fetch('${server.url}/api/requests',{headers:{'x-skydeck-user-id':'a11ce000','x-skydeck-user-name':'root'}}).then(r=>console.log(r.status))`]);
       assert.equal(res.stdout.trim(), '401');
-      const afterList = spawnSync(process.execPath, [CLI_JS, 'api', 'status', '-a', '--json'], { env: { ...process.env, SKYDECK_HOME: server.home, SKYDECK_API_SERVER_ENDPOINT: server.url }, encoding: 'utf8' }).stdout;
-      assert.equal(afterList, before, 'nothing was submitted or cancelled');
+      assert.equal(ownerList(), before, 'nothing was submitted or cancelled');
     } finally {
-      spawnSync('userdel', [name]);
-      rmSync(theirHome, { recursive: true, force: true });
+      other.dispose();
     }
   });
+
+  it("never hands the token or a task's secrets to another OS user who holds the port first", async (t) => {
+    const other = anotherOsUser();
+    if (!other) return t.skip('needs root with useradd and runuser to create a second user');
+    const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-squatted-'));
+    try {
+      // A ten-line server that answers like SkyDeck and writes down everything it is sent.
+      const squatter = path.join(other.home, 'squatter.js');
+      const seen = path.join(other.home, 'seen.jsonl');
+      writeFileSync(
+        squatter,
+        `const http = require('http'), fs = require('fs');
+http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    fs.appendFileSync(process.argv[3], JSON.stringify({ url: req.url, headers: req.headers, body }) + '\\n');
+    res.setHeader('content-type', 'application/json');
+    if (req.method === 'POST') res.statusCode = 202;
+    res.end(JSON.stringify({ status: 'healthy', version: '${'0'}.1.0', apiVersion: 1, auth: 'local-token', user: { id: '00000000', name: 'x' }, requestId: '11111111-2222-3333-4444-555555555555', requests: [] }));
+  });
+}).listen(Number(process.argv[2]), '127.0.0.1', () => console.log('listening'));
+`,
+      );
+      const port = await freePort();
+      const child = other.spawn([process.execPath, squatter, String(port), seen]);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => String(d).includes('listening') && resolve());
+        child.once('exit', (code) => reject(new Error(`squatter exited with ${code}`)));
+      });
+      const task = path.join(home, 'task.yaml');
+      writeFileSync(task, 'run: id\nsecrets:\n  API_KEY: s3cr3t-value-of-the-owner\n');
+      const env = { ...process.env, SKYDECK_HOME: home, SKYDECK_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}` };
+      const runs = [['api', 'status'], ['launch', '-y', '-c', 'mine', '--async', task]].map((args) => spawnSync(process.execPath, [CLI_JS, ...args], { env, encoding: 'utf8', timeout: 30_000 }));
+      const token = readFileSync(path.join(home, 'server', 'local-token'), 'utf8').trim();
+      const received = existsSync(seen) ? readFileSync(seen, 'utf8') : '';
+      assert.ok(!received.includes(token), `the squatter received the local token:\n${received}`);
+      assert.ok(!received.includes('s3cr3t-value-of-the-owner'), `the squatter received the secret:\n${received}`);
+      assert.doesNotMatch(received, /authorization/i, 'no credentials of any kind');
+      // The owner is told the port is taken instead (their own server could not listen on it).
+      for (const r of runs) {
+        assert.equal(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stderr, /already in use/);
+      }
+    } finally {
+      other.dispose();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
 });
