@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ClientError } from './errors';
-import { fillEnvs, parseEnvArg, parseEnvFile, parseTaskYaml, TaskValidationError, validateTask, type Task, type TaskIssue } from '../protocol/task';
+import { fillEnvs, isLocalSource, parseEnvArg, parseEnvFile, parseTaskYaml, substituteEnvs, TaskValidationError, validateTask, type Task, type TaskIssue } from '../protocol/task';
 
 export interface TaskSource {
   task: Task;
@@ -13,12 +13,19 @@ export interface TaskSource {
   file?: string;
   /** The file's text, to find lines for issues found later (by fillEnvs or the server). */
   text?: string;
+  /** The task as parsed, before env references were filled and paths resolved: applyEnvs starts again from it. */
+  parsed?: Task;
+  /** The folder relative paths are taken from. */
+  base?: string;
 }
 
 export interface EnvInputs {
   /** `--env K=V` arguments, in order; a bare `K` takes K from `environment`. */
   envArgs?: string[];
   envFile?: string;
+  /** `--secret K=V` arguments; a bare `K` takes K from `environment`. */
+  secretArgs?: string[];
+  secretFile?: string;
   environment?: Record<string, string | undefined>;
 }
 
@@ -30,40 +37,57 @@ export function loadTaskFile(file: string): TaskSource {
   } catch (err) {
     throw new ClientError('task_file_unreadable', `cannot read the task file ${file}: ${describeFsError(err)}`);
   }
-  const task = parseTaskYaml(text, file);
-  return { task: resolveLocalPaths(task, dirname(resolve(file)), { file, text }), file, text };
+  return fromParsed(parseTaskYaml(text, file), dirname(resolve(file)), { file, text });
 }
 
 /** A task whose run is a command given on the command line (`skydeck launch -c dev 'python train.py'`). */
 export function inlineTask(command: string, cwd = process.cwd()): TaskSource {
-  return { task: resolveLocalPaths(validateTask({ run: command }), cwd, {}) };
+  return fromParsed(validateTask(command === '' ? {} : { run: command }), cwd, {});
 }
 
-/** Fills envs from an env file and then `--env` arguments; missing required envs are reported at their lines. */
+/** A parsed task with its env references filled from its own values (overrides come with applyEnvs) and paths resolved. */
+export function fromParsed(parsed: Task, base: string, where: { file?: string; text?: string }): TaskSource {
+  const own = substituteEnvs(parsed, { ...parsed.envs, ...parsed.secrets });
+  return { task: resolveLocalPaths(own, base, where), parsed, base, ...where };
+}
+
+/**
+ * Fills envs and secrets from their files and then `--env` / `--secret` arguments (SkyPilot's order), fills
+ * `${VAR}` references with the result, and resolves paths again; missing required envs are reported at their lines.
+ */
 export function applyEnvs(source: TaskSource, inputs: EnvInputs): TaskSource {
-  const overrides: Record<string, string> = {};
-  if (inputs.envFile) {
-    let text: string;
-    try {
-      text = readFileSync(inputs.envFile, 'utf8');
-    } catch (err) {
-      throw new ClientError('env_file_unreadable', `cannot read the env file ${inputs.envFile}: ${describeFsError(err)}`);
-    }
-    Object.assign(overrides, parseEnvFile(text, inputs.envFile));
-  }
-  for (const arg of inputs.envArgs ?? []) {
-    const [key, value] = parseEnvArg(arg);
-    const resolved = value ?? inputs.environment?.[key];
-    if (resolved === undefined) {
-      throw new TaskValidationError([{ path: `envs.${key}`, message: `--env ${key} takes its value from your environment, but ${key} is not set there` }]);
-    }
-    overrides[key] = resolved;
-  }
+  const envs = { ...readEnvFile(inputs.envFile), ...fromArgs(inputs.envArgs, '--env', 'envs', inputs.environment) };
+  const secrets = { ...readEnvFile(inputs.secretFile), ...fromArgs(inputs.secretArgs, '--secret', 'secrets', inputs.environment) };
   try {
-    return { ...source, task: fillEnvs(source.task, overrides) };
+    const filled = fillEnvs(source.parsed ?? source.task, envs, secrets);
+    return { ...source, task: source.base === undefined ? filled : resolveLocalPaths(filled, source.base, source) };
   } catch (err) {
     throw withLines(err, source);
   }
+}
+
+function readEnvFile(file: string | undefined): Record<string, string> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ClientError('env_file_unreadable', `cannot read the env file ${file}: ${describeFsError(err)}`);
+  }
+  return parseEnvFile(text, file);
+}
+
+function fromArgs(args: string[] | undefined, flag: string, section: string, environment: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of args ?? []) {
+    const [key, value] = parseEnvArg(arg, flag, section);
+    const resolved = value ?? environment?.[key];
+    if (resolved === undefined) {
+      throw new TaskValidationError([{ path: `${section}.${key}`, message: `${flag} ${key} takes its value from your environment, but ${key} is not set there` }]);
+    }
+    out[key] = resolved;
+  }
+  return out;
 }
 
 /** Adds file and line to issues that lack them (from fillEnvs, or from the server's `task_invalid` details). */
@@ -115,32 +139,37 @@ export function keyLineFinder(text: string): (path: string, exact?: boolean) => 
   };
 }
 
-/** A file mount source that names something on this machine (not a bucket or a URL). */
-function isLocalSource(source: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source);
-}
-
 function expandPath(path: string, base: string): string {
   if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2));
   return isAbsolute(path) ? path : resolve(base, path);
 }
 
-/** Makes workdir and local file_mounts sources absolute and checks they exist, before anything is submitted. */
+/**
+ * Makes workdir and local file_mounts sources (plain or in storage mappings) absolute and checks they
+ * exist, before anything is submitted. Paths that still hold an unfilled `${VAR}` wait for applyEnvs.
+ */
 function resolveLocalPaths(task: Task, base: string, where: { file?: string; text?: string }): Task {
   const issues: TaskIssue[] = [];
+  const local = (path: string, key: string, kind: 'dir' | 'any'): string => {
+    if (!isLocalSource(path) || /\$\{?[A-Za-z_]/.test(path)) return path;
+    const abs = expandPath(path, base);
+    if (kind === 'dir' && !(existsSync(abs) && statSync(abs).isDirectory())) issues.push({ path: key, message: `${abs} is not a directory` });
+    else if (!existsSync(abs)) issues.push({ path: key, message: `${abs} does not exist` });
+    return abs;
+  };
   let workdir = task.workdir;
-  if (workdir !== undefined) {
-    workdir = expandPath(workdir, base);
-    if (!existsSync(workdir) || !statSync(workdir).isDirectory()) issues.push({ path: 'workdir', message: `${workdir} is not a directory` });
-  }
+  if (typeof workdir === 'string') workdir = local(workdir, 'workdir', 'dir');
+  // A git workdir given as a path on this machine is cloned from where it is.
+  else if (workdir !== undefined && /^(\.{0,2}\/|~)/.test(workdir.url)) workdir = { ...workdir, url: expandPath(workdir.url, base) };
   let fileMounts = task.file_mounts;
   if (fileMounts !== undefined) {
     fileMounts = Object.fromEntries(
-      Object.entries(fileMounts).map(([target, source]) => {
-        if (!isLocalSource(source)) return [target, source];
-        const local = expandPath(source, base);
-        if (!existsSync(local)) issues.push({ path: `file_mounts.${target}`, message: `${local} does not exist` });
-        return [target, local];
+      Object.entries(fileMounts).map(([target, mount]) => {
+        const key = `file_mounts.${target}`;
+        if (typeof mount === 'string') return [target, local(mount, key, 'any')];
+        if (mount.source === undefined) return [target, mount];
+        const source = Array.isArray(mount.source) ? mount.source.map((s) => local(s, `${key}.source`, 'any')) : local(mount.source, `${key}.source`, 'any');
+        return [target, { ...mount, source }];
       }),
     );
   }

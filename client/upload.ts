@@ -3,7 +3,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Task } from '../protocol/task';
+import { isLocalSource, type Task } from '../protocol/task';
 import { UPLOAD_MAX_BYTES, UPLOAD_SCHEME } from '../protocol/upload';
 import type { ApiClient } from './api-client';
 import { ClientError } from './errors';
@@ -24,8 +24,21 @@ export async function uploadTaskFiles(client: ApiClient, task: Task, onNote: (li
     onNote(`Uploaded ${local} (${(bundle.length / 1024).toFixed(0)} KiB compressed) as ${uploadId.slice(0, 8)}.`);
     return info.isDirectory() ? `${UPLOAD_SCHEME}${uploadId}` : `${UPLOAD_SCHEME}${uploadId}/${path.basename(local)}`;
   };
-  const workdir = task.workdir && (await upload(task.workdir));
-  const mounts = task.file_mounts && Object.fromEntries(await Promise.all(Object.entries(task.file_mounts).map(async ([remote, local]) => [remote, await upload(local)] as const)));
+  // A git workdir ({url, ref}) is cloned by the server, not uploaded.
+  const workdir = typeof task.workdir === 'string' ? await upload(task.workdir) : undefined;
+  const uploadSource = async (source: string) => (isLocalSource(source) ? upload(source) : source);
+  const mounts =
+    task.file_mounts &&
+    Object.fromEntries(
+      await Promise.all(
+        Object.entries(task.file_mounts).map(async ([remote, mount]) => {
+          if (typeof mount === 'string') return [remote, await uploadSource(mount)] as const;
+          // A storage mapping's local sources travel too; bucket URLs stay as written.
+          const source = mount.source === undefined ? undefined : Array.isArray(mount.source) ? await Promise.all(mount.source.map(uploadSource)) : await uploadSource(mount.source);
+          return [remote, source === undefined ? mount : { ...mount, source }] as const;
+        }),
+      ),
+    );
   return { ...task, ...(workdir ? { workdir } : {}), ...(mounts ? { file_mounts: mounts } : {}) };
 }
 

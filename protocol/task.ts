@@ -1,53 +1,115 @@
 // Task files in SkyPilot's task-YAML format: the schema, parsing with line numbers, and env filling.
 // Used by the CLI and the extension before submitting, and by the server on every body it accepts.
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
+import { resourceCandidates, resourcesSchema } from './task-resources';
+import { poolSchema, serviceSchema, configSchema } from './task-service';
+import { fileMountsSchema, volumeMountsSchema, volumesSchema, workdirSchema } from './task-storage';
 
 export const TASK_FILE_MAX_BYTES = 1024 * 1024;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const INFRA = /^[a-z][a-z0-9-]*(\/[A-Za-z0-9._-]+)*$/;
-const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-/** `4`, `4+`, `0.5`: SkyPilot's cpus and memory (GiB) asks; `+` means "at least". */
-const quantity = z
-  .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?\+?$/, 'expected a number, optionally followed by +, such as 4 or 4+')])
-  .transform((v) => String(v));
-
-/** `A100`, `A100:2`, or SkyPilot's mapping form `{A100: 2}`. */
-const accelerators = z
-  .union([
-    z.string().regex(/^[A-Za-z0-9_-]+(:\d+(\.\d+)?)?$/, 'expected NAME or NAME:COUNT, such as A100:2'),
-    z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.number().positive()).refine((m) => Object.keys(m).length === 1, 'give exactly one accelerator type'),
-  ])
-  .transform((v) => (typeof v === 'string' ? v : Object.entries(v).map(([k, n]) => `${k}:${n}`)[0]!));
-
+/** Env values may be any scalar (numbers and booleans are written as YAML gives them); null means "required". */
 const envValue = z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? null : String(v)));
-const envMap = z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _, not starting with a digit'), envValue);
+const envName = z.string().regex(ENV_NAME, 'env names are letters, digits and _, not starting with a digit');
+const envMap = z.record(envName, envValue);
 
-export const resourcesSchema = z.strictObject({
-  infra: z.string().regex(INFRA, 'expected an infra such as local, ssh/<pool> or slurm/<partition>').optional(),
-  /** SkyPilot's older spelling of infra. */
-  cloud: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a cloud name such as local').optional(),
-  cpus: quantity.optional(),
-  memory: quantity.optional(),
-  accelerators: accelerators.optional(),
+/** A managed secret reference (`secrets:NAME` in SkyPilot's secrets, or an entry of managed_secrets). */
+const MANAGED_PREFIX = 'secrets:';
+const managedSecret = z.union([z.string().min(1), z.record(z.string().min(1), z.strictObject({ mount_path: z.string().optional() })).refine((m) => Object.keys(m).length === 1, 'give one secret name per entry')]);
+
+const secrets = z
+  .union([z.record(z.string().min(1), envValue), z.array(z.string().regex(/^secrets:.+/, 'list entries are managed secret references such as secrets:HF_TOKEN'))])
+  .describe('Secret envs (values are never shown); secrets:NAME entries refer to managed secrets.');
+
+/** `{file: size_gb}`: SkyPilot's experimental inputs/outputs. */
+const dataSize = z.record(z.string().min(1), z.number()).refine((m) => Object.keys(m).length <= 1, 'give at most one entry');
+
+const taskObject = z.strictObject({
+  name: z.string().min(1).max(256).optional().describe('Task name, shown in the job queue.'),
+  workdir: workdirSchema.optional(),
+  event_callback: z.string().optional().describe('A command run on job events (SkyPilot; accepted).'),
+  num_nodes: z.number().int().min(1).max(1024).optional().describe('Nodes the task runs on (default 1).'),
+  resources: resourcesSchema.optional().describe('What each node needs and where it may run.'),
+  file_mounts: fileMountsSchema.optional(),
+  service: serviceSchema.optional(),
+  pool: poolSchema.optional(),
+  setup: z.string().optional().describe('Commands run once on every node before run.'),
+  run: z.string().optional().describe('The commands of the job, run on every node.'),
+  envs: envMap.optional().describe('Envs set for setup and run; null means it must be given with --env.'),
+  secrets: secrets.optional(),
+  managed_secrets: z.array(managedSecret).optional().describe('Secrets kept by a SkyPilot server, by name (accepted).'),
+  inputs: dataSize.optional().describe('Experimental: the input data and its size in GB (accepted).'),
+  outputs: dataSize.optional().describe('Experimental: the output data and its size in GB (accepted).'),
+  file_mounts_mapping: z.record(z.string(), z.unknown()).optional().describe('Internal to SkyPilot; accepted and unused.'),
+  config: configSchema.optional(),
+  volumes: volumesSchema.optional(),
+  volume_mounts: volumeMountsSchema.optional(),
+  api_server_access: z.boolean().optional().describe('Whether the job may call the API server (SkyPilot; accepted).'),
+  _metadata: z.record(z.string(), z.unknown()).optional().describe('Internal to SkyPilot; accepted and unused.'),
 });
 
-export const taskSchema = z.strictObject({
-  name: z.string().regex(TASK_NAME, 'letters, digits, . _ - (at most 63), starting with a letter or digit').optional(),
-  workdir: z.string().min(1).optional(),
-  num_nodes: z.number().int().min(1).max(1024).optional(),
-  resources: resourcesSchema.optional(),
-  envs: envMap.optional(),
-  secrets: envMap.optional(),
-  file_mounts: z.record(z.string().min(1), z.string().min(1)).optional(),
-  setup: z.string().optional(),
-  run: z.string().optional(),
+/**
+ * The one task schema: every key SkyPilot's task schema has. Its output is the normalised task (aliases
+ * folded, accelerator sets as candidates, sizes in GiB, secrets split from managed references), which is
+ * itself valid input, so a task can be checked again wherever it travels.
+ */
+export const taskSchema = taskObject.transform((raw, ctx) => {
+  if (raw.service !== undefined && raw.pool !== undefined) ctx.issues.push({ code: 'custom', input: raw, path: ['pool'], message: 'give service or pool, not both' });
+  const { secrets: rawSecrets, managed_secrets: managed0, ...rest } = raw;
+  const managed = [...(managed0 ?? [])];
+  let inline: Record<string, string | null> | undefined;
+  if (Array.isArray(rawSecrets)) managed.push(...rawSecrets.map((s) => s.slice(MANAGED_PREFIX.length)));
+  else if (rawSecrets !== undefined) {
+    inline = {};
+    for (const [key, value] of Object.entries(rawSecrets)) {
+      if (key.startsWith(MANAGED_PREFIX)) {
+        if (value !== null) ctx.issues.push({ code: 'custom', input: value, path: ['secrets', key], message: 'a secrets: reference takes no value (leave it null); drop the prefix for an inline secret' });
+        managed.push(key.slice(MANAGED_PREFIX.length));
+      } else if (!ENV_NAME.test(key)) {
+        ctx.issues.push({ code: 'custom', input: key, path: ['secrets', key], message: 'secret names are letters, digits and _, not starting with a digit' });
+      } else inline[key] = value;
+    }
+  }
+  return {
+    ...rest,
+    ...(inline !== undefined ? { secrets: inline } : {}),
+    ...(managed.length > 0 ? { managed_secrets: managed } : {}),
+  };
 });
 
 /** A task after validation: what clients submit and the server runs. */
 export type Task = z.output<typeof taskSchema>;
+
+/** A multi-document file: SkyPilot's chain of tasks (a pipeline), with the optional name-only header. */
+export interface TaskChain {
+  name?: string;
+  tasks: Task[];
+}
+
+/** The top-level sections SkyDeck parses but does not act on, and why (one line each, for launch to print). */
+export const UNUSED_SECTIONS: Record<string, string> = {
+  service: 'SkyServe services are not run by SkyDeck; the task runs as a plain job',
+  pool: 'SkyPilot worker pools are not run by SkyDeck',
+  config: 'SkyPilot config overrides apply to clouds and Kubernetes, which SkyDeck does not provision',
+  volumes: 'SkyPilot volumes are not provisioned by SkyDeck',
+  volume_mounts: 'SkyPilot volumes are not provisioned by SkyDeck',
+  event_callback: 'job event callbacks are not run by SkyDeck',
+  inputs: 'inputs are an optimizer hint for cloud egress, which SkyDeck does not price',
+  outputs: 'outputs are an optimizer hint for cloud egress, which SkyDeck does not price',
+  managed_secrets: 'managed secrets live on a SkyPilot server; give the values with --secret instead',
+  file_mounts_mapping: 'internal to SkyPilot',
+  _metadata: 'internal to SkyPilot',
+  api_server_access: 'jobs reach the SkyDeck server only with credentials you give them',
+};
+
+/** One line per section of the task that SkyDeck parses and does not use. */
+export function unusedSections(task: Task): string[] {
+  return Object.entries(UNUSED_SECTIONS)
+    .filter(([key]) => (task as Record<string, unknown>)[key] !== undefined)
+    .map(([key, why]) => `${key}: not used (${why})`);
+}
 
 export interface TaskIssue {
   /** Key path, such as `resources.cpus` or `envs.TOKEN`. */
@@ -80,48 +142,97 @@ export function pathToString(path: readonly PropertyKey[]): string {
 /** Validates a task object (already parsed); throws TaskValidationError with key paths. */
 export function validateTask(input: unknown): Task {
   const result = taskSchema.safeParse(input ?? {});
-  if (result.success) return normalize(result.data);
+  if (result.success) return result.data;
   throw new TaskValidationError(zodIssues(result.error.issues));
 }
 
-/** Parses and validates task YAML; issues carry line numbers. */
+/** Parses and validates a one-task YAML file; issues carry line numbers. A chain of tasks is refused, as `sky launch` does. */
 export function parseTaskYaml(text: string, file?: string): Task {
+  const chain = parseTaskDocuments(text, file);
+  if (chain.tasks.length !== 1) {
+    throw new TaskValidationError(
+      [{ path: '', line: 1, message: `this file is a chain of ${chain.tasks.length} tasks (YAML documents separated by ---); launch and exec run one task, and SkyDeck does not run pipelines yet: split it into one file per task` }],
+      file,
+    );
+  }
+  return chain.tasks[0]!;
+}
+
+/**
+ * Parses every YAML document of a task file: one task, or SkyPilot's chain of tasks (documents separated
+ * by `---`, optionally headed by a document holding only `name`). Issues carry line numbers.
+ */
+export function parseTaskDocuments(text: string, file?: string): TaskChain {
   if (text.length > TASK_FILE_MAX_BYTES) {
     throw new TaskValidationError([{ path: '', message: `task file is larger than ${TASK_FILE_MAX_BYTES} bytes` }], file);
   }
   const lineCounter = new LineCounter();
-  // A small alias budget stops "billion laughs" documents before they expand.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const list = [...docs];
+  const errors = list.flatMap((d) => d.errors);
+  if (errors.length > 0) {
     throw new TaskValidationError(
-      doc.errors.map((e) => ({ path: '', line: lineCounter.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` })),
+      errors.map((e) => ({ path: '', line: lineCounter.linePos(e.pos[0]).line, message: `not valid YAML: ${e.message.split('\n')[0]}` })),
       file,
     );
   }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new TaskValidationError([{ path: '', message: `not a usable YAML document: ${(err as Error).message}` }], file);
+  const values = list.map((doc) => {
+    try {
+      // A small alias budget stops "billion laughs" documents before they expand.
+      return doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      throw new TaskValidationError([{ path: '', line: lineCounter.linePos(doc.range[0]).line, message: `not a usable YAML document: ${(err as Error).message}` }], file);
+    }
+  });
+  // An empty file is an empty task; empty documents between separators are skipped, as SkyPilot does.
+  const present = list.map((doc, i) => ({ doc, value: values[i] })).filter((d, _i, all) => all.length === 1 || (d.value !== null && d.value !== undefined));
+  if (present.length === 0) return { tasks: [validateTask({})] };
+  const isHeader = (v: unknown) => isRecord(v) && Object.keys(v).every((k) => k === 'name' || k === 'execution') && 'name' in v;
+  let name: string | undefined;
+  if (present.length > 1 && isHeader(present[0]!.value)) {
+    const header = present.shift()!.value as Record<string, unknown>;
+    name = String(header.name);
   }
-  if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) {
-    throw new TaskValidationError([{ path: '', line: 1, message: 'a task file must be a YAML mapping of keys such as resources, setup and run' }], file);
+  const issues: TaskIssue[] = [];
+  const tasks: Task[] = [];
+  for (const { doc, value } of present) {
+    const lineAt = (offset: number | undefined) => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+    if (value !== null && value !== undefined && !isRecord(value)) {
+      issues.push({ path: '', line: lineAt(doc.range[0]), message: 'a task file must be a YAML mapping of keys such as resources, setup and run' });
+      continue;
+    }
+    const result = taskSchema.safeParse(value ?? {});
+    if (result.success) {
+      tasks.push(result.data);
+      continue;
+    }
+    // The line of the key itself when the path ends in one, else of the value (a list item), else of the deepest part present.
+    const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+      for (let n = path.length; n >= 0; n--) {
+        const at = keyOffset(doc, path.slice(0, n)) ?? (doc.getIn(path.slice(0, n) as unknown[], true) as YamlNode | undefined)?.range?.[0];
+        if (at !== undefined) return lineAt(at);
+      }
+      return undefined;
+    };
+    const keyLine = (path: readonly PropertyKey[], key: string): number | undefined => lineAt(keyOffset(doc, [...path, key]));
+    issues.push(...zodIssues(result.error.issues, lineOf, keyLine));
   }
-  const result = taskSchema.safeParse(value ?? {});
-  if (result.success) return normalize(result.data);
-  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-    const node = doc.getIn(path as unknown[], true) as YamlNode | undefined;
-    const offset = node?.range?.[0];
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
-  };
-  const keyLine = (path: readonly PropertyKey[], key: string): number | undefined => {
-    const parent = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
-    if (!isMap(parent)) return undefined;
-    const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
-    const offset = (pair?.key as YamlNode | undefined)?.range?.[0];
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
-  };
-  throw new TaskValidationError(zodIssues(result.error.issues, lineOf, keyLine), file);
+  if (issues.length > 0) throw new TaskValidationError(issues, file);
+  return { ...(name !== undefined ? { name } : {}), tasks };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Where the key at the end of `path` is written (its own line, not its value's). */
+function keyOffset(doc: Document, path: readonly PropertyKey[]): number | undefined {
+  if (path.length === 0) return undefined;
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
+  if (!isMap(parent)) return undefined;
+  const key = String(path[path.length - 1]);
+  const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+  return (pair?.key as YamlNode | undefined)?.range?.[0];
 }
 
 function zodIssues(
@@ -133,7 +244,7 @@ function zodIssues(
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const known = knownKeys(issue.path);
+        const known = knownKeys(issue.path).filter((k) => !k.startsWith('_'));
         const hint = suggest(key, known);
         out.push({
           path: pathToString([...issue.path, key]),
@@ -143,13 +254,77 @@ function zodIssues(
       }
       continue;
     }
-    out.push({ path: pathToString(issue.path), line: lineOf?.(issue.path), message: issue.message });
+    if (issue.code === 'invalid_union') {
+      // A union's own message ("Invalid input") says nothing; its closest branch says what is wrong.
+      const best = closestBranch(issue);
+      if (best) {
+        out.push(...zodIssues(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), lineOf, keyLine));
+        continue;
+      }
+    }
+    out.push({ path: pathToString(issue.path), line: lineOf?.(issue.path), message: describeIssue(issue) });
   }
   return out;
 }
 
+/** The branch of a failed union that got furthest: the one whose issues lie deepest (it matched the outer shape). */
+function closestBranch(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue[] | undefined {
+  const branches = issue.errors.filter((b) => b.length > 0);
+  if (branches.length === 0) return undefined;
+  const depth = (b: z.core.$ZodIssue[]) => Math.max(...b.map((i) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5)));
+  const ranked = [...branches].sort((a, b) => depth(b) - depth(a));
+  if (depth(ranked[0]!) === 0) return undefined;
+  return ranked[0];
+}
+
+/** Zod's messages, in the words of a task file: what was expected. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `required key is missing (expected ${issue.expected})`;
+  if (issue.code === 'invalid_type') return issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_union') {
+    const expected = [...new Set(issue.errors.flatMap((b) => b.filter((i) => i.code === 'invalid_type').map((i) => (i as z.core.$ZodIssueInvalidType).expected)))];
+    if (expected.length > 0) return `expected ${expected.join(' or ')}`;
+  }
+  return issue.message;
+}
+
+/** The keys SkyPilot's schema knows at a path, read from the JSON Schema generated from the one schema. */
 function knownKeys(path: readonly PropertyKey[]): string[] {
-  return path.length === 1 && path[0] === 'resources' ? Object.keys(resourcesSchema.shape) : Object.keys(taskSchema.shape);
+  let nodes: JsonSchemaNode[] = [taskJsonSchema()];
+  for (const step of path) {
+    nodes = nodes.flatMap(variants).flatMap((n) => {
+      if (typeof step === 'number') return n.items ? [n.items] : [];
+      const prop = n.properties?.[String(step)];
+      if (prop) return [prop];
+      return typeof n.additionalProperties === 'object' ? [n.additionalProperties] : [];
+    });
+  }
+  return [...new Set(nodes.flatMap(variants).flatMap((n) => Object.keys(n.properties ?? {})))];
+}
+
+interface JsonSchemaNode {
+  properties?: Record<string, JsonSchemaNode>;
+  additionalProperties?: JsonSchemaNode | boolean;
+  items?: JsonSchemaNode;
+  anyOf?: JsonSchemaNode[];
+  oneOf?: JsonSchemaNode[];
+  allOf?: JsonSchemaNode[];
+}
+
+function variants(n: JsonSchemaNode): JsonSchemaNode[] {
+  const subs = [...(n.anyOf ?? []), ...(n.oneOf ?? []), ...(n.allOf ?? [])];
+  return subs.length > 0 ? [n, ...subs.flatMap(variants)] : [n];
+}
+
+let jsonSchema: JsonSchemaNode | undefined;
+
+/**
+ * The task schema as JSON Schema (draft 2020-12), generated from the zod schema: what a task file may be
+ * written as (the input side). Editors use it for diagnostics; it is never written by hand.
+ */
+export function taskJsonSchema(): JsonSchemaNode & Record<string, unknown> {
+  jsonSchema ??= z.toJSONSchema(taskObject, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchemaNode;
+  return jsonSchema as JsonSchemaNode & Record<string, unknown>;
 }
 
 /** The known key closest to a misspelt one, when it is close enough to be a likely typo. */
@@ -177,21 +352,10 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** Folds SkyPilot's `cloud:` into `infra:` so the rest of the system knows one spelling. */
-function normalize(task: Task): Task {
-  if (task.resources?.cloud !== undefined) {
-    const { cloud, ...rest } = task.resources;
-    if (rest.infra !== undefined && rest.infra.split('/')[0] !== cloud) {
-      throw new TaskValidationError([{ path: 'resources.cloud', message: `conflicts with resources.infra (${rest.infra})` }]);
-    }
-    return { ...task, resources: { ...rest, infra: rest.infra ?? cloud } };
-  }
-  return task;
-}
-
 /**
- * Applies `--env` overrides and checks that every required env (declared with a null value) and secret
- * now has one. Returns a new task; the input is not changed.
+ * Applies `--env` and `--secret` overrides, checks that every required env and secret (declared with a
+ * null value) now has one, and fills `${VAR}` / `$VAR` references in file_mounts, workdir, service and
+ * volumes from the envs and secrets, as SkyPilot does. Returns a new task; the input is not changed.
  */
 export function fillEnvs(task: Task, overrides: Record<string, string> = {}, secretOverrides: Record<string, string> = {}): Task {
   const envs = { ...task.envs };
@@ -201,13 +365,37 @@ export function fillEnvs(task: Task, overrides: Record<string, string> = {}, sec
     if (k in secrets) secrets[k] = v;
     else envs[k] = v;
   }
-  for (const [k, v] of Object.entries(secretOverrides)) secrets[k] = v;
+  for (const [k, v] of Object.entries(secretOverrides)) {
+    if (!ENV_NAME.test(k)) throw new TaskValidationError([{ path: `secrets.${k}`, message: 'not a valid secret name' }]);
+    secrets[k] = v;
+  }
   const missing: TaskIssue[] = [
     ...Object.entries(envs).filter(([, v]) => v === null).map(([k]) => ({ path: `envs.${k}`, message: `required env has no value; pass --env ${k}=VALUE` })),
-    ...Object.entries(secrets).filter(([, v]) => v === null).map(([k]) => ({ path: `secrets.${k}`, message: `required secret has no value; pass --env ${k}=VALUE` })),
+    ...Object.entries(secrets).filter(([, v]) => v === null).map(([k]) => ({ path: `secrets.${k}`, message: `required secret has no value; pass --secret ${k}=VALUE` })),
   ];
   if (missing.length > 0) throw new TaskValidationError(missing);
-  return { ...task, envs, secrets };
+  const values = { ...envs, ...secrets } as Record<string, string>;
+  return substituteEnvs({ ...task, ...(task.envs || Object.keys(envs).length ? { envs } : {}), ...(task.secrets || Object.keys(secrets).length ? { secrets } : {}) }, values);
+}
+
+/** `${VAR}` and `$VAR` for the VARs in `values`; other references are left as written. */
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+function substitute<T>(value: T, values: Record<string, string>): T {
+  if (typeof value === 'string') return value.replace(ENV_REFERENCE, (whole, a?: string, b?: string) => values[(a ?? b)!] ?? whole) as T;
+  if (Array.isArray(value)) return value.map((v) => substitute(v, values)) as T;
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, values), substitute(v, values)])) as T;
+  return value;
+}
+
+/** Fills env references in the sections SkyPilot fills them in (file_mounts keys and values, workdir, service, volumes). */
+export function substituteEnvs(task: Task, values: Record<string, string | null | undefined>): Task {
+  const known = Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const out = { ...task };
+  for (const key of ['file_mounts', 'workdir', 'service', 'volumes'] as const) {
+    if (out[key] !== undefined) (out as Record<string, unknown>)[key] = substitute(out[key], known);
+  }
+  return out;
 }
 
 /** Parses `K=V` lines of an env file (blank lines and # comments skipped; `export ` and quotes allowed). */
@@ -226,14 +414,18 @@ export function parseEnvFile(text: string, file = 'env file'): Record<string, st
 }
 
 /** Parses one `K=V` from the command line; a bare `K` (value undefined) means "take it from my environment". */
-export function parseEnvArg(arg: string): [string, string | undefined] {
+export function parseEnvArg(arg: string, flag = '--env', section = 'envs'): [string, string | undefined] {
   const eq = arg.indexOf('=');
   const key = eq < 0 ? arg : arg.slice(0, eq);
-  if (!ENV_NAME.test(key)) throw new TaskValidationError([{ path: `envs.${key}`, message: `--env expects KEY=VALUE, got ${JSON.stringify(arg)}` }]);
+  if (!ENV_NAME.test(key)) throw new TaskValidationError([{ path: `${section}.${key}`, message: `${flag} expects KEY=VALUE, got ${JSON.stringify(arg)}` }]);
   return [key, eq < 0 ? undefined : arg.slice(eq + 1)];
 }
 
-/** The infra a task asks for, defaulting to the embedded local backend. */
+/** The infra a task asks for, defaulting to the embedded local backend (of its first candidate when candidates name several). */
 export function taskInfra(task: Task): string {
-  return task.resources?.infra ?? 'local';
+  const infras = [...new Set(resourceCandidates(task.resources).candidates.map((c) => c.infra ?? 'local'))];
+  return infras.join(' | ');
 }
+
+export { resourceCandidates, resourcesSchema, candidateSchema, parseAcceleratorCount, type ResourceCandidate, type TaskResources, type Autostop } from './task-resources';
+export { pathMounts, storageMounts, isLocalSource, type FileMounts, type StorageMount, type Workdir } from './task-storage';

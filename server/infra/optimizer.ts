@@ -1,6 +1,6 @@
 // Chooses where a task runs: gathers every enabled infra's placements for the task's resource ask,
 // picks the cheapest, and keeps the rest (and every refusal with its reason) for the user to see.
-import type { Task } from '../../protocol/task';
+import { resourceCandidates, type Task } from '../../protocol/task';
 import { table } from '../../protocol/text-table';
 import { HttpError } from '../http-error';
 import { parseAccelerators, parseQuantity, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
@@ -13,12 +13,14 @@ export interface PlacementChoice {
 }
 
 export function askFromTask(task: Task): ResourceAsk {
+  // The first resources candidate (any_of / ordered / accelerator sets give several; see resourceCandidates).
+  const [first] = resourceCandidates(task.resources).candidates;
   return {
-    infra: task.resources?.infra,
+    infra: first?.infra,
     numNodes: task.num_nodes ?? 1,
-    cpus: parseQuantity(task.resources?.cpus),
-    memoryGiB: parseQuantity(task.resources?.memory),
-    accelerators: parseAccelerators(task.resources?.accelerators),
+    cpus: parseQuantity(first?.cpus),
+    memoryGiB: parseQuantity(first?.memory),
+    accelerators: parseAccelerators(first?.accelerators),
   };
 }
 

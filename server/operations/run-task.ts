@@ -1,7 +1,7 @@
 // launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
 // job's output into the request log until it ends, unless the caller detaches.
 import type { ExecBody, LaunchBody, LaunchResult } from '../../protocol/api';
-import { fillEnvs, TaskValidationError, type Task } from '../../protocol/task';
+import { fillEnvs, pathMounts, TaskValidationError, type Task } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
 import type { SupervisedJob } from '../clusters/cluster-service';
@@ -146,7 +146,7 @@ async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord):
 
 /** The task's paths on the client's side: `[key path, path or upload:// reference]`. */
 function localPaths(task: Task): [string, string][] {
-  return [...(task.workdir ? [['workdir', task.workdir] as [string, string]] : []), ...Object.entries(task.file_mounts ?? {}).map(([remote, local]): [string, string] => [`file_mounts.${remote}`, local])];
+  return [...(typeof task.workdir === 'string' ? [['workdir', task.workdir] as [string, string]] : []), ...Object.entries(pathMounts(task.file_mounts)).map(([remote, local]): [string, string] => [`file_mounts.${remote}`, local])];
 }
 
 /** A path the backend can copy from: uploads resolved to where the server unpacked them. */
@@ -165,8 +165,8 @@ function jobSpec(task: Task, services: Services): Omit<JobSpec, 'jobId' | 'taskI
     setup: task.setup,
     run: task.run,
     envs,
-    workdir: task.workdir && serverPath(task.workdir, services),
-    fileMounts: task.file_mounts && Object.fromEntries(Object.entries(task.file_mounts).map(([remote, local]) => [remote, serverPath(local, services)])),
+    workdir: typeof task.workdir === 'string' ? serverPath(task.workdir, services) : undefined,
+    fileMounts: task.file_mounts && Object.fromEntries(Object.entries(pathMounts(task.file_mounts)).map(([remote, local]) => [remote, serverPath(local, services)])),
     gpusPerNode: accelerators ? Number(accelerators.split(':')[1] ?? 1) : 0,
   };
 }

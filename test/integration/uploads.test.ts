@@ -37,8 +37,8 @@ describe('task files from a client on another machine', () => {
   it('uploads the workdir and file mounts, and the job runs on them', async () => {
     const task = validateTask({ workdir: project, file_mounts: { 'conf/config.json': path.join(project, 'config.json') }, run: './run.sh; cat ../mounts/conf/config.json; ls -a' });
     const uploaded = await uploadTaskFiles(remote, task);
-    assert.match(uploaded.workdir!, /^upload:\/\/[0-9a-f]{32}$/);
-    assert.match(uploaded.file_mounts!['conf/config.json']!, /^upload:\/\/[0-9a-f]{32}\/config\.json$/);
+    assert.match(uploaded.workdir as string, /^upload:\/\/[0-9a-f]{32}$/);
+    assert.match(uploaded.file_mounts!['conf/config.json'] as string, /^upload:\/\/[0-9a-f]{32}\/config\.json$/);
     const id = await remote.submit('launch', { task: uploaded, clusterName: 'from-laptop' });
     const done = await server.waitFor(id);
     assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
