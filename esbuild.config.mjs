@@ -1,5 +1,6 @@
 // Builds the four bundles in dist/: the standalone server, the CLI, the VS Code extension and the webview.
-import { build } from 'esbuild';
+// `--watch` keeps rebuilding them on change (`npm run watch`, the F5 pre-launch task in .vscode/).
+import { context } from 'esbuild';
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -12,6 +13,7 @@ const commit = (() => {
   }
 })();
 const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
 
 const node = {
   bundle: true,
@@ -26,11 +28,11 @@ const node = {
   define: { __SKYDECK_VERSION__: JSON.stringify(pkg.version), __SKYDECK_COMMIT__: JSON.stringify(commit) },
 };
 
-await Promise.all([
-  build({ ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...node, entryPoints: ['client/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] }),
-  build({
+const bundles = [
+  { ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['client/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] },
+  {
     entryPoints: ['webview/main.ts'],
     outfile: 'dist/webview.js',
     bundle: true,
@@ -40,5 +42,35 @@ await Promise.all([
     sourcemap: production ? false : 'linked',
     minify: production,
     logLevel: 'warning',
-  }),
-]);
+  },
+];
+
+// The watch task's problem matcher (.vscode/tasks.json) reads the one-line errors and waits for the
+// started/finished lines, which frame all four bundles: F5 starts the host once every bundle is written.
+let building = 0;
+let errors = 0;
+const announce = {
+  name: 'announce',
+  setup(b) {
+    b.onStart(() => {
+      if (building++ === 0) console.log('[watch] build started');
+    });
+    b.onEnd((r) => {
+      errors += r.errors.length;
+      for (const e of r.errors) {
+        const at = e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}` : 'esbuild.config.mjs:1:1';
+        console.log(`[watch] error ${at}: ${e.text}`);
+      }
+      if (--building > 0) return;
+      console.log(`[watch] build finished${errors ? ` with ${errors} error(s)` : ''}`);
+      errors = 0;
+    });
+  },
+};
+const contexts = await Promise.all(bundles.map((options) => context(watch ? { ...options, plugins: [announce] } : options)));
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}

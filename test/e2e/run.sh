@@ -114,7 +114,7 @@ CS_URL="http://127.0.0.1:$CS_PORT/?folder=$WS" SHOTS="$ARTIFACTS/shots" \
   node --test --test-reporter=spec --test-concurrency=1 test/e2e/ui.test.mjs || status=1
 
 step "mocha inside code-server's extension host"
-CS_BASE="http://127.0.0.1:$CS_PORT" EXT_DEV_PATH="$ROOT/build/vsix" EXT_TESTS_PATH="$ROOT/build/e2e/exthost/index" WS_DIR="$WS" \
+CS_BASE="http://127.0.0.1:$CS_PORT" EXT_DEV_PATH="$ROOT" EXT_TESTS_PATH="$ROOT/build/e2e/exthost/index" WS_DIR="$WS" \
   node test/e2e/exthost-runner.mjs || status=1
 
 step "done"

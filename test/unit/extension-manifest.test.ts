@@ -1,4 +1,4 @@
-// The extension manifest (extension/package.json) checked against the code that implements it.
+// The extension manifest (the root package.json, also the CLI's package) checked against the code that implements it.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { COMMANDS, SETTINGS } from '../../extension/command-ids';
 
 const root = join(import.meta.dirname, '..', '..');
-const manifest = JSON.parse(readFileSync(join(root, 'extension', 'package.json'), 'utf8'));
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const contributed: { command: string; title: string; category: string }[] = manifest.contributes.commands;
 const contributedIds = new Set(contributed.map((c) => c.command));
 const viewIds = new Set(Object.values(manifest.contributes.views as Record<string, { id: string }[]>).flat().map((v) => v.id));
@@ -65,9 +65,16 @@ test('every setting the code reads is contributed with a description and a defau
 });
 
 test('the manifest targets VS Code 1.100, the API the code is typed against', () => {
-  const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   assert.equal(manifest.engines.vscode, '^1.100.0');
-  assert.equal(rootPackage.devDependencies['@types/vscode'], '1.100.0');
+  assert.equal(manifest.devDependencies['@types/vscode'], '1.100.0');
   assert.equal(manifest.main, './dist/extension.js');
   assert.ok(manifest.activationEvents.length > 0);
+});
+
+test('one package.json is both the extension manifest and the CLI package, with nothing to install at run time', () => {
+  assert.equal(manifest.bin.skydeck, 'dist/cli.js');
+  assert.equal(manifest.dependencies, undefined, 'every bundle is self-contained');
+  // vsce refuses a "files" list beside .vscodeignore; .npmignore says what npm pack ships instead.
+  assert.equal(manifest.files, undefined);
+  assert.ok(manifest.scripts.watch, 'F5 runs `npm run watch`');
 });
