@@ -1,5 +1,6 @@
 // The wire protocol: HTTP routes, request bodies (with their schemas) and answers, WebSocket messages.
 import { z } from 'zod';
+import type { ErrorCode } from './errors';
 import type { ApiRequest, Cluster, Job, RequestStatus, RequestSummary, User } from './model';
 import { taskSchema } from './task';
 import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';
@@ -122,9 +123,7 @@ export interface RequestListResponse {
   requests: RequestSummary[];
 }
 
-export interface ErrorResponse {
-  error: { code: string; message: string; details?: unknown };
-}
+export type { ErrorResponse } from './errors';
 
 /** What `status` requests return. */
 export interface StatusResult {
@@ -168,7 +167,7 @@ export type ServerMessage =
   /** `offset`: the log's byte offset just after this chunk; subscribe from it to continue. */
   | { type: 'log'; sub: string; requestId: string; data: string; offset: number }
   | { type: 'log-end'; sub: string; requestId: string; status: RequestStatus }
-  | { type: 'error'; sub?: string; code: string; message: string }
+  | { type: 'error'; sub?: string; code: ErrorCode; message: string }
   | { type: 'pong' };
 
 export const clientMessage = z.discriminatedUnion('type', [

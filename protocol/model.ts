@@ -1,4 +1,5 @@
 // The data model every side shares: requests, clusters, jobs and who owns them.
+import type { ErrorCode } from './errors';
 
 export const REQUEST_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -30,8 +31,8 @@ export interface User {
 }
 
 export interface ErrorInfo {
-  /** A stable machine-readable kind, such as `TaskValidationError` or `ResourcesUnavailableError`. */
-  type: string;
+  /** Why the request failed: a code from the catalogue (protocol/errors.ts), such as `job_failed`. */
+  type: ErrorCode;
   message: string;
 }
 

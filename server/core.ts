@@ -89,7 +89,7 @@ export class Core {
       if (request.status === 'PENDING') {
         const secrets = (request.body as { task?: { secrets?: Record<string, unknown> } }).task?.secrets;
         if (secrets && Object.keys(secrets).length > 0) {
-          await this.requests.update(request.id, { status: 'FAILED', error: { type: 'ServerRestarted', message: 'the API server restarted before this request started, and its secrets are not kept; submit it again' } });
+          await this.requests.update(request.id, { status: 'FAILED', error: { type: 'server_restarted', message: 'the API server restarted before this request started, and its secrets are not kept; submit it again' } });
         } else {
           this.executor.enqueue(request);
         }
@@ -103,7 +103,7 @@ export class Core {
       }
       await this.requests.update(request.id, {
         status: 'FAILED',
-        error: { type: 'ServerRestarted', message: 'the API server stopped while this request was running; its worker is gone' },
+        error: { type: 'server_restarted', message: 'the API server stopped while this request was running; its worker is gone' },
       });
     }
   }

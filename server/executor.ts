@@ -7,10 +7,10 @@ import { OPERATIONS, type OperationName } from '../protocol/api';
 import { isRequestFinished, type ApiRequest } from '../protocol/model';
 import type { Principal } from './auth/identity';
 import { TaskValidationError } from '../protocol/task';
-import { HttpError, invalidBody } from './http-error';
+import { fail, invalidBody, SkyDeckError } from './errors';
 import { LogWriter } from './logs/log-writer';
 import type { Metrics } from './metrics';
-import { OperationFailed, type Operation, type Services } from './operations/context';
+import type { Operation, Services } from './operations/context';
 import { operations } from './operations';
 import type { LiveRequest, RequestStore } from './store/request-store';
 
@@ -54,8 +54,7 @@ export class Executor {
       operation.preflight?.(parsed.data, this.services, caller);
     } catch (err) {
       // Issue paths in details are relative to the body, like schema errors: `task.resources.infra`.
-      if (err instanceof TaskValidationError) throw new HttpError(400, 'task_invalid', err.message, err.issues.map((i) => ({ ...i, path: `task.${i.path}` })));
-      throw err;
+      throw err instanceof TaskValidationError ? taskInvalid(err) : err;
     }
     const body = parsed.data as Record<string, unknown>;
     const request: LiveRequest = {
@@ -214,11 +213,15 @@ function redactSecrets(body: Record<string, unknown>): Record<string, unknown> {
   return { ...body, task: { ...task, secrets } };
 }
 
+/** A failed request's error: its code from the catalogue, and the result a failed job still has. */
 function describeFailure(err: unknown): Pick<ApiRequest, 'error' | 'result'> {
-  if (err instanceof OperationFailed) return { error: { type: err.type, message: err.message }, result: err.result };
-  if (err instanceof TaskValidationError) return { error: { type: 'TaskValidationError', message: err.message } };
-  if (err instanceof HttpError) return { error: { type: err.code, message: err.message } };
-  const message = err instanceof Error ? err.message : String(err);
-  return { error: { type: 'InternalError', message } };
+  const known = err instanceof TaskValidationError ? taskInvalid(err) : err instanceof SkyDeckError ? err : undefined;
+  if (known) return { error: { type: known.code, message: known.message }, ...(known.result !== undefined ? { result: known.result } : {}) };
+  return { error: { type: 'internal', message: err instanceof Error ? err.message : String(err) } };
+}
+
+/** Issues the shared task code (protocol/task.ts) finds, as `task_invalid` with paths from the body. */
+function taskInvalid(err: TaskValidationError): SkyDeckError {
+  return fail.task_invalid(err.message, err.issues.map((i) => ({ ...i, path: i.path ? `task.${i.path}` : 'task' })));
 }
 

@@ -8,7 +8,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { isSafeBundlePath, parseUploadRef, UPLOAD_MAX_BYTES, type BundleEntry } from '../protocol/upload';
-import { badRequest, HttpError } from './http-error';
+import { fail, SkyDeckError } from './errors';
 
 const MAX_HEADER_BYTES = 8192;
 
@@ -40,11 +40,11 @@ export class UploadStore {
   resolve(ref: string): string {
     const upload = parseUploadRef(ref);
     if (!upload) {
-      if (ref.startsWith('upload:')) throw badRequest(`'${ref.slice(0, 100)}' is not a valid upload reference`);
+      if (ref.startsWith('upload:')) throw fail.bad_request(`'${ref.slice(0, 100)}' is not a valid upload reference`);
       return ref;
     }
     const root = path.join(this.dir, upload.uploadId);
-    if (!existsSync(root)) throw new HttpError(400, 'upload_missing', `upload ${upload.uploadId} is not on this server (expired or never sent); launch again to upload it`);
+    if (!existsSync(root)) throw fail.upload_missing(`upload ${upload.uploadId} is not on this server (expired or never sent); launch again to upload it`);
     return upload.path ? path.join(root, ...upload.path.split('/')) : root;
   }
 
@@ -68,7 +68,7 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'body_too_large', `upload is over the limit of ${limit} bytes`);
+    if (size > limit) throw fail.body_too_large(`upload is over the limit of ${limit} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -86,14 +86,14 @@ async function unpack(compressed: Buffer, root: string): Promise<void> {
     const file = path.join(root, ...entry!.path.split('/'));
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, Buffer.concat(entry!.received), { mode: entry!.mode & 0o755, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EEXIST' ? badRequest(`bundle holds ${entry!.path} twice`) : err;
+      throw err.code === 'EEXIST' ? fail.bad_request(`bundle holds ${entry!.path} twice`) : err;
     });
     entry = undefined;
   };
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       expanded += chunk.length;
-      if (expanded > UPLOAD_MAX_BYTES) throw new HttpError(413, 'body_too_large', `upload expands past ${UPLOAD_MAX_BYTES} bytes`);
+      if (expanded > UPLOAD_MAX_BYTES) throw fail.body_too_large(`upload expands past ${UPLOAD_MAX_BYTES} bytes`);
       pending = Buffer.concat([pending, chunk]);
       for (;;) {
         if (entry) {
@@ -107,7 +107,7 @@ async function unpack(compressed: Buffer, root: string): Promise<void> {
         }
         const newline = pending.indexOf(0x0a);
         if (newline < 0) {
-          if (pending.length > MAX_HEADER_BYTES) throw badRequest('bundle entry header is too long');
+          if (pending.length > MAX_HEADER_BYTES) throw fail.bad_request('bundle entry header is too long');
           break;
         }
         entry = { ...parseHeader(pending.subarray(0, newline).toString('utf8')), received: [], got: 0 };
@@ -116,10 +116,10 @@ async function unpack(compressed: Buffer, root: string): Promise<void> {
       }
     }
   } catch (err) {
-    if (err instanceof HttpError) throw err;
-    throw badRequest(`not a valid upload bundle: ${(err as Error).message}`);
+    if (err instanceof SkyDeckError) throw err;
+    throw fail.bad_request(`not a valid upload bundle: ${(err as Error).message}`);
   }
-  if (entry || pending.length > 0) throw badRequest('upload bundle ends in the middle of an entry');
+  if (entry || pending.length > 0) throw fail.bad_request('upload bundle ends in the middle of an entry');
 }
 
 function parseHeader(line: string): BundleEntry {
@@ -127,11 +127,11 @@ function parseHeader(line: string): BundleEntry {
   try {
     header = JSON.parse(line);
   } catch {
-    throw badRequest('bundle entry header is not JSON');
+    throw fail.bad_request('bundle entry header is not JSON');
   }
   const { path: p, size, mode } = header;
-  if (typeof p !== 'string' || !isSafeBundlePath(p)) throw badRequest(`bundle entry path ${JSON.stringify(p)?.slice(0, 100)} is not a safe relative path`);
-  if (!Number.isInteger(size) || size! < 0) throw badRequest(`bundle entry ${p}: size must be a whole number of bytes`);
-  if (!Number.isInteger(mode) || mode! < 0) throw badRequest(`bundle entry ${p}: mode must be permission bits`);
+  if (typeof p !== 'string' || !isSafeBundlePath(p)) throw fail.bad_request(`bundle entry path ${JSON.stringify(p)?.slice(0, 100)} is not a safe relative path`);
+  if (!Number.isInteger(size) || size! < 0) throw fail.bad_request(`bundle entry ${p}: size must be a whole number of bytes`);
+  if (!Number.isInteger(mode) || mode! < 0) throw fail.bad_request(`bundle entry ${p}: mode must be permission bits`);
   return { path: p, size: size!, mode: mode! };
 }

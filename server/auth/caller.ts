@@ -1,7 +1,7 @@
 // Finds the caller of an HTTP request. /api/health answers without credentials (probes, load balancers,
 // a client deciding whether to start a server) but still says who you are when you send them.
 import type { Context } from 'koa';
-import { HttpError } from '../http-error';
+import { SkyDeckError } from '../errors';
 import { ANONYMOUS, type Authenticator, type Principal } from './identity';
 
 export async function identifyCaller(authenticator: Authenticator & { readonly challenge?: string }, ctx: Context): Promise<Principal> {
@@ -9,9 +9,9 @@ export async function identifyCaller(authenticator: Authenticator & { readonly c
   try {
     return await authenticator.authenticate(ctx.req);
   } catch (err) {
-    if (err instanceof HttpError && err.status === 401 && authenticator.challenge) ctx.set('WWW-Authenticate', authenticator.challenge);
-    const retry = (err as HttpError).details as { retryAfterSeconds?: number } | undefined;
-    if (err instanceof HttpError && err.status === 429 && retry?.retryAfterSeconds) ctx.set('Retry-After', String(retry.retryAfterSeconds));
+    if (err instanceof SkyDeckError && err.code === 'unauthorized' && authenticator.challenge) ctx.set('WWW-Authenticate', authenticator.challenge);
+    const retry = err instanceof SkyDeckError && err.code === 'too_many_attempts' ? (err as SkyDeckError<'too_many_attempts'>).details?.retryAfterSeconds : undefined;
+    if (retry) ctx.set('Retry-After', String(retry));
     throw err;
   }
 }

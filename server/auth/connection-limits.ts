@@ -2,7 +2,7 @@
 // exhaust the server's sockets) and WebSocket connections (each costs subscriptions and buffers).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { HttpError } from '../http-error';
+import { fail } from '../errors';
 
 export interface ConnectionLimitOptions {
   connectionsPerClient: number;
@@ -31,7 +31,7 @@ export class ConnectionLimits {
   claimWebSocket(req: IncomingMessage): void {
     const address = req.socket.remoteAddress ?? 'unknown';
     if (!take(this.webSockets, address, this.options.webSocketsPerClient)) {
-      throw new HttpError(429, 'too_many_connections', `at most ${this.options.webSocketsPerClient} WebSocket connections per client address; close some first`);
+      throw fail.too_many_connections(`at most ${this.options.webSocketsPerClient} WebSocket connections per client address; close some first`);
     }
     req.socket.once('close', () => give(this.webSockets, address));
   }

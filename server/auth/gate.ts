@@ -3,7 +3,7 @@
 // own host name resolve there: so the local server answers only to loopback Host names, and no server
 // accepts a request that a browser marks as coming from another site.
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../http-error';
+import { fail } from '../errors';
 
 /** localhost (and *.localhost), 127.0.0.0/8 and ::1, with or without a port. */
 export function isLoopbackHostHeader(host: string): boolean {
@@ -36,15 +36,15 @@ export function browserGate(options: GateOptions): (req: IncomingMessage) => Pro
   return async (req) => {
     const host = req.headers.host ?? '';
     if (options.local() && !isLoopbackHostHeader(host)) {
-      throw new HttpError(403, 'host_not_allowed', `this local server answers only to loopback names such as 127.0.0.1 or localhost, not to Host '${host.slice(0, 100)}' (a guard against DNS rebinding)`);
+      throw fail.host_not_allowed(`this local server answers only to loopback names such as 127.0.0.1 or localhost, not to Host '${host.slice(0, 100)}' (a guard against DNS rebinding)`);
     }
     const site = req.headers['sec-fetch-site'];
     if (site === 'cross-site' || site === 'same-site') {
-      throw new HttpError(403, 'cross_origin', 'requests from other web sites are refused');
+      throw fail.cross_origin('requests from other web sites are refused');
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !sameOrigin(origin, host)) {
-      throw new HttpError(403, 'cross_origin', `cross-origin requests are refused (Origin '${origin.slice(0, 100)}')`);
+      throw fail.cross_origin(`cross-origin requests are refused (Origin '${origin.slice(0, 100)}')`);
     }
   };
 }

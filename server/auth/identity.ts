@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { USER_ID, USER_ID_HEADER, USER_NAME_HEADER, type HealthResponse } from '../../protocol/api';
 import type { User } from '../../protocol/model';
-import { badRequest } from '../http-error';
+import { fail } from '../errors';
 
 export type Role = 'admin' | 'user';
 
@@ -15,7 +15,7 @@ export interface Principal {
 
 export interface Authenticator {
   readonly mode: HealthResponse['auth'];
-  /** The caller, or an HttpError (401 when credentials are missing or wrong, 429 when guessing). */
+  /** The caller, or a SkyDeckError (401 when credentials are missing or wrong, 429 when guessing). */
   authenticate(req: IncomingMessage): Principal | Promise<Principal>;
 }
 
@@ -29,8 +29,8 @@ export function claimedUser(headers: IncomingHttpHeaders): User {
   const id = headers[USER_ID_HEADER];
   const name = headers[USER_NAME_HEADER];
   if (id === undefined && name === undefined) return ANONYMOUS;
-  if (typeof id !== 'string' || !USER_ID.test(id)) throw badRequest(`${USER_ID_HEADER} must be 8 lowercase hex digits`);
-  if (typeof name !== 'string' || !USER_NAME.test(decodeName(name))) throw badRequest(`${USER_NAME_HEADER} must be 1-64 letters, digits, spaces or . _ @ -`);
+  if (typeof id !== 'string' || !USER_ID.test(id)) throw fail.bad_request(`${USER_ID_HEADER} must be 8 lowercase hex digits`);
+  if (typeof name !== 'string' || !USER_NAME.test(decodeName(name))) throw fail.bad_request(`${USER_NAME_HEADER} must be 1-64 letters, digits, spaces or . _ @ -`);
   return { id, name: decodeName(name) };
 }
 

@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { HttpError } from '../http-error';
+import { fail } from '../errors';
 import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
 import { claimedUser, type Authenticator, type Principal } from './identity';
 import { loadLocalToken, localTokenFile, sameSecret, streamSignature } from './local-token';
@@ -63,7 +63,7 @@ export class ServerAuthenticator implements Authenticator {
     const address = req.socket.remoteAddress ?? 'unknown';
     const wait = this.throttle.waitFor(address);
     if (wait > 0) {
-      throw new HttpError(429, 'too_many_attempts', `too many failed logins from ${address}; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
+      throw fail.too_many_attempts(`too many failed logins from ${address}; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
     }
     const outcome = await this.identify(req);
     const sent = req.headers.authorization !== undefined;
@@ -74,7 +74,7 @@ export class ServerAuthenticator implements Authenticator {
     }
     // Missing credentials are a client not yet logged in, not a guess; wrong ones count.
     if (sent) this.throttle.failed(address);
-    throw new HttpError(401, 'unauthorized', outcome);
+    throw fail.unauthorized(outcome);
   }
 
   private identify(req: IncomingMessage): Promise<Principal | string> | Principal | string {

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isJobFinished, type Cluster, type Job, type User } from '../../protocol/model';
-import { HttpError, notFound } from '../http-error';
+import { fail } from '../errors';
 import type { ClusterRecord, InfraBackend, JobOutcome, JobSpec } from '../infra/backend';
 import { LogWriter } from '../logs/log-writer';
 import type { JobRecord, StateDb } from '../store/state-db';
@@ -55,7 +55,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
   backendFor(infra: string): InfraBackend {
     const kind = infra.split('/')[0];
     const backend = this.backends.find((b) => b.kind === kind);
-    if (!backend) throw new HttpError(400, 'infra_not_enabled', `infra '${infra}' is not enabled on this server`);
+    if (!backend) throw fail.infra_not_enabled(`infra '${infra}' is not enabled on this server`);
     return backend;
   }
 
@@ -69,7 +69,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
 
   require(name: string): ClusterRecord {
     const cluster = this.get(name);
-    if (!cluster) throw notFound(`cluster ${name} does not exist`);
+    if (!cluster) throw fail.not_found(`cluster ${name} does not exist`);
     return cluster;
   }
 
@@ -102,7 +102,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
 
   job(name: string, jobId: number): JobRecord {
     const job = this.jobs(name).find((j) => j.jobId === jobId) ?? this.archive.read(name).find((j) => j.jobId === jobId);
-    if (!job) throw notFound(`cluster ${name} has no job ${jobId}`);
+    if (!job) throw fail.not_found(`cluster ${name} has no job ${jobId}`);
     return job;
   }
 

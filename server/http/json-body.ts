@@ -1,6 +1,6 @@
 // Reads a JSON request body with a size limit and a nesting limit; bad bodies are 4xx, never 500.
 import type { Context } from 'koa';
-import { badRequest, HttpError } from '../http-error';
+import { fail } from '../errors';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** A client dripping a body byte by byte must not hold a connection for long. */
@@ -9,16 +9,16 @@ const MAX_DEPTH = 32;
 
 export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Promise<unknown> {
   const length = Number(ctx.get('content-length') || 0);
-  if (length > limit) throw new HttpError(413, 'body_too_large', `request body is ${length} bytes; the limit is ${limit}`);
+  if (length > limit) throw fail.body_too_large(`request body is ${length} bytes; the limit is ${limit}`);
   if (length === 0 && !ctx.get('transfer-encoding')) return undefined;
-  if (!ctx.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  if (!ctx.is('application/json')) throw fail.unsupported_media_type('send the body as application/json');
   const chunks: Buffer[] = [];
   let size = 0;
-  const deadline = setTimeout(() => ctx.req.destroy(new HttpError(408, 'request_timeout', `request body not received within ${BODY_DEADLINE_MS / 1000} s`)), BODY_DEADLINE_MS);
+  const deadline = setTimeout(() => ctx.req.destroy(fail.request_timeout(`request body not received within ${BODY_DEADLINE_MS / 1000} s`)), BODY_DEADLINE_MS);
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limit) throw new HttpError(413, 'body_too_large', `request body is over the limit of ${limit} bytes`);
+      if (size > limit) throw fail.body_too_large(`request body is over the limit of ${limit} bytes`);
       chunks.push(chunk);
     }
   } finally {
@@ -27,11 +27,11 @@ export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Prom
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   // Checked on the text, before parsing: a body nested 400k levels deep is refused without building it.
-  if (nestsDeeperThan(text, MAX_DEPTH)) throw badRequest(`request body nests deeper than ${MAX_DEPTH} levels`);
+  if (nestsDeeperThan(text, MAX_DEPTH)) throw fail.bad_request(`request body nests deeper than ${MAX_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
+    throw fail.bad_request(`request body is not valid JSON: ${(err as Error).message}`);
   }
 }
 

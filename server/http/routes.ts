@@ -7,7 +7,7 @@ import type { Principal } from '../auth/identity';
 import { requireAdmin, requireOwner } from '../auth/policy';
 import { publicCluster } from '../clusters/cluster-service';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
-import { badRequest, HttpError, invalidBody, notFound } from '../http-error';
+import { fail, invalidBody } from '../errors';
 import type { UploadResponse } from '../../protocol/upload';
 import type { Core } from '../core';
 import { readJsonBody } from './json-body';
@@ -32,7 +32,7 @@ export function apiRoutes(core: Core): Router {
 
   router.post('/api/v1/:operation', async (ctx) => {
     const name = ctx.params.operation!;
-    if (!isOperationName(name)) throw notFound(`unknown operation '${name.slice(0, 64)}'`);
+    if (!isOperationName(name)) throw fail.not_found(`unknown operation '${name.slice(0, 64)}'`);
     const body = await readJsonBody(ctx);
     const request = await core.executor.submit(name, body, principal(ctx.state));
     ctx.status = 202;
@@ -41,7 +41,7 @@ export function apiRoutes(core: Core): Router {
   });
 
   router.post('/api/uploads', async (ctx) => {
-    if (!ctx.is('application/gzip', 'application/octet-stream')) throw new HttpError(415, 'unsupported_media_type', 'send the bundle as application/gzip');
+    if (!ctx.is('application/gzip', 'application/octet-stream')) throw fail.unsupported_media_type('send the bundle as application/gzip');
     const body: UploadResponse = { uploadId: await core.uploads.receive(ctx.req) };
     ctx.body = body;
   });
@@ -50,12 +50,12 @@ export function apiRoutes(core: Core): Router {
     const q = ctx.query;
     const status = q.status === undefined ? undefined : String(q.status).toUpperCase();
     if (status !== undefined && !REQUEST_STATUSES.includes(status as RequestStatus)) {
-      throw badRequest(`status must be one of ${REQUEST_STATUSES.join(', ')}`);
+      throw fail.bad_request(`status must be one of ${REQUEST_STATUSES.join(', ')}`);
     }
     const limit = q.limit === undefined ? undefined : Number(q.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100_000)) throw badRequest('limit must be an integer from 1 to 100000');
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100_000)) throw fail.bad_request('limit must be an integer from 1 to 100000');
     const cluster = q.cluster === undefined ? undefined : String(q.cluster);
-    if (cluster !== undefined && !clusterName.safeParse(cluster).success) throw badRequest('cluster is not a valid cluster name');
+    if (cluster !== undefined && !clusterName.safeParse(cluster).success) throw fail.bad_request('cluster is not a valid cluster name');
     const user = q.user === undefined ? undefined : String(q.user);
     const all = q.all === '1' || q.all === 'true';
     const includeSystem = all || q.system === '1';
@@ -65,7 +65,7 @@ export function apiRoutes(core: Core): Router {
   router.get('/api/requests/:id', async (ctx) => {
     const id = core.requests.resolveId(ctx.params.id!);
     const wait = ctx.query.wait === undefined ? 0 : Number(ctx.query.wait);
-    if (!Number.isFinite(wait) || wait < 0 || wait > 600) throw badRequest('wait must be a number of seconds from 0 to 600');
+    if (!Number.isFinite(wait) || wait < 0 || wait > 600) throw fail.bad_request('wait must be a number of seconds from 0 to 600');
     if (wait > 0) await core.waitUntilFinished(id, wait * 1000, ctx.res);
     ctx.body = core.requests.get(id);
   });
@@ -74,7 +74,7 @@ export function apiRoutes(core: Core): Router {
 
   router.post('/api/cancel', async (ctx) => {
     const parsed = cancelBody.safeParse(await readJsonBody(ctx));
-    if (!parsed.success) throw badRequest(`give {"requestIds": [...]} or {"all": true}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success) throw fail.bad_request(`give {"requestIds": [...]} or {"all": true}: ${parsed.error.issues[0]?.message}`);
     const me = principal(ctx.state);
     const body = parsed.data;
     if ('all' in body && body.allUsers === true) requireAdmin(me, "cancel everyone's requests");
@@ -96,7 +96,7 @@ export function apiRoutes(core: Core): Router {
 
   router.get('/api/clusters/:name/jobs', (ctx) => {
     const name = ctx.params.name!;
-    if (!clusterName.safeParse(name).success) throw badRequest('not a valid cluster name');
+    if (!clusterName.safeParse(name).success) throw fail.bad_request('not a valid cluster name');
     core.clusters.require(name);
     const body: QueueResult = { jobs: core.clusters.allJobs(name) };
     ctx.body = body;

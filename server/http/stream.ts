@@ -6,17 +6,17 @@ import type { Context } from 'koa';
 import { HEARTBEAT_MS, STREAM_HEARTBEAT } from '../../protocol/api';
 import { isRequestFinished } from '../../protocol/model';
 import type { Core } from '../core';
-import { badRequest } from '../http-error';
+import { fail } from '../errors';
 import { followFile, tailOffset } from '../logs/follow';
 import { logPage } from './log-page';
 
 export async function streamLog(ctx: Context, core: Core): Promise<void> {
   const q = ctx.query;
-  if (typeof q.request_id !== 'string') throw badRequest('give request_id');
+  if (typeof q.request_id !== 'string') throw fail.bad_request('give request_id');
   const id = core.requests.resolveId(q.request_id);
   const follow = q.follow === undefined || q.follow === '1' || q.follow === 'true';
   const tail = q.tail === undefined ? undefined : Number(q.tail);
-  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw badRequest('tail must be a whole number of lines');
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw fail.bad_request('tail must be a whole number of lines');
 
   if (q.format !== 'plain' && ctx.accepts('text/plain', 'text/html') === 'text/html' && (ctx.get('accept') ?? '').includes('text/html')) {
     const nonce = randomBytes(16).toString('base64');

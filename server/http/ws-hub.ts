@@ -6,7 +6,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMessage, HEARTBEAT_MS, type ServerMessage } from '../../protocol/api';
 import { isRequestFinished, type Cluster, type Job, type RequestSummary } from '../../protocol/model';
 import type { Core } from '../core';
-import { HttpError } from '../http-error';
+import { fail } from '../errors';
+import { asSkyDeckError, httpStatus } from './errors';
 import { followFile, tailOffset } from '../logs/follow';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -20,7 +21,7 @@ export class WsHub {
 
   constructor(
     private readonly core: Core,
-    /** Checks an upgrade (Host, Origin, credentials) and throws an HttpError to refuse it. */
+    /** Checks an upgrade (Host, Origin, credentials) and throws a SkyDeckError to refuse it. */
     private readonly admit: (req: IncomingMessage) => Promise<void>,
   ) {
     this.heartbeat = setInterval(() => {
@@ -46,11 +47,12 @@ export class WsHub {
     socket.on('error', () => socket.destroy());
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== '/api/ws') throw new HttpError(400, 'bad_request', `no WebSocket endpoint at ${path}`);
+      if (path !== '/api/ws') throw fail.bad_request(`no WebSocket endpoint at ${path}`);
       await this.admit(req);
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
-      const message = err instanceof HttpError ? err.message : 'internal error';
+      const known = asSkyDeckError(err);
+      const status = known ? httpStatus(known) : 500;
+      const message = known ? known.message : 'internal error';
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
       return;
     }
@@ -106,7 +108,7 @@ export class WsHub {
           try {
             id = this.core.requests.resolveId(msg.requestId);
           } catch (err) {
-            return send({ type: 'error', sub: msg.sub, code: (err as HttpError).code ?? 'bad_request', message: (err as Error).message });
+            return send({ type: 'error', sub: msg.sub, code: asSkyDeckError(err)?.code ?? 'bad_request', message: (err as Error).message });
           }
           const controller = new AbortController();
           logStreams.set(msg.sub, controller);

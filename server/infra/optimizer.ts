@@ -2,7 +2,7 @@
 // picks the cheapest, and keeps the rest (and every refusal with its reason) for the user to see.
 import { resourceCandidates, type Task } from '../../protocol/task';
 import { table } from '../../protocol/text-table';
-import { HttpError } from '../http-error';
+import { fail } from '../errors';
 import { parseAccelerators, parseQuantity, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
 
 export interface PlacementChoice {
@@ -97,7 +97,7 @@ export async function choosePlacement(backends: readonly InfraBackend[], ask: Re
   if (eligible.length === 0) {
     const enabled = backends.map((b) => b.kind).join(', ');
     const how = HOW_TO_ENABLE[wantedKind!];
-    throw new HttpError(400, 'infra_not_enabled', `infra '${ask.infra}' is not enabled on this server (enabled: ${enabled})${how ? `; ${how}` : ''}; run \`skydeck check\` to see why`);
+    throw fail.infra_not_enabled(`infra '${ask.infra}' is not enabled on this server (enabled: ${enabled})${how ? `; ${how}` : ''}; run \`skydeck check\` to see why`);
   }
   const answers = await Promise.all(eligible.map((b) => b.candidates(ask)));
   const considered = answers.flatMap((a) => a.placements).sort(preferred);
@@ -105,7 +105,7 @@ export async function choosePlacement(backends: readonly InfraBackend[], ask: Re
   const chosen = considered[0];
   if (chosen === undefined) {
     const reasons = refusals.map((r) => `  ${r.infra}: ${r.reason}`).join('\n');
-    throw new HttpError(400, 'resources_unavailable', `no enabled infra can run ${describeAsk(ask)}:\n${reasons || '  (no infra answered)'}`, { refusals });
+    throw fail.resources_unavailable(`no enabled infra can run ${describeAsk(ask)}:\n${reasons || '  (no infra answered)'}`, { refusals });
   }
   return { chosen, considered, refusals };
 }

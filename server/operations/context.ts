@@ -1,6 +1,7 @@
-// What every operation receives, and the errors operations throw to end a request.
+// What every operation receives, and the helpers every operation uses.
 import type { User } from '../../protocol/model';
 import type { Principal } from '../auth/identity';
+import { fail } from '../errors';
 import type { ClusterService } from '../clusters/cluster-service';
 import type { InfraBackend } from '../infra/backend';
 import type { LogWriter } from '../logs/log-writer';
@@ -41,20 +42,9 @@ export interface Operation<Body> {
   run(ctx: OperationContext<Body>): Promise<unknown>;
 }
 
-/** A failure that still has a result to report (a job that ran and exited non-zero). */
-export class OperationFailed extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly result?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 /** Throws the abort reason if the request was cancelled. */
 export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new OperationFailed('RequestCancelled', 'the request was cancelled');
+  if (signal.aborted) throw fail.request_cancelled('the request was cancelled');
 }
 
 /**

@@ -4,11 +4,12 @@ import type { ExecBody, LaunchBody, LaunchResult } from '../../protocol/api';
 import { fillEnvs, pathMounts, TaskValidationError, type Task } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
+import { fail, jobFailed } from '../errors';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
 import { copyJobLog } from './job-log-copy';
-import { lockCluster, OperationFailed, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
+import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
 /** What can be told before anything is created: required envs have values, the infra is enabled, uploads exist. */
 function checkTask(task: Task, services: Services): void {
@@ -76,14 +77,14 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
 }
 
 function usableCluster(cluster: ClusterRecord, task: Task): ClusterRecord {
-  if (cluster.status !== 'UP') throw new OperationFailed('ClusterNotUp', `cluster ${cluster.name} is ${cluster.status}; start it first (skydeck start ${cluster.name})`);
+  if (cluster.status !== 'UP') throw fail.cluster_not_up(`cluster ${cluster.name} is ${cluster.status}; start it first (skydeck start ${cluster.name})`);
   checkNodeCount(cluster, task);
   return cluster;
 }
 
 function checkNodeCount(cluster: ClusterRecord, task: Task): void {
   if ((task.num_nodes ?? 1) > cluster.numNodes) {
-    throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} has ${cluster.numNodes} node(s); the task asks for ${task.num_nodes}`);
+    throw fail.cluster_mismatch(`cluster ${cluster.name} has ${cluster.numNodes} node(s); the task asks for ${task.num_nodes}`);
   }
 }
 
@@ -131,7 +132,7 @@ async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord):
   const { task } = ctx.body;
   const wanted = task.resources?.infra;
   if (wanted !== undefined && cluster.infra !== wanted && !cluster.infra.startsWith(`${wanted}/`)) {
-    throw new OperationFailed('ClusterMismatch', `cluster ${cluster.name} runs on ${cluster.infra}; the task asks for infra ${wanted}. Use another cluster name or down it first.`);
+    throw fail.cluster_mismatch(`cluster ${cluster.name} runs on ${cluster.infra}; the task asks for infra ${wanted}. Use another cluster name or down it first.`);
   }
   checkNodeCount(cluster, task);
   if (cluster.status === 'STOPPED') {
@@ -188,7 +189,7 @@ async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: Supe
     return result;
   }
   const what = outcome.status === 'CANCELLED' ? 'was cancelled' : `failed: ${outcome.reason ?? `exit code ${outcome.exitCode}`}`;
-  throw new OperationFailed(outcome.status === 'CANCELLED' ? 'JobCancelled' : 'JobFailed', `job ${jobId} on ${clusterName} ${what}`, result);
+  throw jobFailed(outcome.status === 'CANCELLED' ? 'job_cancelled' : 'job_failed', `job ${jobId} on ${clusterName} ${what}`, result);
 }
 
 /** After a restart: keep copying the job's log from where the copy stopped. */

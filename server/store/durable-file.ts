@@ -4,17 +4,17 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpError } from '../http-error';
+import { fail, SkyDeckError } from '../errors';
 
 /** A store write the disk refused (full, read-only, gone): the one request fails with this, never the server. */
-export function storeWriteFailed(what: string, err: unknown): HttpError {
+export function storeWriteFailed(what: string, err: unknown): SkyDeckError {
   const e = err as NodeJS.ErrnoException;
   const reason = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'the disk holding the data dir is full' : `the data dir cannot be written (${e.code ?? e.message})`;
-  return new HttpError(507, 'insufficient_storage', `${reason}: could not record ${what}. Free space there (skydeck down removes a local cluster's sandbox) and try again.`);
+  return fail.insufficient_storage(`${reason}: could not record ${what}. Free space there (skydeck down removes a local cluster's sandbox) and try again.`);
 }
 
-export function isStoreWriteFailure(err: unknown): err is HttpError {
-  return err instanceof HttpError && err.code === 'insufficient_storage';
+export function isStoreWriteFailure(err: unknown): err is SkyDeckError {
+  return err instanceof SkyDeckError && err.code === 'insufficient_storage';
 }
 
 /** An append-only file of whole records: a write the disk cuts short is taken back, so no half record stays. */

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REQUEST_ID_PREFIX } from '../../protocol/api';
 import { isRequestFinished, summarize, type ApiRequest, type RequestStatus, type RequestSummary } from '../../protocol/model';
-import { badRequest, conflict, HttpError, notFound } from '../http-error';
+import { fail } from '../errors';
 import { isStoreWriteFailure } from './durable-file';
 import type { RequestHistory } from './history';
 import type { LiveRequest, RequestJournal } from './request-journal';
@@ -86,7 +86,7 @@ export class RequestStore extends EventEmitter<RequestEvents> {
    */
   async update(id: string, patch: Partial<LiveRequest>): Promise<ApiRequest> {
     const current = this.journal.get(id);
-    if (!current) throw conflict(`request ${id} has already finished`);
+    if (!current) throw fail.conflict(`request ${id} has already finished`);
     const next = { ...current, ...patch };
     try {
       if (isRequestFinished(next.status)) {
@@ -121,13 +121,13 @@ export class RequestStore extends EventEmitter<RequestEvents> {
   /** Full id from an id or a unique prefix of one. */
   resolveId(idOrPrefix: string): string {
     const key = idOrPrefix.toLowerCase();
-    if (!REQUEST_ID_PREFIX.test(key)) throw badRequest(`'${idOrPrefix.slice(0, 64)}' is not a request id or id prefix`);
+    if (!REQUEST_ID_PREFIX.test(key)) throw fail.bad_request(`'${idOrPrefix.slice(0, 64)}' is not a request id or id prefix`);
     if (this.journal.get(key) || this.history.has(key)) return key;
     const matches: string[] = [];
     for (const id of this.journal.ids()) if (id.startsWith(key)) matches.push(id);
     for (const id of this.history.ids()) if (id.startsWith(key) && matches.length < 5) matches.push(id);
-    if (matches.length === 0) throw notFound(`no request with id ${key}`);
-    if (matches.length > 1) throw new HttpError(400, 'ambiguous_id', `id prefix ${key} matches several requests (${matches.map((m) => m.slice(0, 12)).join(', ')}...); give more characters`);
+    if (matches.length === 0) throw fail.not_found(`no request with id ${key}`);
+    if (matches.length > 1) throw fail.ambiguous_id(`id prefix ${key} matches several requests (${matches.map((m) => m.slice(0, 12)).join(', ')}...); give more characters`);
     return matches[0]!;
   }
 

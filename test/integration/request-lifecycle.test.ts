@@ -42,7 +42,7 @@ describe('request lifecycle', () => {
     const done = await server.waitFor(id);
     assert.equal(done.status, 'FAILED');
     assert.equal((done.result as { exitCode: number }).exitCode, 7);
-    assert.equal(done.error?.type, 'JobFailed');
+    assert.equal(done.error?.type, 'job_failed');
     assert.match(done.error!.message, /exit/);
   });
 

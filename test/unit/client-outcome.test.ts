@@ -20,12 +20,12 @@ function quietly<T>(fn: () => T): T {
 
 test('a launch exits with its job exit code', () => {
   assert.equal(quietly(() => finish(request({ result: { clusterName: 'c', jobId: 1, exitCode: 0, jobStatus: 'SUCCEEDED' } }))), 0);
-  assert.equal(quietly(() => finish(request({ status: 'FAILED', error: { type: 'JobFailed', message: 'x' }, result: { clusterName: 'c', jobId: 1, exitCode: 3, jobStatus: 'FAILED' } }))), 3);
+  assert.equal(quietly(() => finish(request({ status: 'FAILED', error: { type: 'job_failed', message: 'x' }, result: { clusterName: 'c', jobId: 1, exitCode: 3, jobStatus: 'FAILED' } }))), 3);
   assert.equal(quietly(() => finish(request({ result: { clusterName: 'c', jobId: 1, exitCode: 7, jobStatus: 'FAILED' } }))), 7);
 });
 
 test('a failed or cancelled request without a job result exits 1', () => {
-  assert.equal(quietly(() => finish(request({ status: 'FAILED', error: { type: 'E', message: 'no' } }))), 1);
+  assert.equal(quietly(() => finish(request({ status: 'FAILED', error: { type: 'internal', message: 'no' } }))), 1);
   assert.equal(quietly(() => finish(request({ status: 'CANCELLED' }))), 1);
 });
 

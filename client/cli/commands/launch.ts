@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Cluster } from '../../../protocol/model';
 import { TaskValidationError, taskInfra, type Task } from '../../../protocol/task';
-import { ApiError } from '../../errors';
+import { taskIssues } from '../../errors';
 import { shortId } from '../../format';
 import { applyEnvs, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
@@ -84,12 +84,10 @@ function taskSource(entrypoint: string[]): TaskSource {
   return inlineTask(entrypoint.join(' '));
 }
 
-/** A task the server rejects (`task_invalid` with issues as details) is reported like a local one, at its lines. */
+/** A task the server rejects (`task_invalid`) is reported like a local one, at its lines. */
 function serverTaskIssues(err: unknown, source: TaskSource): unknown {
-  if (!(err instanceof ApiError)) return err;
-  if (err.code !== 'task_invalid') return err;
-  if (Array.isArray(err.details) && err.details.length > 0) return withLines(new TaskValidationError(err.details, source.file), source);
-  return new CliExit(EXIT.usage, `Error: ${source.file ? `${source.file}: ` : ''}${err.message}`);
+  const issues = taskIssues(err);
+  return issues ? withLines(new TaskValidationError(issues, source.file), source) : err;
 }
 
 /** SkyPilot names clusters it is not told about; so do we, once per launch. */

@@ -6,7 +6,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ClusterNode, Resources } from '../../../protocol/model';
-import { HttpError } from '../../http-error';
+import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import { skypilotEnv, type ClusterRecord, type InfraBackend, type JobContext, type JobOutcome, type JobSpec, type Placement, type ResourceAsk, type RunningJob } from '../backend';
 import { exportLines, shellQuote } from '../shell';
@@ -99,7 +99,7 @@ export class LocalBackend implements InfraBackend {
     } finally {
       closeSync(out);
     }
-    if (child.pid === undefined) throw new HttpError(500, 'job_start_failed', `could not start bash for job ${spec.jobId}`);
+    if (child.pid === undefined) throw fail.job_start_failed(`could not start bash for job ${spec.jobId}`);
     child.unref();
     const handle: LocalJobHandle = { pid: child.pid, startTime: processStartTime(child.pid), jobDir };
     return { handle, outcome: this.watchOutcome(handle, ctx, child) };
@@ -207,18 +207,18 @@ function mountTarget(sandbox: string, remote: string): string {
   const relative = remote.replace(/^~\/?/, '');
   const target = path.resolve(sandbox, 'mounts', relative);
   if (path.isAbsolute(remote) || !target.startsWith(path.join(sandbox, 'mounts') + path.sep)) {
-    throw new HttpError(400, 'task_invalid', `file_mounts.${remote}: local infra mounts only under the cluster sandbox; use a relative or ~/ path`);
+    throw fail.task_invalid(`file_mounts.${remote}: local infra mounts only under the cluster sandbox; use a relative or ~/ path`);
   }
   return target;
 }
 
 async function syncInto(source: string, target: string, key: string): Promise<void> {
-  if (!path.isAbsolute(source)) throw new HttpError(400, 'task_invalid', `${key}: ${source} must be an absolute path on the server's machine`);
+  if (!path.isAbsolute(source)) throw fail.task_invalid(`${key}: ${source} must be an absolute path on the server's machine`);
   let isDir: boolean;
   try {
     isDir = statSync(source).isDirectory();
   } catch {
-    throw new HttpError(400, 'task_invalid', `${key}: ${source} does not exist on the server's machine`);
+    throw fail.task_invalid(`${key}: ${source} does not exist on the server's machine`);
   }
   if (isDir) await cp(source, target, { recursive: true, force: true });
   else {

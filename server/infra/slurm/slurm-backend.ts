@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from
 import os from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNode, Resources } from '../../../protocol/model';
-import { HttpError } from '../../http-error';
+import { fail, type SkyDeckError } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import {
   parseAccelerators,
@@ -66,7 +66,7 @@ export class SlurmBackend implements InfraBackend {
     try {
       config = parseSlurmConfig(readSlurmSection(this.home) ?? {}, this.home, this.dataDir);
     } catch (err) {
-      throw new HttpError(400, 'slurm_config_invalid', (err as Error).message);
+      throw fail.slurm_config_invalid((err as Error).message);
     }
     return { config, slurm: config.rest ? restTransport(config.rest) : commandTransport(config.slurmConf) };
   }
@@ -134,7 +134,7 @@ export class SlurmBackend implements InfraBackend {
   async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
     const { config } = this.config();
     const partition = placement.infra.split('/')[1];
-    if (!partition) throw new HttpError(400, 'bad_placement', `a Slurm placement names its partition, got ${placement.infra}`);
+    if (!partition) throw fail.bad_placement(`a Slurm placement names its partition, got ${placement.infra}`);
     const dir = join(config.sharedDir, cluster.name);
     mkdirSync(join(dir, 'workdir'), { recursive: true });
     log.line(`Slurm partition ${partition}: each job gets its own allocation of ${placement.numNodes} node${placement.numNodes === 1 ? '' : 's'}; job files in ${dir}`);
@@ -264,11 +264,11 @@ async function waitUntilGone(slurm: SlurmTransport, filter: SlurmJobFilter, what
     if (listed.length === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${what} still in the Slurm queue ${CANCEL_WAIT_MS / 1000}s after cancelling`);
+  throw fail.infra_failed(`${what} still in the Slurm queue ${CANCEL_WAIT_MS / 1000}s after cancelling`);
 }
 
-function notStoppable(cluster: ClusterRecord): HttpError {
-  return new HttpError(400, 'not_supported', `cluster ${cluster.name} is on ${cluster.infra}: Slurm allocates nodes per job, so there is nothing to stop or start; use down`);
+function notStoppable(cluster: ClusterRecord): SkyDeckError {
+  return fail.not_supported(`cluster ${cluster.name} is on ${cluster.infra}: Slurm allocates nodes per job, so there is nothing to stop or start; use down`);
 }
 
 function asClusterHandle(h: unknown): SlurmClusterHandle | undefined {

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
+import { fail } from '../../errors';
 import type { HostKeys } from './host-keys';
 
 export interface SshTarget {
@@ -126,14 +127,14 @@ export class SshConnections {
     try {
       return await execOn(client, command, stdin);
     } catch (err) {
-      throw new Error(`on ${describeTarget(target)}: ${(err as Error).message}`);
+      throw fail.infra_failed(`on ${describeTarget(target)}: ${(err as Error).message}`);
     }
   }
 
   /** Like exec, but a non-zero exit is an error carrying the command's stderr. */
   async run(target: SshTarget, command: string, stdin?: Buffer | string | Readable): Promise<string> {
     const r = await this.exec(target, command, stdin);
-    if (r.code !== 0) throw new Error(`on ${describeTarget(target)}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0) throw fail.infra_failed(`on ${describeTarget(target)}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   }
 

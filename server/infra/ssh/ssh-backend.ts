@@ -6,7 +6,7 @@ import { createReadStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ClusterNode, Resources } from '../../../protocol/model';
-import { HttpError } from '../../http-error';
+import { fail, type SkyDeckError } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import {
   skypilotEnv,
@@ -68,14 +68,14 @@ export class SshBackend implements InfraBackend {
     try {
       return loadPools(this.home);
     } catch (err) {
-      throw new HttpError(400, 'ssh_config_invalid', `${poolsPath(this.home)} is not usable:\n${(err as Error).message}`);
+      throw fail.ssh_config_invalid(`${poolsPath(this.home)} is not usable:\n${(err as Error).message}`);
     }
   }
 
   private pool(name: string): NodePool {
     const pools = this.pools();
     const pool = pools.find((p) => p.name === name);
-    if (!pool) throw new HttpError(400, 'ssh_pool_unknown', `no SSH node pool named '${name}' in ${poolsPath(this.home)} (pools: ${pools.map((p) => p.name).join(', ') || 'none'})`);
+    if (!pool) throw fail.ssh_pool_unknown(`no SSH node pool named '${name}' in ${poolsPath(this.home)} (pools: ${pools.map((p) => p.name).join(', ') || 'none'})`);
     return pool;
   }
 
@@ -162,7 +162,7 @@ export class SshBackend implements InfraBackend {
       const ask: ResourceAsk = { numNodes: placement.numNodes, cpus: { count: placement.cpus, orMore: true }, memoryGiB: { count: placement.memoryGiB, orMore: true }, accelerators: placement.accelerators };
       const { fit, unfit } = await this.freeHostsFor(pool, ask, cluster.name);
       if (fit.length < placement.numNodes) {
-        throw new HttpError(409, 'resources_unavailable', `pool ${pool.name} has ${fit.length} free host(s) for ${describeAsk(ask)}, ${placement.numNodes} needed; ${unfit.join('; ')}`);
+        throw fail.resources_unavailable(`pool ${pool.name} has ${fit.length} free host(s) for ${describeAsk(ask)}, ${placement.numNodes} needed; ${unfit.join('; ')}`);
       }
       hosts = fit.slice(0, placement.numNodes).map((f) => f.host);
       this.allocations.take(pool.name, hosts.map((h) => h.name), cluster.name);
@@ -210,7 +210,7 @@ export class SshBackend implements InfraBackend {
           const script = startScript({ cluster: cluster.name, rank, jobId: spec.jobId, setup: spec.setup, run: spec.run, setupEnv: env('setup'), runEnv: env('run') });
           const out = (await this.connections.run(target, 'bash -s', script)).trim().split('\n').pop() ?? '';
           const m = /^(\/.*) (\d+)$/.exec(out);
-          if (!m) throw new Error(`on ${describeTarget(target)}: the job did not start (${JSON.stringify(out)})`);
+          if (!m) throw fail.job_start_failed(`on ${describeTarget(target)}: the job did not start (${JSON.stringify(out)})`);
           started.push({ rank, target, jobDir: m[1]!, pgid: Number(m[2]) });
         }),
       );
@@ -246,7 +246,7 @@ export class SshBackend implements InfraBackend {
     if (!h) throw new Error(`not an SSH job handle: ${JSON.stringify(handle)}`);
     const results = await Promise.allSettled(h.nodes.map((n) => this.connections.run(n.target, killCommand(n.jobDir, 'cancelled'))));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${nodeName(h.nodes[i]!)}: ${(r.reason as Error).message}`] : []));
-    if (failed.length > 0) throw new Error(`could not stop the job everywhere; processes may still run on ${failed.join('; ')}`);
+    if (failed.length > 0) throw fail.infra_failed(`could not stop the job everywhere; processes may still run on ${failed.join('; ')}`);
   }
 
   stop(cluster: ClusterRecord): Promise<void> {
@@ -290,7 +290,7 @@ export class SshBackend implements InfraBackend {
     }) : Promise.resolve('');
     await this.connections.run(target, command, source);
     const tarError = await tarFailed;
-    if (tarError) throw new Error(`copying ${local} to ${describeTarget(target)}: ${tarError}`);
+    if (tarError) throw fail.infra_failed(`copying ${local} to ${describeTarget(target)}: ${tarError}`);
   }
 
   /** Closes the cached connections (jobs being followed keep their own until they end). */
@@ -299,8 +299,8 @@ export class SshBackend implements InfraBackend {
   }
 }
 
-function notStoppable(cluster: ClusterRecord): HttpError {
-  return new HttpError(400, 'not_supported', `cluster ${cluster.name} is on ${cluster.infra}: hosts of an SSH node pool cannot be stopped or started by SkyDeck; use down to release them`);
+function notStoppable(cluster: ClusterRecord): SkyDeckError {
+  return fail.not_supported(`cluster ${cluster.name} is on ${cluster.infra}: hosts of an SSH node pool cannot be stopped or started by SkyDeck; use down to release them`);
 }
 
 function asClusterHandle(h: unknown): SshClusterHandle | undefined {
