@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ERROR_CODES } from '../../protocol/errors';
 import { SkyDeckError } from '../../server/errors';
+import { httpStatus } from '../../server/http/errors';
 import type { InfraBackend, Placement, Refusal, ResourceAsk } from '../../server/infra/backend';
 import { askFromTask, choosePlacement, formatConsidered, shortfall } from '../../server/infra/optimizer';
 
@@ -42,7 +42,7 @@ test('a task nothing can hold is refused with the reason of every infra', async 
   ];
   await assert.rejects(
     choosePlacement([offering('ssh', [], [refusals[0]!]), offering('slurm', [], [refusals[1]!])], { numNodes: 4 }),
-    (err: Error) => err instanceof SkyDeckError && err.code === 'resources_unavailable' && ERROR_CODES[err.code].status === 400 && err.message.includes('ssh/lab: asked for 4 nodes') && err.message.includes('slurm/debug: asked for 4 nodes'),
+    (err: Error) => err instanceof SkyDeckError && err.code === 'resources_unavailable' && httpStatus(err) === 400 && err.message.includes('ssh/lab: asked for 4 nodes') && err.message.includes('slurm/debug: asked for 4 nodes'),
   );
 });
 
