@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   bad_message: { status: 400, meaning: 'a WebSocket message is not JSON or not a known message' },
   duplicate_sub: { status: 409, meaning: 'a WebSocket subscription id is already in use on this connection' },
   too_many_subscriptions: { status: 429, meaning: 'too many log streams on one WebSocket connection' },
+  too_slow: { status: 429, meaning: 'a WebSocket client left too much of what it was sent unread; it is dropped and reconnects to a fresh snapshot' },
   // ---- the server itself ----
   insufficient_storage: { status: 507, meaning: 'the disk holding the data dir refused the write (full, read-only); nothing was recorded' },
   // ---- anything else ----

@@ -42,7 +42,15 @@ export function apiRoutes(core: Core): Router {
 
   router.post('/api/uploads', async (ctx) => {
     if (!ctx.is('application/gzip', 'application/octet-stream')) throw fail.unsupported_media_type('send the bundle as application/gzip');
-    const body: UploadResponse = { uploadId: await core.uploads.receive(ctx.req) };
+    let uploadId: string;
+    try {
+      uploadId = await core.uploads.receive(ctx.req);
+    } catch (err) {
+      // The rest of a refused bundle is not worth reading: the connection ends with the answer.
+      ctx.set('Connection', 'close');
+      throw err;
+    }
+    const body: UploadResponse = { uploadId };
     ctx.body = body;
   });
 

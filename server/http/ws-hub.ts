@@ -12,12 +12,26 @@ import { followFile, tailOffset } from '../logs/follow';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const MAX_LOG_SUBSCRIPTIONS = 64;
-/** A client this far behind is paused (log streams) rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/**
+ * Memory for data handed to sockets but not yet taken by their clients is bounded twice: per socket
+ * and for the whole server. A log stream over either bound pauses (it reads the file again from its
+ * own offset when its client catches up, so nothing is buffered meanwhile); an event stream cannot
+ * wait, so a client whose events pile up past EVENT_BUFFER_BYTES is dropped with a message and
+ * reconnects to a fresh snapshot.
+ */
+const SOCKET_BUFFER_BYTES = 1024 * 1024;
+const SERVER_BUFFER_BYTES = 32 * 1024 * 1024;
+const EVENT_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Log chunks per message: small enough that a thousand followers' in-flight chunks stay small. */
+const LOG_CHUNK_BYTES = 64 * 1024;
+/** A dropped client that does not read even its close frame is cut off after this. */
+const DROP_GRACE_MS = 2000;
 
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   private readonly heartbeat: NodeJS.Timeout;
+  /** Bytes handed to every socket that their kernel buffers have not taken yet. */
+  private buffered = 0;
 
   constructor(
     private readonly core: Core,
@@ -59,10 +73,38 @@ export class WsHub {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws));
   }
 
+  /** Sends, counting the bytes until the socket has taken them; resolves then (or when it closes). */
+  private sendCounted(ws: WebSocket, message: ServerMessage): Promise<void> {
+    if (ws.readyState !== ws.OPEN) return Promise.resolve();
+    const text = JSON.stringify(message);
+    const bytes = Buffer.byteLength(text);
+    this.buffered += bytes;
+    return new Promise((resolve) =>
+      ws.send(text, () => {
+        this.buffered -= bytes;
+        resolve();
+      }),
+    );
+  }
+
+  /** Events and answers: sent at once; a client they pile up for is dropped rather than buffered without bound. */
+  private pushTo(ws: WebSocket, message: ServerMessage): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > EVENT_BUFFER_BYTES) {
+      this.drop(ws, `this client is too slow: over ${EVENT_BUFFER_BYTES / 2 ** 20} MiB of events wait for it; reconnect for a fresh snapshot`);
+      return;
+    }
+    void this.sendCounted(ws, message);
+  }
+
+  private drop(ws: WebSocket, why: string): void {
+    void this.sendCounted(ws, { type: 'error', code: 'too_slow', message: why });
+    ws.close(1008, 'too slow');
+    setTimeout(() => ws.terminate(), DROP_GRACE_MS).unref();
+  }
+
   private serve(ws: WebSocket): void {
-    const send = (message: ServerMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    };
+    const send = (message: ServerMessage) => this.pushTo(ws, message);
     const cleanups = new Map<string, () => void>();
     const logStreams = new Map<string, AbortController>();
     (ws as WebSocket & { alive?: boolean }).alive = true;
@@ -141,15 +183,18 @@ export class WsHub {
     const path = this.core.requests.logPath(id);
     let offset = start.offset ?? (start.tail !== undefined ? await tailOffset(path, start.tail) : 0);
     const decoder = new TextDecoder();
+    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     await followFile(path, {
       from: offset,
       follow,
       signal,
+      readSize: LOG_CHUNK_BYTES,
       isDone: () => isRequestFinished(this.core.requests.summary(id)?.status ?? 'SUCCEEDED'),
       onData: async (chunk) => {
-        while (ws.bufferedAmount > MAX_BUFFERED_BYTES && !signal.aborted && ws.readyState === ws.OPEN) await new Promise((r) => setTimeout(r, 50));
         offset += chunk.length;
-        send({ type: 'log', sub, requestId: id, data: decoder.decode(chunk, { stream: true }), offset });
+        const taken = this.sendCounted(ws, { type: 'log', sub, requestId: id, data: decoder.decode(chunk, { stream: true }), offset });
+        // Over a bound: no more reading until this chunk has left (a paused client holds one chunk more, not the log).
+        if (ws.bufferedAmount > SOCKET_BUFFER_BYTES || this.buffered > SERVER_BUFFER_BYTES) await Promise.race([taken, aborted]);
       },
       subscribeWake: (wake) => {
         const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();

@@ -14,6 +14,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Wake-ups that do not come from the file (e.g. "the request just finished"). */
   subscribeWake?: (wake: () => void) => () => void;
+  /** Largest chunk handed to onData. */
+  readSize?: number;
 }
 
 const READ_SIZE = 256 * 1024;
@@ -35,7 +37,8 @@ export async function followFile(path: string, opts: FollowOptions): Promise<num
   };
   const unsubscribe = opts.subscribeWake?.(nudge);
   opts.signal?.addEventListener('abort', nudge);
-  const buffer = Buffer.allocUnsafe(READ_SIZE);
+  const readSize = opts.readSize ?? READ_SIZE;
+  const buffer = Buffer.allocUnsafe(readSize);
   try {
     while (!opts.signal?.aborted) {
       file ??= await open(path, 'r').catch(() => undefined);
@@ -46,7 +49,7 @@ export async function followFile(path: string, opts: FollowOptions): Promise<num
       pending = false;
       // Read everything there is now.
       while (file && !opts.signal?.aborted) {
-        const { bytesRead } = await file.read(buffer, 0, READ_SIZE, offset);
+        const { bytesRead } = await file.read(buffer, 0, readSize, offset);
         if (bytesRead === 0) break;
         offset += bytesRead;
         await opts.onData(Buffer.from(buffer.subarray(0, bytesRead)));

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { ApiRequest } from '../../protocol/model';
 import { ALICE, eventually, SERVER_JS, startServer, type TestServer } from '../helpers/server';
 
@@ -105,6 +106,12 @@ describe('a full disk', { skip: !isRoot && 'mounting a tmpfs needs root' }, () =
     assert.equal(launch.status, 507);
     assert.equal(launch.body.error.code, 'insufficient_storage');
     assert.match(launch.body.error.message, /full/);
+
+    // An upload has nowhere to go: 507 too, and nothing half-unpacked is left.
+    const bundle = gzipSync(Buffer.concat([Buffer.from(JSON.stringify({ path: 'a.txt', size: 65536, mode: 0o644 }) + '\n'), Buffer.alloc(65536, 0x61)]));
+    const upload = await server.fetch('/api/uploads', { method: 'POST', body: new Uint8Array(bundle), headers: { 'content-type': 'application/gzip' } });
+    assert.equal(upload.status, 507, await upload.text());
+    assert.deepEqual(readdirSync(path.join(server.dataDir, 'uploads')), []);
 
     const dataDir = server.dataDir;
     for (const file of [path.join(dataDir, 'requests.jsonl'), ...readdirSync(path.join(dataDir, 'history')).map((f) => path.join(dataDir, 'history', f))]) assertWholeRecords(file);
