@@ -9,26 +9,32 @@ import { fail } from '../errors';
 import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
 import { claimedUser, type Authenticator, type Principal } from './identity';
 import { loadLocalToken, localTokenFile, sameSecret, streamSignature } from './local-token';
-import { LoginThrottle } from './login-throttle';
+import { clientKey, LoginThrottle } from './login-throttle';
 import { WatchedFile } from './owner-file';
 import { verifyNothing, verifyPassword } from './passwords';
 
-/** A verified Basic credential is remembered this long, so a client's every call does not cost a scrypt. */
-const VERIFIED_TTL_MS = 5 * 60_000;
+/**
+ * A verified Basic credential is remembered this long (as a keyed hash, with the password hash it matched),
+ * so a client's every call does not cost a scrypt and its owner is not held back by someone guessing.
+ */
+const VERIFIED_TTL_MS = 30 * 24 * 3_600_000;
 const MAX_VERIFIED = 1_000;
 const RECHECK_MS = 1_000;
 
 interface Verified {
-  principal: Principal;
-  users: readonly UserEntry[];
+  /** The account's password hash when this credential matched it: a changed password forgets it. */
+  passwordHash: string;
   until: number;
 }
+
+
 
 export class ServerAuthenticator implements Authenticator {
   readonly localToken: string;
   readonly localTokenFile: string;
   private readonly users: WatchedFile<UserEntry[]>;
   private readonly tokens: WatchedFile<TokenEntry[]>;
+  /** Failures count per account at an address: a guesser of alice's password holds back neither bob nor alice elsewhere. */
   private readonly throttle: LoginThrottle;
   private readonly verified = new Map<string, Verified>();
   private readonly cacheKey = randomBytes(32);
@@ -60,27 +66,18 @@ export class ServerAuthenticator implements Authenticator {
   }
 
   async authenticate(req: IncomingMessage): Promise<Principal> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = this.throttle.waitFor(address);
-    if (wait > 0) {
-      throw fail.too_many_attempts(`too many failed logins from ${address}; try again in ${Math.ceil(wait / 1000)} s`, { retryAfterSeconds: Math.ceil(wait / 1000) });
-    }
     const outcome = await this.identify(req);
-    const sent = req.headers.authorization !== undefined;
     if (typeof outcome !== 'string') {
-      if (sent) this.throttle.succeeded(address);
       this.trackLongLived(req);
       return outcome;
     }
-    // Missing credentials are a client not yet logged in, not a guess; wrong ones count.
-    if (sent) this.throttle.failed(address);
     throw fail.unauthorized(outcome);
   }
 
   private identify(req: IncomingMessage): Promise<Principal | string> | Principal | string {
     const header = req.headers.authorization;
     const [scheme, credentials] = typeof header === 'string' ? splitOnce(header.trim(), ' ') : ['', ''];
-    return this.team ? this.teamCaller(scheme.toLowerCase(), credentials.trim()) : this.localCaller(req, scheme.toLowerCase(), credentials.trim());
+    return this.team ? this.teamCaller(req, scheme.toLowerCase(), credentials.trim()) : this.localCaller(req, scheme.toLowerCase(), credentials.trim());
   }
 
   /** WebSockets and followed log streams outlive the moment their credentials were checked. */
@@ -142,7 +139,7 @@ export class ServerAuthenticator implements Authenticator {
     return url.pathname === '/api/stream' && id !== null && sig !== null && sameSecret(sig, streamSignature(this.localToken, id));
   }
 
-  private async teamCaller(scheme: string, credentials: string): Promise<Principal | string> {
+  private async teamCaller(req: IncomingMessage, scheme: string, credentials: string): Promise<Principal | string> {
     const login = 'log in with: skydeck api login -e <endpoint> (user and password, or --token for a service account)';
     if (scheme === '') return `authentication required; ${login}`;
     if (scheme === 'bearer') {
@@ -151,23 +148,39 @@ export class ServerAuthenticator implements Authenticator {
       return { user: accountUser('token', check.entry.name), role: check.entry.role };
     }
     if (scheme !== 'basic') return `unsupported authorization scheme; ${login}`;
-    return (await this.basicCaller(credentials)) ?? `wrong user name or password; ${login}`;
+    return (await this.basicCaller(req, credentials)) ?? `wrong user name or password; ${login}`;
   }
 
-  private async basicCaller(credentials: string): Promise<Principal | undefined> {
+  /**
+   * Passwords are what guessers try, so only they are throttled (tokens and the local token are 256-bit
+   * random: a wrong one costs a hash, and guessing one is hopeless). A credential that has logged in
+   * before with the account's current password passes even while others guess that account.
+   */
+  private async basicCaller(req: IncomingMessage, credentials: string): Promise<Principal | undefined> {
     const users = this.users.current();
-    const key = createHmac('sha256', this.cacheKey).update(credentials).digest('base64');
-    const cached = this.verified.get(key);
-    if (cached && cached.users === users && cached.until > Date.now()) return cached.principal;
-    this.verified.delete(key);
     const [name, password] = splitOnce(Buffer.from(credentials, 'base64').toString('utf8'), ':');
     const entry = users.find((u) => u.name.toLowerCase() === name.toLowerCase());
-    if (!entry) return void (await verifyNothing(password));
-    if (!(await verifyPassword(password, entry.password))) return undefined;
-    const principal: Principal = { user: accountUser('user', entry.name), role: entry.role };
+    const key = createHmac('sha256', this.cacheKey).update(credentials).digest('base64');
+    const known = this.verified.get(key);
+    if (known && entry && known.passwordHash === entry.password && known.until > Date.now()) return { user: accountUser('user', entry.name), role: entry.role };
+    this.verified.delete(key);
+
+    const address = clientKey(req.socket.remoteAddress ?? 'unknown');
+    const account = `${name.toLowerCase()}@${address}`;
+    const wait = this.throttle.waitFor(account);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw fail.too_many_attempts(`too many failed logins for ${name.slice(0, 64)} from ${address}; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+    }
+    const valid = entry ? await verifyPassword(password, entry.password) : void (await verifyNothing(password));
+    if (!entry || !valid) {
+      this.throttle.failed(account);
+      return undefined;
+    }
+    this.throttle.succeeded(account);
     if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(key, { principal, users, until: Date.now() + VERIFIED_TTL_MS });
-    return principal;
+    this.verified.set(key, { passwordHash: entry.password, until: Date.now() + VERIFIED_TTL_MS });
+    return { user: accountUser('user', entry.name), role: entry.role };
   }
 }
 

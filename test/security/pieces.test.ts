@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { checkToken, newToken, type TokenEntry } from '../../server/auth/accounts';
 import { isLoopbackHostHeader } from '../../server/auth/gate';
-import { LoginThrottle } from '../../server/auth/login-throttle';
+import { clientKey, LoginThrottle } from '../../server/auth/login-throttle';
 import { loadLocalToken } from '../../server/auth/local-token';
 import { WatchedFile, writeOwnerFile } from '../../server/auth/owner-file';
 import { hashPassword, verifyPassword } from '../../server/auth/passwords';
@@ -39,7 +39,7 @@ test('a token is checked by its hash, and refused once expired', () => {
   assert.equal(checkToken([entry], 'skdk_nothing', 0).ok, false);
 });
 
-test('failed logins make an address wait longer and longer; success forgets them', () => {
+test('failed logins make a key wait longer and longer; success forgets them', () => {
   const throttle = new LoginThrottle();
   for (let i = 0; i < 5; i++) throttle.failed('a', 0);
   assert.equal(throttle.waitFor('a', 0), 0);
@@ -49,13 +49,27 @@ test('failed logins make an address wait longer and longer; success forgets them
   assert.equal(throttle.waitFor('a', 1_000), 2_000);
   for (let i = 0; i < 20; i++) throttle.failed('a', 5_000);
   assert.equal(throttle.waitFor('a', 5_000), 60_000, 'capped at a minute');
-  assert.equal(throttle.waitFor('b', 5_000), 0, 'other addresses are not affected');
+  assert.equal(throttle.waitFor('b', 5_000), 0, 'other keys are not affected');
   throttle.succeeded('a');
   assert.equal(throttle.waitFor('a', 5_000), 0);
-  const small = new LoginThrottle({ maxTracked: 2 });
-  for (const address of ['x', 'y', 'z']) for (let i = 0; i < 6; i++) small.failed(address, 0);
-  assert.equal(small.waitFor('x', 0), 0, 'the oldest address is forgotten first');
-  assert.ok(small.waitFor('z', 0) > 0);
+});
+
+test('a guesser cannot flush its record by rotating addresses, and memory stays bounded', () => {
+  const small = new LoginThrottle({ maxTracked: 100 });
+  for (let i = 0; i < 6; i++) small.failed('alice@192.0.2.1', 0);
+  assert.ok(small.waitFor('alice@192.0.2.1', 0) > 0);
+  // One IPv6 host owns a /64: every address in it is one client.
+  const rotated = Array.from({ length: 100_000 }, (_, i) => `2001:db8:1:2:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::${i % 7}`);
+  assert.deepEqual(new Set(rotated.map(clientKey)), new Set(['2001:db8:1:2::/64']));
+  assert.equal(clientKey('::ffff:198.51.100.7'), '198.51.100.7');
+  assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+  // Past the table size, new keys share one record instead of pushing old ones out.
+  for (let i = 0; i < 5_000; i++) small.failed(`alice@10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 1);
+  assert.equal(small.tracked <= 101, true, `${small.tracked} keys tracked`);
+  assert.ok(small.waitFor('alice@192.0.2.1', 1) > 0, 'the first record is still there');
+  assert.ok(small.waitFor('alice@10.9.9.9', 1) > 0, 'a new address past the limit shares the overflow record, which is blocked');
+  // Quiet records are forgotten, which makes room again.
+  assert.equal(small.waitFor('alice@192.0.2.1', 16 * 60_000), 0);
 });
 
 test('a watched file is re-read after each atomic replacement and keeps its last good value on damage', () => {
