@@ -1,7 +1,7 @@
 // The local server's token, as a client of the same OS user reads it: <SKYDECK_HOME>/server/local-token.
 // Made here when missing (exclusively, mode 0600) so that a client which starts the server already
 // holds the token the server will use; the server keeps an existing token.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homePaths } from '../home';
@@ -35,9 +35,4 @@ export function ensureLocalToken(home: string): string | undefined {
     rmSync(aside, { force: true });
   }
   return readLocalToken(home);
-}
-
-/** What a browser stream URL carries instead of the token: opens that one request's log, nothing else. */
-export function streamSignature(token: string, requestId: string): string {
-  return createHmac('sha256', token).update(`stream:${requestId}`).digest('base64url');
 }

@@ -1,10 +1,13 @@
 // The browser URL of a request's log stream. For the local server it carries a signature made from the
-// local token, which opens that one log (the page forwards it); a team server's browser asks for a login.
+// local token, which opens that one log until it expires (the page forwards it); a team server's
+// browser asks for a login.
+import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../protocol/stream-signature';
 import type { Endpoint } from '../endpoint';
-import { streamSignature } from './local-token';
 
-export function streamLink(endpoint: Endpoint, requestId: string): string {
+export function streamLink(endpoint: Endpoint, requestId: string, now = Date.now()): string {
   const url = `${endpoint.url}/api/stream?request_id=${encodeURIComponent(requestId)}`;
-  const bearer = endpoint.local && endpoint.authorization?.startsWith('Bearer ') ? endpoint.authorization.slice(7) : undefined;
-  return bearer ? `${url}&sig=${streamSignature(bearer, requestId)}` : url;
+  const bearer = endpoint.localSocket && endpoint.authorization?.startsWith('Bearer ') ? endpoint.authorization.slice(7) : undefined;
+  if (!bearer) return url;
+  const expires = Math.floor(now / 1000) + STREAM_LINK_TTL_SECONDS;
+  return `${url}&expires=${expires}&sig=${streamSignature(bearer, requestId, expires)}`;
 }

@@ -1,7 +1,7 @@
 // The local server's token: a random secret in <data-dir>/local-token that only the owner can read.
 // Clients of the same OS user read it and send it as a bearer token; other users on the machine
 // cannot, so they cannot drive a server that runs shell commands as its owner.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { tightenMode, writeOwnerFile } from './owner-file';
@@ -38,12 +38,4 @@ export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * What the browser stream URL carries instead of the token: a signature that opens that one
- * request's log and nothing else (the client computes the same from the token it holds).
- */
-export function streamSignature(token: string, requestId: string): string {
-  return createHmac('sha256', token).update(`stream:${requestId}`).digest('base64url');
 }

@@ -1,6 +1,7 @@
 // The server's authenticator. With no accounts configured it is a local server: callers must show the
 // local token and are then taken at their claimed identity. Once the users file or the tokens file has
 // an entry it is a team server: Basic credentials or a service-account bearer token, claims ignored.
+// A server listening beyond loopback is a team server for good: without accounts it lets no one in.
 // Both files are re-read when they change, so adding, removing or revoking takes effect on the next call.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -8,7 +9,8 @@ import type { Socket } from 'node:net';
 import { fail } from '../errors';
 import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
 import { claimedUser, type Authenticator, type Principal } from './identity';
-import { loadLocalToken, localTokenFile, sameSecret, streamSignature } from './local-token';
+import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../protocol/stream-signature';
+import { loadLocalToken, localTokenFile, sameSecret } from './local-token';
 import { clientKey, LoginThrottle } from './login-throttle';
 import { WatchedFile } from './owner-file';
 import { verifyNothing, verifyPassword } from './passwords';
@@ -42,7 +44,13 @@ export class ServerAuthenticator implements Authenticator {
   private readonly connections = new Map<Socket, IncomingMessage>();
   private rechecking = false;
 
-  constructor(dataDir: string, log: (line: string) => void, throttle = new LoginThrottle()) {
+  constructor(
+    dataDir: string,
+    log: (line: string) => void,
+    /** Listening beyond loopback: never a local server, even when the last account is removed. */
+    private readonly beyondLoopback = false,
+    throttle = new LoginThrottle(),
+  ) {
     const files = accountFiles(dataDir);
     this.users = new WatchedFile(files.users, parseUsers, [], log);
     this.tokens = new WatchedFile(files.tokens, parseTokens, [], log);
@@ -56,13 +64,18 @@ export class ServerAuthenticator implements Authenticator {
   }
 
   /** Whether accounts are configured (a team server); otherwise the local token guards the server. */
-  get team(): boolean {
+  get hasAccounts(): boolean {
     return this.users.current().length > 0 || this.tokens.current().length > 0;
+  }
+
+  get team(): boolean {
+    return this.beyondLoopback || this.hasAccounts;
   }
 
   get mode(): 'basic' | 'token' | 'local-token' {
     if (this.users.current().length > 0) return 'basic';
-    return this.tokens.current().length > 0 ? 'token' : 'local-token';
+    if (this.tokens.current().length > 0) return 'token';
+    return this.beyondLoopback ? 'basic' : 'local-token';
   }
 
   async authenticate(req: IncomingMessage): Promise<Principal> {
@@ -130,17 +143,24 @@ export class ServerAuthenticator implements Authenticator {
     return scheme === '' ? `this local API server needs its token: ${hint}` : `wrong local token: ${hint}`;
   }
 
-  /** The browser stream page: `GET /api/stream?request_id=ID&sig=...` opens that log alone. */
+  /** The browser stream page: `GET /api/stream?request_id=ID&expires=T&sig=...` opens that log alone, until T. */
   private validStreamLink(req: IncomingMessage): boolean {
     if (req.method !== 'GET') return false;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const id = url.searchParams.get('request_id');
     const sig = url.searchParams.get('sig');
-    return url.pathname === '/api/stream' && id !== null && sig !== null && sameSecret(sig, streamSignature(this.localToken, id));
+    const expires = Number(url.searchParams.get('expires'));
+    const now = Date.now() / 1000;
+    // A link made to last longer than the CLI's ever would is refused too.
+    if (!Number.isInteger(expires) || expires <= now || expires > now + STREAM_LINK_TTL_SECONDS + 60) return false;
+    return url.pathname === '/api/stream' && id !== null && sig !== null && sameSecret(sig, streamSignature(this.localToken, id, expires));
   }
 
   private async teamCaller(req: IncomingMessage, scheme: string, credentials: string): Promise<Principal | string> {
     const login = 'log in with: skydeck api login -e <endpoint> (user and password, or --token for a service account)';
+    if (!this.hasAccounts) {
+      return 'this server has no accounts left, and it listens beyond loopback, so it answers no one; an admin adds one on its machine: skydeck users add NAME --role admin --data-dir <data-dir>';
+    }
     if (scheme === '') return `authentication required; ${login}`;
     if (scheme === 'bearer') {
       const check = checkToken(this.tokens.current(), credentials);

@@ -6,14 +6,14 @@ import { browserGate, isLoopbackHostHeader } from './gate';
 import { ServerAuthenticator } from './server-auth';
 
 export function serverProtection(config: ServerConfig, log: (line: string) => void) {
+  const loopback = isLoopbackHostHeader(config.host.includes(':') ? `[${config.host}]` : config.host);
   let authenticator: ServerAuthenticator;
   try {
-    authenticator = new ServerAuthenticator(config.dataDir, log);
+    authenticator = new ServerAuthenticator(config.dataDir, log, !loopback);
   } catch (err) {
     throw new ConfigError(`cannot read the server's accounts: ${(err as Error).message}`);
   }
-  const loopback = isLoopbackHostHeader(config.host.includes(':') ? `[${config.host}]` : config.host);
-  if (!loopback && !authenticator.team) {
+  if (!loopback && !authenticator.hasAccounts) {
     throw new ConfigError(
       `refusing to listen on ${config.host} without authentication: anyone who reaches it could run commands as this user.\n` +
         `Add an admin account first (on this machine, as this user), then start the server again:\n` +

@@ -1,6 +1,7 @@
 // A local server (loopback, no accounts) that no web page and no other OS user can drive.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -99,7 +100,8 @@ describe('local server', () => {
     const submitted = await raw(server.url, { method: 'POST', path: '/api/v1/status', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' });
     const id = submitted.json<{ requestId: string }>().requestId;
     await server.waitFor(id);
-    const link = new URL(streamLink({ ...parseEndpoint(server.url, 'override'), authorization: `Bearer ${token}` }, id));
+    const endpoint = { ...parseEndpoint(server.url, 'override'), authorization: `Bearer ${token}`, localSocket: localSocketPath(server.dataDir, Number(new URL(server.url).port)) };
+    const link = new URL(streamLink(endpoint, id));
     assert.ok(link.searchParams.get('sig'));
     assert.ok(!link.href.includes(token), 'the link does not carry the token');
     const plain = await raw(server.url, { path: `${link.pathname}${link.search}&format=plain&follow=0` });
@@ -115,6 +117,23 @@ describe('local server', () => {
     assert.equal((await raw(server.url, { path: `/api/stream?request_id=${other}&sig=${sig}&format=plain` })).status, 401);
     assert.equal((await raw(server.url, { path: `/api/requests/${id}?request_id=${id}&sig=${sig}` })).status, 401);
     assert.equal((await raw(server.url, { path: `/api/stream?request_id=${id}&sig=${sig.slice(0, -2)}aa&format=plain` })).status, 401);
+  });
+
+  it('lets a signed browser link expire, and refuses one signed without an expiry or for too long', async () => {
+    const submitted = await raw(server.url, { method: 'POST', path: '/api/v1/status', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' });
+    const id = submitted.json<{ requestId: string }>().requestId;
+    await server.waitFor(id);
+    const endpoint = { ...parseEndpoint(server.url, 'override'), authorization: `Bearer ${token}`, localSocket: localSocketPath(server.dataDir, Number(new URL(server.url).port)) };
+    const open = async (link: string) => (await raw(server.url, { path: `${new URL(link).pathname}${new URL(link).search}&format=plain&follow=0` })).status;
+    assert.equal(await open(streamLink(endpoint, id)), 200);
+    assert.equal(await open(streamLink(endpoint, id, Date.now() - 13 * 3600_000)), 401, 'made 13 hours ago: expired');
+    assert.equal(await open(streamLink(endpoint, id, Date.now() + 365 * 86400_000)), 401, 'valid for a year: refused');
+    const fresh = new URL(streamLink(endpoint, id));
+    fresh.searchParams.set('expires', String(Number(fresh.searchParams.get('expires')) + 3600));
+    assert.equal(await open(fresh.href), 401, 'the expiry is signed');
+    // The link of the old format (no time in the signature) survived forever.
+    const forever = createHmac('sha256', token).update(`stream:${id}`).digest('base64url');
+    assert.equal((await raw(server.url, { path: `/api/stream?request_id=${id}&sig=${forever}&format=plain&follow=0` })).status, 401);
   });
 
   it('is driven by the CLI of the same user, which reads the token by itself', () => {

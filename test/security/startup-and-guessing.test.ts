@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SERVER_JS, startServer, type TestServer } from '../helpers/server';
+import { eventually, SERVER_JS, startServer, type TestServer } from '../helpers/server';
 import { admin, basic, call, startTeamServer } from './helpers';
 
 function runServer(args: string[], home: string): Promise<{ code: number | null; output: string }> {
@@ -39,6 +39,22 @@ describe('starting on a non-loopback address', () => {
     admin(path.join(home, 'server'), ['users', 'add', 'root-admin', '--role', 'admin', '--password-stdin'], 'long-enough-password\n');
     const { output } = await runServer(['--host', '0.0.0.0', '--data-dir', path.join(home, 'server')], home);
     assert.match(output, /listening on http:\/\/0\.0\.0\.0:\d+ .*auth: basic/);
+  });
+
+  it('stays a team server when its last account is removed: the local token opens nothing', async () => {
+    const server = await startServer({ home, args: ['--host', '0.0.0.0'] });
+    try {
+      assert.equal((await server.fetch('/api/requests')).status, 401, 'the local token is no credential here');
+      admin(server.dataDir, ['users', 'remove', 'root-admin']);
+      await eventually(async () => (await server.json<{ auth: string }>('/api/health', { headers: { authorization: '' } })).body.auth === 'basic', 5_000, 'health');
+      await new Promise((r) => setTimeout(r, 1_500));
+      const res = await server.json<{ error: { message: string } }>('/api/requests');
+      assert.equal(res.status, 401);
+      assert.match(res.body.error.message, /no accounts left/);
+      assert.equal((await server.fetch('/api/v1/status', { method: 'POST', body: '{}' })).status, 401);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
