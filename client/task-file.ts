@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ClientError } from './errors';
 import { fillEnvs, isLocalSource, parseEnvArg, parseEnvFile, parseTaskYaml, substituteEnvs, TaskValidationError, validateTask, type Task, type TaskIssue } from '../protocol/task';
 
@@ -120,7 +120,16 @@ export function keyLineFinder(text: string): (path: string, exact?: boolean) => 
     let node: unknown = doc.contents;
     let line: number | undefined;
     let i = 0;
-    while (i < segments.length && isMap(node)) {
+    while (i < segments.length && (isMap(node) || isSeq(node))) {
+      if (isSeq(node)) {
+        // A list item (any_of.0): its line is where the item starts.
+        const item = /^\d+$/.test(segments[i]!) ? (node.items[Number(segments[i])] as YamlNode | undefined) : undefined;
+        if (!item) break;
+        if (item.range) line = lineCounter.linePos(item.range[0]).line;
+        node = item;
+        i++;
+        continue;
+      }
       let matched = false;
       for (let end = segments.length; end > i; end--) {
         const key = segments.slice(i, end).join('.');

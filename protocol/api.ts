@@ -17,6 +17,14 @@ export const launchBody = z.strictObject({
   detachRun: z.boolean().optional(),
   /** Minutes idle before the cluster stops itself. */
   idleMinutesToAutostop: z.number().int().min(0).optional(),
+  /** Tear the cluster down once its jobs are done (after idleMinutesToAutostop idle, when given): SkyPilot's --down. */
+  down: z.boolean().optional(),
+  /** Wait for capacity (saying why on the request) instead of failing when no infra can hold the task now. */
+  retryUntilUp: z.boolean().optional(),
+  /** Skip the task's setup. */
+  noSetup: z.boolean().optional(),
+  /** On a cluster that is already UP, skip provisioning and setup. */
+  fast: z.boolean().optional(),
 });
 export const execBody = z.strictObject({ task: taskSchema, clusterName, detachRun: z.boolean().optional() });
 export const clusterBody = z.strictObject({ clusterName });

@@ -85,6 +85,8 @@ export interface Cluster {
   launchedAt: number;
   /** Minutes idle before an automatic stop; absent when off. */
   autostop?: number;
+  /** Autostop tears the cluster down instead of stopping it (`--down`, `autostop: {down: true}`). */
+  autostopDown?: boolean;
   nodes: ClusterNode[];
   statusMessage?: string;
 }

@@ -24,13 +24,35 @@ function program(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
+  // SkyPilot's task options: each overrides the task file's key (`none` removes it), as `sky launch` does.
   const taskOptions = (command: Command) =>
     command
       .option('-c, --cluster <name>', 'cluster to run on')
+      .option('-n, --name <name>', 'task name (overrides name)')
+      .option('--workdir <dir>', 'folder synced to the nodes (overrides workdir)')
+      .option('--infra <infra>', 'where to run: local, ssh/<pool>, slurm/<partition>... (overrides resources.infra)')
+      .option('--cloud <kind>', 'infra kind (overrides the first part of resources.infra)')
+      .option('--region <region>', 'region (overrides the second part of resources.infra)')
+      .option('--zone <zone>', 'zone (overrides the third part of resources.infra)')
+      .option('--num-nodes <n>', 'nodes to run on (overrides num_nodes)', wholeNumber)
+      .option('--cpus <n>', 'vCPUs per node: 4 or 4+ (overrides resources.cpus)')
+      .option('--memory <gib>', 'memory per node in GiB: 16 or 16+ (overrides resources.memory)')
+      .option('--gpus <name:count>', 'accelerators per node, such as A100:2 (overrides resources.accelerators)')
+      .option('-t, --instance-type <type>', 'instance type (overrides resources.instance_type)')
+      .option('--use-spot', 'use spot capacity (overrides resources.use_spot)')
+      .option('--no-use-spot', 'do not use spot capacity (overrides resources.use_spot)')
+      .option('--image-id <image>', 'image, such as docker:python:3.12 (overrides resources.image_id)')
+      .option('--disk-size <gib>', 'OS disk size in GiB (overrides resources.disk_size)')
+      .option('--disk-tier <tier>', 'low, medium, high, ultra or best (overrides resources.disk_tier)')
+      .option('--network-tier <tier>', 'standard or best (overrides resources.network_tier)')
+      .option('--ports <ports>', 'ports to open: 8080, 8000-8010 (repeatable; overrides resources.ports)', collect, [])
       .option('--env <KEY=VALUE>', 'set an env (repeatable); a bare KEY takes its value from your environment', collect, [])
       .option('--env-file <file>', 'read envs from a file of KEY=VALUE lines')
+      .option('--secret <KEY=VALUE>', 'set a secret (repeatable); a bare KEY takes its value from your environment', collect, [])
+      .option('--secret-file <file>', 'read secrets from a file of KEY=VALUE lines')
+      .option('--config <file|key=value>', 'SkyPilot config overrides: a YAML file or nested.key=value (repeatable)', collect, [])
       .option('--async', 'submit, print the request id and return at once')
-      .option('--detach-run', 'return once the job has started instead of following it');
+      .option('-d, --detach-run', 'return once the job has started instead of following it');
 
   taskOptions(
     skydeck
@@ -39,7 +61,12 @@ function program(): Command {
       .argument('[entrypoint...]', 'a task YAML file, or a command to run'),
   )
     .option('-y, --yes', 'skip the confirmation')
+    .option('--dryrun', 'show the plan (where it would run, the considered resources) and create nothing')
     .option('-i, --idle-minutes-to-autostop <minutes>', 'stop the cluster after this many idle minutes', wholeNumber)
+    .option('--down', 'tear the cluster down once its jobs have finished (after -i minutes idle, when given)')
+    .option('-r, --retry-until-up', 'keep waiting for capacity instead of failing when no infra can hold the task now')
+    .option('--no-setup', 'skip the setup commands')
+    .option('--fast', 'on a cluster that is already UP, skip provisioning and setup')
     .action((entrypoint: string[], options) => runAction(async () => (await commands.launch()).launch(entrypoint, options)));
 
   taskOptions(

@@ -63,13 +63,14 @@ export class RefreshDaemon {
   private async autostop(now: number): Promise<void> {
     const { clusters, requests, executor } = this.core;
     for (const cluster of clusters.list()) {
-      if (cluster.status !== 'UP' || cluster.autostop === undefined || !clusters.backendFor(cluster.infra).stoppable) continue;
+      const down = cluster.autostopDown === true;
+      if (cluster.status !== 'UP' || cluster.autostop === undefined || (!down && !clusters.backendFor(cluster.infra).stoppable)) continue;
       if (clusters.activeJobs(cluster.name).length > 0) continue;
       if (requests.live().some((r) => r.clusterName === cluster.name)) continue;
       const lastEnd = Math.max(cluster.launchedAt, ...clusters.jobs(cluster.name).map((j) => j.endedAt ?? 0));
       if (now - lastEnd < cluster.autostop * 60_000) continue;
-      const stop = await executor.submit('stop', { clusterName: cluster.name }, SYSTEM);
-      this.log?.line(`Cluster ${cluster.name} idle for ${Math.round((now - lastEnd) / 60_000)} min (autostop ${cluster.autostop} min): stopping it (request ${stop.id}).`);
+      const request = await executor.submit(down ? 'down' : 'stop', { clusterName: cluster.name }, SYSTEM);
+      this.log?.line(`Cluster ${cluster.name} idle for ${Math.round((now - lastEnd) / 60_000)} min (autostop ${cluster.autostop} min): ${down ? 'tearing it down' : 'stopping it'} (request ${request.id}).`);
     }
   }
 

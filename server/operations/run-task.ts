@@ -8,6 +8,7 @@ import { fail, jobFailed } from '../errors';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
+import { SkyDeckError } from '../errors';
 import { copyJobLog } from './job-log-copy';
 import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
@@ -58,9 +59,14 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
   const release = await lockCluster(ctx, clusterName);
   let job: SupervisedJob;
   try {
+    const wasUp = clusters.get(clusterName)?.status === 'UP';
     const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName), task);
     throwIfCancelled(ctx.signal);
-    job = await clusters.startJob(cluster, jobSpec(task, ctx.services), ctx.user, ctx.request.id);
+    const launch = ctx.body as Partial<LaunchBody>;
+    // --no-setup, and --fast on a cluster that was already UP, run the job without the task's setup.
+    const skipSetup = launch.noSetup === true || (launch.fast === true && wasUp);
+    if (skipSetup && task.setup) ctx.log.line(launch.noSetup ? 'Skipping setup (--no-setup).' : 'Skipping setup (--fast on a cluster that is UP).');
+    job = await clusters.startJob(cluster, { ...jobSpec(task, ctx.services), ...(skipSetup ? { setup: undefined } : {}) }, ctx.user, ctx.request.id);
   } finally {
     release();
   }
@@ -74,6 +80,24 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
   // at (request log size - this header).
   await ctx.checkpoint({ result: { clusterName, jobId, jobStatus: job.record.status }, logHeaderBytes: ctx.log.size });
   return followJob(ctx, job, 0);
+}
+
+/** --down without idle minutes: once the followed job has ended, this request tears the cluster down itself. */
+async function downAfterJob(ctx: OperationContext<LaunchBody | ExecBody>): Promise<void> {
+  const launch = ctx.body as Partial<LaunchBody>;
+  if (launch.down !== true || launch.idleMinutesToAutostop !== undefined || launch.detachRun) return;
+  const { clusters } = ctx.services;
+  const release = await lockCluster(ctx, ctx.body.clusterName);
+  try {
+    const cluster = clusters.get(ctx.body.clusterName);
+    if (!cluster || clusters.activeJobs(cluster.name).length > 0) return;
+    ctx.log.line(`Tearing down ${cluster.name} (--down)...`);
+    await clusters.backendFor(cluster.infra).teardown(cluster, ctx.log);
+    await clusters.remove(cluster.name);
+    ctx.log.line(`Cluster ${cluster.name} is gone.`);
+  } finally {
+    release();
+  }
 }
 
 function usableCluster(cluster: ClusterRecord, task: Task): ClusterRecord {
@@ -97,7 +121,7 @@ async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<Cluster
 
   const ask = askFromTask(task);
   ctx.log.line(`Choosing infra for ${clusterName}...`);
-  const choice = await choosePlacement(backends, ask);
+  const choice = await untilPlaced(ctx, () => choosePlacement(backends, ask));
   ctx.log.line(formatConsidered(choice));
   let record: ClusterRecord = {
     name: clusterName,
@@ -108,7 +132,9 @@ async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<Cluster
     status: 'INIT',
     owner: ctx.user,
     launchedAt: Date.now(),
-    autostop: ctx.body.idleMinutesToAutostop,
+    // --down is SkyPilot's autodown: an autostop that tears down, after the idle minutes given (else at once).
+    autostop: ctx.body.down ? (ctx.body.idleMinutesToAutostop ?? 0) : ctx.body.idleMinutesToAutostop,
+    ...(ctx.body.down ? { autostopDown: true } : {}),
     nodes: [],
   };
   await clusters.save(record);
@@ -128,6 +154,31 @@ async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<Cluster
   return record;
 }
 
+/** How long --retry-until-up waits between placement attempts. */
+const RETRY_MS = Number(process.env.SKYDECK_RETRY_UNTIL_UP_MS ?? 5000);
+
+/** Places the task; with --retry-until-up, a lack of capacity is waited out (saying why) until it fits or the request is cancelled. */
+async function untilPlaced<T>(ctx: OperationContext<LaunchBody>, place: () => Promise<T>): Promise<T> {
+  let last: string | undefined;
+  for (;;) {
+    try {
+      const placed = await place();
+      if (last !== undefined) ctx.setStatusMessage(undefined);
+      return placed;
+    } catch (err) {
+      if (!ctx.body.retryUntilUp || !(err instanceof SkyDeckError) || err.code !== 'resources_unavailable') throw err;
+      if (err.message !== last) ctx.log.line(`${err.message}\nWaiting for capacity (--retry-until-up); retrying every ${RETRY_MS / 1000} s.`);
+      last = err.message;
+      ctx.setStatusMessage(`PENDING: waiting for capacity: ${err.message.split('\n').slice(1).join('; ').trim() || err.message}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RETRY_MS);
+        ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      throwIfCancelled(ctx.signal);
+    }
+  }
+}
+
 async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord): Promise<ClusterRecord> {
   const { task } = ctx.body;
   const wanted = task.resources?.infra;
@@ -135,6 +186,12 @@ async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord):
     throw fail.cluster_mismatch(`cluster ${cluster.name} runs on ${cluster.infra}; the task asks for infra ${wanted}. Use another cluster name or down it first.`);
   }
   checkNodeCount(cluster, task);
+  // -i and --down apply to a reused cluster too, as in `sky launch`.
+  const { idleMinutesToAutostop: idle, down } = ctx.body;
+  if (idle !== undefined || down) {
+    cluster = { ...cluster, autostop: down ? (idle ?? 0) : idle, autostopDown: down === true };
+    await ctx.services.clusters.save(cluster);
+  }
   if (cluster.status === 'STOPPED') {
     ctx.log.line(`Starting stopped cluster ${cluster.name}...`);
     await ctx.services.clusters.backendFor(cluster.infra).start(cluster, ctx.log);
@@ -183,6 +240,7 @@ async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: Supe
     throwIfCancelled(ctx.signal);
   }
   const outcome = await job.outcome;
+  await downAfterJob(ctx);
   const result: LaunchResult = { clusterName, jobId, exitCode: outcome.exitCode, jobStatus: outcome.status };
   if (outcome.status === 'SUCCEEDED') {
     ctx.log.line(`✓ Job ${jobId} on ${clusterName} succeeded.`);

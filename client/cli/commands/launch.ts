@@ -1,8 +1,11 @@
 // `skydeck launch` and `skydeck exec`: validate the task here, confirm, submit, and follow the job to its end.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { Cluster } from '../../../protocol/model';
-import { TaskValidationError, taskInfra, type Task } from '../../../protocol/task';
-import { taskIssues } from '../../errors';
+import { resourceCandidates, TaskValidationError, taskInfra, unusedSections, type ResourceCandidate, type Task } from '../../../protocol/task';
+import { applyOverrides, configFromPairs, type TaskOverrides } from '../../../protocol/task-overrides';
+import { isApiError, taskIssues } from '../../errors';
 import { shortId } from '../../format';
 import { applyEnvs, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
@@ -18,9 +21,37 @@ export interface RunTaskOptions {
   yes?: boolean;
   env: string[];
   envFile?: string;
+  secret?: string[];
+  secretFile?: string;
   async?: boolean;
   detachRun?: boolean;
   idleMinutesToAutostop?: number;
+  // SkyPilot's task options (overrides of the file's keys).
+  name?: string;
+  workdir?: string;
+  infra?: string;
+  cloud?: string;
+  region?: string;
+  zone?: string;
+  numNodes?: number;
+  cpus?: string;
+  memory?: string;
+  gpus?: string;
+  instanceType?: string;
+  useSpot?: boolean;
+  imageId?: string;
+  diskSize?: string;
+  diskTier?: string;
+  networkTier?: string;
+  ports?: string[];
+  config?: string[];
+  // launch only.
+  dryrun?: boolean;
+  down?: boolean;
+  retryUntilUp?: boolean;
+  /** false with --no-setup (commander's negated option). */
+  setup?: boolean;
+  fast?: boolean;
 }
 
 export async function launch(entrypoint: string[], options: RunTaskOptions): Promise<void> {
@@ -37,21 +68,30 @@ export async function exec(args: string[], options: RunTaskOptions): Promise<voi
 
 async function runTask(operation: 'launch' | 'exec', entrypoint: string[], options: RunTaskOptions): Promise<void> {
   // Everything about the task is checked before the server is even contacted.
-  const source = applyEnvs(taskSource(entrypoint), { envArgs: options.env, envFile: options.envFile, environment: process.env });
+  const source = prepareTask(taskSource(entrypoint), options);
   const clusterName = options.cluster ?? defaultClusterName();
   checkClusterName(clusterName);
   const { client } = await connect();
   try {
     // Like `sky exec`, exec runs on a cluster the user already has without asking.
-    if (operation === 'launch' && !options.yes) {
+    if (operation === 'launch' && (!options.yes || options.dryrun)) {
       const existing = (await client.clusters()).find((c) => c.name === clusterName);
       print(summary(source, clusterName, existing));
-      // Where it would run, as the server's optimizer sees it; a task nothing can hold stops here.
+      // Where it would run, as the server's optimizer sees it; a task nothing can hold stops here (unless it may wait).
       const plan = await client.plan(source.task, clusterName).catch((err: unknown) => {
+        if (options.retryUntilUp && !options.dryrun && isApiError(err, 'resources_unavailable')) {
+          note(`${err.message}
+--retry-until-up: the launch will wait for capacity.`);
+          return undefined;
+        }
         throw serverTaskIssues(err, source);
       });
-      if (!plan.existingCluster) print(plan.table);
-      if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was submitted.');
+      if (plan && !plan.existingCluster) print(plan.table);
+      if (options.dryrun) {
+        note('Dry run: nothing was created.');
+        return;
+      }
+      if (!options.yes && !(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was submitted.');
     }
     // A server on another machine cannot read this machine's paths: the files travel with the task.
     const task = await uploadTaskFiles(client, source.task, note);
@@ -59,7 +99,16 @@ async function runTask(operation: 'launch' | 'exec', entrypoint: string[], optio
     try {
       requestId =
         operation === 'launch'
-          ? await client.submit('launch', { task, clusterName, detachRun: options.detachRun, idleMinutesToAutostop: options.idleMinutesToAutostop })
+          ? await client.submit('launch', {
+              task,
+              clusterName,
+              detachRun: options.detachRun,
+              idleMinutesToAutostop: options.idleMinutesToAutostop,
+              ...(options.down ? { down: true } : {}),
+              ...(options.retryUntilUp ? { retryUntilUp: true } : {}),
+              ...(options.setup === false ? { noSetup: true } : {}),
+              ...(options.fast ? { fast: true } : {}),
+            })
           : await client.submit('exec', { task, clusterName, detachRun: options.detachRun });
     } catch (err) {
       throw serverTaskIssues(err, source);
@@ -74,6 +123,62 @@ async function runTask(operation: 'launch' | 'exec', entrypoint: string[], optio
   } finally {
     client.close();
   }
+}
+
+/** The task with the command line on top: the flags' overrides, then envs and secrets, as `sky launch` applies them. */
+export function prepareTask(source: TaskSource, options: RunTaskOptions, cwd = process.cwd(), environment: Record<string, string | undefined> = process.env): TaskSource {
+  const overrides: TaskOverrides = {
+    name: options.name,
+    // --workdir is a path on the command line: relative to where the command runs, not to the task file.
+    workdir: options.workdir === undefined ? undefined : resolve(cwd, options.workdir),
+    numNodes: options.numNodes,
+    infra: options.infra,
+    cloud: options.cloud,
+    region: options.region,
+    zone: options.zone,
+    cpus: options.cpus,
+    memory: options.memory,
+    gpus: options.gpus,
+    instanceType: options.instanceType,
+    useSpot: options.useSpot,
+    imageId: options.imageId,
+    diskSize: options.diskSize,
+    diskTier: options.diskTier,
+    networkTier: options.networkTier,
+    ports: options.ports,
+    config: options.config && options.config.length > 0 ? configOverrides(options.config, cwd) : undefined,
+  };
+  let parsed: Task;
+  try {
+    parsed = applyOverrides(source.parsed ?? source.task, overrides);
+  } catch (err) {
+    throw withLines(err, source);
+  }
+  return applyEnvs({ ...source, parsed }, { envArgs: options.env, envFile: options.envFile, secretArgs: options.secret, secretFile: options.secretFile, environment });
+}
+
+/** `--config` values: YAML files, or `nested.key=value` pairs whose values are read as YAML scalars. */
+function configOverrides(values: string[], cwd: string): Record<string, unknown> {
+  const pairs: [string, unknown][] = [];
+  let merged: Record<string, unknown> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    const file = resolve(cwd, value);
+    if (eq < 0 || existsSync(file)) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        throw new CliExit(EXIT.usage, `Error: --config ${value}: not a readable file, nor key=value`);
+      }
+      const doc = parseYaml(text) as unknown;
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new CliExit(EXIT.usage, `Error: --config ${value}: the file is not a YAML mapping`);
+      merged = { ...merged, ...(doc as Record<string, unknown>) };
+    } else {
+      pairs.push([value.slice(0, eq), parseYaml(value.slice(eq + 1)) as unknown]);
+    }
+  }
+  return { ...merged, ...configFromPairs(pairs) };
 }
 
 /** One argument that is a file (or looks like YAML) is a task file; otherwise the words are a command to run. */
@@ -109,15 +214,20 @@ function summary(source: TaskSource, clusterName: string, existing: Cluster | un
   const secretNames = Object.keys(task.secrets ?? {});
   if (secretNames.length > 0) lines.push(`  Secrets: ${secretNames.join(', ')} (values not shown)`);
   if (task.run) lines.push(`  Run: ${firstLine(task.run)}`);
+  for (const line of unusedSections(task)) lines.push(`  ${line}`);
   if (existing) lines.push(`Cluster: ${clusterName} (existing, ${existing.status}, ${existing.infra}, ${existing.numNodes} node${existing.numNodes === 1 ? '' : 's'})`);
   else lines.push(`Cluster: ${clusterName} (new; it will be provisioned)`);
   return lines.join('\n');
 }
 
 function resources(task: Task): string {
-  const r = task.resources ?? {};
-  const parts = [r.cpus && `cpus=${r.cpus}`, r.memory && `memory=${r.memory}GiB`, r.accelerators && `accelerators=${r.accelerators}`].filter(Boolean);
-  return parts.length > 0 ? parts.join(' ') : 'any';
+  const { candidates, ordered } = resourceCandidates(task.resources);
+  const one = (r: ResourceCandidate) => {
+    const parts = [r.cpus && `cpus=${r.cpus}`, r.memory && `memory=${r.memory}GiB`, r.accelerators && `accelerators=${r.accelerators}`, r.ports && `ports=${r.ports.join(',')}`].filter(Boolean);
+    return parts.length > 0 ? parts.join(' ') : 'any';
+  };
+  if (candidates.length === 1) return one(candidates[0]!);
+  return `${ordered ? 'in order' : 'any of'}: ${candidates.map((c) => `[${c.infra ? `${c.infra} ` : ''}${one(c)}]`).join(' ')}`;
 }
 
 function firstLine(text: string): string {
