@@ -2,7 +2,7 @@
 // `--watch` keeps rebuilding them on change (`npm run watch`, the F5 pre-launch task in .vscode/).
 import { context } from 'esbuild';
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const commit = (() => {
@@ -29,7 +29,7 @@ const node = {
 };
 
 const bundles = [
-  { ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' }, external: [...node.external, 'node-pty'] },
   { ...node, entryPoints: ['client/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] },
   {
@@ -67,6 +67,17 @@ const announce = {
     });
   },
 };
+// Terminals run under node-pty, a native addon that no bundle can hold: its JavaScript and the addon
+// built for this machine are copied beside the server bundle, which loads them from dist/vendor/.
+const pty = 'node_modules/node-pty';
+rmSync('dist/vendor/node-pty', { recursive: true, force: true });
+if (existsSync(`${pty}/build/Release/pty.node`)) {
+  cpSync(`${pty}/package.json`, 'dist/vendor/node-pty/package.json');
+  cpSync(`${pty}/LICENSE`, 'dist/vendor/node-pty/LICENSE');
+  cpSync(`${pty}/build/Release/pty.node`, 'dist/vendor/node-pty/build/Release/pty.node');
+  cpSync(`${pty}/lib`, 'dist/vendor/node-pty/lib', { recursive: true, filter: (f) => !/\.(test\.js|map)$/.test(f) });
+}
+
 const contexts = await Promise.all(bundles.map((options) => context(watch ? { ...options, plugins: [announce] } : options)));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

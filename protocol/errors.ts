@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   duplicate_sub: { status: 409, meaning: 'a WebSocket subscription id is already in use on this connection' },
   too_many_subscriptions: { status: 429, meaning: 'too many log streams on one WebSocket connection' },
   too_slow: { status: 429, meaning: 'a WebSocket client left too much of what it was sent unread; it is dropped and reconnects to a fresh snapshot' },
+  shell_failed: { status: 502, meaning: "a terminal's shell could not be started on the node; the message says why" },
+  shell_ended: { status: 409, meaning: 'the server ended a terminal: its cluster was torn down or stopped, or the server is shutting down' },
   // ---- the server itself ----
   insufficient_storage: { status: 507, meaning: 'the disk holding the data dir refused the write (full, read-only); nothing was recorded' },
   // ---- anything else ----

@@ -15,6 +15,7 @@ const commands = {
   api: () => import('./commands/api'),
   login: () => import('./commands/login'),
   accounts: () => import('./commands/accounts'),
+  ssh: () => import('./commands/ssh'),
 };
 
 function program(): Command {
@@ -117,6 +118,16 @@ function program(): Command {
     if (asks) command.option('-y, --yes', 'skip the confirmation');
     command.action((clusters: string[], options) => runAction(async () => (await commands.clusters()).lifecycle(name, clusters, options)));
   }
+
+  skydeck
+    .command('ssh')
+    .description("open a shell on a cluster node through the API server, or run one command there and exit with its code")
+    .argument('<cluster>')
+    .argument('[command...]', 'after --: a command to run instead of an interactive shell')
+    .option('-n, --node <rank>', 'the node (0 = head)', wholeNumber)
+    .option('-t, --tty', 'give the command a terminal (PTY) even when it has one to run')
+    .option('-T, --no-tty', 'no terminal, even for an interactive shell')
+    .action((cluster: string, command: string[], options) => runAction(async () => (await commands.ssh()).ssh(cluster, command, options)));
 
   skydeck
     .command('check')

@@ -51,8 +51,9 @@ export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown
   limits.attach(server);
   const hub = new WsHub(core, async (req) => {
     await gate(req);
-    await core.authenticator.authenticate(req);
+    const caller = await core.authenticator.authenticate(req);
     limits.claimWebSocket(req);
+    return caller;
   });
   return { server, hub, alsoServe: listener };
 }

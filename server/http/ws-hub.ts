@@ -5,10 +5,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMessage, HEARTBEAT_MS, type ServerMessage } from '../../protocol/api';
 import { isRequestFinished, type Cluster, type Job, type RequestSummary } from '../../protocol/model';
+import { TERMINAL_PATH } from '../../protocol/terminal';
+import type { Principal } from '../auth/identity';
 import type { Core } from '../core';
 import { fail } from '../errors';
 import { asSkyDeckError, httpStatus } from './errors';
 import { followFile, tailOffset } from '../logs/follow';
+import { TerminalSessions } from '../terminal/terminal-sessions';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const MAX_LOG_SUBSCRIPTIONS = 64;
@@ -32,12 +35,14 @@ export class WsHub {
   private readonly heartbeat: NodeJS.Timeout;
   /** Bytes handed to every socket that their kernel buffers have not taken yet. */
   private buffered = 0;
+  readonly terminals: TerminalSessions;
 
   constructor(
     private readonly core: Core,
-    /** Checks an upgrade (Host, Origin, credentials) and throws a SkyDeckError to refuse it. */
-    private readonly admit: (req: IncomingMessage) => Promise<void>,
+    /** Checks an upgrade (Host, Origin, credentials) and throws a SkyDeckError to refuse it; resolves with the caller. */
+    private readonly admit: (req: IncomingMessage) => Promise<Principal>,
   ) {
+    this.terminals = new TerminalSessions(core.clusters);
     this.heartbeat = setInterval(() => {
       for (const ws of this.wss.clients) {
         const alive = ws as WebSocket & { alive?: boolean };
@@ -61,8 +66,9 @@ export class WsHub {
     socket.on('error', () => socket.destroy());
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== '/api/ws') throw fail.bad_request(`no WebSocket endpoint at ${path}`);
-      await this.admit(req);
+      if (path !== '/api/ws' && path !== TERMINAL_PATH) throw fail.bad_request(`no WebSocket endpoint at ${path}`);
+      const caller = await this.admit(req);
+      if (path === TERMINAL_PATH) return this.terminals.accept(req, socket, head, caller);
     } catch (err) {
       const known = asSkyDeckError(err);
       const status = known ? httpStatus(known) : 500;
@@ -207,6 +213,7 @@ export class WsHub {
 
   close(): void {
     clearInterval(this.heartbeat);
+    this.terminals.close();
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
     this.wss.close();
   }

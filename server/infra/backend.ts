@@ -2,6 +2,7 @@
 // The executor and the operations never ask which backend they hold.
 import type { Cluster, ClusterNode, JobStatus, Resources } from '../../protocol/model';
 import type { LogWriter } from '../logs/log-writer';
+import type { NodeShell, ShellEvents, ShellRequest } from '../terminal/node-shell';
 
 /** What a task asks for, parsed from its `resources` and `num_nodes`. */
 export interface ResourceAsk {
@@ -107,6 +108,8 @@ export interface InfraBackend {
   start(cluster: ClusterRecord, log: LogWriter): Promise<void>;
   /** Removes every trace of the cluster on its nodes. */
   teardown(cluster: ClusterRecord, log: LogWriter): Promise<void>;
+  /** A shell (or one command) on node `rank`, started where the cluster's jobs start (its workdir). */
+  openShell(cluster: ClusterRecord, rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell>;
 }
 
 /** Parses `4`, `4+`, `0.5` from a task's resources. */

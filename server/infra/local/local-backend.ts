@@ -9,6 +9,8 @@ import type { ClusterNode, Resources } from '../../../protocol/model';
 import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import { skypilotEnv, type ClusterRecord, type InfraBackend, type JobContext, type JobOutcome, type JobSpec, type Placement, type ResourceAsk, type RunningJob } from '../backend';
+import { spawnProcessShell } from '../../terminal/pty-shell';
+import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
 import { machineResources } from './machine';
 import { isRunning, killJobTree, processStartTime } from './process-tree';
@@ -125,6 +127,13 @@ export class LocalBackend implements InfraBackend {
   async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
     await rm(this.sandbox(cluster.name), { recursive: true, force: true });
     log.line(`Removed local sandbox of ${cluster.name}.`);
+  }
+
+  async openShell(cluster: ClusterRecord, _rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell> {
+    const workdir = path.join(this.sandbox(cluster.name), 'workdir');
+    await mkdir(workdir, { recursive: true });
+    const args = request.command === undefined ? ['-l'] : ['-lc', request.command];
+    return spawnProcessShell({ file: 'bash', args, cwd: workdir, env: { ...jobEnvironment(), ...request.env }, tty: request.tty, host: os.hostname() }, events);
   }
 
   /** Follows a job to its end through the files its wrapper writes, whether or not this process started it. */

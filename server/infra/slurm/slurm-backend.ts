@@ -23,6 +23,9 @@ import {
 } from '../backend';
 import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
 import { StreamOffsets } from '../ssh/node-output';
+import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
+import { spawnProcessShell } from '../../terminal/pty-shell';
+import { srunShellArgs } from '../../terminal/slurm-shell';
 import { batchScript, envFile, nodeScript } from './batch-script';
 import { commandTransport, nodeUsable, type SlurmNode } from './slurm-cli';
 import { parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
@@ -238,6 +241,17 @@ export class SlurmBackend implements InfraBackend {
     if (c) rmSync(c.dir, { recursive: true, force: true });
     rmSync(join(this.dataDir, 'slurm', 'jobs', cluster.name), { recursive: true, force: true });
     log.line(`  cancelled the cluster's Slurm jobs and removed its files`);
+  }
+
+  async openShell(cluster: ClusterRecord, rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell> {
+    const { config } = this.config();
+    if (config.rest) throw fail.not_supported(`a terminal on ${cluster.infra} needs Slurm's commands (srun) on the server's machine; this server reaches Slurm through slurmrestd`);
+    const job = request.runningJobs.map(jobHandle).find((j) => rank < j.numNodes);
+    if (!job) throw fail.cluster_not_up(`cluster ${cluster.name} has no running job on node ${rank}: on Slurm a cluster's nodes exist only inside a job's allocation; start one (skydeck exec ${cluster.name} 'sleep infinity') and open the terminal again`);
+    const { SLURM_JWT: _jwt, ...env } = process.env;
+    if (config.slurmConf) env.SLURM_CONF = config.slurmConf;
+    const args = srunShellArgs({ slurmJobId: job.slurmJobId, rank, jobDir: job.jobDir, workdir: join(clusterHandle(cluster).dir, 'workdir'), request });
+    return spawnProcessShell({ file: 'srun', args, cwd: job.jobDir, env, tty: request.tty, host: `${cluster.infra} node ${rank} (job ${job.slurmJobId})` }, events);
   }
 }
 

@@ -28,6 +28,8 @@ import { HostResourceCache, type HostResources } from './host-resources';
 import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
 import { StreamOffsets } from './node-output';
 import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
+import { openSshShell, shellCommand } from '../../terminal/ssh-shell';
+import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { killCommand, nodeDirExpr, remotePathExpr, startScript, teardownCommand } from './remote-job';
 
 /** After local processes, before a Slurm queue: the hosts are ours and start at once. */
@@ -277,6 +279,13 @@ export class SshBackend implements InfraBackend {
   }
 
   /** Copies a local file or directory to a path on the node (tar over the SSH channel). */
+  async openShell(cluster: ClusterRecord, rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell> {
+    const target = clusterHandle(cluster).hosts[rank];
+    if (!target) throw new Error(`cluster ${cluster.name} has no node ${rank}`);
+    const client = await this.connections.get(target);
+    return openSshShell(client, target.name, shellCommand(`${nodeDirExpr(cluster.name, rank)}/workdir`, request), request.tty, events);
+  }
+
   private async upload(target: SshTarget, local: string, remoteExpr: string): Promise<void> {
     const isDir = statSync(local).isDirectory();
     const tar = isDir ? spawn('tar', ['-C', local, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] }) : undefined;
