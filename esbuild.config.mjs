@@ -1,6 +1,7 @@
-// Builds the four bundles in dist/: the standalone server, the CLI, the VS Code extension and the webview.
+// Builds the bundles in dist/: the standalone server (which carries the dashboard), the CLI, the VS Code
+// extension, the webview and the dashboard.
 // `--watch` keeps rebuilding them on change (`npm run watch`, the F5 pre-launch task in .vscode/).
-import { context } from 'esbuild';
+import { build, context } from 'esbuild';
 import { execSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 
@@ -28,8 +29,30 @@ const node = {
   define: { __SKYDECK_VERSION__: JSON.stringify(pkg.version), __SKYDECK_COMMIT__: JSON.stringify(commit) },
 };
 
+// Always minified: browsers on phones load it.
+const dashboard = {
+  entryPoints: { dashboard: 'dashboard/main.tsx' },
+  outdir: 'dist/dashboard',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  logLevel: 'warning',
+};
+// Built first, so that the server bundle carries it and serves it from memory: the server stays one file
+// that needs only Node. In watch mode the server reads dist/dashboard/ instead, so page edits show too.
+let carried = {};
+if (!watch) {
+  await build(dashboard);
+  const files = { js: readFileSync('dist/dashboard/dashboard.js', 'utf8'), css: readFileSync('dist/dashboard/dashboard.css', 'utf8') };
+  carried = { define: { ...node.define, __SKYDECK_DASHBOARD__: JSON.stringify(files) } };
+}
+
 const bundles = [
-  { ...node, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' }, external: [...node.external, 'node-pty'] },
+  { ...node, ...carried, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' }, external: [...node.external, 'node-pty'] },
   { ...node, entryPoints: ['client/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] },
   {
@@ -43,6 +66,7 @@ const bundles = [
     minify: production,
     logLevel: 'warning',
   },
+  ...(watch ? [dashboard] : []),
 ];
 
 // The watch task's problem matcher (.vscode/tasks.json) reads the one-line errors and waits for the

@@ -17,6 +17,7 @@ import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
 import type { Task } from '../protocol/task';
 import type { UploadResponse } from '../protocol/upload';
+import type { DashboardLink, MeResponse } from '../protocol/dashboard';
 import { streamLink } from './auth/stream-link';
 import type { Endpoint } from './endpoint';
 import { ConnectionError } from './errors';
@@ -144,6 +145,17 @@ export class ApiClient {
 
   async infra(): Promise<InfraListResponse['infra']> {
     return (await this.http.json<InfraListResponse>({ method: 'GET', path: '/api/infra', timeoutMs: this.timeoutMs })).infra;
+  }
+
+  /** Who the server says the caller is, with their role. */
+  me(): Promise<MeResponse> {
+    return this.http.json({ method: 'GET', path: '/api/me', timeoutMs: this.timeoutMs });
+  }
+
+  /** A one-time link (valid for seconds) that signs a browser in to the dashboard as this caller. */
+  async dashboardLink(): Promise<string> {
+    const link = await this.http.json<DashboardLink>({ method: 'POST', path: '/api/sessions/links', timeoutMs: this.timeoutMs });
+    return this.endpoint.url + link.path;
   }
 
   /** Where a browser follows a request's log live. Never carries credentials (at most a signature for that one log). */

@@ -11,6 +11,7 @@ const suites = {
   docker: () => script('test/docker/run.sh'),
   infra: () => script('test/infra/run.sh'),
   e2e: () => script('test/e2e/run.sh'),
+  dashboard: () => script('test/dashboard/run.sh'),
 };
 
 function testFiles(dir) {

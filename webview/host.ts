@@ -17,10 +17,4 @@ export function onMessage(handler: (message: ExtensionToWebview) => void): void 
   window.addEventListener('message', (event: MessageEvent<ExtensionToWebview>) => handler(event.data));
 }
 
-/** Creates an element with attributes and children; text is always set as text, never parsed as HTML. */
-export function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
+export { el } from '../ui/dom';

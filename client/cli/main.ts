@@ -16,6 +16,7 @@ const commands = {
   login: () => import('./commands/login'),
   accounts: () => import('./commands/accounts'),
   ssh: () => import('./commands/ssh'),
+  dashboard: () => import('./commands/dashboard'),
 };
 
 function program(): Command {
@@ -134,6 +135,12 @@ function program(): Command {
     .description('show which infra the server can use')
     .option('--json', 'print JSON')
     .action((options) => runAction(async () => (await commands.clusters()).check(options)));
+
+  skydeck
+    .command('dashboard')
+    .description("open the server's dashboard in a browser, signed in")
+    .option('--url', 'print the one-time sign-in link instead of opening a browser')
+    .action((options) => runAction(async () => (await commands.dashboard()).dashboard(options)));
 
   const api = skydeck.command('api').description('the API server and its requests');
   api

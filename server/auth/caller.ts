@@ -9,7 +9,9 @@ export async function identifyCaller(authenticator: Authenticator & { readonly c
   try {
     return await authenticator.authenticate(ctx.req);
   } catch (err) {
-    if (err instanceof SkyDeckError && err.code === 'unauthorized' && authenticator.challenge) ctx.set('WWW-Authenticate', authenticator.challenge);
+    // A page's own calls get no password prompt from the browser: the dashboard shows its sign-in page instead.
+    const ownPage = ctx.get('sec-fetch-site') === 'same-origin' && ctx.get('sec-fetch-mode') !== 'navigate';
+    if (err instanceof SkyDeckError && err.code === 'unauthorized' && authenticator.challenge && !ownPage) ctx.set('WWW-Authenticate', authenticator.challenge);
     const retry = err instanceof SkyDeckError && err.code === 'too_many_attempts' ? (err as SkyDeckError<'too_many_attempts'>).details?.retryAfterSeconds : undefined;
     if (retry) ctx.set('Retry-After', String(retry));
     throw err;

@@ -14,6 +14,7 @@ import { loadLocalToken, localTokenFile, sameSecret } from './local-token';
 import { clientKey, LoginThrottle } from './login-throttle';
 import { WatchedFile } from './owner-file';
 import { verifyNothing, verifyPassword } from './passwords';
+import { passwordStamp, sessionCookie, SessionStore, type SessionAccount } from './sessions';
 
 /**
  * A verified Basic credential is remembered this long (as a keyed hash, with the password hash it matched),
@@ -43,6 +44,8 @@ export class ServerAuthenticator implements Authenticator {
   /** Open long-lived connections and the request that authenticated each. */
   private readonly connections = new Map<Socket, IncomingMessage>();
   private rechecking = false;
+  /** Dashboard sessions (cookies), valid while the account behind each is unchanged. */
+  readonly sessions = new SessionStore();
 
   constructor(
     dataDir: string,
@@ -89,6 +92,8 @@ export class ServerAuthenticator implements Authenticator {
 
   private identify(req: IncomingMessage): Promise<Principal | string> | Principal | string {
     const header = req.headers.authorization;
+    const session = header === undefined ? sessionCookie(req.headers) : undefined;
+    if (session !== undefined) return this.sessionCaller(req, session);
     const [scheme, credentials] = typeof header === 'string' ? splitOnce(header.trim(), ' ') : ['', ''];
     return this.team ? this.teamCaller(req, scheme.toLowerCase(), credentials.trim()) : this.localCaller(req, scheme.toLowerCase(), credentials.trim());
   }
@@ -172,6 +177,51 @@ export class ServerAuthenticator implements Authenticator {
   }
 
   /**
+   * A dashboard sign-in: what an `authorization` header would carry, checked the same way (passwords
+   * throttled per account and address, as every login).
+   */
+  signIn(req: IncomingMessage, credentials: { user: string; password: string } | { token: string }): Promise<Principal | string> | string {
+    if (!this.team) return 'this local server has no accounts: open its dashboard with `skydeck dashboard`';
+    return 'token' in credentials ? this.teamCaller(req, 'bearer', credentials.token) : this.teamCaller(req, 'basic', Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64'));
+  }
+
+  /** What a session for this caller must keep matching: the account it was created from. */
+  sessionAccount(principal: Principal): SessionAccount | undefined {
+    if (!this.team) return { kind: 'local' };
+    const user = this.users.current().find((u) => accountUser('user', u.name).id === principal.user.id);
+    if (user) return { kind: 'user', name: user.name, stamp: passwordStamp(user.password) };
+    const token = this.tokens.current().find((t) => accountUser('token', t.name).id === principal.user.id);
+    return token ? { kind: 'token', tokenId: token.id } : undefined;
+  }
+
+  private sessionCaller(req: IncomingMessage, id: string): Principal | string {
+    const session = this.sessions.get(id);
+    if (!session) return 'your dashboard session has ended (signed out, expired, or the server restarted): sign in again';
+    const account = this.sessionAccount(session.principal);
+    const same =
+      account?.kind === session.account.kind &&
+      JSON.stringify(account) === JSON.stringify(session.account) &&
+      (account.kind !== 'token' || checkTokenAlive(this.tokens.current(), account.tokenId)) &&
+      this.roleOf(account, session.principal) === session.principal.role;
+    if (!same) {
+      this.sessions.revoke(id);
+      return 'your account changed (removed, or its role or password changed) since you signed in: sign in again';
+    }
+    // Belt and braces beside SameSite=Strict: a cookie-borne change must come from a page of this server.
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD' && req.headers.origin === undefined && req.headers['sec-fetch-site'] !== 'same-origin') {
+      return 'a change made with a dashboard session must come from the dashboard page (no Origin header)';
+    }
+    return session.principal;
+  }
+
+  private roleOf(account: SessionAccount, principal: Principal): string {
+    if (account.kind === 'local') return principal.role;
+    if (account.kind === 'user') return this.users.current().find((u) => u.name === account.name)?.role ?? '';
+    return this.tokens.current().find((t) => t.id === account.tokenId)?.role ?? '';
+  }
+
+  /**
    * Passwords are what guessers try, so only they are throttled (tokens and the local token are 256-bit
    * random: a wrong one costs a hash, and guessing one is hopeless). A credential that has logged in
    * before with the account's current password passes even while others guess that account.
@@ -204,6 +254,11 @@ export class ServerAuthenticator implements Authenticator {
     this.verified.set(key, { passwordHash: entry.password, until: Date.now() + VERIFIED_TTL_MS });
     return { user: accountUser('user', entry.name), role: entry.role };
   }
+}
+
+function checkTokenAlive(tokens: readonly TokenEntry[], id: string): boolean {
+  const entry = tokens.find((t) => t.id === id);
+  return entry !== undefined && (entry.expiresAt === undefined || entry.expiresAt > Date.now());
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

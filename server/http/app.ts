@@ -4,7 +4,9 @@ import Koa from 'koa';
 import type { IncomingMessage } from 'node:http';
 import { identifyCaller } from '../auth/caller';
 import type { ConnectionLimits } from '../auth/connection-limits';
+import { ServerAuthenticator } from '../auth/server-auth';
 import type { Core } from '../core';
+import { dashboardRoutes } from './dashboard';
 import { errorMiddleware } from './errors';
 import { apiRoutes } from './routes';
 import { WsHub } from './ws-hub';
@@ -26,9 +28,16 @@ export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown
   app.use(errorMiddleware(logError));
   app.use(async (ctx, next) => {
     await gate(ctx.req);
+    await next();
+  });
+  // The dashboard's page and its sign-in need no credentials; its other calls do.
+  const dashboard = core.authenticator instanceof ServerAuthenticator ? dashboardRoutes(core.authenticator) : undefined;
+  if (dashboard) app.use(dashboard.open.routes());
+  app.use(async (ctx, next) => {
     ctx.state.principal = await identifyCaller(core.authenticator, ctx);
     await next();
   });
+  if (dashboard) app.use(dashboard.signedIn.routes());
   const router = apiRoutes(core);
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AnsiParser } from '../../webview/ansi';
+import { AnsiParser } from '../../ui/ansi';
 
 test('colours and bold become classes, reset clears them', () => {
   const runs = new AnsiParser().push('a\u001b[31mred\u001b[1mbold\u001b[0mz');

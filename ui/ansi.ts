@@ -1,5 +1,5 @@
-// ANSI SGR colour codes to styled text runs, for the Request details log. Stateful across chunks,
-// since a colour set in one chunk may apply to the next. Produces class names, never HTML.
+// ANSI SGR colour codes to styled text runs, for the log views of the webview panels and the dashboard.
+// Stateful across chunks, since a colour set in one chunk may apply to the next. Produces class names, never HTML.
 
 export interface AnsiStyle {
   fg?: number;

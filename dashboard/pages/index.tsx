@@ -1,0 +1,32 @@
+// The dashboard's sections, in the order of the navigation bar; admin-only ones are neither listed nor
+// routed for other users (and their API refuses them anyway).
+import type { ComponentChildren } from 'preact';
+import type { MeResponse } from '../../protocol/dashboard';
+import type { Live } from '../live';
+import type { ClustersModel, RequestsModel } from '../model';
+import { RequestPage } from './request';
+import { RequestsPage } from './requests';
+
+export interface PageProps {
+  me: MeResponse;
+  live: Live;
+  requests: RequestsModel;
+  clusters: ClustersModel;
+  /** Path segments after the section, such as the request id. */
+  rest: string[];
+}
+
+export interface Page {
+  path: string;
+  title: string;
+  adminOnly?: boolean;
+  render(props: PageProps): ComponentChildren;
+}
+
+export const pages: Page[] = [
+  {
+    path: 'requests',
+    title: 'Requests',
+    render: (p) => (p.rest[0] ? <RequestPage id={p.rest[0]} me={p.me} live={p.live} requests={p.requests} /> : <RequestsPage me={p.me} requests={p.requests} />),
+  },
+];
