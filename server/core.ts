@@ -1,6 +1,6 @@
 // The server's parts wired together: stores, infra backends, clusters, executor, metrics. Everything
 // the HTTP and WebSocket layers use, and nothing about HTTP itself.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { isRequestFinished } from '../protocol/model';
@@ -85,7 +85,7 @@ export class Core {
    */
   private async reconcile(): Promise<void> {
     await this.clusters.reconcile(this.options.log);
-    for (const request of this.requests.live()) {
+    for (let request of this.requests.live()) {
       if (request.status === 'PENDING') {
         const secrets = (request.body as { task?: { secrets?: Record<string, unknown> } }).task?.secrets;
         if (secrets && Object.keys(secrets).length > 0) {
@@ -95,8 +95,18 @@ export class Core {
         }
         continue;
       }
-      const result = request.result as { jobId?: number } | undefined;
-      if ((request.name === 'launch' || request.name === 'exec') && result?.jobId !== undefined && request.logHeaderBytes !== undefined) {
+      let result = request.result as { jobId?: number } | undefined;
+      const followsJob = request.name === 'launch' || request.name === 'exec';
+      if (followsJob && (result?.jobId === undefined || request.logHeaderBytes === undefined)) {
+        // Stopped between starting the job and recording it on the request: the job record names
+        // its request, and nothing of the job's log was copied yet, so the copy starts at its beginning.
+        const job = request.clusterName === undefined ? undefined : this.clusters.jobs(request.clusterName).find((j) => j.requestId === request.id);
+        if (job) {
+          result = { clusterName: job.cluster, jobId: job.jobId, jobStatus: job.status } as { jobId: number };
+          request = await this.requests.update(request.id, { result, logHeaderBytes: statSync(this.requests.logPath(request.id), { throwIfNoEntry: false })?.size ?? 0 });
+        }
+      }
+      if (followsJob && result?.jobId !== undefined && request.logHeaderBytes !== undefined) {
         this.executor.resume(request);
         this.options.log(`resumed request ${request.id} (${request.name}, following job ${result.jobId})`);
         continue;

@@ -236,13 +236,20 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
       const cluster = this.get(name);
       for (const job of jobs) {
         if (isJobFinished(job.status)) continue;
-        if (!cluster || job.handle === undefined || job.spec === undefined) {
+        // A job whose handle never reached the store (the server stopped just as it started) is
+        // looked for by the backend: taken back if it was started, failed only if it never was.
+        const handle = cluster && job.spec && (job.handle ?? (await this.backendFor(cluster.infra).recoverJob?.(cluster, job.spec).catch(() => undefined)));
+        if (!cluster || handle === undefined || job.spec === undefined) {
           await this.updateJob(job, { status: 'FAILED', endedAt: Date.now(), failureReason: 'the API server stopped before the job started' });
           continue;
         }
+        if (job.handle === undefined) {
+          await this.updateJob(job, { handle });
+          log(`found job ${job.jobId} on ${name}, started just before the server stopped`);
+        }
         try {
           const writer = new LogWriter(job.logPath);
-          const running = await this.backendFor(cluster.infra).resumeJob(cluster, job.spec, job.handle, this.jobContext(job, writer));
+          const running = await this.backendFor(cluster.infra).resumeJob(cluster, job.spec, handle, this.jobContext(job, writer));
           this.supervise(job, running.outcome, writer);
           log(`resumed job ${job.jobId} on ${name}`);
         } catch (err) {

@@ -100,6 +100,11 @@ export interface InfraBackend {
   provision(cluster: ClusterRecord, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }>;
   /** Starts setup then run on every node, detached from the server process. */
   runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob>;
+  /**
+   * A job whose start a restart cut short (the store has the job but not its handle): its handle if
+   * the job's process was started (running, or ended with its exit recorded), else undefined.
+   */
+  recoverJob?(cluster: ClusterRecord, spec: JobSpec): Promise<unknown | undefined>;
   /** Picks up a job started by an earlier server process (after a restart). */
   resumeJob(cluster: ClusterRecord, spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob>;
   /** Stops the job's whole process tree on every node. Resolves once it is gone. */

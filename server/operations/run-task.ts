@@ -101,6 +101,10 @@ async function downAfterJob(ctx: OperationContext<LaunchBody | ExecBody>): Promi
 }
 
 function usableCluster(cluster: ClusterRecord, task: Task): ClusterRecord {
+  if (cluster.status === 'INIT') {
+    // Provisioning never finished (interrupted by a restart, or still running): as the cluster's own message says.
+    throw fail.cluster_not_up(`cluster ${cluster.name} is INIT: its provisioning did not finish; launch again to finish it (skydeck launch -c ${cluster.name})`);
+  }
   if (cluster.status !== 'UP') throw fail.cluster_not_up(`cluster ${cluster.name} is ${cluster.status}; start it first (skydeck start ${cluster.name})`);
   checkNodeCount(cluster, task);
   return cluster;
@@ -255,6 +259,11 @@ async function resumeFollowing(ctx: OperationContext<LaunchBody | ExecBody>): Pr
   const { clusterName, jobId } = ctx.request.result as LaunchResult;
   const { clusters } = ctx.services;
   const record = clusters.job(clusterName, jobId);
+  if (ctx.body.detachRun) {
+    // Stopped between starting a detached job and answering: the job runs on, as asked.
+    ctx.log.line(`Job ${jobId} submitted to ${clusterName}. Running detached. Follow it with: skydeck logs ${clusterName} ${jobId}`);
+    return { clusterName, jobId, jobStatus: record.status };
+  }
   const job: SupervisedJob = clusters.running(clusterName, jobId) ?? {
     record,
     outcome: Promise.resolve<JobOutcome>({

@@ -37,6 +37,8 @@ export class RequestStore extends EventEmitter<RequestEvents> {
     private readonly logWriteFailure: (message: string) => void = () => undefined,
   ) {
     super();
+    // A fan-out by design: every WebSocket subscription and every followed log listens here.
+    this.setMaxListeners(0);
     // A crash between "appended to history" and "removed from the journal" leaves a request in both.
     for (const id of [...journal.ids()]) if (history.has(id)) this.dropFromJournal(id);
   }

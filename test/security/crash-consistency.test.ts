@@ -1,9 +1,39 @@
 // What a crash, a kill -9 or a power loss leaves behind never stops the server or loses track of work.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server';
+import type { ApiRequest } from '../../protocol/model';
+import { eventually, processesWith, startServer, type TestServer } from '../helpers/server';
+
+const logOf = async (server: TestServer, id: string) => (await server.fetch(`/api/stream?request_id=${id}&follow=0`)).text();
+
+/**
+ * Leaves the data dir as a kill -9 in the instant after a job's spawn does: the job is stored without
+ * its handle (pid), and its request without the checkpoint (job id, log offset).
+ */
+function forgetSpawn(dataDir: string, requestId: string): void {
+  const stateFile = path.join(dataDir, 'state.json');
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { jobs: Record<string, { requestId: string; handle?: unknown }[]> };
+  for (const jobs of Object.values(state.jobs)) for (const job of jobs) if (job.requestId === requestId) delete job.handle;
+  writeFileSync(stateFile, JSON.stringify(state));
+  const journal = path.join(dataDir, 'requests.jsonl');
+  const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ApiRequest & { logHeaderBytes?: number });
+  const last = lines.filter((r) => r.id === requestId).at(-1)!;
+  // Nothing of the job's output had been copied into the request log yet.
+  truncateSync(path.join(dataDir, 'logs', `${requestId}.log`), last.logHeaderBytes);
+  delete last.result;
+  delete last.logHeaderBytes;
+  appendFileSync(journal, JSON.stringify(last) + '\n');
+}
+
+/** Every file under `dir` whose content holds `needle`. */
+function filesHolding(dir: string, needle: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .filter((f) => readFileSync(f, 'utf8').includes(needle));
+}
 
 describe('crash consistency', () => {
   for (const [what, content] of [
@@ -29,4 +59,95 @@ describe('crash consistency', () => {
       }
     });
   }
+
+  it('a job the server was killed just after spawning is taken back, and its request follows it to the end', async () => {
+    let server = await startServer();
+    try {
+      const id = await server.submit('launch', { clusterName: 'spawned', task: { run: 'for i in $(seq 1 20); do echo "tick $i"; sleep 0.1; done' } });
+      await eventually(async () => (await logOf(server, id)).includes('tick 2'), 15_000, 'job output');
+      await server.kill9();
+      forgetSpawn(server.dataDir, id);
+      server = await startServer({ home: server.home });
+      const done = await server.waitFor(id, 30);
+      assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
+      const ticks = (await logOf(server, id)).split('\n').filter((l) => /^tick \d+$/.test(l));
+      assert.deepEqual(ticks, Array.from({ length: 20 }, (_, i) => `tick ${i + 1}`), 'every line once, in order');
+      const jobs = (await server.json<{ jobs: { status: string; exitCode?: number }[] }>('/api/clusters/spawned/jobs')).body.jobs;
+      assert.deepEqual(jobs.map((j) => [j.status, j.exitCode]), [['SUCCEEDED', 0]]);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('a still-running job the server lost track of is tracked again, so down stops it (no orphan)', async () => {
+    let server = await startServer();
+    const marker = `orphan-check-${process.pid}-${Date.now()}`;
+    try {
+      const id = await server.submit('launch', { clusterName: 'lost', task: { run: `echo started; exec -a ${marker} sleep 600` } });
+      await eventually(async () => processesWith(marker).length > 0, 15_000, 'the job process');
+      await server.kill9();
+      forgetSpawn(server.dataDir, id);
+      server = await startServer({ home: server.home });
+      const jobs = (await server.json<{ jobs: { status: string }[] }>('/api/clusters/lost/jobs')).body.jobs;
+      assert.deepEqual(jobs.map((j) => j.status), ['RUNNING'], 'the job is running and tracked, not FAILED');
+      assert.equal((await server.json<ApiRequest>(`/api/requests/${id}`)).body.status, 'RUNNING', 'its request follows it');
+      const down = await server.submit('down', { clusterName: 'lost' });
+      assert.equal((await server.waitFor(down, 30)).status, 'SUCCEEDED');
+      await eventually(() => processesWith(marker).length === 0, 10_000, 'the job process to be stopped');
+      assert.equal((await server.waitFor(id, 10)).status, 'CANCELLED');
+    } finally {
+      for (const pid of processesWith(marker)) process.kill(pid, 'SIGKILL');
+      await server.dispose();
+    }
+  });
+
+  it("a job's secrets are removed from disk when it ends, whether it exits or is cancelled", async () => {
+    const server = await startServer();
+    try {
+      const secret = `sekrit-${Date.now()}`;
+      const ran = await server.submit('launch', { clusterName: 'sec', task: { run: 'echo "token has ${#TOKEN} chars"', secrets: { TOKEN: secret } } });
+      assert.equal((await server.waitFor(ran)).status, 'SUCCEEDED');
+      assert.match(await logOf(server, ran), /token has \d+ chars/);
+      const cancelled = await server.submit('exec', { clusterName: 'sec', task: { run: 'echo up; sleep 600', secrets: { TOKEN: secret } } });
+      await eventually(async () => (await logOf(server, cancelled)).includes('up'), 15_000, 'the second job');
+      await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [cancelled] }) });
+      assert.equal((await server.waitFor(cancelled)).status, 'CANCELLED');
+      await eventually(() => filesHolding(server.dataDir, secret).length === 0, 5000, `no file holding the secret (${filesHolding(server.dataDir, secret).join(', ')})`);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('more than ten requests following one job raise no listener-leak warning', async () => {
+    const server = await startServer();
+    try {
+      const id = await server.submit('launch', { clusterName: 'many', task: { run: 'sleep 1; echo finished' } });
+      await eventually(async () => (await logOf(server, id)).includes('submitted'), 15_000, 'the job');
+      const followers = await Promise.all(Array.from({ length: 12 }, () => server.submit('job_logs', { clusterName: 'many', jobId: 1, follow: true })));
+      for (const f of followers) assert.equal((await server.waitFor(f, 30)).status, 'SUCCEEDED');
+      assert.doesNotMatch(server.output(), /MaxListenersExceededWarning/);
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('exec onto a cluster left INIT by an interrupted provisioning says to launch again, as the cluster does', async () => {
+    let server = await startServer();
+    try {
+      assert.equal((await server.waitFor(await server.submit('launch', { clusterName: 'half', task: { run: 'true' } }))).status, 'SUCCEEDED');
+      await server.kill9();
+      const stateFile = path.join(server.dataDir, 'state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { clusters: Record<string, { status: string }> };
+      state.clusters.half!.status = 'INIT';
+      writeFileSync(stateFile, JSON.stringify(state));
+      server = await startServer({ home: server.home });
+      const cluster = (await server.json<{ clusters: { name: string; statusMessage?: string }[] }>('/api/clusters')).body.clusters.find((c) => c.name === 'half');
+      assert.match(cluster?.statusMessage ?? '', /launch again/);
+      const exec = await server.waitFor(await server.submit('exec', { clusterName: 'half', task: { run: 'true' } }));
+      assert.equal(exec.status, 'FAILED');
+      assert.match(exec.error!.message, /launch again/);
+    } finally {
+      await server.dispose();
+    }
+  });
 });

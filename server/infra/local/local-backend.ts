@@ -1,7 +1,7 @@
 // The embedded default infra: one node, the server's own machine. A cluster is a sandbox directory;
 // a job is a detached process session writing straight into its log file, so it outlives the server.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -107,6 +107,17 @@ export class LocalBackend implements InfraBackend {
     return { handle, outcome: this.watchOutcome(handle, ctx, child) };
   }
 
+  async recoverJob(cluster: ClusterRecord, spec: JobSpec): Promise<LocalJobHandle | undefined> {
+    const jobDir = path.join(this.sandbox(cluster.name), 'jobs', String(spec.jobId));
+    const script = path.join(jobDir, 'job.sh');
+    if (!existsSync(script)) return undefined;
+    // The wrapper writes its pid first thing; a server killed in the instant before finds it by its command line.
+    const pid = [readPid(jobDir), ...processesRunning(script)].find((p) => p !== undefined && commandLine(p).includes(script));
+    if (pid !== undefined) return { pid, startTime: processStartTime(pid), jobDir };
+    if (readExit(jobDir)) return { pid: 0, jobDir };
+    return undefined;
+  }
+
   async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
     const h = handle as LocalJobHandle;
     return { handle: h, outcome: this.watchOutcome(h, ctx) };
@@ -144,6 +155,8 @@ export class LocalBackend implements InfraBackend {
       const finish = (outcome: JobOutcome) => {
         watcher?.close();
         clearInterval(timer);
+        // A cancelled or killed wrapper never reached its own cleanup: the secrets go now.
+        for (const script of ['setup.sh', 'run.sh']) rmSync(path.join(h.jobDir, script), { force: true });
         this.cancelled.delete(h.pid);
         resolve(outcome);
       };
@@ -180,9 +193,11 @@ export class LocalBackend implements InfraBackend {
 
 function wrapperScript(jobDir: string): string {
   const dir = shellQuote(jobDir);
+  // The scripts hold the task's envs and secrets: removed once the job is over (bash has them open).
   return `#!/bin/bash
 umask 022
-finish() { printf '%s %s\\n' "$1" "$2" > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit; exit "$2"; }
+echo $$ > ${dir}/pid
+finish() { rm -f ${dir}/setup.sh ${dir}/run.sh; printf '%s %s\\n' "$1" "$2" > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit; exit "$2"; }
 if [ -f ${dir}/setup.sh ]; then
   bash ${dir}/setup.sh
   rc=$?
@@ -195,6 +210,30 @@ if [ -f ${dir}/run.sh ]; then
 fi
 finish run 0
 `;
+}
+
+function readPid(jobDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(jobDir, 'pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Pids of live processes whose command line names `script`. */
+function processesRunning(script: string): number[] {
+  return readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid > 0 && commandLine(pid).includes(script) && isRunning(pid));
 }
 
 function readExit(jobDir: string): { phase: string; code: number } | undefined {
