@@ -44,6 +44,11 @@ export class Executor {
     return this.queue.length;
   }
 
+  /** Long requests holding a worker now (at most longConcurrency). */
+  get busyLongWorkers(): number {
+    return this.runningLong;
+  }
+
   /** Validates and records a request, then starts or queues it. Resolves once it is stored. */
   async submit(name: OperationName, rawBody: unknown, caller: Principal): Promise<ApiRequest> {
     const user = caller.user;

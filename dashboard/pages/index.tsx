@@ -4,8 +4,11 @@ import type { ComponentChildren } from 'preact';
 import type { MeResponse } from '../../protocol/dashboard';
 import type { Live } from '../live';
 import type { ClustersModel, RequestsModel } from '../model';
+import { ClustersPage } from './clusters';
+import { InfraPage } from './infra';
 import { RequestPage } from './request';
 import { RequestsPage } from './requests';
+import { ServerPage } from './server';
 
 export interface PageProps {
   me: MeResponse;
@@ -29,4 +32,7 @@ export const pages: Page[] = [
     title: 'Requests',
     render: (p) => (p.rest[0] ? <RequestPage id={p.rest[0]} me={p.me} live={p.live} requests={p.requests} /> : <RequestsPage me={p.me} requests={p.requests} />),
   },
+  { path: 'clusters', title: 'Clusters', render: (p) => <ClustersPage me={p.me} clusters={p.clusters} requests={p.requests} /> },
+  { path: 'infra', title: 'Infra', render: (p) => <InfraPage clusters={p.clusters} /> },
+  { path: 'server', title: 'Server', render: (p) => <ServerPage requests={p.requests} /> },
 ];

@@ -117,3 +117,58 @@ test("a running request's log is followed live to its end, with colours and sear
   const text = await (await download.createReadStream()).toArray();
   assert.ok(Buffer.concat(text).toString().includes('line 120\u001b[0m of the log\nthe-end'), 'the download is the raw log');
 });
+
+test('Clusters shows each cluster with its jobs, and Tear down names the requests it will cancel; Infra and Server show the live state', async () => {
+  const id = await launchAsync('dash', 'echo busy; sleep 300');
+  const page = tab.page;
+  await page.goto(`${server.url}/dashboard/clusters`);
+  const card = page.locator('[data-cluster="dash"]');
+  await card.locator('.status-UP').waitFor();
+  await card.locator('tr[data-job] .status-RUNNING').first().waitFor({ timeout: 30_000 });
+  await card.getByRole('button', { name: 'Tear down' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText(`request ${id.slice(0, 8)} (launch, alice)`).waitFor();
+  await shot(page, 'clusters-down-confirm');
+  await dialog.getByRole('button', { name: 'Back' }).click();
+  await shot(page, 'clusters');
+  await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [id] }) });
+
+  await page.goto(`${server.url}/dashboard/infra`);
+  await page.locator('tr[data-infra="local"]', { hasText: 'enabled' }).waitFor();
+  await page.getByRole('table', { name: 'Nodes in use' }).getByText('dash').waitFor();
+  await shot(page, 'infra');
+
+  await page.goto(`${server.url}/dashboard/server`);
+  await page.locator('#workers .value', { hasText: '/' }).waitFor();
+  assert.match(await page.locator('#server-version .value').innerText(), /^\d+\.\d+\.\d+/);
+  await page.getByRole('link', { name: /\/metrics/ }).waitFor();
+  await shot(page, 'server');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('on a phone, in the dark: the pages fit the width and follow the system theme', async () => {
+  const phone = await newTab(browser, { colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true });
+  try {
+    await phone.page.goto(await dashboardLink());
+    await phone.page.locator('[data-request-id]').first().waitFor();
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
+    const background = await phone.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, 'rgb(13, 17, 23)', 'dark theme');
+    await shot(phone.page, 'requests-phone-dark');
+    await phone.page.locator('[data-request-id] a').first().click();
+    await phone.page.locator('#log-state').waitFor();
+    await shot(phone.page, 'request-phone-dark');
+    // Keyboard: the first Tab lands on the skip link, and every control has a name.
+    await phone.page.reload();
+    await phone.page.locator('#log-state').waitFor();
+    await phone.page.keyboard.press('Tab');
+    assert.equal(await phone.page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    const unnamed = await phone.page.evaluate(() =>
+      [...document.querySelectorAll('button, input, select, a[href]')].filter((e) => !(e as HTMLElement).innerText?.trim() && !e.getAttribute('aria-label') && !e.closest('label') && !(e.id && document.querySelector(`label[for="${e.id}"]`))).length,
+    );
+    assert.equal(unnamed, 0, 'every control has a label');
+  } finally {
+    await phone.context.close();
+  }
+});
