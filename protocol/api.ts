@@ -35,6 +35,11 @@ export const cancelJobsBody = z
   .refine((b) => (b.jobIds?.length ?? 0) > 0 || b.all === true, 'give jobIds or all: true');
 export const jobLogsBody = z.strictObject({ clusterName, jobId: z.number().int().min(1).optional(), follow: z.boolean().optional(), tail: z.number().int().min(0).optional() });
 
+/** `skydeck autostop CLUSTER -i N [--down] | --cancel`: set or clear a cluster's autostop (autodown with down). */
+export const autostopBody = z
+  .strictObject({ clusterName, idleMinutes: z.number().int().min(0).optional(), down: z.boolean().optional(), cancel: z.boolean().optional() })
+  .refine((b) => !(b.cancel && (b.idleMinutes !== undefined || b.down)), 'give cancel alone, or idleMinutes/down');
+
 /** Every operation a client can submit, with the schema of its body. */
 export const OPERATIONS = {
   launch: { schedule: 'long', body: launchBody },
@@ -46,6 +51,7 @@ export const OPERATIONS = {
   queue: { schedule: 'short', body: queueBody },
   cancel_jobs: { schedule: 'short', body: cancelJobsBody },
   job_logs: { schedule: 'short', body: jobLogsBody },
+  autostop: { schedule: 'short', body: autostopBody },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

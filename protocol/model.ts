@@ -87,8 +87,25 @@ export interface Cluster {
   autostop?: number;
   /** Autostop tears the cluster down instead of stopping it (`--down`, `autostop: {down: true}`). */
   autostopDown?: boolean;
+  /**
+   * Whether its infra can stop the cluster and start it again (and so autostop it without down):
+   * clients offer stop, start and autostop only when true. Absent on records older than the field.
+   */
+  canStop?: boolean;
+  /** Ports its jobs declared (`resources.ports`), reachable at the head node: see clusterEndpoints. */
+  ports?: number[];
+  /** The task's `resources.labels`, as given. */
+  labels?: Record<string, string>;
   nodes: ClusterNode[];
   statusMessage?: string;
+}
+
+/** Where a cluster's declared ports answer: `http://HEAD:PORT`, the head node's address on its infra. */
+export function clusterEndpoints(cluster: Pick<Cluster, 'ports' | 'nodes'>): { port: number; url: string }[] {
+  const head = cluster.nodes.find((n) => n.rank === 0)?.ip;
+  if (!head) return [];
+  const host = head.includes(':') ? `[${head}]` : head;
+  return (cluster.ports ?? []).map((port) => ({ port, url: `http://${host}:${port}` }));
 }
 
 export interface Job {

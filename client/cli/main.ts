@@ -83,24 +83,35 @@ function program(): Command {
     .description('show clusters')
     .argument('[clusters...]', 'only these clusters')
     .option('-r, --refresh', 'ask the infra for the current state first')
+    .option('-u, --all-users', "everyone's clusters (default: yours)")
+    .option('-v, --verbose', 'more columns: head IP, ports, labels')
+    .option('--ip', "print the cluster's head node address")
+    .option('--endpoints', "print the cluster's exposed ports as URLs")
+    .option('--endpoint <port>', 'print the URL of this exposed port', wholeNumber)
+    .option('-o, --output <format>', 'table or json')
     .option('--json', 'print JSON')
     .action((names: string[], options) => runAction(async () => (await commands.clusters()).status(names, options)));
 
   skydeck
     .command('queue')
-    .description("show a cluster's jobs")
-    .argument('<cluster>')
+    .description("show clusters' jobs (all your clusters when none is named)")
+    .argument('[clusters...]')
+    .option('-u, --all-users', "everyone's jobs (default: yours)")
+    .option('-s, --skip-finished', 'only jobs that have not finished')
+    .option('-o, --output <format>', 'table or json')
     .option('--json', 'print JSON')
-    .action((cluster: string, options) => runAction(async () => (await commands.clusters()).queue(cluster, options)));
+    .action((clusters: string[], options) => runAction(async () => (await commands.clusters()).queue(clusters, options)));
 
   skydeck
     .command('logs')
     .description("stream a job's log (the latest job when no id is given)")
     .argument('<cluster>')
-    .argument('[job]', 'job id')
+    .argument('[jobs...]', 'job id (several with --sync-down)')
     .option('--no-follow', 'print what is there and return')
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
-    .action((cluster: string, job: string | undefined, options) => runAction(async () => (await commands.clusters()).logs(cluster, job, options)));
+    .option('--status', 'print the job status and exit 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled')
+    .option('-s, --sync-down', 'download the logs to SKYDECK_HOME/logs/CLUSTER/')
+    .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).logs(cluster, jobs, options)));
 
   skydeck
     .command('cancel')
@@ -115,10 +126,20 @@ function program(): Command {
     ['start', 'start stopped clusters', false],
     ['down', 'tear clusters down (their ongoing requests are cancelled first)', true],
   ] as const) {
-    const command = skydeck.command(name).description(description).argument('<clusters...>');
+    const command = skydeck.command(name).description(description).argument('[clusters...]').option('-a, --all', 'all your clusters');
     if (asks) command.option('-y, --yes', 'skip the confirmation');
     command.action((clusters: string[], options) => runAction(async () => (await commands.clusters()).lifecycle(name, clusters, options)));
   }
+
+  skydeck
+    .command('autostop')
+    .description('stop (or with --down, tear down) clusters once idle for some minutes; --cancel clears it')
+    .argument('[clusters...]')
+    .option('-a, --all', 'all your UP clusters')
+    .option('-i, --idle-minutes <minutes>', 'idle minutes before it acts (default 5)', wholeNumber)
+    .option('--down', 'tear the cluster down instead of stopping it')
+    .option('--cancel', 'clear the autostop')
+    .action((clusters: string[], options) => runAction(async () => (await commands.clusters()).autostop(clusters, options)));
 
   skydeck
     .command('ssh')
@@ -153,8 +174,10 @@ function program(): Command {
     .description('list ongoing requests (with -a, finished ones too)')
     .argument('[ids...]', 'only these requests (ids or unique prefixes)')
     .option('-a, --all', 'include finished requests')
+    .option('-u, --all-users', "everyone's requests (default: yours)")
     .option('-s, --status <status>', 'only requests in this status')
     .option('-l, --limit <n>', 'at most this many', wholeNumber)
+    .option('-o, --output <format>', 'table or json')
     .option('--json', 'print JSON')
     .action((ids: string[], options) => runAction(async () => (await commands.api()).requestStatus(ids, options)));
   api
@@ -169,7 +192,7 @@ function program(): Command {
     .description('cancel requests')
     .argument('[ids...]', 'ids or unique prefixes')
     .option('-a, --all', 'all your ongoing requests')
-    .option('-u, --all-users', "with -a: everyone's")
+    .option('-u, --all-users', "everyone's ongoing requests (admins, on a team server)")
     .action((ids: string[], options) => runAction(async () => (await commands.api()).cancel(ids, options)));
   api
     .command('start')

@@ -2,6 +2,7 @@
 import type { OperationName } from '../../protocol/api';
 import { down, start, stop } from './cluster-lifecycle';
 import { cancelJobs, jobLogs, queue, status } from './cluster-queries';
+import { autostop } from './autostop';
 import type { Operation } from './context';
 import { exec, launch } from './run-task';
 
@@ -16,4 +17,5 @@ export const operations: Record<OperationName, Operation<any>> = {
   queue,
   cancel_jobs: cancelJobs,
   job_logs: jobLogs,
+  autostop,
 };

@@ -43,7 +43,7 @@ function infoText(client: ApiClient, health: HealthResponse, server: ReturnType<
   return lines.join('\n');
 }
 
-export async function requestStatus(ids: string[], options: { all?: boolean; json?: boolean; limit?: number; status?: string }): Promise<void> {
+export async function requestStatus(ids: string[], options: { all?: boolean; allUsers?: boolean; json?: boolean; output?: string; limit?: number; status?: string }): Promise<void> {
   ids.forEach(checkRequestId);
   const status = options.status?.toUpperCase();
   if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) {
@@ -54,8 +54,16 @@ export async function requestStatus(ids: string[], options: { all?: boolean; jso
     const requests: RequestSummary[] =
       ids.length > 0
         ? await Promise.all(ids.map((id) => client.getRequest(id)))
-        : await client.listRequests({ all: options.all || status !== undefined, limit: options.limit, status: status as RequestStatus | undefined });
-    if (options.json) return printJson(requests);
+        : await client.listRequests({
+            all: options.all || status !== undefined,
+            limit: options.limit,
+            status: status as RequestStatus | undefined,
+            // As `sky api status`: your requests, everyone's with -u.
+            user: options.allUsers ? undefined : ((await client.health()).user ?? client.user).id,
+          });
+    const output = options.output?.toLowerCase();
+    if (output !== undefined && output !== 'json' && output !== 'table') throw new CliExit(EXIT.usage, 'Error: -o/--output takes table or json');
+    if (options.json || output === 'json') return printJson(requests);
     if (requests.length === 0) return print(options.all ? 'No requests.' : 'No ongoing requests (add -a to include finished ones).');
     print(requestTable(requests));
   } finally {
@@ -88,13 +96,15 @@ export async function logs(id: string, options: { follow: boolean; tail?: number
 }
 
 export async function cancel(ids: string[], options: { all?: boolean; allUsers?: boolean }): Promise<void> {
-  if (ids.length === 0 && !options.all) throw new CliExit(EXIT.usage, 'Error: give request ids (or unique prefixes) to cancel, or -a for all of yours');
-  if (ids.length > 0 && options.all) throw new CliExit(EXIT.usage, 'Error: give request ids or -a, not both');
+  // As `sky api cancel`: -a is all of yours, -u everyone's (with or without -a).
+  const all = options.all === true || options.allUsers === true;
+  if (ids.length === 0 && !all) throw new CliExit(EXIT.usage, "Error: give request ids (or unique prefixes) to cancel, -a for all of yours, or -u for everyone's");
+  if (ids.length > 0 && all) throw new CliExit(EXIT.usage, 'Error: give request ids or -a/-u, not both');
   ids.forEach(checkRequestId);
   const { client } = await connect();
   try {
-    const cancelled = await client.cancel(options.all ? { all: true, allUsers: options.allUsers } : { requestIds: ids });
-    if (cancelled.length === 0) print(options.all ? 'No ongoing requests to cancel.' : 'Nothing was cancelled: the request(s) had already finished.');
+    const cancelled = await client.cancel(all ? { all: true, allUsers: options.allUsers } : { requestIds: ids });
+    if (cancelled.length === 0) print(all ? 'No ongoing requests to cancel.' : 'Nothing was cancelled: the request(s) had already finished.');
     else print(`Cancelled ${cancelled.length} request${cancelled.length === 1 ? '' : 's'}: ${cancelled.map(shortId).join(', ')}`);
   } finally {
     client.close();

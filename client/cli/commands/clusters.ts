@@ -1,6 +1,8 @@
 // Cluster and job commands: status, queue, logs, cancel, stop, start, down, and check for the infra.
 import type { OperationBody, OperationName } from '../../../protocol/api';
-import type { Cluster, Job, RequestSummary } from '../../../protocol/model';
+import { mkdirSync, createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { clusterEndpoints, isJobFinished, type Cluster, type Job, type RequestSummary } from '../../../protocol/model';
 import type { ApiClient } from '../../api-client';
 import { duration, relativeTime, shortId, table } from '../../format';
 import { checkClusterName, jobNumber } from '../args';
@@ -10,8 +12,23 @@ import { finish } from '../outcome';
 import { CliExit, EXIT, note, print, printJson } from '../output';
 import { confirm } from '../prompt';
 
-export async function status(names: string[], options: { refresh?: boolean; json?: boolean }): Promise<void> {
+export interface StatusOptions {
+  refresh?: boolean;
+  json?: boolean;
+  output?: string;
+  allUsers?: boolean;
+  verbose?: boolean;
+  ip?: boolean;
+  endpoints?: boolean;
+  endpoint?: number;
+}
+
+/** `status`, as `sky status`: your clusters (all users' with -u); --ip / --endpoints / --endpoint PORT print just that. */
+export async function status(names: string[], options: StatusOptions): Promise<void> {
   names.forEach(checkClusterName);
+  const json = jsonOutput(options);
+  const single = options.ip || options.endpoints || options.endpoint !== undefined;
+  if (single && names.length !== 1) throw new CliExit(EXIT.usage, `Error: ${options.ip ? '--ip' : options.endpoints ? '--endpoints' : '--endpoint'} takes exactly one cluster name`);
   await withClient(async (client) => {
     let clusters: Cluster[];
     if (options.refresh) {
@@ -23,24 +40,65 @@ export async function status(names: string[], options: { refresh?: boolean; json
     } else {
       clusters = await client.clusters();
     }
+    // Named clusters are shown whoever owns them; otherwise yours, or everyone's with -u.
     if (names.length > 0) clusters = clusters.filter((c) => names.includes(c.name));
-    if (options.json) return printJson(clusters);
+    else if (!options.allUsers) {
+      const me = await whoAmI(client);
+      clusters = clusters.filter((c) => c.owner.id === me.id);
+    }
     const missing = names.filter((n) => !clusters.some((c) => c.name === n));
-    if (clusters.length > 0) print(clusterTable(clusters));
+    if (missing.length > 0 && (single || json)) throw new CliExit(EXIT.error, `Error: no cluster named ${missing.join(', ')}`);
+    if (single) return printAddress(clusters[0]!, options);
+    if (json) return printJson(clusters);
+    if (clusters.length > 0) print(clusterTable(clusters, Date.now(), options.verbose, options.allUsers));
     else if (missing.length === 0) print('No existing clusters.');
     if (missing.length > 0) throw new CliExit(EXIT.error, `Error: no cluster named ${missing.join(', ')}`);
   });
 }
 
-export function clusterTable(clusters: readonly Cluster[], now = Date.now()): string {
+/** `-o json` and `--json` mean the same; any other -o but table is a usage error. */
+function jsonOutput(options: { json?: boolean; output?: string }): boolean {
+  const output = options.output?.toLowerCase();
+  if (output !== undefined && output !== 'json' && output !== 'table') throw new CliExit(EXIT.usage, 'Error: -o/--output takes table or json');
+  return options.json === true || output === 'json';
+}
+
+/** Who the server says we are (an authenticated account on a team server, else this client's identity). */
+async function whoAmI(client: ApiClient): Promise<{ id: string; name: string }> {
+  return (await client.health()).user ?? client.user;
+}
+
+function printAddress(cluster: Cluster, options: StatusOptions): void {
+  const head = cluster.nodes.find((n) => n.rank === 0);
+  if (cluster.status !== 'UP' || !head) throw new CliExit(EXIT.error, `Error: cluster ${cluster.name} is ${cluster.status}; it has no address now`);
+  if (options.ip) return print(head.ip);
+  const endpoints = clusterEndpoints(cluster);
+  if (options.endpoint !== undefined) {
+    const found = endpoints.find((e) => e.port === options.endpoint);
+    if (!found) throw new CliExit(EXIT.error, `Error: port ${options.endpoint} is not exposed on cluster ${cluster.name}${endpoints.length > 0 ? ` (its ports: ${endpoints.map((e) => e.port).join(', ')})` : '; give the task resources.ports'}`);
+    return print(found.url);
+  }
+  if (endpoints.length === 0) throw new CliExit(EXIT.error, `Error: cluster ${cluster.name} exposes no ports; give the task resources.ports`);
+  print(endpoints.map((e) => `${e.port}: ${e.url}`).join('\n'));
+}
+
+export function clusterTable(clusters: readonly Cluster[], now = Date.now(), verbose = false, allUsers = false): string {
   return table(clusters, [
     { header: 'NAME', value: (c) => c.name },
+    ...(allUsers ? [{ header: 'USER', value: (c: Cluster) => c.owner.name }] : []),
     { header: 'INFRA', value: (c) => c.infra },
     { header: 'RESOURCES', value: (c) => resourcesText(c) },
     { header: 'NODES', value: (c) => String(c.numNodes) },
     { header: 'STATUS', value: (c) => c.status },
     { header: 'LAUNCHED', value: (c) => relativeTime(c.launchedAt, now) },
-    { header: 'AUTOSTOP', value: (c) => (c.autostop === undefined ? '-' : `${c.autostop}m`) },
+    { header: 'AUTOSTOP', value: (c) => (c.autostop === undefined ? '-' : `${c.autostop}m${c.autostopDown ? ' (down)' : ''}`) },
+    ...(verbose
+      ? [
+          { header: 'HEAD IP', value: (c: Cluster) => c.nodes.find((n) => n.rank === 0)?.ip ?? '-' },
+          { header: 'PORTS', value: (c: Cluster) => (c.ports?.length ? c.ports.join(',') : '-') },
+          { header: 'LABELS', value: (c: Cluster) => Object.entries(c.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '-' },
+        ]
+      : []),
   ]);
 }
 
@@ -49,12 +107,21 @@ function resourcesText(c: Cluster): string {
   return [r.cpus && `cpus=${r.cpus}`, r.memory && `mem=${r.memory}`, r.accelerators].filter(Boolean).join(' ') || '-';
 }
 
-export async function queue(cluster: string, options: { json?: boolean }): Promise<void> {
-  checkClusterName(cluster);
+/** `queue`, as `sky queue`: jobs on the named clusters (all of yours when none is named); yours unless -u; -s skips finished. */
+export async function queue(names: string[], options: { json?: boolean; output?: string; allUsers?: boolean; skipFinished?: boolean }): Promise<void> {
+  names.forEach(checkClusterName);
+  const json = jsonOutput(options);
   await withClient(async (client) => {
-    const jobs = await client.jobs(cluster);
-    if (options.json) return printJson(jobs);
-    print(jobs.length > 0 ? jobTable(jobs) : `No jobs on cluster ${cluster}.`);
+    const me = options.allUsers ? undefined : await whoAmI(client);
+    const clusterNames = names.length > 0 ? names : (await client.clusters()).filter((c) => !me || c.owner.id === me.id).map((c) => c.name);
+    const result: { cluster: string; jobs: Job[] }[] = [];
+    for (const cluster of clusterNames) {
+      const jobs = (await client.jobs(cluster)).filter((j) => (!me || j.owner.id === me.id) && (!options.skipFinished || !isJobFinished(j.status)));
+      result.push({ cluster, jobs });
+    }
+    if (json) return printJson(names.length === 1 ? result[0]!.jobs : result.flatMap((r) => r.jobs));
+    if (result.length === 0) return print('No clusters.');
+    print(result.map((r) => (result.length > 1 ? `Cluster ${r.cluster}:\n` : '') + (r.jobs.length > 0 ? jobTable(r.jobs) : `No jobs on cluster ${r.cluster}.`)).join('\n\n'));
   });
 }
 
@@ -70,10 +137,54 @@ export function jobTable(jobs: readonly Job[], now = Date.now()): string {
   ]);
 }
 
-export async function logs(cluster: string, job: string | undefined, options: { follow: boolean; tail?: number }): Promise<void> {
+/** SkyPilot's `logs --status` exit codes. */
+export const JOB_EXIT = { succeeded: 0, failed: 100, notFinished: 101, notFound: 102, cancelled: 103 } as const;
+
+export async function logs(cluster: string, jobs: string[], options: { follow: boolean; tail?: number; status?: boolean; syncDown?: boolean }): Promise<void> {
   checkClusterName(cluster);
-  const jobId = job === undefined ? undefined : jobNumber(job);
-  await submitAndFollow('job_logs', { clusterName: cluster, jobId, follow: options.follow, tail: options.tail });
+  const jobIds = jobs.map(jobNumber);
+  if (options.status && options.syncDown) throw new CliExit(EXIT.usage, 'Error: give --status or --sync-down, not both');
+  if (jobIds.length > 1 && !options.syncDown) throw new CliExit(EXIT.usage, `Error: cannot stream the logs of several jobs (${jobIds.join(', ')}); add --sync-down to download them`);
+  if (options.status) return jobStatus(cluster, jobIds[0]);
+  if (options.syncDown) return syncDown(cluster, jobIds);
+  await submitAndFollow('job_logs', { clusterName: cluster, jobId: jobIds[0], follow: options.follow, tail: options.tail });
+}
+
+/** Prints `Job N: STATUS` and exits 0 (succeeded), 100 (failed), 101 (not finished), 102 (not found) or 103 (cancelled). */
+async function jobStatus(cluster: string, jobId: number | undefined): Promise<void> {
+  await withClient(async (client) => {
+    const jobs = await client.jobs(cluster);
+    const job = jobId === undefined ? jobs.reduce<Job | undefined>((latest, j) => (!latest || j.jobId > latest.jobId ? j : latest), undefined) : jobs.find((j) => j.jobId === jobId);
+    if (!job) throw new CliExit(JOB_EXIT.notFound, jobId === undefined ? `No job found on cluster ${cluster}.` : `Job ${jobId} not found on cluster ${cluster}.`);
+    print(`Job ${job.jobId}: ${job.status}`);
+    process.exitCode =
+      job.status === 'SUCCEEDED' ? JOB_EXIT.succeeded : job.status === 'FAILED' ? JOB_EXIT.failed : job.status === 'CANCELLED' ? JOB_EXIT.cancelled : JOB_EXIT.notFinished;
+  });
+}
+
+/** Downloads job logs (the latest job, or the ones named) to SKYDECK_HOME/logs/CLUSTER/job-N.log, as `sky logs --sync-down` does. */
+async function syncDown(cluster: string, jobIds: number[]): Promise<void> {
+  const { client, home } = await connect();
+  try {
+    const jobs = await client.jobs(cluster);
+    const wanted = jobIds.length > 0 ? jobIds : jobs.length > 0 ? [Math.max(...jobs.map((j) => j.jobId))] : [];
+    if (wanted.length === 0) throw new CliExit(JOB_EXIT.notFound, `No job found on cluster ${cluster}.`);
+    const dir = path.join(home, 'logs', cluster);
+    mkdirSync(dir, { recursive: true });
+    for (const jobId of wanted) {
+      if (!jobs.some((j) => j.jobId === jobId)) throw new CliExit(JOB_EXIT.notFound, `Job ${jobId} not found on cluster ${cluster}.`);
+      const id = await client.submit('job_logs', { clusterName: cluster, jobId, follow: false });
+      const file = path.join(dir, `job-${jobId}.log`);
+      const out = createWriteStream(file);
+      for await (const chunk of client.streamLog(id, { follow: true })) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      const done = await client.waitForRequest(id);
+      if (done.status !== 'SUCCEEDED') throw new CliExit(finish(done), `Error: the log of job ${jobId} could not be read: ${done.error?.message ?? done.status}`);
+      print(`Job ${jobId} logs: ${file}`);
+    }
+  } finally {
+    client.close();
+  }
 }
 
 export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean }): Promise<void> {
@@ -89,12 +200,20 @@ const LIFECYCLE = {
   down: { verb: 'Tearing down', confirmFirst: true },
 } as const;
 
-/** stop, start and down, one cluster after the other; stop and down ask first, naming the requests they will cancel. */
-export async function lifecycle(operation: keyof typeof LIFECYCLE, clusters: string[], options: { yes?: boolean }): Promise<void> {
-  clusters.forEach(checkClusterName);
+/** stop, start and down, one cluster after the other (with -a, all of yours); stop and down ask first, naming the requests they will cancel. */
+export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string[], options: { yes?: boolean; all?: boolean }): Promise<void> {
+  names.forEach(checkClusterName);
+  if (options.all && names.length > 0) throw new CliExit(EXIT.usage, 'Error: give cluster names or -a, not both');
+  if (!options.all && names.length === 0) throw new CliExit(EXIT.usage, `Error: name the clusters to ${operation}, or pass -a for all of yours`);
   const words = LIFECYCLE[operation];
   const context = await connect();
   try {
+    let clusters = names;
+    if (options.all) {
+      const me = await whoAmI(context.client);
+      clusters = (await context.client.clusters()).filter((c) => c.owner.id === me.id && (operation !== 'stop' || c.status === 'UP')).map((c) => c.name);
+      if (clusters.length === 0) return print(`No clusters of yours to ${operation}.`);
+    }
     if (words.confirmFirst && !options.yes) {
       const ongoing = (await context.client.listRequests()).filter((r) => r.clusterName !== undefined && clusters.includes(r.clusterName));
       print(`${words.verb} cluster${clusters.length === 1 ? '' : 's'}: ${clusters.join(', ')}.`);
@@ -111,6 +230,28 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, clusters: str
   } finally {
     context.client.close();
   }
+}
+
+/** `autostop CLUSTER... -i N [--down] | --cancel` (or -a for all of yours), as `sky autostop`. */
+export async function autostop(names: string[], options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean }): Promise<void> {
+  names.forEach(checkClusterName);
+  if (options.cancel && (options.idleMinutes !== undefined || options.down)) throw new CliExit(EXIT.usage, 'Error: --cancel takes no -i or --down');
+  if (options.all && names.length > 0) throw new CliExit(EXIT.usage, 'Error: give cluster names or -a, not both');
+  if (!options.all && names.length === 0) throw new CliExit(EXIT.usage, 'Error: name the clusters, or pass -a for all of yours');
+  await withClient(async (client) => {
+    let clusters = names;
+    if (options.all) {
+      const me = await whoAmI(client);
+      clusters = (await client.clusters()).filter((c) => c.owner.id === me.id && c.status === 'UP').map((c) => c.name);
+    }
+    for (const clusterName of clusters) {
+      const code = await follow(client, 'autostop', { clusterName, ...(options.cancel ? { cancel: true } : { idleMinutes: options.idleMinutes, down: options.down }) });
+      if (code !== EXIT.ok) {
+        process.exitCode = code;
+        return;
+      }
+    }
+  });
 }
 
 function describe(r: RequestSummary): string {
