@@ -18,6 +18,7 @@ export const COMMANDS = {
   startCluster: 'skydeck.cluster.start',
   downCluster: 'skydeck.cluster.down',
   execOnCluster: 'skydeck.cluster.exec',
+  openTerminal: 'skydeck.cluster.openTerminal',
   viewJobLogs: 'skydeck.job.viewLogs',
   cancelJob: 'skydeck.job.cancel',
   connect: 'skydeck.connect',

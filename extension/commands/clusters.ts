@@ -5,6 +5,7 @@ import type { Services } from '../services';
 import type { ClusterNode } from '../views/clusters-tree';
 import { connectedClient, showApiError } from './api';
 import { execOnCluster } from './launch';
+import { openNodeTerminal } from '../terminal/node-terminal';
 
 type ClusterRef = Extract<ClusterNode, { kind: 'cluster' }> | string;
 type JobRef = Extract<ClusterNode, { kind: 'job' }>;
@@ -98,4 +99,23 @@ export async function refreshClusters(s: Services): Promise<void> {
   } catch (err) {
     s.logger.warn(`refreshing clusters: ${(err as Error).message}`);
   }
+}
+
+/** A shell on one of the cluster's nodes (asked which when it has several), in a VS Code terminal. */
+export async function openTerminal(s: Services, ref?: ClusterRef, node?: number): Promise<vscode.Terminal | undefined> {
+  const name = await pickCluster(s, ref, 'SkyDeck: Open Terminal');
+  if (!name) return undefined;
+  const client = connectedClient(s);
+  if (!client) return undefined;
+  const nodes = s.clusters.get(name)?.nodes ?? [];
+  let rank = node;
+  if (rank === undefined && nodes.length > 1) {
+    const pick = await vscode.window.showQuickPick(
+      nodes.map((n) => ({ label: n.rank === 0 ? `node 0 (head)` : `node ${n.rank}`, description: [n.host, n.ip].filter(Boolean).join(' '), rank: n.rank })),
+      { title: `SkyDeck: Open Terminal on ${name}` },
+    );
+    if (!pick) return undefined;
+    rank = pick.rank;
+  }
+  return openNodeTerminal(client, name, rank ?? 0);
 }

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS, type CommandId } from '../command-ids';
 import type { Services } from '../services';
-import { cancelJob, downCluster, execCommand, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
+import { cancelJob, downCluster, execCommand, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
 import { launchTask } from './launch';
 import { cancelByPick, cancelFromView, setRequestFilter, showRequestDetails, viewLogs } from './requests';
 import { connect, reconnect, serverInfo, stopLocal, useLocalServer } from './server';
@@ -29,6 +29,7 @@ export const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.startCluster]: startCluster,
   [COMMANDS.downCluster]: downCluster,
   [COMMANDS.execOnCluster]: execCommand,
+  [COMMANDS.openTerminal]: openTerminal,
   [COMMANDS.viewJobLogs]: viewJobLogs,
   [COMMANDS.cancelJob]: cancelJob,
   [COMMANDS.connect]: connect,

@@ -93,6 +93,7 @@ cat > "$UD/User/settings.json" <<EOF
   "update.mode": "none", "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
   "extensions.ignoreRecommendations": true, "workbench.tips.enabled": false, "workbench.enableExperiments": false,
   "chat.commandCenter.enabled": false, "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "terminal.integrated.gpuAcceleration": "off",
   "skydeck.apiServerEndpoint": "http://127.0.0.1:$API_PORT" }
 EOF
 node "$CS_ENTRY" --user-data-dir "$UD" --extensions-dir "$EXTS" --install-extension "$VSIX" > "$TMP/install.log" 2>&1 \

@@ -311,3 +311,21 @@ test('a cluster is stopped and started again from the palette, and a task is exe
   await sidebarRow('exec e2e-hello SUCCEEDED').waitFor({ timeout: 60_000 });
   await shot('21-exec-succeeded');
 });
+
+test('Open Terminal on a local cluster runs a shell there with its SKYPILOT_* variables, and exit closes it', async () => {
+  await runCommand('SkyDeck: Open Terminal');
+  await answerQuickPick('e2e-hello');
+  const tab = page.locator('.part.panel .terminal-tabs-entry, .part.panel .single-terminal-tab', { hasText: 'SkyDeck: e2e-hello' }).first();
+  await tab.waitFor();
+  // The DOM renderer (gpuAcceleration off in run.sh) keeps the screen's text in .xterm-rows.
+  const screen = page.locator('.part.panel .terminal-wrapper.active .xterm-rows');
+  await screen.locator('div', { hasText: /workdir/ }).first().waitFor();
+  await page.locator('.part.panel .terminal-wrapper.active .xterm').click();
+  await page.keyboard.type('echo "nodes=$SKYPILOT_NUM_NODES rank=$SKYPILOT_NODE_RANK in $(basename $(dirname $PWD))"');
+  await page.keyboard.press('Enter');
+  await screen.locator('div', { hasText: 'nodes=1 rank=0 in e2e-hello' }).first().waitFor();
+  await shot('22-terminal-on-cluster');
+  await page.keyboard.type('exit');
+  await page.keyboard.press('Enter');
+  await tab.waitFor({ state: 'detached' });
+});
