@@ -4,8 +4,18 @@ import type { ClientMessage, ServerMessage } from '../protocol/api';
 import { HEARTBEAT_MS } from '../protocol/wire';
 import type { RequestStatus } from '../protocol/model';
 import type { ApiClient } from './api-client';
+import { Emitter, type Event } from './event';
+import { toDisposable, type Disposable } from './lifecycle';
 
 export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Why the socket closed: the server refused the upgrade (with its HTTP status), or the network failed. */
+export type LiveError = { kind: 'refused'; status: number; message: string } | { kind: 'network'; message: string };
+
+export interface LiveStateChange {
+  state: LiveState;
+  error?: LiveError;
+}
 
 export interface LogFollower {
   onData(text: string): void;
@@ -37,8 +47,11 @@ export class LiveConnection {
   private wantRequests = false;
   private wantClusters = false;
   private readonly logs = new Map<string, LogSubscription>();
-  private readonly messageListeners = new Set<(message: ServerMessage) => void>();
-  private readonly stateListeners = new Set<(state: LiveState, error?: string) => void>();
+  private readonly messages = new Emitter<ServerMessage>();
+  private readonly states = new Emitter<LiveStateChange>();
+  /** Every message the server sends (log chunks also go to their followers). */
+  readonly onMessage: Event<ServerMessage> = this.messages.event;
+  readonly onState: Event<LiveStateChange> = this.states.event;
   private retryMs: number;
   private retryTimer?: NodeJS.Timeout;
   private pingTimer?: NodeJS.Timeout;
@@ -63,16 +76,6 @@ export class LiveConnection {
     return this.state;
   }
 
-  onMessage(listener: (message: ServerMessage) => void): () => void {
-    this.messageListeners.add(listener);
-    return () => this.messageListeners.delete(listener);
-  }
-
-  onState(listener: (state: LiveState, error?: string) => void): () => void {
-    this.stateListeners.add(listener);
-    return () => this.stateListeners.delete(listener);
-  }
-
   /** Request events for everyone's requests; a `requests-snapshot` follows every (re)connect. */
   subscribeRequests(): void {
     this.wantRequests = true;
@@ -85,15 +88,15 @@ export class LiveConnection {
     this.send({ type: 'subscribe-clusters' });
   }
 
-  /** Streams a request's log to the follower until it ends; the returned function stops it early. */
-  followLog(requestId: string, follower: LogFollower, options: { follow?: boolean; tail?: number } = {}): () => void {
+  /** Streams a request's log to the follower until it ends; disposing stops it early. */
+  followLog(requestId: string, follower: LogFollower, options: { follow?: boolean; tail?: number } = {}): Disposable {
     const sub = `log-${this.nextSub++}`;
     const subscription: LogSubscription = { requestId, follow: options.follow ?? true, tail: options.tail, follower };
     this.logs.set(sub, subscription);
     this.sendLogSubscription(sub, subscription);
-    return () => {
+    return toDisposable(() => {
       if (this.logs.delete(sub)) this.send({ type: 'unsubscribe', sub });
-    };
+    });
   }
 
   close(): void {
@@ -102,6 +105,8 @@ export class LiveConnection {
     clearInterval(this.pingTimer);
     this.socket?.close();
     this.setState('closed');
+    this.messages.dispose();
+    this.states.dispose();
   }
 
   private connect(): void {
@@ -130,13 +135,15 @@ export class LiveConnection {
       }
       this.route(message);
     });
-    let lastError: string | undefined;
+    let lastError: LiveError | undefined;
     socket.on('unexpected-response', (_req, res) => {
-      lastError = `the server refused the WebSocket (HTTP ${res.statusCode})`;
+      const status = res.statusCode ?? 0;
+      lastError = { kind: 'refused', status, message: `the server refused the WebSocket (HTTP ${status})` };
+      res.resume();
       socket.terminate();
     });
     socket.on('error', (err) => {
-      lastError ??= err.message;
+      lastError ??= { kind: 'network', message: err.message };
     });
     socket.on('close', () => {
       clearInterval(this.pingTimer);
@@ -166,7 +173,7 @@ export class LiveConnection {
         }
       }
     }
-    for (const listener of this.messageListeners) listener(message);
+    this.messages.fire(message);
   }
 
   private sendLogSubscription(sub: string, s: LogSubscription): void {
@@ -187,9 +194,9 @@ export class LiveConnection {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
-  private setState(state: LiveState, error?: string): void {
+  private setState(state: LiveState, error?: LiveError): void {
     if (this.state === state && !error) return;
     this.state = state;
-    for (const listener of this.stateListeners) listener(state, error);
+    this.states.fire({ state, error });
   }
 }

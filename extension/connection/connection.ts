@@ -3,11 +3,12 @@
 import { ApiClient } from '../../client/api-client';
 import type { Endpoint } from '../../client/endpoint';
 import { ApiError, ConnectionError } from '../../client/errors';
-import { LiveConnection, type LiveState, type LogFollower } from '../../client/live';
+import { Emitter } from '../../client/event';
+import { DisposableStore, MutableDisposable, toDisposable, type Disposable } from '../../client/lifecycle';
+import { LiveConnection, type LiveStateChange, type LogFollower } from '../../client/live';
 import type { HealthResponse, ServerMessage } from '../../protocol/api';
 import type { User } from '../../protocol/model';
 import type { Logger } from '../logger';
-import { Signal, type Unsubscribe } from '../model/signal';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'unauthorized';
 
@@ -26,13 +27,14 @@ const RETRY_MS = 5_000;
 
 export class Connection {
   readonly client: ApiClient;
-  private readonly stateChanged = new Signal<ConnectionState>();
-  private readonly messages = new Signal<ServerMessage>();
+  private readonly stateChanged = new Emitter<ConnectionState>();
+  private readonly messages = new Emitter<ServerMessage>();
   readonly onDidChangeState = this.stateChanged.event;
   /** Request, cluster and job events (log chunks go to their followers). */
   readonly onMessage = this.messages.event;
   private currentState: ConnectionState = 'connecting';
-  private live: LiveConnection | undefined;
+  /** The live socket and its subscriptions: replacing or clearing it closes the old one. */
+  private readonly liveSlot = new MutableDisposable<Disposable & { live: LiveConnection }>();
   private opening: Promise<void> | undefined;
   private restarting = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -61,18 +63,22 @@ export class Connection {
   }
 
   /** Streams a request's log to `follower` until the request ends; dispose to stop early. */
-  followLog(requestId: string, follower: LogFollower, options: { follow?: boolean; tail?: number } = {}): Unsubscribe {
+  followLog(requestId: string, follower: LogFollower, options: { follow?: boolean; tail?: number } = {}): Disposable {
     if (!this.live) {
       follower.onError?.('not connected to the API server');
-      return { dispose() {} };
+      return toDisposable(() => undefined);
     }
-    return { dispose: this.live.followLog(requestId, follower, options) };
+    return this.live.followLog(requestId, follower, options);
+  }
+
+  private get live(): LiveConnection | undefined {
+    return this.liveSlot.value?.live;
   }
 
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
-    this.live?.close();
+    this.liveSlot.dispose();
     this.client.close();
     this.stateChanged.dispose();
     this.messages.dispose();
@@ -122,28 +128,31 @@ export class Connection {
 
   private openLive(): void {
     const live = new LiveConnection(this.client);
-    this.live = live;
-    live.onMessage((message) => {
-      if (message.type === 'error' && !message.sub) this.options.logger.warn(`server: ${message.code}: ${message.message}`);
-      if (message.type !== 'log' && message.type !== 'log-end' && message.type !== 'pong' && message.type !== 'error') this.messages.fire(message);
-    });
-    live.onState((state, error) => this.onLiveState(state, error));
+    const store = new DisposableStore();
+    store.add(
+      live.onMessage((message) => {
+        if (message.type === 'error' && !message.sub) this.options.logger.warn(`server: ${message.code}: ${message.message}`);
+        if (message.type !== 'log' && message.type !== 'log-end' && message.type !== 'pong' && message.type !== 'error') this.messages.fire(message);
+      }),
+    );
+    store.add(live.onState((change) => this.onLiveState(change)));
+    store.add(toDisposable(() => live.close()));
+    this.liveSlot.value = { live, dispose: () => store.dispose() };
     live.subscribeRequests();
     live.subscribeClusters();
   }
 
-  private onLiveState(state: LiveState, error?: string): void {
+  private onLiveState({ state, error }: LiveStateChange): void {
     if (this.disposed) return;
     if (state === 'open') {
       this.lastError = undefined;
       this.setState('connected');
     } else if (state === 'reconnecting') {
-      if (error && /HTTP 40[13]/.test(error)) {
-        this.live?.close();
-        this.live = undefined;
-        return this.setState('unauthorized', error);
+      if (error?.kind === 'refused' && (error.status === 401 || error.status === 403)) {
+        this.liveSlot.clear();
+        return this.setState('unauthorized', error.message);
       }
-      this.setState('reconnecting', error);
+      this.setState('reconnecting', error?.message);
       // A local server that went away (crashed, or stopped by the CLI) is started again, once at a time.
       if (this.mayStart() && !this.restarting) {
         this.restarting = true;

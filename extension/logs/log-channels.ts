@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { RequestSummary } from '../../protocol/model';
 import { SETTINGS } from '../command-ids';
 import { requestLabel, shortId, stripAnsi } from '../format';
+import { Debouncer } from '../../client/debouncer';
 import { Disposable } from '../disposable';
 import type { Logger } from '../logger';
 import type { ServerSession } from '../server-session';
@@ -16,9 +17,7 @@ const FLUSH_CHARS = 256 * 1024;
 
 class LogChannel implements vscode.Disposable {
   readonly channel: vscode.OutputChannel;
-  private buffer: string[] = [];
-  private buffered = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly batch = new Debouncer<string>(FLUSH_MS, (parts) => this.append(parts));
   stream: vscode.Disposable | undefined;
   following = false;
 
@@ -27,34 +26,27 @@ class LogChannel implements vscode.Disposable {
   }
 
   write(text: string): void {
-    this.buffer.push(text);
-    this.buffered += text.length;
-    this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.batch.add(text);
   }
 
   reset(): void {
-    this.buffer = [];
-    this.buffered = 0;
+    this.batch.flush();
     this.channel.clear();
   }
 
   flushNow(): void {
-    while (this.buffered > 0) this.flush();
+    while (this.batch.size > 0) this.batch.flush();
   }
 
-  private flush(): void {
-    this.timer = undefined;
-    let text = this.buffer.join('');
-    let rest = '';
-    if (text.length > FLUSH_CHARS) [text, rest] = [text.slice(0, FLUSH_CHARS), text.slice(FLUSH_CHARS)];
-    this.buffer = rest ? [rest] : [];
-    this.buffered = rest.length;
-    this.channel.append(stripAnsi(text));
-    if (rest) this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+  /** At most FLUSH_CHARS per batch: a backlog goes back in line for the next one. */
+  private append(parts: string[]): void {
+    const text = parts.join('');
+    this.channel.append(stripAnsi(text.slice(0, FLUSH_CHARS)));
+    if (text.length > FLUSH_CHARS) this.batch.add(text.slice(FLUSH_CHARS));
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.batch.dispose();
     this.stream?.dispose();
     this.channel.dispose();
   }

@@ -1,6 +1,6 @@
 // Clusters and their jobs as the server reports them, kept up to date from the WebSocket feed.
 import type { Cluster, Job } from '../../protocol/model';
-import { Signal } from './signal';
+import { Emitter } from '../../client/event';
 
 /** `clusters` lists the clusters whose row or job children changed; `reshaped` means the list itself changed. */
 export interface ClustersChange {
@@ -12,7 +12,7 @@ export class ClustersModel {
   private readonly byName = new Map<string, Cluster>();
   /** Jobs per cluster, present once they have been loaded (or an event named them). */
   private readonly jobsByCluster = new Map<string, Map<number, Job>>();
-  private readonly changed = new Signal<ClustersChange>();
+  private readonly changed = new Emitter<ClustersChange>();
   readonly onDidChange = this.changed.event;
 
   get(name: string): Cluster | undefined {

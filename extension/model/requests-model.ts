@@ -1,6 +1,6 @@
 // The requests the server reports, kept up to date from the WebSocket feed, and the view's filters.
 import { isRequestFinished, type RequestSummary } from '../../protocol/model';
-import { Signal } from './signal';
+import { Emitter } from '../../client/event';
 
 export interface RequestFilter {
   /** Finished requests too, not only PENDING and RUNNING ones. */
@@ -21,7 +21,7 @@ const MAX_FINISHED = 500;
 
 export class RequestsModel {
   private readonly byId = new Map<string, RequestSummary>();
-  private readonly changed = new Signal<RequestsChange>();
+  private readonly changed = new Emitter<RequestsChange>();
   readonly onDidChange = this.changed.event;
   filter: RequestFilter;
   /** The user id the server knows this client by; decides which requests are "mine". */

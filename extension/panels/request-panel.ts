@@ -5,6 +5,7 @@ import type { WebviewToExtension } from '../../protocol/webview';
 import { COMMANDS, SETTINGS } from '../command-ids';
 import { shortId } from '../format';
 import type { Services } from '../services';
+import { Debouncer } from '../../client/debouncer';
 import { WebviewHost } from './webview-host';
 
 /** Log text is sent to the page in batches this far apart, so a fast log does not flood the channel. */
@@ -12,8 +13,7 @@ const LOG_BATCH_MS = 100;
 
 export class RequestPanel extends WebviewHost {
   private logStream: vscode.Disposable | undefined;
-  private pendingLog: string[] = [];
-  private logTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly log = new Debouncer<string>(LOG_BATCH_MS, (parts) => this.post({ type: 'log', data: parts.join('') }));
 
   constructor(
     private readonly s: Services,
@@ -30,7 +30,7 @@ export class RequestPanel extends WebviewHost {
     this._register({
       dispose: () => {
         this.logStream?.dispose();
-        clearTimeout(this.logTimer);
+        this.log.dispose();
       },
     });
   }
@@ -55,12 +55,12 @@ export class RequestPanel extends WebviewHost {
     this.logStream = connection.followLog(
       this.requestId,
       {
-        onData: (text) => this.queueLog(text),
+        onData: (text) => this.log.add(text),
         onEnd: (status) => {
-          this.flushLog();
+          this.log.flush();
           this.post({ type: 'log-end', status });
         },
-        onError: (message) => this.queueLog(`\n[cannot stream this log: ${message}]\n`),
+        onError: (message) => this.log.add(`\n[cannot stream this log: ${message}]\n`),
       },
       { follow: true, tail },
     );
@@ -69,18 +69,5 @@ export class RequestPanel extends WebviewHost {
   protected onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): void {
     if (message.type === 'cancel-request') void vscode.commands.executeCommand(COMMANDS.cancelRequest, message.requestId);
     else if (message.type === 'open-log-channel') void vscode.commands.executeCommand(COMMANDS.viewLogs, message.requestId);
-  }
-
-  private queueLog(text: string): void {
-    this.pendingLog.push(text);
-    this.logTimer ??= setTimeout(() => this.flushLog(), LOG_BATCH_MS);
-  }
-
-  private flushLog(): void {
-    clearTimeout(this.logTimer);
-    this.logTimer = undefined;
-    if (this.pendingLog.length === 0) return;
-    this.post({ type: 'log', data: this.pendingLog.join('') });
-    this.pendingLog = [];
   }
 }

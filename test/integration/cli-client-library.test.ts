@@ -86,7 +86,7 @@ describe('client library', () => {
     const live = new LiveConnection(client, { minRetryMs: 50, maxRetryMs: 200 });
     t.after(() => live.close());
     const states: LiveState[] = [];
-    live.onState((state) => states.push(state));
+    live.onState(({ state }) => states.push(state));
     const messages: ServerMessage[] = [];
     live.onMessage((m) => messages.push(m));
     live.subscribeRequests();
