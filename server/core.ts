@@ -15,6 +15,7 @@ import { RequestHistory } from './store/history';
 import { RequestJournal } from './store/request-journal';
 import { RequestStore } from './store/request-store';
 import { StateDb } from './store/state-db';
+import { UploadOwners } from './upload-owners';
 import { UploadStore } from './uploads';
 
 export interface CoreOptions {
@@ -41,6 +42,7 @@ export class Core {
     readonly executor: Executor,
     readonly metrics: Metrics,
     readonly uploads: UploadStore,
+    readonly uploadOwners: UploadOwners,
   ) {}
 
   get backends(): readonly InfraBackend[] {
@@ -60,16 +62,18 @@ export class Core {
     const requests = new RequestStore(new RequestJournal(path.join(dataDir, 'requests.jsonl')), new RequestHistory(path.join(dataDir, 'history'), span), path.join(dataDir, 'logs'), options.log);
     const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
     const uploads = new UploadStore(path.join(dataDir, 'uploads'));
+    const uploadOwners = new UploadOwners(path.join(dataDir, 'upload-owners'));
     const services: Services = {
       requests,
       clusters,
       backends: options.backends,
       uploads,
+      uploadOwners,
       cancelRequests: async (which) => executor.cancel(requests.live().filter(which).map((r) => r.id)),
     };
     const metrics = new Metrics();
     const executor = new Executor(requests, services, metrics, options.longConcurrency);
-    const core = new Core(options, state, requests, clusters, executor, metrics, uploads);
+    const core = new Core(options, state, requests, clusters, executor, metrics, uploads, uploadOwners);
     await core.reconcile();
     await core.expire();
     core.retentionTimer = setInterval(() => void core.expire(), Math.min(600_000, Math.max(1000, span)));
@@ -121,6 +125,7 @@ export class Core {
   private async expire(): Promise<void> {
     const removed = await this.requests.expire(Date.now(), this.options.retentionMs);
     await this.uploads.expire(Date.now(), this.options.retentionMs);
+    this.uploadOwners.expire(path.join(this.options.dataDir, 'uploads'));
     if (removed > 0) this.options.log(`removed ${removed} finished request(s) past the retention window`);
   }
 

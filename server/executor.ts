@@ -30,6 +30,8 @@ export class Executor {
   private readonly queue: LiveRequest[] = [];
   /** Bodies as submitted, secrets included, for requests not yet run; the store keeps them redacted. */
   private readonly secretBodies = new Map<string, Record<string, unknown>>();
+  /** Who submitted requests not yet run, with their role: ownership is checked again when they run. */
+  private readonly callers = new Map<string, Principal>();
   private readonly running = new Map<string, Running>();
   private runningLong = 0;
 
@@ -74,6 +76,7 @@ export class Executor {
     };
     await this.requests.create(request);
     if (request.body !== body) this.secretBodies.set(request.id, body);
+    this.callers.set(request.id, caller);
     this.metrics.requestCreated(name);
     this.enqueue(request);
     return request;
@@ -136,10 +139,14 @@ export class Executor {
     try {
       const body = this.secretBodies.get(request.id) ?? request.body;
       this.secretBodies.delete(request.id);
+      // A request queued before a restart has lost its caller's role: it counts as a plain user's.
+      const caller = this.callers.get(request.id) ?? { user: request.user, role: 'user' };
+      this.callers.delete(request.id);
       const result = await operation.run({
         request: current,
         body,
         user: request.user,
+        caller,
         log,
         signal: controller.signal,
         services: this.services,
@@ -184,6 +191,7 @@ export class Executor {
         if (queued >= 0) {
           this.queue.splice(queued, 1);
           this.secretBodies.delete(id);
+          this.callers.delete(id);
           await this.finish(id, { status: 'CANCELLED' });
           cancelled.push(id);
           this.drain();

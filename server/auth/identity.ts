@@ -11,6 +11,11 @@ export type Role = 'admin' | 'user';
 export interface Principal {
   user: User;
   role: Role;
+  /**
+   * Showed the local token: the OS user the server runs as, whose tasks may name this machine's paths.
+   * Everyone else (every caller of a team server) names only uploads they sent.
+   */
+  localOwner?: boolean;
 }
 
 export interface Authenticator {

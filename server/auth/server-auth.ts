@@ -142,7 +142,7 @@ export class ServerAuthenticator implements Authenticator {
   }
 
   private localCaller(req: IncomingMessage, scheme: string, credentials: string): Principal | string {
-    if (scheme === 'bearer' && sameSecret(credentials, this.localToken)) return { user: claimedUser(req.headers), role: 'admin' };
+    if (scheme === 'bearer' && sameSecret(credentials, this.localToken)) return { user: claimedUser(req.headers), role: 'admin', localOwner: true };
     if (scheme === '' && this.validStreamLink(req)) return { user: claimedUser(req.headers), role: 'user' };
     const hint = `clients of the user running the server send the token in ${this.localTokenFile} (the skydeck CLI and the VS Code extension do this by themselves; elsewhere set SKYDECK_API_TOKEN)`;
     return scheme === '' ? `this local API server needs its token: ${hint}` : `wrong local token: ${hint}`;

@@ -50,6 +50,7 @@ export function apiRoutes(core: Core): Router {
       ctx.set('Connection', 'close');
       throw err;
     }
+    core.uploadOwners.add(uploadId, principal(ctx.state).user.id);
     const body: UploadResponse = { uploadId };
     ctx.body = body;
   });

@@ -58,7 +58,10 @@ async function withCluster(ctx: OperationContext<ClusterBody>, change: (cluster:
   const { clusters } = ctx.services;
   const release = await lockCluster(ctx, ctx.body.clusterName);
   try {
-    await change(clusters.require(ctx.body.clusterName));
+    const cluster = clusters.require(ctx.body.clusterName);
+    // Checked again when the request runs: the cluster may have been downed and made again by someone else.
+    requireOwner(ctx.caller, cluster.owner, `${ctx.request.name}`, `cluster ${cluster.name}`);
+    await change(cluster);
     return { clusterName: ctx.body.clusterName };
   } finally {
     release();
@@ -67,6 +70,8 @@ async function withCluster(ctx: OperationContext<ClusterBody>, change: (cluster:
 
 async function cancelClusterWork(ctx: OperationContext<ClusterBody>): Promise<void> {
   const name = ctx.body.clusterName;
+  const cluster = ctx.services.clusters.get(name);
+  if (cluster) requireOwner(ctx.caller, cluster.owner, `${ctx.request.name}`, `cluster ${name}`);
   const { clusters } = ctx.services;
   const cancelled = await ctx.services.cancelRequests((r) => r.clusterName === name && r.id !== ctx.request.id);
   if (cancelled.length > 0) ctx.log.line(`Cancelled ${cancelled.length} request(s) on ${name}: ${cancelled.map((id) => id.slice(0, 8)).join(', ')}`);

@@ -6,6 +6,7 @@ import type { ClusterService } from '../clusters/cluster-service';
 import type { InfraBackend } from '../infra/backend';
 import type { LogWriter } from '../logs/log-writer';
 import type { LiveRequest, RequestStore } from '../store/request-store';
+import type { UploadOwners } from '../upload-owners';
 import type { UploadStore } from '../uploads';
 
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   backends: readonly InfraBackend[];
   /** Task files uploaded by remote clients, named upload://<id> in tasks. */
   uploads: UploadStore;
+  /** Who sent each upload: a task names only its caller's own (admins: anyone's). */
+  uploadOwners: UploadOwners;
   /** Cancels every PENDING or RUNNING request matching `which` (other than the caller); returns their ids. */
   cancelRequests(which: (r: LiveRequest) => boolean): Promise<string[]>;
 }
@@ -22,6 +25,8 @@ export interface OperationContext<Body> {
   request: LiveRequest;
   body: Body;
   user: User;
+  /** Who submitted it, with their role, for checks that must hold when the request runs. */
+  caller: Principal;
   /** The request's own log: everything written here streams to whoever follows the request. */
   log: LogWriter;
   /** Aborted when the request is cancelled; operations stop their work and throw. */

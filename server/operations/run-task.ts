@@ -9,14 +9,19 @@ import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
 import { SkyDeckError } from '../errors';
+import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
 import { copyJobLog } from './job-log-copy';
 import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
-/** What can be told before anything is created: required envs have values, the infra is enabled, uploads exist. */
-function checkTask(task: Task, services: Services): void {
+/**
+ * What can be told before anything is created: required envs have values, the infra is enabled, the
+ * task's files are the caller's to name.
+ */
+function checkTask(task: Task, services: Services, caller: Principal): void {
   fillEnvs(task);
   for (const [key, ref] of localPaths(task)) {
     try {
+      mayName(ref, services, caller);
       services.uploads.resolve(ref);
     } catch (err) {
       throw new TaskValidationError([{ path: key, message: (err as Error).message }]);
@@ -29,6 +34,21 @@ function checkTask(task: Task, services: Services): void {
   }
 }
 
+/**
+ * Only the server's own OS user (the local token) names this machine's paths; on a team server a task
+ * names uploads, and only ones its caller sent (an admin: anyone's). Otherwise any user could mount
+ * the server's data dir, or reuse an upload id seen in someone else's request.
+ */
+function mayName(ref: string, services: Services, caller: Principal): void {
+  const upload = parseUploadRef(ref);
+  if (!upload) {
+    if (caller.localOwner || ref.startsWith(UPLOAD_SCHEME)) return;
+    throw new Error(`${ref.slice(0, 100)} is a path on the server's machine, which a team server does not let tasks read; send the files with the task (the skydeck CLI and the VS Code extension upload workdir and file_mounts)`);
+  }
+  if (caller.role === 'admin' || services.uploadOwners.owns(upload.uploadId, caller.user.id)) return;
+  throw new Error(`upload ${upload.uploadId.slice(0, 8)} was sent by someone else; send your own files with the task`);
+}
+
 /** Running work on a cluster is changing it: only its owner or an admin may. */
 function requireClusterUse(clusterName: string, services: Services, caller: Principal): void {
   const cluster = services.clusters.get(clusterName);
@@ -38,7 +58,7 @@ function requireClusterUse(clusterName: string, services: Services, caller: Prin
 export const launch: Operation<LaunchBody> = {
   preflight(body, services, caller) {
     requireClusterUse(body.clusterName, services, caller);
-    checkTask(body.task, services);
+    checkTask(body.task, services, caller);
   },
   run: (ctx) => runTask(ctx, true),
 };
@@ -47,7 +67,7 @@ export const exec: Operation<ExecBody> = {
   preflight(body, services, caller) {
     services.clusters.require(body.clusterName);
     requireClusterUse(body.clusterName, services, caller);
-    checkTask(body.task, services);
+    checkTask(body.task, services, caller);
   },
   run: (ctx) => runTask(ctx, false),
 };
@@ -59,6 +79,9 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
   const release = await lockCluster(ctx, clusterName);
   let job: SupervisedJob;
   try {
+    // Checked at submit too, but the cluster may have been created by someone else since (a launch
+    // queued behind theirs): only under the lock is the answer still true when the job starts.
+    requireClusterUse(clusterName, ctx.services, ctx.caller);
     const wasUp = clusters.get(clusterName)?.status === 'UP';
     const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName), task);
     throwIfCancelled(ctx.signal);

@@ -2,7 +2,10 @@
 // their own work while an admin may change anyone's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleDirectory } from '../../client/upload';
 import { after, before, describe, it } from 'node:test';
 import type WebSocket from 'ws';
 import type { ApiRequest } from '../../protocol/model';
@@ -111,6 +114,38 @@ describe('team server', () => {
     assert.equal((await waitFor(alice, down)).status, 'SUCCEEDED');
   });
 
+  it("names no server paths in a task, and no upload that someone else sent", async () => {
+    // A plain path on the server's machine: its own accounts file, with every password hash.
+    for (const task of [{ run: 'cat users.json', file_mounts: { 'users.json': `${server.dataDir}/users.json` } }, { run: 'ls', workdir: server.dataDir }]) {
+      const res = await call<{ error: { code: string; message: string } }>(server, '/api/v1/launch', bob.authorization, { body: { clusterName: 'peek', task } });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'task_invalid');
+      assert.match(res.body.error.message, /path on the server's machine/);
+    }
+    // bob sends his project; carol sees its id in his request and tries it.
+    const project = mkdtempSync(path.join(os.tmpdir(), 'skydeck-bobs-project-'));
+    try {
+      writeFileSync(path.join(project, '.env'), 'BOBS_SECRET=hunter2\n');
+      const sent = await fetch(`${server.url}/api/uploads`, { method: 'POST', headers: { authorization: bob.authorization, 'content-type': 'application/gzip' }, body: new Uint8Array(bundleDirectory(project)) });
+      assert.equal(sent.status, 200);
+      const { uploadId } = (await sent.json()) as { uploadId: string };
+      const bobs = await submit(bob, 'launch', { clusterName: 'bobs-upload', task: { run: 'cat .env', workdir: `upload://${uploadId}` } });
+      const seen = (await call<ApiRequest>(server, `/api/requests/${bobs}`, carol.authorization)).body;
+      assert.equal((seen.body as { task: { workdir: string } }).task.workdir, `upload://${uploadId}`);
+      const stolen = await call<{ error: { message: string } }>(server, '/api/v1/launch', carol.authorization, { body: { clusterName: 'carols-loot', task: { run: 'cat .env', workdir: `upload://${uploadId}` } } });
+      assert.equal(stolen.status, 400, JSON.stringify(stolen.body));
+      assert.match(stolen.body.error.message, /sent by someone else/);
+      // Sending the same files makes them carol's too (she has them anyway); an admin may use anyone's.
+      const byAdmin = await call(server, '/api/v1/launch', alice.authorization, { body: { clusterName: 'alices-check', task: { run: 'true', workdir: `upload://${uploadId}` } } });
+      assert.equal(byAdmin.status, 202);
+      assert.equal((await waitFor(alice, (byAdmin.body as unknown as { requestId: string }).requestId)).status, 'SUCCEEDED');
+      assert.equal((await waitFor(bob, bobs)).status, 'SUCCEEDED');
+      for (const [who, name] of [[alice, 'alices-check'], [bob, 'bobs-upload']] as const) await waitFor(who, await submit(who, 'down', { clusterName: name }));
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it('lets a user cancel and tear down their own work', async () => {
     const launch = await submit(carol, 'launch', { clusterName: 'carols', task: { run: 'sleep 120' } });
     await eventually(async () => (await call<{ jobs: { status: string }[] }>(server, '/api/clusters/carols/jobs', carol.authorization)).body.jobs?.[0]?.status === 'RUNNING', 15_000, 'carol job running');
@@ -206,5 +241,32 @@ describe('team server', () => {
     const wrong = spawnSync(process.execPath, [CLI_JS, 'api', 'login', '-e', server.url, '-u', 'carol', '--password-stdin'], { env: loginEnv, input: 'nope\n', encoding: 'utf8' });
     assert.equal(wrong.status, 1);
     assert.match(wrong.stderr, /refused the login/);
+  });
+});
+
+describe('team server with one long worker', () => {
+  let server: TestServer;
+  let accounts: Record<string, Account>;
+  before(async () => {
+    ({ server, accounts } = await startTeamServer([{ name: 'alice', role: 'user' }, { name: 'bob', role: 'user' }], ['--long-workers', '1']));
+  });
+  after(() => server.dispose());
+
+  it("checks a queued launch's cluster ownership when it runs: bob's cannot land on the cluster alice's launch made meanwhile", async () => {
+    const { alice, bob } = accounts as Record<'alice' | 'bob', Account>;
+    const submit = async (who: Account, body: unknown) => (await call<{ requestId: string }>(server, '/api/v1/launch', who.authorization, { body })).body.requestId;
+    // The one worker is busy, so both launches wait; at submit time the cluster does not exist yet.
+    const busy = await submit(alice, { clusterName: 'busy', task: { run: 'sleep 2' } });
+    const alices = await submit(alice, { clusterName: 'alices', task: { run: 'echo alice-was-here > mine.txt' } });
+    const bobs = await submit(bob, { clusterName: 'alices', task: { run: 'cat mine.txt; echo bob-ran-here' } });
+    const done = async (id: string) => (await call<ApiRequest>(server, `/api/requests/${id}?wait=60`, alice.authorization)).body;
+    assert.equal((await done(busy)).status, 'SUCCEEDED');
+    assert.equal((await done(alices)).status, 'SUCCEEDED');
+    const bobsRequest = await done(bobs);
+    assert.equal(bobsRequest.status, 'FAILED');
+    assert.match(bobsRequest.error!.message, /cluster alices belongs to alice/);
+    const jobs = (await call<{ jobs: { jobId: number }[] }>(server, '/api/clusters/alices/jobs', alice.authorization)).body.jobs;
+    assert.equal(jobs.length, 1, 'only alice ran on her cluster');
+    for (const name of ['busy', 'alices']) await done((await call<{ requestId: string }>(server, '/api/v1/down', alice.authorization, { body: { clusterName: name } })).body.requestId);
   });
 });
