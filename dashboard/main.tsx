@@ -39,7 +39,12 @@ function SignedIn(props: { me: MeResponse; onSignOut(): void }) {
   const [state, setState] = useState<LiveState>(live.state);
   useEffect(() => {
     void requests.load().catch(() => undefined);
-    const off = live.onState(setState);
+    const off = live.onState((s) => {
+      setState(s);
+      // A dropped connection may be a session that ended (signed out elsewhere, account changed): asking
+      // who we are shows the sign-in page on a 401.
+      if (s === 'reconnecting') void api('GET', '/api/me').catch(() => undefined);
+    });
     setState(live.state);
     return () => {
       off();

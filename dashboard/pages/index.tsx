@@ -4,6 +4,7 @@ import type { ComponentChildren } from 'preact';
 import type { MeResponse } from '../../protocol/dashboard';
 import type { Live } from '../live';
 import type { ClustersModel, RequestsModel } from '../model';
+import { TokensPage, UsersPage } from './accounts';
 import { ClustersPage } from './clusters';
 import { InfraPage } from './infra';
 import { RequestPage } from './request';
@@ -35,4 +36,6 @@ export const pages: Page[] = [
   { path: 'clusters', title: 'Clusters', render: (p) => <ClustersPage me={p.me} clusters={p.clusters} requests={p.requests} /> },
   { path: 'infra', title: 'Infra', render: (p) => <InfraPage clusters={p.clusters} /> },
   { path: 'server', title: 'Server', render: (p) => <ServerPage requests={p.requests} /> },
+  { path: 'users', title: 'Users', adminOnly: true, render: () => <UsersPage /> },
+  { path: 'tokens', title: 'Tokens', adminOnly: true, render: () => <TokensPage /> },
 ];

@@ -31,7 +31,7 @@ export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown
     await next();
   });
   // The dashboard's page and its sign-in need no credentials; its other calls do.
-  const dashboard = core.authenticator instanceof ServerAuthenticator ? dashboardRoutes(core.authenticator) : undefined;
+  const dashboard = core.authenticator instanceof ServerAuthenticator ? dashboardRoutes(core.authenticator, core.options.dataDir) : undefined;
   if (dashboard) app.use(dashboard.open.routes());
   app.use(async (ctx, next) => {
     ctx.state.principal = await identifyCaller(core.authenticator, ctx);

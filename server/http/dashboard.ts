@@ -7,14 +7,16 @@ import type { TLSSocket } from 'node:tls';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { DASHBOARD_PATH, signInBody, type DashboardLink, type MeResponse } from '../../protocol/dashboard';
+import { AccountAdmin } from '../auth/account-admin';
 import type { Principal } from '../auth/identity';
 import type { ServerAuthenticator } from '../auth/server-auth';
 import { SESSION_COOKIE, sessionCookie, type Session } from '../auth/sessions';
 import { fail, invalidBody } from '../errors';
+import { adminRoutes } from './admin-routes';
 import { dashboardAssets, type AssetName } from './dashboard-assets';
 import { readJsonBody } from './json-body';
 
-export function dashboardRoutes(auth: ServerAuthenticator): { open: Router; signedIn: Router } {
+export function dashboardRoutes(auth: ServerAuthenticator, dataDir: string): { open: Router; signedIn: Router } {
   const open = new Router();
 
   // Paths match exactly here: the router's own matching would take `/dashboard/` for `/dashboard`.
@@ -105,6 +107,8 @@ export function dashboardRoutes(auth: ServerAuthenticator): { open: Router; sign
     ctx.body = body;
   });
 
+  const admin = adminRoutes(new AccountAdmin(dataDir, auth.sessions));
+  signedIn.use(admin.routes(), admin.allowedMethods());
   return { open, signedIn };
 }
 
