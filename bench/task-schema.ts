@@ -1,0 +1,94 @@
+// `node --import tsx bench/task-schema.ts` (after `npm run build`): how long a 200-line SkyPilot task file
+// takes to parse and plan, and the wall time of `skydeck launch --dryrun` beside `skydeck --version` (the
+// CLI's floor) on the same run. A measuring tool: it asserts nothing about timing.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseTaskYaml } from '../protocol/task';
+import { ROOT, snapshotBuild } from './lib/build';
+import { describeMachine } from './lib/machine';
+import { cleanEnv, BenchServer } from './lib/server';
+import { median, nowMs, percentile } from './lib/stats';
+
+/** A task file of about `lines` lines using most of the schema: envs, storage mounts, any_of candidates, a long run. */
+export function bigTaskFile(lines = 200): string {
+  const out = ['name: bench-task', 'num_nodes: 1', 'resources:', '  cpus: 1+', '  memory: 1+', '  ports: [8080, 9000-9010]', '  labels: {team: bench}', '  autostop: {idle_minutes: 30, down: false}', '  any_of:'];
+  for (let i = 0; i < 10; i++) out.push('    - infra: local', `      disk_size: ${10 + i}`);
+  out.push('envs:');
+  for (let i = 0; i < 40; i++) out.push(`  VAR_${i}: value-${i}`);
+  out.push('file_mounts:');
+  for (let i = 0; i < 10; i++) out.push(`  /remote/bucket-${i}:`, `    source: s3://bucket-${i}/path`, '    mode: MOUNT');
+  out.push('setup: |');
+  for (let i = 0; i < 20; i++) out.push(`  echo setup step ${i}`);
+  out.push('run: |');
+  while (out.length < lines) out.push(`  echo run step ${out.length}`);
+  return out.join('\n') + '\n';
+}
+
+function timeCli(cliJs: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = nowMs();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliJs, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.once('close', (code) => (code === 0 ? resolve(nowMs() - t0) : reject(new Error(`skydeck ${args.join(' ')} exited ${code}:\n${output}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  const root = mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-task-'));
+  try {
+    const text = bigTaskFile();
+    const file = path.join(root, 'task.yaml');
+    writeFileSync(file, text);
+    for (let i = 0; i < 50; i++) parseTaskYaml(text); // warm up the JIT
+    const parses: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const t0 = nowMs();
+      parseTaskYaml(text);
+      parses.push(nowMs() - t0);
+    }
+    const build = snapshotBuild(path.join(root, 'dist'), path.join(ROOT, 'dist'));
+    const server = await BenchServer.start({ dir: path.join(root, 'home'), build });
+    try {
+      const task = parseTaskYaml(text);
+      const plans: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const t0 = nowMs();
+        const res = await fetch(`${server.url}/api/plan`, { method: 'POST', headers: { ...server.headers(), 'content-type': 'application/json' }, body: JSON.stringify({ task }) });
+        if (res.status !== 200) throw new Error(`plan answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+        if (i >= 5) plans.push(nowMs() - t0);
+      }
+      const env = cleanEnv({ SKYDECK_HOME: server.home, SKYDECK_API_SERVER_ENDPOINT: server.url });
+      await timeCli(build.cliJs, ['launch', file, '-c', 'bench', '--dryrun'], env);
+      const dry: number[] = [];
+      const version: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        dry.push(await timeCli(build.cliJs, ['launch', file, '-c', 'bench', '--dryrun'], env));
+        version.push(await timeCli(build.cliJs, ['--version'], env));
+      }
+      const f = (n: number) => `${n.toFixed(2)} ms`;
+      console.log(`Machine: ${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, load ${os.loadavg()[0]!.toFixed(2)}`);
+      console.log(`Task file: ${text.split('\n').length - 1} lines, ${text.length} bytes`);
+      console.log(`parse (parseTaskYaml)      median ${f(median(parses))}  p95 ${f(percentile(parses, 95))}  (${parses.length} runs, in process)`);
+      console.log(`plan (POST /api/plan)      median ${f(median(plans))}  p95 ${f(percentile(plans, 95))}  (${plans.length} runs, loopback)`);
+      console.log(`launch --dryrun wall       median ${f(median(dry))}  (${dry.length} runs)`);
+      console.log(`--version wall (CLI floor) median ${f(median(version))}  ratio dryrun/version ${(median(dry) / median(version)).toFixed(2)}`);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
