@@ -1,7 +1,7 @@
 // The wire protocol: HTTP routes, request bodies (with their schemas) and answers, WebSocket messages.
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
-import type { ApiRequest, Cluster, Job, RequestStatus, RequestSummary, User } from './model';
+import { REQUEST_STATUSES, type ApiRequest, type Cluster, type Job, type RequestStatus, type RequestSummary, type User } from './model';
 import { taskSchema } from './task';
 import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';
 
@@ -40,7 +40,7 @@ export const autostopBody = z
   .strictObject({ clusterName, idleMinutes: z.number().int().min(0).optional(), down: z.boolean().optional(), cancel: z.boolean().optional() })
   .refine((b) => !(b.cancel && (b.idleMinutes !== undefined || b.down)), 'give cancel alone, or idleMinutes/down');
 
-/** Every operation a client can submit, with the schema of its body. */
+/** Every operation a client can submit, with the schema of its body (its result: OperationResults). */
 export const OPERATIONS = {
   launch: { schedule: 'long', body: launchBody },
   exec: { schedule: 'long', body: execBody },
@@ -56,17 +56,78 @@ export const OPERATIONS = {
 
 export type OperationName = keyof typeof OPERATIONS;
 export type OperationBody<N extends OperationName> = z.output<(typeof OPERATIONS)[N]['body']>;
+/** What a SUCCEEDED request of each operation has as `result` (a failed launch or exec keeps its LaunchResult too). */
+export interface OperationResults {
+  launch: LaunchResult;
+  exec: LaunchResult;
+  start: ClusterResult;
+  stop: ClusterResult;
+  down: ClusterResult;
+  status: StatusResult;
+  queue: QueueResult;
+  cancel_jobs: CancelJobsResult;
+  job_logs: JobLogsResult;
+  autostop: AutostopResult;
+}
+export type OperationResult<N extends OperationName> = OperationResults[N];
 export type LaunchBody = OperationBody<'launch'>;
 export type ExecBody = OperationBody<'exec'>;
+
+/** Validates a body against its operation's schema, typed as that operation's body. */
+export function parseOperationBody<N extends OperationName>(name: N, raw: unknown): z.ZodSafeParseResult<OperationBody<N>> {
+  // zod types each schema's result apart; OPERATIONS[name] is a union TypeScript cannot tie back to N.
+  return OPERATIONS[name].body.safeParse(raw) as z.ZodSafeParseResult<OperationBody<N>>;
+}
 
 export function isOperationName(name: string): name is OperationName {
   return Object.prototype.hasOwnProperty.call(OPERATIONS, name);
 }
 
+// ---- query strings (validated by server/http/validate.ts like bodies) ----
+
+/** `1` or `true` is yes; anything else (or absent) takes the default. */
+const queryFlag = (byDefault: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? byDefault : v === '1' || v === 'true'));
+const queryNumber = (what: string, min: number, max: number, integer: boolean) =>
+  z.coerce
+    .number()
+    .refine((n) => Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n)), `${what} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`)
+    .optional();
+
+/** GET /api/requests */
+export const requestListQuery = z.object({
+  status: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.enum(REQUEST_STATUSES, `status must be one of ${REQUEST_STATUSES.join(', ')}`))
+    .optional(),
+  limit: queryNumber('limit', 1, 100_000, true),
+  cluster: clusterName.optional(),
+  user: z.string().optional(),
+  all: queryFlag(false),
+  system: queryFlag(false),
+});
+
+/** GET /api/requests/:id: `wait` seconds for the request to finish before answering. */
+export const requestGetQuery = z.object({ wait: queryNumber('wait (seconds)', 0, 600, false) });
+
+/** GET /api/stream (see above). Unknown keys pass: a signed link adds its own. */
+export const streamQuery = z.object({
+  request_id: z.string({ error: 'give request_id' }),
+  follow: queryFlag(true),
+  tail: queryNumber('tail (lines)', 0, Number.MAX_SAFE_INTEGER, true),
+  format: z.string().optional(),
+});
+
 export const cancelBody = z.union([
   z.strictObject({ requestIds: z.array(z.string().regex(REQUEST_ID_PREFIX, 'not a request id')).min(1).max(1000) }),
   z.strictObject({ all: z.literal(true), allUsers: z.boolean().optional() }),
 ]);
+
+export type CancelBody = z.output<typeof cancelBody>;
 
 /**
  * Direct reads (no request is created; cheap enough for views to call often):
@@ -154,6 +215,31 @@ export interface LaunchResult {
   jobId: number;
   exitCode?: number;
   jobStatus: Job['status'];
+}
+
+/** What `start`, `stop` and `down` return. */
+export interface ClusterResult {
+  clusterName: string;
+}
+
+/** What `autostop` returns: the autostop now set (nothing but the name once cancelled). */
+export interface AutostopResult {
+  clusterName: string;
+  idleMinutes?: number;
+  down?: boolean;
+}
+
+/** What `cancel_jobs` returns: the jobs it cancelled (others had already ended). */
+export interface CancelJobsResult {
+  cancelled: number[];
+}
+
+/** What `job_logs` returns: the job whose log it copied, if the cluster had one. */
+export interface JobLogsResult {
+  clusterName: string;
+  jobId?: number;
+  jobStatus?: Job['status'];
+  exitCode?: number;
 }
 
 // ---- WebSocket (GET /api/ws) ----

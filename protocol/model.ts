@@ -1,4 +1,5 @@
 // The data model every side shares: requests, clusters, jobs and who owns them.
+import type { OperationBody, OperationName, OperationResult } from './api';
 import type { ErrorCode } from './errors';
 
 export const REQUEST_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -36,15 +37,13 @@ export interface ErrorInfo {
   message: string;
 }
 
-export interface ApiRequest {
+/** What every request has, whatever its operation. */
+export interface RequestFields {
   id: string;
-  name: string;
   status: RequestStatus;
   user: User;
   clusterName?: string;
   schedule: Schedule;
-  body: Record<string, unknown>;
-  result?: unknown;
   error?: ErrorInfo;
   /** Why a request waits (queue position, cluster lock) or what it is doing now. */
   statusMessage?: string;
@@ -53,8 +52,17 @@ export interface ApiRequest {
   finishedAt?: number;
 }
 
+/** A request of one operation: its body as validated (secrets redacted) and its result. */
+export type OperationRequest<N extends OperationName> = RequestFields & { name: N; body: OperationBody<N>; result?: OperationResult<N> };
+
+/** The server's own long-lived request (`api status -a` shows it), not one a client can submit. */
+export type SystemRequest = RequestFields & { name: 'status-refresh-daemon'; body: { intervalSeconds: number }; result?: undefined };
+
+/** Any request; `request.name` narrows its body and result. */
+export type ApiRequest = { [N in OperationName]: OperationRequest<N> }[OperationName] | SystemRequest;
+
 /** What listings carry: a request without its body and result, which can be large. */
-export type RequestSummary = Omit<ApiRequest, 'body' | 'result'>;
+export type RequestSummary = RequestFields & { name: string };
 
 export function summarize(request: ApiRequest): RequestSummary {
   const { body: _body, result: _result, ...summary } = request;

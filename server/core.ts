@@ -91,7 +91,7 @@ export class Core {
     await this.clusters.reconcile(this.options.log);
     for (let request of this.requests.live()) {
       if (request.status === 'PENDING') {
-        const secrets = (request.body as { task?: { secrets?: Record<string, unknown> } }).task?.secrets;
+        const secrets = request.name === 'launch' || request.name === 'exec' ? request.body.task.secrets : undefined;
         if (secrets && Object.keys(secrets).length > 0) {
           await this.requests.update(request.id, { status: 'FAILED', error: { type: 'server_restarted', message: 'the API server restarted before this request started, and its secrets are not kept; submit it again' } });
         } else {
@@ -99,20 +99,18 @@ export class Core {
         }
         continue;
       }
-      let result = request.result as { jobId?: number } | undefined;
-      const followsJob = request.name === 'launch' || request.name === 'exec';
-      if (followsJob && (result?.jobId === undefined || request.logHeaderBytes === undefined)) {
+      if ((request.name === 'launch' || request.name === 'exec') && (request.result?.jobId === undefined || request.logHeaderBytes === undefined)) {
         // Stopped between starting the job and recording it on the request: the job record names
         // its request, and nothing of the job's log was copied yet, so the copy starts at its beginning.
         const job = request.clusterName === undefined ? undefined : this.clusters.jobs(request.clusterName).find((j) => j.requestId === request.id);
         if (job) {
-          result = { clusterName: job.cluster, jobId: job.jobId, jobStatus: job.status } as { jobId: number };
+          const result = { clusterName: job.cluster, jobId: job.jobId, jobStatus: job.status };
           request = await this.requests.update(request.id, { result, logHeaderBytes: statSync(this.requests.logPath(request.id), { throwIfNoEntry: false })?.size ?? 0 });
         }
       }
-      if (followsJob && result?.jobId !== undefined && request.logHeaderBytes !== undefined) {
+      if ((request.name === 'launch' || request.name === 'exec') && request.result?.jobId !== undefined && request.logHeaderBytes !== undefined) {
         this.executor.resume(request);
-        this.options.log(`resumed request ${request.id} (${request.name}, following job ${result.jobId})`);
+        this.options.log(`resumed request ${request.id} (${request.name}, following job ${request.result.jobId})`);
         continue;
       }
       await this.requests.update(request.id, {

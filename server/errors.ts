@@ -2,6 +2,7 @@
 // details. Thrown anywhere in the server; only server/http/ turns a code into an HTTP status, and the
 // executor records the same code as a failed request's `error.type`.
 import type { ErrorCode, ErrorDetails, FieldIssue } from '../protocol/errors';
+import type { LaunchResult } from '../protocol/api';
 import { ERROR_CODES } from '../protocol/errors';
 
 export class SkyDeckError<C extends ErrorCode = ErrorCode> extends Error {
@@ -10,11 +11,16 @@ export class SkyDeckError<C extends ErrorCode = ErrorCode> extends Error {
     message: string,
     readonly details?: ErrorDetails<C>,
     /** What a failed request still reports (a job that ran and exited non-zero). */
-    readonly result?: unknown,
+    readonly result?: LaunchResult,
   ) {
     super(message);
     this.name = 'SkyDeckError';
   }
+}
+
+/** `instanceof` with the code's type kept (plain `instanceof` on a generic class loses it). */
+export function isSkyDeckError(err: unknown): err is SkyDeckError {
+  return err instanceof SkyDeckError;
 }
 
 type Factory<C extends ErrorCode> = [ErrorDetails<C>] extends [never]
@@ -27,7 +33,7 @@ export const fail = Object.fromEntries(
 ) as { readonly [C in ErrorCode]: Factory<C> };
 
 /** A failed job: the request fails with the job's outcome as its result. */
-export function jobFailed(code: 'job_failed' | 'job_cancelled', message: string, result: unknown): SkyDeckError {
+export function jobFailed(code: 'job_failed' | 'job_cancelled', message: string, result: LaunchResult): SkyDeckError {
   return new SkyDeckError(code, message, undefined, result);
 }
 

@@ -3,15 +3,15 @@
 // the queue on the spot, a RUNNING one is aborted and marked CANCELLED within CANCEL_DEADLINE_MS.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { OPERATIONS, type OperationName } from '../protocol/api';
-import { isRequestFinished, type ApiRequest } from '../protocol/model';
+import { OPERATIONS, parseOperationBody, type OperationBody, type OperationName } from '../protocol/api';
+import { isRequestFinished, type ApiRequest, type OperationRequest } from '../protocol/model';
 import type { Principal } from './auth/identity';
 import { TaskValidationError } from '../protocol/task';
-import { fail, invalidBody, SkyDeckError } from './errors';
+import { fail, invalidBody, isSkyDeckError, type SkyDeckError } from './errors';
 import { LogWriter } from './logs/log-writer';
 import type { Metrics } from './metrics';
-import type { Operation, Services } from './operations/context';
-import { operations } from './operations';
+import type { Services } from './operations/context';
+import { operationFor } from './operations';
 import type { LiveRequest, RequestStore } from './store/request-store';
 
 const CANCEL_DEADLINE_MS = 400;
@@ -29,7 +29,7 @@ interface Running {
 export class Executor {
   private readonly queue: LiveRequest[] = [];
   /** Bodies as submitted, secrets included, for requests not yet run; the store keeps them redacted. */
-  private readonly secretBodies = new Map<string, Record<string, unknown>>();
+  private readonly secretBodies = new Map<string, OperationBody<OperationName>>();
   /** Who submitted requests not yet run, with their role: ownership is checked again when they run. */
   private readonly callers = new Map<string, Principal>();
   private readonly running = new Map<string, Running>();
@@ -52,10 +52,10 @@ export class Executor {
   }
 
   /** Validates and records a request, then starts or queues it. Resolves once it is stored. */
-  async submit(name: OperationName, rawBody: unknown, caller: Principal): Promise<ApiRequest> {
+  async submit<N extends OperationName>(name: N, rawBody: unknown, caller: Principal): Promise<ApiRequest> {
     const user = caller.user;
-    const operation = operations[name] as Operation<unknown>;
-    const parsed = OPERATIONS[name].body.safeParse(rawBody ?? {});
+    const operation = operationFor(name);
+    const parsed = parseOperationBody(name, rawBody ?? {});
     if (!parsed.success) throw invalidBody(`${name} request`, parsed.error.issues);
     try {
       operation.preflight?.(parsed.data, this.services, caller);
@@ -63,23 +63,24 @@ export class Executor {
       // Issue paths in details are relative to the body, like schema errors: `task.resources.infra`.
       throw err instanceof TaskValidationError ? taskInvalid(err) : err;
     }
-    const body = parsed.data as Record<string, unknown>;
-    const request: LiveRequest = {
+    const body = parsed.data;
+    const request: OperationRequest<N> = {
       id: randomUUID(),
       name,
       status: 'PENDING',
       user,
-      clusterName: typeof body.clusterName === 'string' ? body.clusterName : undefined,
+      clusterName: 'clusterName' in body ? body.clusterName : undefined,
       schedule: OPERATIONS[name].schedule,
       body: redactSecrets(body),
       createdAt: Date.now(),
     };
-    await this.requests.create(request);
+    // A request of operation N is one member of the ApiRequest union; TypeScript cannot pick the member for a generic N.
+    await this.requests.create(request as LiveRequest);
     if (request.body !== body) this.secretBodies.set(request.id, body);
     this.callers.set(request.id, caller);
     this.metrics.requestCreated(name);
-    this.enqueue(request);
-    return request;
+    this.enqueue(request as LiveRequest);
+    return request as ApiRequest;
   }
 
   /** Puts a stored PENDING request on its way (also used for requests found PENDING after a restart). */
@@ -126,14 +127,16 @@ export class Executor {
   }
 
   private async execute(request: LiveRequest, controller: AbortController, resumed: boolean): Promise<void> {
-    const operation = operations[request.name as OperationName] as Operation<unknown>;
+    if (request.name === 'status-refresh-daemon') return; // the server's own request runs itself, never here
+    const operation = operationFor(request.name);
     const startedAt = request.startedAt ?? Date.now();
-    let current = request;
+    let current: LiveRequest;
     try {
       current = await this.requests.update(request.id, { status: 'RUNNING', startedAt, statusMessage: undefined });
     } catch {
       return; // cancelled in the instant between dequeue and start
     }
+    if (current.name === 'status-refresh-daemon') return;
     const log = new LogWriter(this.requests.logPath(request.id));
     let outcome: Partial<ApiRequest>;
     try {
@@ -219,16 +222,15 @@ export class Executor {
 }
 
 /** The body as stored and shown to everyone: secret values replaced. */
-function redactSecrets(body: Record<string, unknown>): Record<string, unknown> {
-  const task = body.task as { secrets?: Record<string, unknown> } | undefined;
-  if (!task?.secrets || Object.keys(task.secrets).length === 0) return body;
-  const secrets = Object.fromEntries(Object.keys(task.secrets).map((k) => [k, '<redacted>']));
-  return { ...body, task: { ...task, secrets } };
+function redactSecrets<B extends OperationBody<OperationName>>(body: B): B {
+  if (!('task' in body) || !body.task.secrets || Object.keys(body.task.secrets).length === 0) return body;
+  const secrets = Object.fromEntries(Object.keys(body.task.secrets).map((k) => [k, '<redacted>']));
+  return { ...body, task: { ...body.task, secrets } };
 }
 
 /** A failed request's error: its code from the catalogue, and the result a failed job still has. */
 function describeFailure(err: unknown): Pick<ApiRequest, 'error' | 'result'> {
-  const known = err instanceof TaskValidationError ? taskInvalid(err) : err instanceof SkyDeckError ? err : undefined;
+  const known = err instanceof TaskValidationError ? taskInvalid(err) : isSkyDeckError(err) ? err : undefined;
   if (known) return { error: { type: known.code, message: known.message }, ...(known.result !== undefined ? { result: known.result } : {}) };
   return { error: { type: 'internal', message: err instanceof Error ? err.message : String(err) } };
 }

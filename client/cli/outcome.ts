@@ -4,16 +4,14 @@ import { isJobFinished, type ApiRequest } from '../../protocol/model';
 import { shortId } from '../format';
 import { EXIT, note } from './output';
 
-const RUNS_A_JOB = new Set(['launch', 'exec']);
-
+/** The job a launch or exec ran, once it has one. */
 export function launchResult(request: ApiRequest): LaunchResult | undefined {
-  const result = request.result as Partial<LaunchResult> | undefined;
-  return result && typeof result.jobId === 'number' && typeof result.clusterName === 'string' ? (result as LaunchResult) : undefined;
+  return request.name === 'launch' || request.name === 'exec' ? request.result : undefined;
 }
 
 /** Prints how the request ended (on stderr) and returns the exit code for it. */
 export function finish(request: ApiRequest): number {
-  const job = RUNS_A_JOB.has(request.name) ? launchResult(request) : undefined;
+  const job = launchResult(request);
   if (request.status === 'CANCELLED') {
     note(`Request ${shortId(request.id)} (${request.name}) was cancelled.`);
     return EXIT.error;

@@ -3,20 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
-import { HEARTBEAT_MS, STREAM_HEARTBEAT } from '../../protocol/api';
+import type { z } from 'zod';
+import { HEARTBEAT_MS, STREAM_HEARTBEAT, type streamQuery } from '../../protocol/api';
 import { isRequestFinished } from '../../protocol/model';
 import type { Core } from '../core';
-import { fail } from '../errors';
 import { followFile, tailOffset } from '../logs/follow';
 import { logPage } from './log-page';
 
-export async function streamLog(ctx: Context, core: Core): Promise<void> {
-  const q = ctx.query;
-  if (typeof q.request_id !== 'string') throw fail.bad_request('give request_id');
+export async function streamLog(ctx: Context, core: Core, q: z.output<typeof streamQuery>): Promise<void> {
   const id = core.requests.resolveId(q.request_id);
-  const follow = q.follow === undefined || q.follow === '1' || q.follow === 'true';
-  const tail = q.tail === undefined ? undefined : Number(q.tail);
-  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw fail.bad_request('tail must be a whole number of lines');
+  const { follow, tail } = q;
 
   if (q.format !== 'plain' && ctx.accepts('text/plain', 'text/html') === 'text/html' && (ctx.get('accept') ?? '').includes('text/html')) {
     const nonce = randomBytes(16).toString('base64');

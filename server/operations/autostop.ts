@@ -1,17 +1,13 @@
 // autostop: sets or clears when an idle cluster stops itself (or, with down, tears itself down), as
 // `sky autostop` does. The refresh daemon carries it out.
-import { z } from 'zod';
-import type { autostopBody } from '../../protocol/api';
 import { requireOwner } from '../auth/policy';
 import { fail } from '../errors';
 import { lockCluster, type Operation } from './context';
 
-type AutostopBody = z.output<typeof autostopBody>;
-
 /** SkyPilot's default when only --down is given. */
 const DEFAULT_IDLE_MINUTES = 5;
 
-export const autostop: Operation<AutostopBody> = {
+export const autostop: Operation<'autostop'> = {
   preflight(body, services, caller) {
     const cluster = services.clusters.require(body.clusterName);
     requireOwner(caller, cluster.owner, 'set autostop on', `cluster ${body.clusterName}`);

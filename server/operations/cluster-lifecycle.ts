@@ -1,20 +1,18 @@
 // start, stop and down. stop and down first cancel every PENDING and RUNNING request on the cluster,
 // then its jobs, so nothing is left running on nodes about to go away.
-import { z } from 'zod';
-import type { clusterBody } from '../../protocol/api';
 import { requireOwner } from '../auth/policy';
 import type { ClusterRecord } from '../infra/backend';
 import { lockCluster, type Operation, type OperationContext } from './context';
 
-type ClusterBody = z.output<typeof clusterBody>;
+type ClusterOperation = 'start' | 'stop' | 'down';
 
 /** Only the cluster's owner or an admin may start, stop or tear it down (and so cancel the work on it). */
 const requireOwnCluster =
-  (action: string): NonNullable<Operation<ClusterBody>['preflight']> =>
+  (action: string): NonNullable<Operation<ClusterOperation>['preflight']> =>
   (body, services, caller) =>
     requireOwner(caller, services.clusters.require(body.clusterName).owner, action, `cluster ${body.clusterName}`);
 
-export const start: Operation<ClusterBody> = {
+export const start: Operation<'start'> = {
   preflight: requireOwnCluster('start'),
   run: (ctx) =>
     withCluster(ctx, async (cluster) => {
@@ -29,7 +27,7 @@ export const start: Operation<ClusterBody> = {
     }),
 };
 
-export const stop: Operation<ClusterBody> = {
+export const stop: Operation<'stop'> = {
   preflight: requireOwnCluster('stop'),
   run: async (ctx) => {
     await cancelClusterWork(ctx);
@@ -41,7 +39,7 @@ export const stop: Operation<ClusterBody> = {
   },
 };
 
-export const down: Operation<ClusterBody> = {
+export const down: Operation<'down'> = {
   preflight: requireOwnCluster('tear down'),
   run: async (ctx) => {
     await cancelClusterWork(ctx);
@@ -54,7 +52,7 @@ export const down: Operation<ClusterBody> = {
   },
 };
 
-async function withCluster(ctx: OperationContext<ClusterBody>, change: (cluster: ClusterRecord) => Promise<void>): Promise<{ clusterName: string }> {
+async function withCluster(ctx: OperationContext<ClusterOperation>, change: (cluster: ClusterRecord) => Promise<void>): Promise<{ clusterName: string }> {
   const { clusters } = ctx.services;
   const release = await lockCluster(ctx, ctx.body.clusterName);
   try {
@@ -68,7 +66,7 @@ async function withCluster(ctx: OperationContext<ClusterBody>, change: (cluster:
   }
 }
 
-async function cancelClusterWork(ctx: OperationContext<ClusterBody>): Promise<void> {
+async function cancelClusterWork(ctx: OperationContext<ClusterOperation>): Promise<void> {
   const name = ctx.body.clusterName;
   const cluster = ctx.services.clusters.get(name);
   if (cluster) requireOwner(ctx.caller, cluster.owner, `${ctx.request.name}`, `cluster ${name}`);

@@ -1,12 +1,12 @@
 // status, queue, cancel_jobs and job_logs: reads and small changes that never wait behind launches.
-import type { OperationBody, QueueResult, StatusResult } from '../../protocol/api';
+import type { QueueResult, StatusResult } from '../../protocol/api';
 import { mayActOn, requireOwner } from '../auth/policy';
 import { publicCluster } from '../clusters/cluster-service';
 import { tailOffset } from '../logs/follow';
 import type { Operation } from './context';
 import { copyJobLog } from './job-log-copy';
 
-export const status: Operation<OperationBody<'status'>> = {
+export const status: Operation<'status'> = {
   run: async (ctx): Promise<StatusResult> => {
     const { clusters } = ctx.services;
     const names = ctx.body.clusterNames;
@@ -15,12 +15,12 @@ export const status: Operation<OperationBody<'status'>> = {
   },
 };
 
-export const queue: Operation<OperationBody<'queue'>> = {
+export const queue: Operation<'queue'> = {
   preflight: (body, services) => void services.clusters.require(body.clusterName),
   run: async (ctx): Promise<QueueResult> => ({ jobs: ctx.services.clusters.allJobs(ctx.body.clusterName) }),
 };
 
-export const cancelJobs: Operation<OperationBody<'cancel_jobs'>> = {
+export const cancelJobs: Operation<'cancel_jobs'> = {
   preflight: (body, services, caller) => {
     // The cluster's owner may cancel any job on it; anyone else only the jobs they submitted.
     const cluster = services.clusters.require(body.clusterName);
@@ -46,7 +46,7 @@ export const cancelJobs: Operation<OperationBody<'cancel_jobs'>> = {
 };
 
 /** Copies a job's log into this request's log: the tail or all of it, following while the job runs. */
-export const jobLogs: Operation<OperationBody<'job_logs'>> = {
+export const jobLogs: Operation<'job_logs'> = {
   preflight: (body, services) => {
     services.clusters.require(body.clusterName);
     if (body.jobId !== undefined) services.clusters.job(body.clusterName, body.jobId);

@@ -1,5 +1,6 @@
 // What every operation receives, and the helpers every operation uses.
-import type { User } from '../../protocol/model';
+import type { OperationBody, OperationName, OperationResult } from '../../protocol/api';
+import type { OperationRequest, User } from '../../protocol/model';
 import type { Principal } from '../auth/identity';
 import { fail } from '../errors';
 import type { ClusterService } from '../clusters/cluster-service';
@@ -21,9 +22,10 @@ export interface Services {
   cancelRequests(which: (r: LiveRequest) => boolean): Promise<string[]>;
 }
 
-export interface OperationContext<Body> {
-  request: LiveRequest;
-  body: Body;
+export interface OperationContext<N extends OperationName> {
+  request: OperationRequest<N> & Pick<LiveRequest, 'logHeaderBytes'>;
+  /** The body as submitted (secrets included), where `request.body` has them redacted. */
+  body: OperationBody<N>;
   user: User;
   /** Who submitted it, with their role, for checks that must hold when the request runs. */
   caller: Principal;
@@ -41,10 +43,10 @@ export interface OperationContext<Body> {
 }
 
 /** How an operation runs; whether it is long or short is part of the protocol (OPERATIONS). */
-export interface Operation<Body> {
-  /** Checks that need the server's state, before the request is accepted (400 on failure). */
-  preflight?(body: Body, services: Services, caller: Principal): void;
-  run(ctx: OperationContext<Body>): Promise<unknown>;
+export interface Operation<N extends OperationName> {
+  /** Checks that need the server's state, before the request is accepted (refused with its code). */
+  preflight?(body: OperationBody<N>, services: Services, caller: Principal): void;
+  run(ctx: OperationContext<N>): Promise<OperationResult<N>>;
 }
 
 /** Throws the abort reason if the request was cancelled. */
@@ -56,7 +58,7 @@ export function throwIfCancelled(signal: AbortSignal): void {
  * Takes the cluster's lock for this request. While it waits, the request says who holds the lock;
  * once it has the lock, that message is cleared.
  */
-export async function lockCluster(ctx: OperationContext<unknown>, clusterName: string): Promise<() => void> {
+export async function lockCluster(ctx: OperationContext<OperationName>, clusterName: string): Promise<() => void> {
   let waited = false;
   const release = await ctx.services.clusters.locks.acquire(clusterName, `${ctx.request.name} request ${ctx.request.id.slice(0, 8)}`, {
     signal: ctx.signal,

@@ -6,8 +6,7 @@ import { autostop } from './autostop';
 import type { Operation } from './context';
 import { exec, launch } from './run-task';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const operations: Record<OperationName, Operation<any>> = {
+export const operations: { readonly [N in OperationName]: Operation<N> } = {
   launch,
   exec,
   start,
@@ -19,3 +18,8 @@ export const operations: Record<OperationName, Operation<any>> = {
   job_logs: jobLogs,
   autostop,
 };
+
+/** The operation a request of this name runs, typed by that name. */
+export function operationFor<N extends OperationName>(name: N): Operation<N> {
+  return operations[name];
+}

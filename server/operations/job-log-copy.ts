@@ -3,6 +3,7 @@ import { isJobFinished, type Job } from '../../protocol/model';
 import type { ClusterService } from '../clusters/cluster-service';
 import { followFile } from '../logs/follow';
 import type { JobRecord } from '../store/state-db';
+import type { OperationName } from '../../protocol/api';
 import type { OperationContext } from './context';
 
 type JobWatcher = (job: Job) => void;
@@ -38,7 +39,7 @@ function watchJob(clusters: ClusterService, job: Pick<Job, 'cluster' | 'jobId'>,
  * ends as soon as the job does). `onUpdate` sees every update of the job meanwhile.
  */
 export async function copyJobLog(
-  ctx: OperationContext<unknown>,
+  ctx: OperationContext<OperationName>,
   job: JobRecord,
   options: { from: number; follow: boolean; onUpdate?: (job: Job) => void },
 ): Promise<void> {

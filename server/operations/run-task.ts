@@ -1,16 +1,16 @@
 // launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
 // job's output into the request log until it ends, unless the caller detaches.
-import type { ExecBody, LaunchBody, LaunchResult } from '../../protocol/api';
+import type { LaunchResult, OperationBody } from '../../protocol/api';
 import { fillEnvs, pathMounts, TaskValidationError, type Task } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
-import { fail, jobFailed } from '../errors';
+import { fail, jobFailed, SkyDeckError } from '../errors';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
-import { SkyDeckError } from '../errors';
 import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
 import { copyJobLog } from './job-log-copy';
+import { reusableCluster } from './plan';
 import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
 /**
@@ -55,24 +55,25 @@ function requireClusterUse(clusterName: string, services: Services, caller: Prin
   if (cluster) requireOwner(caller, cluster.owner, 'run tasks on', `cluster ${clusterName}`);
 }
 
-export const launch: Operation<LaunchBody> = {
+export const launch: Operation<'launch'> = {
   preflight(body, services, caller) {
     requireClusterUse(body.clusterName, services, caller);
     checkTask(body.task, services, caller);
   },
-  run: (ctx) => runTask(ctx, true),
+  run: (ctx) => runTask(ctx, () => ensureCluster(ctx)),
 };
 
-export const exec: Operation<ExecBody> = {
+export const exec: Operation<'exec'> = {
   preflight(body, services, caller) {
     services.clusters.require(body.clusterName);
     requireClusterUse(body.clusterName, services, caller);
     checkTask(body.task, services, caller);
   },
-  run: (ctx) => runTask(ctx, false),
+  run: (ctx) => runTask(ctx, async () => usableCluster(ctx.services.clusters.require(ctx.body.clusterName), ctx.body.task)),
 };
 
-async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: boolean): Promise<LaunchResult> {
+/** Runs the task's job on the cluster `cluster()` gives (launch provisions or reuses it, exec needs it UP). */
+async function runTask(ctx: OperationContext<'launch' | 'exec'>, cluster: () => Promise<ClusterRecord>): Promise<LaunchResult> {
   if (ctx.resumed) return resumeFollowing(ctx);
   const { task, clusterName } = ctx.body;
   const { clusters } = ctx.services;
@@ -83,13 +84,13 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
     // queued behind theirs): only under the lock is the answer still true when the job starts.
     requireClusterUse(clusterName, ctx.services, ctx.caller);
     const wasUp = clusters.get(clusterName)?.status === 'UP';
-    const cluster = provision ? await ensureCluster(ctx as OperationContext<LaunchBody>) : usableCluster(clusters.require(clusterName), task);
+    const target = await cluster();
     throwIfCancelled(ctx.signal);
-    const launch = ctx.body as Partial<LaunchBody>;
+    const launch: Partial<OperationBody<'launch'>> = ctx.body; // exec has none of launch's own keys
     // --no-setup, and --fast on a cluster that was already UP, run the job without the task's setup.
     const skipSetup = launch.noSetup === true || (launch.fast === true && wasUp);
     if (skipSetup && task.setup) ctx.log.line(launch.noSetup ? 'Skipping setup (--no-setup).' : 'Skipping setup (--fast on a cluster that is UP).');
-    job = await clusters.startJob(cluster, { ...jobSpec(task, ctx.services), ...(skipSetup ? { setup: undefined } : {}) }, ctx.user, ctx.request.id);
+    job = await clusters.startJob(target, { ...jobSpec(task, ctx.services), ...(skipSetup ? { setup: undefined } : {}) }, ctx.user, ctx.request.id);
   } finally {
     release();
   }
@@ -106,8 +107,8 @@ async function runTask(ctx: OperationContext<LaunchBody | ExecBody>, provision: 
 }
 
 /** --down without idle minutes: once the followed job has ended, this request tears the cluster down itself. */
-async function downAfterJob(ctx: OperationContext<LaunchBody | ExecBody>): Promise<void> {
-  const launch = ctx.body as Partial<LaunchBody>;
+async function downAfterJob(ctx: OperationContext<'launch' | 'exec'>): Promise<void> {
+  const launch: Partial<OperationBody<'launch'>> = ctx.body; // exec has none of launch's own keys
   if (launch.down !== true || launch.idleMinutesToAutostop !== undefined || launch.detachRun) return;
   const { clusters } = ctx.services;
   const release = await lockCluster(ctx, ctx.body.clusterName);
@@ -140,11 +141,11 @@ function checkNodeCount(cluster: ClusterRecord, task: Task): void {
 }
 
 /** The cluster the launch runs on: reused when it exists, else placed by the optimizer and provisioned. */
-async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<ClusterRecord> {
+async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRecord> {
   const { task, clusterName } = ctx.body;
   const { clusters, backends } = ctx.services;
-  const existing = clusters.get(clusterName);
-  if (existing && existing.status !== 'INIT') return reuse(ctx, existing);
+  const existing = reusableCluster(clusters, clusterName);
+  if (existing) return reuse(ctx, existing);
 
   const ask = askFromTask(task);
   ctx.log.line(`Choosing infra for ${clusterName}...`);
@@ -185,7 +186,7 @@ async function ensureCluster(ctx: OperationContext<LaunchBody>): Promise<Cluster
 const RETRY_MS = Number(process.env.SKYDECK_RETRY_UNTIL_UP_MS ?? 5000);
 
 /** Places the task; with --retry-until-up, a lack of capacity is waited out (saying why) until it fits or the request is cancelled. */
-async function untilPlaced<T>(ctx: OperationContext<LaunchBody>, place: () => Promise<T>): Promise<T> {
+async function untilPlaced<T>(ctx: OperationContext<'launch'>, place: () => Promise<T>): Promise<T> {
   let last: string | undefined;
   for (;;) {
     try {
@@ -206,7 +207,7 @@ async function untilPlaced<T>(ctx: OperationContext<LaunchBody>, place: () => Pr
   }
 }
 
-async function reuse(ctx: OperationContext<LaunchBody>, cluster: ClusterRecord): Promise<ClusterRecord> {
+async function reuse(ctx: OperationContext<'launch'>, cluster: ClusterRecord): Promise<ClusterRecord> {
   const { task } = ctx.body;
   const wanted = task.resources?.infra;
   if (wanted !== undefined && cluster.infra !== wanted && !cluster.infra.startsWith(`${wanted}/`)) {
@@ -257,7 +258,7 @@ function jobSpec(task: Task, services: Services): Omit<JobSpec, 'jobId' | 'taskI
 }
 
 /** Copies the job's log into the request log until the job ends; a cancelled request cancels the job. */
-async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: SupervisedJob, from: number): Promise<LaunchResult> {
+async function followJob(ctx: OperationContext<'launch' | 'exec'>, job: SupervisedJob, from: number): Promise<LaunchResult> {
   const { clusterName } = ctx.body;
   const { jobId } = job.record;
   // A job waiting in its infra's queue (Slurm) says why on the request too.
@@ -278,8 +279,11 @@ async function followJob(ctx: OperationContext<LaunchBody | ExecBody>, job: Supe
 }
 
 /** After a restart: keep copying the job's log from where the copy stopped. */
-async function resumeFollowing(ctx: OperationContext<LaunchBody | ExecBody>): Promise<LaunchResult> {
-  const { clusterName, jobId } = ctx.request.result as LaunchResult;
+async function resumeFollowing(ctx: OperationContext<'launch' | 'exec'>): Promise<LaunchResult> {
+  // The server resumes only requests that recorded their job (core.ts).
+  const following = ctx.request.result;
+  if (!following) throw fail.internal(`request ${ctx.request.id} has no job to follow`);
+  const { clusterName, jobId } = following;
   const { clusters } = ctx.services;
   const record = clusters.job(clusterName, jobId);
   if (ctx.body.detachRun) {

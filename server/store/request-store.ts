@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { REQUEST_ID_PREFIX } from '../../protocol/api';
-import { isRequestFinished, summarize, type ApiRequest, type RequestStatus, type RequestSummary } from '../../protocol/model';
+import { isRequestFinished, summarize, type ApiRequest, type RequestFields, type RequestStatus, type RequestSummary } from '../../protocol/model';
 import { fail } from '../errors';
 import { isStoreWriteFailure } from './durable-file';
 import type { RequestHistory } from './history';
@@ -28,6 +28,9 @@ export const SYSTEM_USER_ID = '00000001';
 export interface RequestEvents {
   request: [event: 'created' | 'updated', request: RequestSummary];
 }
+
+/** What an update may change: a request's progress and outcome, never its operation or body. */
+export type RequestPatch = Partial<Omit<RequestFields, 'id' | 'user' | 'schedule'>> & { result?: ApiRequest['result']; logHeaderBytes?: number };
 
 export class RequestStore extends EventEmitter<RequestEvents> {
   constructor(
@@ -86,10 +89,11 @@ export class RequestStore extends EventEmitter<RequestEvents> {
    * the disk refuses it: then the change holds in memory (the request stays correct while this
    * server runs) and the failure is reported once to the server log, never to the request's caller.
    */
-  async update(id: string, patch: Partial<LiveRequest>): Promise<ApiRequest> {
+  async update(id: string, patch: RequestPatch): Promise<LiveRequest> {
     const current = this.journal.get(id);
     if (!current) throw fail.conflict(`request ${id} has already finished`);
-    const next = { ...current, ...patch };
+    // The patch never changes the operation or its body, so the request stays the member it was.
+    const next = { ...current, ...patch } as LiveRequest;
     try {
       if (isRequestFinished(next.status)) {
         next.finishedAt ??= Date.now();

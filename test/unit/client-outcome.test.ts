@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { finish } from '../../client/cli/outcome';
-import type { ApiRequest } from '../../protocol/model';
-
-function request(overrides: Partial<ApiRequest>): ApiRequest {
-  return { id: 'abcdef12-0000', name: 'launch', status: 'SUCCEEDED', user: { id: '00000000', name: 'u' }, schedule: 'long', body: {}, createdAt: 0, ...overrides };
-}
+import { aLaunch as request, aRequest } from '../helpers/builders';
 
 // finish() writes its message to stderr; keep test output clean.
 function quietly<T>(fn: () => T): T {
@@ -30,9 +26,9 @@ test('a failed or cancelled request without a job result exits 1', () => {
 });
 
 test('a detached run exits 0 once the job has started', () => {
-  assert.equal(quietly(() => finish(request({ body: { detachRun: true }, result: { clusterName: 'c', jobId: 2, jobStatus: 'RUNNING' } }))), 0);
+  assert.equal(quietly(() => finish(request({ detachRun: true, result: { clusterName: 'c', jobId: 2, jobStatus: 'RUNNING' } }))), 0);
 });
 
 test('other operations exit 0 when they succeed', () => {
-  assert.equal(quietly(() => finish(request({ name: 'down', result: { ok: true } }))), 0);
+  assert.equal(quietly(() => finish(aRequest('down', { clusterName: 'c' }, { result: { clusterName: 'c' } }))), 0);
 });

@@ -35,8 +35,8 @@ export async function status(names: string[], options: StatusOptions): Promise<v
       // A refresh asks every backend for the truth, so it runs as a request on the server.
       const requestId = await client.submit('status', { clusterNames: names.length > 0 ? names : undefined, refresh: true });
       const done = await client.waitForRequest(requestId);
-      if (done.status !== 'SUCCEEDED') throw new CliExit(finish(done));
-      clusters = (done.result as { clusters: Cluster[] }).clusters;
+      if (done.status !== 'SUCCEEDED' || done.name !== 'status') throw new CliExit(finish(done));
+      clusters = done.result?.clusters ?? [];
     } else {
       clusters = await client.clusters();
     }

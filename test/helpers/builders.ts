@@ -1,0 +1,29 @@
+// Builders of well-formed protocol values for unit tests: each test states only what it is about.
+import { OPERATIONS, type OperationBody, type OperationName, type OperationResult } from '../../protocol/api';
+import type { ApiRequest, Cluster, Job, RequestFields, User } from '../../protocol/model';
+
+export const ALICE: User = { id: 'a11ce000', name: 'alice' };
+
+/** A request of operation `name`, SUCCEEDED by default. */
+export function aRequest<N extends OperationName>(
+  name: N,
+  body: OperationBody<N>,
+  fields: Partial<RequestFields> & { result?: OperationResult<N> } = {},
+): ApiRequest {
+  // The generic N picks one member of the ApiRequest union, which TypeScript cannot see.
+  return { id: 'abcdef12-0000-4000-8000-000000000000', name, status: 'SUCCEEDED', user: ALICE, schedule: OPERATIONS[name].schedule, body, createdAt: 0, ...fields } as ApiRequest;
+}
+
+/** A launch of `echo hi` on cluster c. */
+export function aLaunch(fields: Partial<RequestFields> & { result?: OperationResult<'launch'>; detachRun?: boolean } = {}): ApiRequest {
+  const { detachRun, ...rest } = fields;
+  return aRequest('launch', { task: { run: 'echo hi' }, clusterName: 'c', ...(detachRun === undefined ? {} : { detachRun }) }, rest);
+}
+
+export function aCluster(fields: Partial<Cluster> = {}): Cluster {
+  return { name: 'c', infra: 'local', resources: { infra: 'local' }, numNodes: 1, status: 'UP', owner: ALICE, launchedAt: 0, nodes: [{ rank: 0, ip: '127.0.0.1' }], ...fields };
+}
+
+export function aJob(fields: Partial<Job> = {}): Job {
+  return { cluster: 'c', jobId: 1, status: 'RUNNING', owner: ALICE, submittedAt: 0, ...fields };
+}
