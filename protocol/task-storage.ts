@@ -6,13 +6,16 @@ const STORES = ['s3', 'gcs', 'azure', 'r2', 'ibm', 'oci', 'nebius', 'coreweave',
 const STORAGE_MODES = ['MOUNT', 'COPY', 'MOUNT_CACHED'] as const;
 const MOUNT_TYPES = ['MODEL_CHECKPOINT_RO', 'MODEL_CHECKPOINT_RW'] as const;
 
-/** A value from a fixed set, matched without case as SkyPilot does, and given back in `canonical` case. */
+/** `$VAR` / `${VAR}`: filled from envs before SkyPilot checks a storage mapping, so checked again after (fillEnvs). */
+const ENV_REFERENCE = /\$\{?[A-Za-z_]/;
+
+/** A value from a fixed set, matched without case as SkyPilot does, and given back in the set's case. */
 function caseInsensitiveEnum<T extends string>(values: readonly T[], describe: string) {
   return z
     .string()
     .describe(describe)
-    .refine((v) => values.some((x) => x.toLowerCase() === v.toLowerCase()), { message: `expected one of ${values.join(', ')}` })
-    .transform((v) => values.find((x) => x.toLowerCase() === v.toLowerCase())!);
+    .refine((v) => ENV_REFERENCE.test(v) || values.some((x) => x.toLowerCase() === v.toLowerCase()), { message: `expected one of ${values.join(', ')}` })
+    .transform((v): T | string => values.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
 }
 
 export const workdirSchema = z

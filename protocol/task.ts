@@ -375,7 +375,9 @@ export function fillEnvs(task: Task, overrides: Record<string, string> = {}, sec
   ];
   if (missing.length > 0) throw new TaskValidationError(missing);
   const values = { ...envs, ...secrets } as Record<string, string>;
-  return substituteEnvs({ ...task, ...(task.envs || Object.keys(envs).length ? { envs } : {}), ...(task.secrets || Object.keys(secrets).length ? { secrets } : {}) }, values);
+  const filled = substituteEnvs({ ...task, ...(task.envs || Object.keys(envs).length ? { envs } : {}), ...(task.secrets || Object.keys(secrets).length ? { secrets } : {}) }, values);
+  // What the references became is checked like the rest (SkyPilot checks storage mappings after filling them).
+  return filled.file_mounts === task.file_mounts && filled.workdir === task.workdir ? filled : validateTask(filled);
 }
 
 /** `${VAR}` and `$VAR` for the VARs in `values`; other references are left as written. */

@@ -166,6 +166,12 @@ describe('task schema normalisation', () => {
     assert.deepEqual(fillEnvs(task).file_mounts, { '/models/llama-7b': 's3://weights/llama-7b' });
   });
 
+  it('checks storage settings written as $VAR once they are filled, as SkyPilot does', () => {
+    const task = load('storage-env-reference.yaml');
+    assert.deepEqual(fillEnvs(task, { MODE: 'copy' }).file_mounts, { '/data': { name: 'my-bucket', store: 's3', mode: 'COPY' } });
+    assert.throws(() => fillEnvs(task, { MODE: 'sync' }), (err: unknown) => err instanceof TaskValidationError && err.issues[0]!.path === 'file_mounts./data.mode');
+  });
+
   it('parses a chain of tasks with its name header, and refuses it where one task is expected', () => {
     const chain = parseTaskDocuments(read('valid', 'chain.yaml'));
     assert.equal(chain.name, 'pipeline');
