@@ -1,6 +1,6 @@
 // Messages between the extension and its webview panels (Launch form, Request details).
-// The webview posts `ready` once its script runs; the extension sends nothing before that. Calls that
-// expect an answer carry an `id`, and the answer names it in `replyTo`.
+// The webview posts `ready` once its script runs; the extension sends nothing before that. A page asks
+// for something and waits for the answer through one typed request/reply channel (`WebviewCalls`).
 import { clusterName } from './api';
 import type { Cluster, RequestStatus, RequestSummary } from './model';
 import { fillEnvs, parseEnvFile, pathToString, resourcesSchema, TaskValidationError, validateTask, type Task } from './task';
@@ -34,6 +34,17 @@ export interface FieldIssue {
   message: string;
 }
 
+/** What a page may ask the extension, each with its parameters and its answer. */
+export interface WebviewCalls {
+  /** Launch the form's task; the answer is the new request, or the issues to show at their fields. */
+  launch: { params: { form: LaunchForm }; result: { requestId?: string; issues?: FieldIssue[] } };
+}
+export type WebviewMethod = keyof WebviewCalls;
+
+export type WebviewCall = { [M in WebviewMethod]: { type: 'call'; id: number; method: M; params: WebviewCalls[M]['params'] } }[WebviewMethod];
+/** The answer to call `replyTo`: its result, or why it failed. */
+export type WebviewReply = { type: 'reply'; replyTo: number; result?: WebviewCalls[WebviewMethod]['result']; error?: string };
+
 export type ExtensionToWebview =
   | {
       type: 'launch-init';
@@ -42,7 +53,7 @@ export type ExtensionToWebview =
       infras: string[];
       form: LaunchForm;
     }
-  | { type: 'launch-result'; replyTo: number; requestId?: string; issues?: FieldIssue[] }
+  | WebviewReply
   | { type: 'request-init'; request: RequestSummary; mine: boolean }
   | { type: 'request-updated'; request: RequestSummary }
   | { type: 'log'; data: string }
@@ -50,7 +61,7 @@ export type ExtensionToWebview =
 
 export type WebviewToExtension =
   | { type: 'ready' }
-  | { type: 'launch'; id: number; form: LaunchForm }
+  | WebviewCall
   | { type: 'cancel-request'; requestId: string }
   | { type: 'open-log-channel'; requestId: string };
 

@@ -1,5 +1,5 @@
 // The page's side of the typed protocol: post to the extension, receive from it.
-import type { ExtensionToWebview, WebviewToExtension } from '../protocol/webview';
+import type { ExtensionToWebview, WebviewCalls, WebviewMethod, WebviewReply, WebviewToExtension } from '../protocol/webview';
 
 interface VsCodeApi {
   postMessage(message: WebviewToExtension): void;
@@ -13,8 +13,32 @@ export function post(message: WebviewToExtension): void {
   api.postMessage(message);
 }
 
-export function onMessage(handler: (message: ExtensionToWebview) => void): void {
-  window.addEventListener('message', (event: MessageEvent<ExtensionToWebview>) => handler(event.data));
+const pending = new Map<number, { resolve(result: unknown): void; reject(err: Error): void }>();
+let nextCall = 1;
+
+/** Asks the extension and resolves with its answer (rejects with the reason it failed). */
+export function call<M extends WebviewMethod>(method: M, params: WebviewCalls[M]['params']): Promise<WebviewCalls[M]['result']> {
+  const id = nextCall++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+    api.postMessage({ type: 'call', id, method, params } as WebviewToExtension);
+  });
+}
+
+function settle(reply: WebviewReply): void {
+  const waiting = pending.get(reply.replyTo);
+  if (!waiting) return;
+  pending.delete(reply.replyTo);
+  if (reply.error !== undefined) waiting.reject(new Error(reply.error));
+  else waiting.resolve(reply.result);
+}
+
+/** Everything the extension sends except replies, which go to their calls. */
+export function onMessage(handler: (message: Exclude<ExtensionToWebview, WebviewReply>) => void): void {
+  window.addEventListener('message', (event: MessageEvent<ExtensionToWebview>) => {
+    if (event.data.type === 'reply') settle(event.data);
+    else handler(event.data);
+  });
 }
 
 export { el } from '../ui/dom';

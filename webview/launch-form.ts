@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { formIssues, type ExtensionToWebview, type FieldIssue, type LaunchForm } from '../protocol/webview';
-import { el, onMessage, post } from './host';
+import { call, el, onMessage } from './host';
 
 type Init = Extract<ExtensionToWebview, { type: 'launch-init' }>;
 type FieldKey = keyof LaunchForm;
@@ -37,8 +37,7 @@ export function startLaunchForm(root: HTMLElement): void {
   const issueNodes = new Map<FieldKey | '', HTMLElement>();
   const touched = new Set<FieldKey>();
   let showAll = false;
-  let nextId = 1;
-  let pending: number | undefined;
+  let pending: true | undefined;
 
   const form = el('div', { class: 'form' });
   for (const spec of FIELDS) {
@@ -92,26 +91,34 @@ export function startLaunchForm(root: HTMLElement): void {
     result.className = 'result';
     result.textContent = '';
     if (validate().length > 0) return;
-    pending = nextId++;
+    pending = true;
     launch.setAttribute('disabled', '');
     result.textContent = 'Submitting...';
-    post({ type: 'launch', id: pending, form: read() });
+    call('launch', { form: read() })
+      .then(
+        (answer) => {
+          if (answer.requestId) {
+            result.className = 'result ok';
+            result.textContent = `Submitted: request ${answer.requestId}. Its log is in the Output panel.`;
+          } else {
+            result.className = 'result error';
+            result.textContent = 'Not launched: fix the problems above.';
+            show(answer.issues ?? []);
+          }
+        },
+        (err: Error) => {
+          result.className = 'result error';
+          result.textContent = `Not launched: ${err.message}`;
+        },
+      )
+      .finally(() => {
+        pending = undefined;
+        launch.removeAttribute('disabled');
+      });
   });
 
   onMessage((message) => {
     if (message.type === 'launch-init') fill(message);
-    if (message.type === 'launch-result' && message.replyTo === pending) {
-      pending = undefined;
-      launch.removeAttribute('disabled');
-      if (message.requestId) {
-        result.className = 'result ok';
-        result.textContent = `Submitted: request ${message.requestId}. Its log is in the Output panel.`;
-      } else {
-        result.className = 'result error';
-        result.textContent = 'Not launched: fix the problems above.';
-        show(message.issues ?? []);
-      }
-    }
   });
 
   function fill(init: Init): void {

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { CLUSTER_NAME } from '../../protocol/wire';
 import { fillEnvs, parseTaskYaml, taskInfra, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
-import { ApiError, ClientError } from '../../client/errors';
+import { ClientError, taskIssues } from '../../client/errors';
 import { loadTaskFile, locateIssues } from '../../client/task-file';
 import { uploadTaskFiles } from '../../client/upload';
 import { describeResources } from '../format';
@@ -47,7 +47,7 @@ export async function submitTask(s: Services, operation: 'launch' | 'exec', load
     const task = await uploadTaskFiles(client, loaded.task);
     requestId = await client.submit(operation, { task, clusterName });
   } catch (err) {
-    const issues = serverIssues(err);
+    const issues = taskIssues(err);
     if (issues) await showTaskIssues(loaded.uri, loaded.text, issues);
     else showApiError(s, `${operation} failed`, err);
     return;
@@ -180,15 +180,6 @@ async function confirmLaunch(s: Services, operation: 'launch' | 'exec', task: Ta
   const verb = operation === 'launch' ? 'Launch' : 'Exec';
   const answer = await vscode.window.showInformationMessage(`${verb} ${task.name ?? 'task'} on ${clusterName}?`, { modal: true, detail: lines.join('\n') }, verb);
   return answer === verb;
-}
-
-/** The issues of a server-side TaskValidationError, if that is what the error is. */
-function serverIssues(err: unknown): TaskIssue[] | undefined {
-  if (!(err instanceof ApiError) || err.status !== 400) return undefined;
-  const details = err.details as { issues?: TaskIssue[] } | TaskIssue[] | undefined;
-  const issues = Array.isArray(details) ? details : details?.issues;
-  if (Array.isArray(issues) && issues.length > 0) return issues;
-  return err.code === 'TaskValidationError' ? [{ path: '', message: err.message }] : undefined;
 }
 
 /** Shows the first problem with its key path, offering to open the file at that key. */

@@ -1,8 +1,8 @@
 // The Launch form panel: task file, cluster and resource overrides, checked as you type, then Launch.
 import * as vscode from 'vscode';
 import { parseTaskYaml, TaskValidationError } from '../../protocol/task';
-import { applyForm, fieldOfPath, formIssues, type FieldIssue, type LaunchForm, type WebviewToExtension } from '../../protocol/webview';
-import { ApiError, ClientError } from '../../client/errors';
+import { applyForm, fieldOfPath, formIssues, type FieldIssue, type LaunchForm } from '../../protocol/webview';
+import { ClientError, taskIssues } from '../../client/errors';
 import { loadTaskFile } from '../../client/task-file';
 import type { Services } from '../services';
 import { findTaskFiles, readText } from '../tasks/task-files';
@@ -14,6 +14,7 @@ export class LaunchPanel extends WebviewHost {
     private initialTaskFile?: vscode.Uri,
   ) {
     super(s.context.extensionUri, 'launch', 'SkyDeck: Launch');
+    this.calls.launch = ({ form }) => this.launch(form);
   }
 
   /** Opens the form on another task file (the panel is reused). */
@@ -37,10 +38,8 @@ export class LaunchPanel extends WebviewHost {
     });
   }
 
-  protected async onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): Promise<void> {
-    if (message.type !== 'launch') return;
-    const answer = await this.launch(message.form);
-    this.post({ type: 'launch-result', replyTo: message.id, ...answer });
+  protected onMessage(): void {
+    // The form only calls (launch); it posts nothing else.
   }
 
   private async launch(form: LaunchForm): Promise<{ requestId?: string; issues?: FieldIssue[] }> {
@@ -65,8 +64,9 @@ export class LaunchPanel extends WebviewHost {
       this.s.logs.show({ id: requestId, name: 'launch', clusterName });
       return { requestId };
     } catch (err) {
-      const details = err instanceof ApiError ? (err.details as { issues?: { path: string; message: string }[] } | undefined) : undefined;
-      if (details?.issues?.length) return { issues: details.issues.map((i) => ({ field: fieldOfPath(i.path), message: `${i.path}: ${i.message}` })) };
+      // The server refuses what only it can know (infra it has not enabled): each issue goes to its field.
+      const refused = taskIssues(err);
+      if (refused) return { issues: refused.map((i) => ({ field: fieldOfPath(i.path), message: i.path ? `${i.path}: ${i.message}` : i.message })) };
       return { issues: [{ field: '', message: (err as Error).message }] };
     }
   }

@@ -1,7 +1,7 @@
 // The Request details panel: metadata, status timeline, the live log, follow/search in the page, and Cancel.
 import * as vscode from 'vscode';
 import type { RequestSummary } from '../../protocol/model';
-import type { WebviewToExtension } from '../../protocol/webview';
+import type { WebviewCall, WebviewToExtension } from '../../protocol/webview';
 import { COMMANDS, SETTINGS } from '../command-ids';
 import { shortId } from '../format';
 import type { Services } from '../services';
@@ -66,7 +66,7 @@ export class RequestPanel extends WebviewHost {
     );
   }
 
-  protected onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): void {
+  protected onMessage(message: Exclude<WebviewToExtension, { type: 'ready' } | WebviewCall>): void {
     if (message.type === 'cancel-request') void vscode.commands.executeCommand(COMMANDS.cancelRequest, message.requestId);
     else if (message.type === 'open-log-channel') void vscode.commands.executeCommand(COMMANDS.viewLogs, message.requestId);
   }

@@ -2,7 +2,7 @@
 // nothing posted before the page says `ready`, and everything it owns disposed with the panel.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { ExtensionToWebview, PanelKind, WebviewToExtension } from '../../protocol/webview';
+import type { ExtensionToWebview, PanelKind, WebviewCall, WebviewCalls, WebviewMethod, WebviewToExtension } from '../../protocol/webview';
 import { Disposable } from '../disposable';
 
 export abstract class WebviewHost extends Disposable {
@@ -42,7 +42,9 @@ export abstract class WebviewHost extends Disposable {
 
   /** The page (re)loaded: send it everything it needs from scratch. */
   protected abstract onReady(): void | Promise<void>;
-  protected abstract onMessage(message: Exclude<WebviewToExtension, { type: 'ready' }>): void | Promise<void>;
+  protected abstract onMessage(message: Exclude<WebviewToExtension, { type: 'ready' } | WebviewCall>): void | Promise<void>;
+  /** The calls this panel's page may make; one it does not answer is refused with a reply saying so. */
+  protected readonly calls: { [M in WebviewMethod]?: (params: WebviewCalls[M]['params']) => Promise<WebviewCalls[M]['result']> } = {};
 
   private receive(message: WebviewToExtension): void {
     if (message.type === 'ready') {
@@ -51,7 +53,18 @@ export abstract class WebviewHost extends Disposable {
       void Promise.resolve(this.onReady()).then(() => queued.forEach((m) => this.post(m)));
       return;
     }
+    if (message.type === 'call') return void this.answer(message);
     void this.onMessage(message);
+  }
+
+  private async answer(call: WebviewCall): Promise<void> {
+    const handler = this.calls[call.method] as ((params: unknown) => Promise<WebviewCalls[WebviewMethod]['result']>) | undefined;
+    try {
+      if (!handler) throw new Error(`this panel does not answer ${call.method}`);
+      this.post({ type: 'reply', replyTo: call.id, result: await handler(call.params) });
+    } catch (err) {
+      this.post({ type: 'reply', replyTo: call.id, error: (err as Error).message });
+    }
   }
 
   override dispose(): void {

@@ -185,6 +185,22 @@ test('the Launch form checks its fields as you type and launches', async () => {
   await shot('09-form-request-succeeded');
 });
 
+test("the Launch form marks the field the server refused, with the server's reason", async () => {
+  await runCommand('SkyDeck: Open Launch Form');
+  const form = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await form.locator('#launch').waitFor();
+  const uri = await form.locator('vscode-option', { hasText: 'on-slurm.yaml' }).first().getAttribute('value');
+  await form.locator('#taskFile').evaluate((select, value) => (select.value = value), uri);
+  await form.locator('#clusterName input').fill('e2e-refused');
+  await form.locator('#launch').click();
+  // The task file is valid, so only the server can say no: infra it has not enabled, at resources.infra.
+  await form.locator('.issue[data-for="infra"]', { hasText: "resources.infra: infra 'slurm' is not enabled on this server" }).waitFor();
+  await form.locator('#infra[invalid]').waitFor({ state: 'attached' });
+  await form.locator('#result', { hasText: 'Not launched' }).waitFor();
+  await shot('08b-launch-form-server-refused-field');
+  await form.locator('#taskFile').evaluate((select, value) => (select.value = value), await form.locator('vscode-option', { hasText: 'hello.yaml' }).first().getAttribute('value'));
+});
+
 test('a request row opens its details with status, timeline and log', async () => {
   await sidebarRow('launch e2e-hello SUCCEEDED').click();
   await page.locator('.tabs-container .tab', { hasText: 'e2e-hello' }).waitFor();
