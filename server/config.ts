@@ -16,6 +16,11 @@ export interface ServerConfig {
   /** Open TCP connections and WebSocket connections one client address may hold. */
   connectionsPerClient: number;
   webSocketsPerClient: number;
+  /**
+   * Let team members run jobs on local infra, as the server's own OS user (which can read and change
+   * the data dir): off unless the operator says so, since any member could then become admin.
+   */
+  teamLocalInfra: boolean;
 }
 
 export const USAGE = `Usage: skydeck-server [options]
@@ -28,6 +33,9 @@ export const USAGE = `Usage: skydeck-server [options]
   --max-connections-per-client N    open connections one client address may hold (default 512)
   --max-websockets-per-client N     WebSocket connections one client address may hold (default 64)
   --refresh-interval DUR    how often idle clusters are checked for autostop (default 30s)
+  --team-local-infra        on a team server, let members run jobs on local infra; they run as this
+                            server's OS user, so only for a team you would give that user's shell to
+                            (off by default: use SSH node pools or Slurm, see docs/deploy.md)
   -h, --help                show this help
 
 Environment: SKYDECK_HOME (default ~/.skydeck).
@@ -66,6 +74,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'refresh-interval': { type: 'string' },
         'max-connections-per-client': { type: 'string' },
         'max-websockets-per-client': { type: 'string' },
+        'team-local-infra': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -94,5 +103,6 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     refreshIntervalMs: Math.max(1000, parseDuration(values['refresh-interval'] ?? '30s', '--refresh-interval')),
     connectionsPerClient: positive('max-connections-per-client', 512),
     webSocketsPerClient: positive('max-websockets-per-client', 64),
+    teamLocalInfra: values['team-local-infra'] === true,
   };
 }

@@ -13,6 +13,9 @@ import { localSocketPath } from '../protocol/local-socket';
 import { createBackends } from './infra/registry';
 import { lockDataDir } from './data-dir-lock';
 
+const LOCAL_INFRA_OFF =
+  "local infra is off on this team server: its jobs would run as the server's own OS user, able to read everyone's secrets and make themselves admin; use an SSH node pool or Slurm (the operator may allow it for a fully trusted team with --team-local-infra, see docs/deploy.md)";
+
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
@@ -38,7 +41,12 @@ async function main(): Promise<void> {
   const protection = serverProtection(config, log);
   const core = await Core.open({
     dataDir: config.dataDir,
-    backends: createBackends({ home: config.home, dataDir: config.dataDir }),
+    backends: createBackends({
+      home: config.home,
+      dataDir: config.dataDir,
+      // Local jobs run as this server's user and could rewrite its accounts: not for a team unless the operator says so.
+      localRefusal: () => (protection.authenticator.team && !config.teamLocalInfra ? LOCAL_INFRA_OFF : undefined),
+    }),
     authenticator: protection.authenticator,
     retentionMs: config.retentionMs,
     longConcurrency: config.longConcurrency,

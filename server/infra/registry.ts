@@ -13,10 +13,12 @@ export interface BackendContext {
   home: string;
   /** The server's data dir: where backends keep their own state (sandboxes, job dirs). */
   dataDir: string;
+  /** Why local jobs may not run right now, if so (see LocalBackend). */
+  localRefusal?: () => string | undefined;
 }
 
 export function createBackends(ctx: BackendContext): InfraBackend[] {
-  const backends: InfraBackend[] = [new LocalBackend(ctx.dataDir)];
+  const backends: InfraBackend[] = [new LocalBackend(ctx.dataDir, ctx.localRefusal)];
   // A configuration that exists but is broken still enables its backend, whose check() says what is wrong.
   if (existsSync(poolsPath(ctx.home))) backends.push(new SshBackend(ctx.home, ctx.dataDir));
   if (readSlurmSection(ctx.home) !== undefined) backends.push(new SlurmBackend(ctx.home, ctx.dataDir));

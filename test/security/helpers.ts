@@ -66,8 +66,11 @@ export interface Account {
   authorization: string;
 }
 
-/** A team server whose users exist before it starts; passwords are `<name>-password`. */
-export async function startTeamServer(users: { name: string; role: 'admin' | 'user' }[], args: string[] = []): Promise<{ server: TestServer; accounts: Record<string, Account> }> {
+/**
+ * A team server whose users exist before it starts; passwords are `<name>-password`. Its members may run
+ * local jobs (--team-local-infra) unless `localInfra` is false: these tests run everyone's jobs locally.
+ */
+export async function startTeamServer(users: { name: string; role: 'admin' | 'user' }[], args: string[] = [], localInfra = true): Promise<{ server: TestServer; accounts: Record<string, Account> }> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-sec-'));
   const dataDir = path.join(home, 'server');
   const accounts: Record<string, Account> = {};
@@ -76,7 +79,7 @@ export async function startTeamServer(users: { name: string; role: 'admin' | 'us
     admin(dataDir, ['users', 'add', u.name, '--role', u.role, '--password-stdin'], `${password}\n`);
     accounts[u.name] = { name: u.name, password, authorization: basic(u.name, password) };
   }
-  const server = await startServer({ home, args });
+  const server = await startServer({ home, args: localInfra ? ['--team-local-infra', ...args] : args });
   return { server, accounts };
 }
 

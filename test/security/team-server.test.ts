@@ -270,3 +270,27 @@ describe('team server with one long worker', () => {
     for (const name of ['busy', 'alices']) await done((await call<{ requestId: string }>(server, '/api/v1/down', alice.authorization, { body: { clusterName: name } })).body.requestId);
   });
 });
+
+describe('team server left as set up', () => {
+  let server: TestServer;
+  let accounts: Record<string, Account>;
+  before(async () => {
+    ({ server, accounts } = await startTeamServer([{ name: 'alice', role: 'admin' }, { name: 'bob', role: 'user' }], [], false));
+  });
+  after(() => server.dispose());
+
+  it("runs no member's job on local infra, where it would run as the server's own OS user", async () => {
+    const { alice, bob } = accounts as Record<'alice' | 'bob', Account>;
+    // The attack: a user's job rewrites the accounts file to make itself admin.
+    const task = { run: `sed -i 's/"role":"user"/"role":"admin"/' ${server.dataDir}/users.json; echo done` };
+    const submitted = await call<{ requestId: string }>(server, '/api/v1/launch', bob.authorization, { body: { clusterName: 'escalate', task } });
+    assert.equal(submitted.status, 202);
+    const request = (await call<ApiRequest>(server, `/api/requests/${submitted.body.requestId}?wait=30`, bob.authorization)).body;
+    assert.equal(request.status, 'FAILED');
+    assert.match(request.error!.message, /local infra is off on this team server/);
+    assert.doesNotMatch(readFileSync(`${server.dataDir}/users.json`, 'utf8'), /"bob"[^}]*"role":"admin"/);
+    const infra = (await call<{ infra: { infra: string; enabled: boolean; reason?: string }[] }>(server, '/api/infra', alice.authorization)).body.infra;
+    assert.deepEqual(infra.find((i) => i.infra === 'local')?.enabled, false);
+    assert.equal((await call(server, '/api/clusters/escalate/jobs', alice.authorization)).status, 404, 'no cluster was made');
+  });
+});

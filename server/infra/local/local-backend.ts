@@ -28,15 +28,22 @@ export class LocalBackend implements InfraBackend {
   readonly stoppable = true;
   private readonly cancelled = new Set<number>();
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    /** Why local jobs may not run right now (a team server whose operator has not enabled them), if so. */
+    private readonly refusal: () => string | undefined = () => undefined,
+  ) {}
 
   async check() {
-    return [{ infra: 'local', enabled: true }];
+    const reason = this.refusal();
+    return [reason ? { infra: 'local', enabled: false, reason } : { infra: 'local', enabled: true }];
   }
 
   async candidates(ask: ResourceAsk) {
-    const m = await machineResources();
     const refuse = (reason: string) => ({ placements: [], refusals: [{ infra: ask.infra ?? 'local', reason }] });
+    const off = this.refusal();
+    if (off) return refuse(off);
+    const m = await machineResources();
     if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
     if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
     if (ask.cpus && ask.cpus.count > m.cpus) return refuse(`the task asks for ${ask.cpus.count}${ask.cpus.orMore ? '+' : ''} CPUs; this machine has ${m.cpus}`);
@@ -73,6 +80,8 @@ export class LocalBackend implements InfraBackend {
   }
 
   async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+    const off = this.refusal();
+    if (off) throw fail.resources_unavailable(off);
     const sandbox = this.sandbox(cluster.name);
     const jobDir = path.join(sandbox, 'jobs', String(spec.jobId));
     const workdir = path.join(sandbox, 'workdir');
