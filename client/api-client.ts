@@ -1,4 +1,5 @@
 // The API client: every call a CLI or an editor makes to the SkyDeck API server.
+import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type {
   CancelResponse,
@@ -12,7 +13,7 @@ import type {
   RequestListResponse,
   SubmitResponse,
 } from '../protocol/api';
-import { STREAM_HEARTBEAT, USER_ID_HEADER, USER_NAME_HEADER } from '../protocol/wire';
+import { IDEMPOTENCY_KEY_HEADER, STREAM_HEARTBEAT, USER_ID_HEADER, USER_NAME_HEADER } from '../protocol/wire';
 import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
 import type { Task } from '../protocol/task';
@@ -50,6 +51,15 @@ export interface StreamLogOptions {
   signal?: AbortSignal;
 }
 
+/** Before the one retry of a submit whose connection dropped: long enough for a restarting local server. */
+const SUBMIT_RETRY_DELAY_MS = 1000;
+
+/** A connection that broke after the call may have reached the server (not one that never connected). */
+function droppedMidCall(err: ConnectionError): boolean {
+  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || err.cause?.message === 'socket hang up';
+}
+
 /** Longest long-poll asked of the server in one call; waitForRequest repeats it. */
 const MAX_WAIT_SECONDS = 30;
 
@@ -79,10 +89,21 @@ export class ApiClient {
     return this.http.json({ method: 'GET', path: '/api/health', timeoutMs });
   }
 
-  /** Submits an operation; resolves with the new request's id as soon as the server has queued it. */
+  /**
+   * Submits an operation; resolves with the new request's id as soon as the server has queued it.
+   * The submit carries an idempotency key: when the connection drops before the answer (the server
+   * may or may not have recorded it), it is sent once more with the same key, and a server that had
+   * recorded it answers with that request instead of running the work twice.
+   */
   async submit<N extends OperationName>(operation: N, body: OperationBody<N>): Promise<string> {
-    const answer = await this.http.json<SubmitResponse>({ method: 'POST', path: `/api/v1/${operation}`, body, timeoutMs: this.timeoutMs });
-    return answer.requestId;
+    const call = { method: 'POST' as const, path: `/api/v1/${operation}`, body, timeoutMs: this.timeoutMs, headers: { [IDEMPOTENCY_KEY_HEADER]: randomUUID() } };
+    try {
+      return (await this.http.json<SubmitResponse>(call)).requestId;
+    } catch (err) {
+      if (!(err instanceof ConnectionError) || !droppedMidCall(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, SUBMIT_RETRY_DELAY_MS));
+      return (await this.http.json<SubmitResponse>(call)).requestId;
+    }
   }
 
   /** One request by id or unique prefix; with waitSeconds the server holds the answer until it finishes or the time is up. */

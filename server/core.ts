@@ -74,6 +74,7 @@ export class Core {
     const metrics = new Metrics();
     const executor = new Executor(requests, services, metrics, options.longConcurrency);
     const core = new Core(options, state, requests, clusters, executor, metrics, uploads, uploadOwners);
+    executor.rememberKeys(requests.live());
     await core.reconcile();
     await core.expire();
     core.retentionTimer = setInterval(() => void core.expire(), Math.min(600_000, Math.max(1000, span)));

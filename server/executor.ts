@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { OPERATIONS, parseOperationBody, type OperationBody, type OperationName } from '../protocol/api';
 import { isRequestFinished, type ApiRequest, type OperationRequest } from '../protocol/model';
+import { IDEMPOTENCY_WINDOW_MS } from '../protocol/wire';
 import type { Principal } from './auth/identity';
 import { TaskValidationError } from '../protocol/task';
 import { fail, invalidBody, isSkyDeckError, type SkyDeckError } from './errors';
@@ -51,9 +52,33 @@ export class Executor {
     return this.runningLong;
   }
 
-  /** Validates and records a request, then starts or queues it. Resolves once it is stored. */
-  async submit<N extends OperationName>(name: N, rawBody: unknown, caller: Principal): Promise<ApiRequest> {
+  /** Submits by idempotency key (scoped to the user and operation) in the last IDEMPOTENCY_WINDOW_MS, oldest first. */
+  private readonly byKey = new Map<string, { requestId: string; at: number }>();
+
+  private remember(scopedKey: string, requestId: string, at: number): void {
+    this.byKey.set(scopedKey, { requestId, at });
+    for (const [k, v] of this.byKey) {
+      if (Date.now() - v.at < IDEMPOTENCY_WINDOW_MS) break;
+      this.byKey.delete(k);
+    }
+  }
+
+  /** After a restart: keys of the requests still live, so a client retrying a submit the restart cut off gets its request. */
+  rememberKeys(requests: readonly LiveRequest[]): void {
+    for (const r of [...requests].sort((a, b) => a.createdAt - b.createdAt)) if (r.idempotencyKey) this.remember(`${r.user.id}/${r.name}/${r.idempotencyKey}`, r.id, r.createdAt);
+  }
+
+  /**
+   * Validates and records a request, then starts or queues it. Resolves once it is stored. A submit
+   * repeating an idempotency key (a client retrying after the connection dropped) gets the request
+   * the first one created instead of running the work twice.
+   */
+  async submit<N extends OperationName>(name: N, rawBody: unknown, caller: Principal, idempotencyKey?: string): Promise<ApiRequest> {
     const user = caller.user;
+    const scopedKey = idempotencyKey && `${user.id}/${name}/${idempotencyKey}`;
+    const seen = scopedKey ? this.byKey.get(scopedKey) : undefined;
+    const first = seen && Date.now() - seen.at < IDEMPOTENCY_WINDOW_MS ? this.requests.get(seen.requestId) : undefined;
+    if (first) return first;
     const operation = operationFor(name);
     const parsed = parseOperationBody(name, rawBody ?? {});
     if (!parsed.success) throw invalidBody(`${name} request`, parsed.error.issues);
@@ -73,9 +98,11 @@ export class Executor {
       schedule: OPERATIONS[name].schedule,
       body: redactSecrets(body),
       createdAt: Date.now(),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
     };
     // A request of operation N is one member of the ApiRequest union; TypeScript cannot pick the member for a generic N.
-    await this.requests.create(request as LiveRequest);
+    this.requests.create(request as LiveRequest);
+    if (scopedKey) this.remember(scopedKey, request.id, request.createdAt);
     if (request.body !== body) this.secretBodies.set(request.id, body);
     this.callers.set(request.id, caller);
     this.metrics.requestCreated(name);

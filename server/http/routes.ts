@@ -18,6 +18,7 @@ import {
   type QueueResult,
   type RequestListResponse,
 } from '../../protocol/api';
+import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER } from '../../protocol/wire';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
 import { publicCluster } from '../clusters/cluster-service';
@@ -54,7 +55,9 @@ export function apiRoutes(core: Core): Router {
     const name = ctx.params.operation!;
     if (!isOperationName(name)) throw fail.not_found(`unknown operation '${name.slice(0, 64)}'`);
     const body = await readJsonBody(ctx);
-    const request = await core.executor.submit(name, body, principal(ctx.state));
+    const key = ctx.get(IDEMPOTENCY_KEY_HEADER) || undefined;
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw fail.bad_request(`the ${IDEMPOTENCY_KEY_HEADER} header must be 8 to 128 letters, digits, '-' or '_'`);
+    const request = await core.executor.submit(name, body, principal(ctx.state), key);
     ctx.status = 202;
     ctx.set('X-Skydeck-Request-Id', request.id);
     ctx.body = { requestId: request.id };

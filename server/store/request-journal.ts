@@ -10,6 +10,8 @@ import { RecordFile, replaceFile } from './durable-file';
 export type LiveRequest = ApiRequest & {
   /** Bytes of the request log written before a followed job's output starts (see run-task.ts). */
   logHeaderBytes?: number;
+  /** The submit's idempotency key, while the request is live (a retried submit finds it after a restart). */
+  idempotencyKey?: string;
 };
 
 /** A line that says a request left the live set (it finished and lives in history now). */

@@ -99,6 +99,7 @@ export class RequestStore extends EventEmitter<RequestEvents> {
         next.finishedAt ??= Date.now();
         delete next.statusMessage;
         delete next.logHeaderBytes;
+        delete next.idempotencyKey;
         try {
           this.history.append(next);
         } finally {

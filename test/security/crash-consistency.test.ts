@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import { describe, it } from 'node:test';
+import { ApiClient } from '../../client/api-client';
 import type { ApiRequest } from '../../protocol/model';
-import { eventually, processesWith, startServer, type TestServer } from '../helpers/server';
+import { ALICE, eventually, processesWith, startServer, type TestServer } from '../helpers/server';
 
 const logOf = async (server: TestServer, id: string) => (await server.fetch(`/api/stream?request_id=${id}&follow=0`)).text();
 
@@ -147,6 +149,43 @@ describe('crash consistency', () => {
       assert.equal(exec.status, 'FAILED');
       assert.match(exec.error!.message, /launch again/);
     } finally {
+      await server.dispose();
+    }
+  });
+
+  it('a submit whose connection drops before the answer is retried once with its key, and the work runs once', async () => {
+    const server = await startServer();
+    // A proxy that passes the first submit to the server, then cuts the client off before the answer.
+    const target = new URL(server.url);
+    let connections = 0;
+    const proxy = net.createServer((client) => {
+      const first = ++connections === 1;
+      const upstream = net.connect(Number(target.port), target.hostname);
+      client.pipe(upstream);
+      if (first) upstream.once('data', () => (client.destroy(), upstream.destroy()));
+      else upstream.pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { authorization } = server.headers();
+    const client = new ApiClient({ endpoint: { url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`, authorization, local: true, source: 'override' }, user: ALICE });
+    try {
+      const id = await client.submit('launch', { clusterName: 'once', task: { run: 'echo ran-once' } });
+      assert.equal(connections, 2, 'the submit was sent again after the drop');
+      assert.equal((await server.waitFor(id)).status, 'SUCCEEDED');
+      const launches = (await server.json<{ requests: { name: string }[] }>('/api/requests?all=1')).body.requests.filter((r) => r.name === 'launch');
+      assert.equal(launches.length, 1, 'one launch, not two');
+      // The same key from another user is another submit.
+      const headers = { 'idempotency-key': 'k-0123456789', 'content-type': 'application/json' };
+      const a = await server.json<{ requestId: string }>('/api/v1/status', { method: 'POST', body: '{}', headers });
+      const b = await server.json<{ requestId: string }>('/api/v1/status', { method: 'POST', body: '{}', headers });
+      const c = await server.json<{ requestId: string }>('/api/v1/status', { method: 'POST', body: '{}', headers, user: { id: 'b0b00000', name: 'bob' } });
+      assert.equal(a.body.requestId, b.body.requestId);
+      assert.notEqual(a.body.requestId, c.body.requestId);
+    } finally {
+      client.close();
+      proxy.close();
       await server.dispose();
     }
   });
