@@ -18,7 +18,7 @@ import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
 import type { Task } from '../protocol/task';
 import type { UploadResponse } from '../protocol/upload';
-import type { DashboardLink, MeResponse } from '../protocol/dashboard';
+import type { AccountChangeResponse, AccountRole, DashboardLink, MeResponse, TokenCreatedResponse, TokenListResponse, UserListResponse } from '../protocol/dashboard';
 import { streamLink } from './auth/stream-link';
 import type { Endpoint } from './endpoint';
 import { ConnectionError } from './errors';
@@ -178,6 +178,18 @@ export class ApiClient {
     const link = await this.http.json<DashboardLink>({ method: 'POST', path: '/api/sessions/links', timeoutMs: this.timeoutMs });
     return this.endpoint.url + link.path;
   }
+
+  /** A team server's accounts, for admins (the server refuses everyone else). */
+  readonly accounts = {
+    users: () => this.http.json<UserListResponse>({ method: 'GET', path: '/api/admin/users', timeoutMs: this.timeoutMs }),
+    addUser: (body: { name: string; role: AccountRole; password?: string }) => this.http.json<AccountChangeResponse>({ method: 'POST', path: '/api/admin/users', body, timeoutMs: this.timeoutMs }),
+    changeUser: (name: string, body: { role?: AccountRole; password?: string; generatePassword?: true }) =>
+      this.http.json<AccountChangeResponse>({ method: 'POST', path: `/api/admin/users/${encodeURIComponent(name)}`, body, timeoutMs: this.timeoutMs }),
+    removeUser: (name: string) => this.http.json<AccountChangeResponse>({ method: 'DELETE', path: `/api/admin/users/${encodeURIComponent(name)}`, timeoutMs: this.timeoutMs }),
+    tokens: () => this.http.json<TokenListResponse>({ method: 'GET', path: '/api/admin/tokens', timeoutMs: this.timeoutMs }),
+    createToken: (body: { name: string; role: AccountRole; expiresInDays?: number }) => this.http.json<TokenCreatedResponse>({ method: 'POST', path: '/api/admin/tokens', body, timeoutMs: this.timeoutMs }),
+    revokeToken: (idOrName: string) => this.http.json<AccountChangeResponse>({ method: 'DELETE', path: `/api/admin/tokens/${encodeURIComponent(idOrName)}`, timeoutMs: this.timeoutMs }),
+  };
 
   /** Where a browser follows a request's log live. Never carries credentials (at most a signature for that one log). */
   streamUrl(requestId: string): string {

@@ -25,6 +25,7 @@ export const COMMANDS = {
   useLocalServer: 'skydeck.useLocalServer',
   reconnect: 'skydeck.reconnect',
   serverInfo: 'skydeck.serverInfo',
+  openDashboard: 'skydeck.openDashboard',
   stopLocalServer: 'skydeck.stopLocalServer',
   showExtensionLog: 'skydeck.showExtensionLog',
 } as const;

@@ -1,5 +1,5 @@
 // The wire contract of dashboard sessions and of the admin accounts API, shared by the server, the CLI
-// and the dashboard page.
+// and the dashboard page. Zod-free (the page imports it); the bodies' schemas are in dashboard-schemas.ts.
 //   POST /api/sessions {user, password} | {token}  -> 200 MeResponse + session cookie (no credentials needed)
 //   POST /api/sessions/sign-out                    -> 204, the session ended and its cookie cleared
 //   POST /api/sessions/links                       -> 200 DashboardLink: a one-time link that signs a browser in
@@ -13,7 +13,6 @@
 //   GET  /api/admin/tokens                         -> TokenListResponse
 //   POST /api/admin/tokens {name, role, expiresInDays?} -> TokenCreatedResponse (the token, shown once)
 //   DELETE /api/admin/tokens/:idOrName             -> AccountChangeResponse
-import { z } from 'zod';
 import type { HealthResponse } from './api';
 import type { User } from './model';
 
@@ -21,12 +20,6 @@ export const DASHBOARD_PATH = '/dashboard/';
 
 export const ACCOUNT_ROLES = ['admin', 'user'] as const;
 export type AccountRole = (typeof ACCOUNT_ROLES)[number];
-
-export const signInBody = z.union([
-  z.strictObject({ user: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
-  z.strictObject({ token: z.string().min(1).max(256) }),
-]);
-export type SignInBody = z.output<typeof signInBody>;
 
 export interface MeResponse {
   user: User;
@@ -43,26 +36,6 @@ export interface DashboardLink {
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
-
-const accountName = z.string().min(1).max(64);
-export const addUserBody = z.strictObject({
-  name: accountName,
-  role: z.enum(ACCOUNT_ROLES).default('user'),
-  /** Omitted: the server generates one and returns it once. */
-  password: z.string().min(MIN_PASSWORD_LENGTH, `passwords have at least ${MIN_PASSWORD_LENGTH} characters`).max(1024).optional(),
-});
-export const changeUserBody = z
-  .strictObject({
-    role: z.enum(ACCOUNT_ROLES).optional(),
-    password: z.string().min(MIN_PASSWORD_LENGTH, `passwords have at least ${MIN_PASSWORD_LENGTH} characters`).max(1024).optional(),
-    generatePassword: z.literal(true).optional(),
-  })
-  .refine((b) => b.role !== undefined || b.password !== undefined || b.generatePassword, 'give a role, a password or generatePassword: true');
-export const createTokenBody = z.strictObject({
-  name: accountName,
-  role: z.enum(ACCOUNT_ROLES).default('user'),
-  expiresInDays: z.number().positive().max(3650).optional(),
-});
 
 export interface AccountUser {
   name: string;

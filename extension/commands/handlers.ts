@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { cancelJob, downCluster, execCommand, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
 import { launchTask } from './launch';
 import { cancelByPick, cancelFromView, setRequestFilter, showRequestDetails, viewLogs } from './requests';
-import { connect, reconnect, serverInfo, stopLocal, useLocalServer } from './server';
+import { connect, openDashboard, reconnect, serverInfo, stopLocal, useLocalServer } from './server';
 
 // Handlers take whatever VS Code passes (tree nodes, URIs, ids); each one narrows its own arguments.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +36,7 @@ export const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.useLocalServer]: useLocalServer,
   [COMMANDS.reconnect]: reconnect,
   [COMMANDS.serverInfo]: serverInfo,
+  [COMMANDS.openDashboard]: openDashboard,
   [COMMANDS.stopLocalServer]: stopLocal,
   [COMMANDS.showExtensionLog]: (s) => s.logChannel.show(),
 };

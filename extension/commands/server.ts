@@ -1,4 +1,4 @@
-// Server commands: Connect to API Server..., Use Local Server, Reconnect, Server Info, Stop Local Server.
+// Server commands: Connect to API Server..., Use Local Server, Reconnect, Server Info, Open Dashboard, Stop Local Server.
 import * as vscode from 'vscode';
 import { ApiClient } from '../../client/api-client';
 import { localTokenPath } from '../../client/auth/local-token';
@@ -7,6 +7,7 @@ import { stopLocalServer } from '../../client/local-server';
 import { splitCredentials } from '../connection/endpoint';
 import { duration } from '../format';
 import type { Services } from '../services';
+import { connectedClient } from './api';
 import { CredentialStore } from '../secrets';
 
 export async function connect(s: Services): Promise<void> {
@@ -95,6 +96,14 @@ export async function serverInfo(s: Services): Promise<void> {
   if (pick === 'Reconnect') await reconnect(s);
   else if (pick === 'Connect to Another Server...') await connect(s);
   else if (pick === 'Stop Local Server') await stopLocal(s);
+}
+
+/** Opens the server's dashboard in the browser, signed in through a one-time link made with this window's credentials. */
+export async function openDashboard(s: Services): Promise<void> {
+  const client = connectedClient(s);
+  if (!client) return;
+  const link = await client.dashboardLink();
+  await vscode.env.openExternal(vscode.Uri.parse(link, true));
 }
 
 export async function stopLocal(s: Services): Promise<void> {

@@ -2,7 +2,8 @@
 // admins only; every route checks the caller itself.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { addUserBody, changeUserBody, createTokenBody, type AccountChangeResponse, type TokenCreatedResponse, type TokenListResponse, type UserListResponse } from '../../protocol/dashboard';
+import type { AccountChangeResponse, TokenCreatedResponse, TokenListResponse, UserListResponse } from '../../protocol/dashboard';
+import { addUserBody, changeUserBody, createTokenBody } from '../../protocol/dashboard-schemas';
 import type { AccountAdmin } from '../auth/account-admin';
 import type { Principal } from '../auth/identity';
 import { requireAdmin } from '../auth/policy';

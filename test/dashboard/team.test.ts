@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { runCli } from '../helpers/cli';
 import type { TestServer } from '../helpers/server';
 import { startTeamServer, type Account } from '../security/helpers';
 import { launchBrowser, newTab, shot } from './browser';
@@ -149,4 +150,20 @@ test("a user's session ends when an admin changes their role or removes them", a
   } finally {
     await context.close();
   }
+});
+
+test('`skydeck users` and `skydeck tokens` use the admin API against a team server, for admins only', async () => {
+  const as = (name: string) => ({ home: server.home, url: server.url.replace('//', `//${name}:${accounts[name]!.password}@`) });
+  const add = await runCli(as('alice'), ['users', 'add', 'dave', '--generate-password']);
+  assert.equal(add.code, 0, add.stderr);
+  assert.match(add.stdout, /Added user dave \(user\)\.\nGenerated password \(shown only now\): \S{24}/);
+  const list = await runCli(as('alice'), ['users', 'list', '--json']);
+  assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((u) => u.name === 'dave'));
+  const token = await runCli(as('alice'), ['tokens', 'create', 'nightly', '--expires', '30d']);
+  assert.match(token.stdout.trim(), /^skdk_[0-9a-f]{8}_/);
+  assert.match((await runCli(as('alice'), ['tokens', 'revoke', 'nightly'])).stdout, /Revoked token/);
+  const davePassword = /shown only now\): (\S+)/.exec(add.stdout)![1]!;
+  const refused = await runCli({ home: server.home, url: server.url.replace('//', `//dave:${davePassword}@`) }, ['users', 'list']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /only an admin may manage the server's accounts/);
 });
