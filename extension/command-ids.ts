@@ -13,6 +13,7 @@ export const COMMANDS = {
   showAllRequests: 'skydeck.requests.showAll',
   showMine: 'skydeck.requests.showMine',
   showEveryone: 'skydeck.requests.showEveryone',
+  groupRequests: 'skydeck.requests.groupBy',
   refreshClusters: 'skydeck.clusters.refresh',
   stopCluster: 'skydeck.cluster.stop',
   startCluster: 'skydeck.cluster.start',

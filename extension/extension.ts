@@ -41,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const requests = new RequestsModel({
     showFinished: savedFilter?.showFinished ?? false,
     allUsers: savedFilter?.allUsers ?? config.get<boolean>(SETTINGS.showAllUsers, false),
+    grouping: savedFilter?.grouping ?? 'flat',
   });
   const clusters = new ClustersModel();
   const session = new ServerSession(context.extensionPath, new CredentialStore(context.secrets), requests, clusters, logger);

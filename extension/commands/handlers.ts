@@ -5,7 +5,7 @@ import { COMMANDS, type CommandId } from '../command-ids';
 import type { Services } from '../services';
 import { cancelJob, downCluster, execCommand, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
 import { launchTask } from './launch';
-import { cancelByPick, cancelFromView, setRequestFilter, showRequestDetails, viewLogs } from './requests';
+import { cancelByPick, cancelFromView, groupRequests, setRequestFilter, showRequestDetails, viewLogs } from './requests';
 import { connect, openDashboard, reconnect, serverInfo, stopLocal, useLocalServer } from './server';
 
 // Handlers take whatever VS Code passes (tree nodes, URIs, ids); each one narrows its own arguments.
@@ -24,6 +24,7 @@ export const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.showAllRequests]: (s) => setRequestFilter(s, { showFinished: true }),
   [COMMANDS.showMine]: (s) => setRequestFilter(s, { allUsers: false }),
   [COMMANDS.showEveryone]: (s) => setRequestFilter(s, { allUsers: true }),
+  [COMMANDS.groupRequests]: groupRequests,
   [COMMANDS.refreshClusters]: (s) => refreshClusters(s),
   [COMMANDS.stopCluster]: stopCluster,
   [COMMANDS.startCluster]: startCluster,

@@ -4,6 +4,7 @@ import type { RequestSummary } from '../../protocol/model';
 import { relativeTime, requestIcon, requestLabel, shortId } from '../format';
 import { setContext } from '../context-keys';
 import type { Services } from '../services';
+import type { RequestFilter, RequestGrouping } from '../model/requests-model';
 import { connectedClient, showApiError } from './api';
 
 /** A row of the Requests view passes its id; the Request details panel passes `{id}`. */
@@ -96,7 +97,20 @@ async function cancel(s: Services, requests: RequestSummary[]): Promise<void> {
   }
 }
 
-export function setRequestFilter(s: Services, filter: { showFinished?: boolean; allUsers?: boolean }): void {
+/** Flat, by cluster or by status; remembered for this workspace with the other filters. */
+export async function groupRequests(s: Services): Promise<void> {
+  const current = s.requests.filter.grouping ?? 'flat';
+  const choices: (vscode.QuickPickItem & { grouping: RequestGrouping })[] = [
+    { label: 'Flat', description: 'newest first', grouping: 'flat' },
+    { label: 'By Cluster', description: 'each cluster with its requests', grouping: 'cluster' },
+    { label: 'By Status', description: 'running, pending, then finished', grouping: 'status' },
+  ];
+  for (const c of choices) if (c.grouping === current) c.detail = 'current';
+  const pick = await vscode.window.showQuickPick(choices, { title: 'SkyDeck: Group Requests' });
+  if (pick) setRequestFilter(s, { grouping: pick.grouping });
+}
+
+export function setRequestFilter(s: Services, filter: Partial<RequestFilter>): void {
   s.requests.setFilter(filter);
   setContext('skydeck.requests.showFinished', s.requests.filter.showFinished);
   setContext('skydeck.requests.allUsers', s.requests.filter.allUsers);

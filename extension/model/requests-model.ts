@@ -7,7 +7,21 @@ export interface RequestFilter {
   showFinished: boolean;
   /** Everyone's requests, not only the current user's. */
   allUsers: boolean;
+  /** How the view groups its rows (absent: flat). */
+  grouping?: RequestGrouping;
 }
+
+export type RequestGrouping = 'flat' | 'cluster' | 'status';
+
+/** One group of the view: its key (a cluster name, a status) and its requests, newest first. */
+export interface RequestGroup {
+  key: string;
+  requests: RequestSummary[];
+}
+
+/** Requests with no cluster (api status, cancel...) are grouped under this key. */
+export const NO_CLUSTER = '';
+const STATUS_ORDER = ['RUNNING', 'PENDING', 'FAILED', 'CANCELLED', 'SUCCEEDED'];
 
 /** What changed: `added`/`removed` reshape the list; `updated` only redraws those rows. */
 export interface RequestsChange {
@@ -83,6 +97,18 @@ export class RequestsModel {
       .filter((r) => this.filter.showFinished || !isRequestFinished(r.status))
       .filter((r) => this.filter.allUsers || this.userId === undefined || r.user.id === this.userId)
       .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /** The visible requests in groups: by cluster (by name, requests without one last) or by status (ongoing first). */
+  groups(): RequestGroup[] {
+    const by = this.filter.grouping ?? 'flat';
+    const groups = new Map<string, RequestSummary[]>();
+    for (const r of this.visible()) {
+      const key = by === 'status' ? r.status : by === 'cluster' ? (r.clusterName ?? NO_CLUSTER) : '';
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    const rank = (key: string) => (by === 'status' ? STATUS_ORDER.indexOf(key) : key === NO_CLUSTER ? 1 : 0);
+    return [...groups].map(([key, requests]) => ({ key, requests })).sort((a, b) => rank(a.key) - rank(b.key) || a.key.localeCompare(b.key));
   }
 
   /** PENDING and RUNNING requests, whatever the filter says: what Cancel offers. */

@@ -1,15 +1,17 @@
-// The Requests view: draws RequestsModel, and nothing else. Each row's node is the request id.
+// The Requests view: draws RequestsModel, and nothing else. Each row's node is the request id; when the
+// view is grouped (by cluster or status), a group's node is `group:<key>`.
 import * as vscode from 'vscode';
 import type { RequestSummary } from '../../protocol/model';
 import { COMMANDS } from '../command-ids';
 import { duration, requestAccessibleLabel, requestContextValue, requestDescription, requestIcon, requestLabel } from '../format';
 import { Disposable } from '../disposable';
-import type { RequestsModel } from '../model/requests-model';
+import { NO_CLUSTER, type RequestsModel } from '../model/requests-model';
 import { themeIcon } from './icons';
 import { RefreshBatcher } from './refresh-batcher';
 
 /** Relative ages ("5m ago") are redrawn this often; the data itself only changes on server events. */
 const AGE_REDRAW_MS = 30_000;
+const GROUP = 'group:';
 
 export class RequestsTreeProvider extends Disposable implements vscode.TreeDataProvider<string> {
   private readonly batcher = this._register(new RefreshBatcher<string>());
@@ -22,7 +24,8 @@ export class RequestsTreeProvider extends Disposable implements vscode.TreeDataP
     this._register(
       model.onDidChange((change) => {
         const visible = new Set(model.visible().map((r) => r.id));
-        const reshaped = change.added.length > 0 || change.removed.length > 0 || change.updated.length === 0 || change.updated.some((id) => visible.has(id) !== this.shown.has(id));
+        // Grouped, any update may move a row to another group.
+        const reshaped = (model.filter.grouping ?? 'flat') !== 'flat' || change.added.length > 0 || change.removed.length > 0 || change.updated.length === 0 || change.updated.some((id) => visible.has(id) !== this.shown.has(id));
         if (reshaped) this.batcher.refresh();
         else this.batcher.refresh(change.updated);
       }),
@@ -32,17 +35,24 @@ export class RequestsTreeProvider extends Disposable implements vscode.TreeDataP
   }
 
   getChildren(element?: string): string[] {
-    if (element) return [];
-    const ids = this.model.visible().map((r) => r.id);
-    this.shown = new Set(ids);
-    return ids;
+    const groups = this.model.groups();
+    if (!element) {
+      this.shown = new Set(groups.flatMap((g) => g.requests.map((r) => r.id)));
+      if ((this.model.filter.grouping ?? 'flat') === 'flat') return groups[0]?.requests.map((r) => r.id) ?? [];
+      return groups.map((g) => GROUP + g.key);
+    }
+    if (!element.startsWith(GROUP)) return [];
+    return groups.find((g) => GROUP + g.key === element)?.requests.map((r) => r.id) ?? [];
   }
 
-  getParent(): undefined {
-    return undefined;
+  getParent(id: string): string | undefined {
+    if ((this.model.filter.grouping ?? 'flat') === 'flat' || id.startsWith(GROUP)) return undefined;
+    const group = this.model.groups().find((g) => g.requests.some((r) => r.id === id));
+    return group ? GROUP + group.key : undefined;
   }
 
   getTreeItem(id: string): vscode.TreeItem {
+    if (id.startsWith(GROUP)) return this.groupItem(id.slice(GROUP.length));
     const r = this.model.get(id);
     if (!r) return new vscode.TreeItem('(gone)');
     const mine = this.model.isMine(r);
@@ -55,6 +65,20 @@ export class RequestsTreeProvider extends Disposable implements vscode.TreeDataP
     item.tooltip = tooltip(r, mine);
     item.accessibilityInformation = { label: requestAccessibleLabel(r, mine, now) };
     item.command = { command: COMMANDS.showRequestDetails, title: 'Show Request Details', arguments: [r.id] };
+    return item;
+  }
+
+  private groupItem(key: string): vscode.TreeItem {
+    const byCluster = this.model.filter.grouping === 'cluster';
+    const requests = this.model.groups().find((g) => g.key === key)?.requests ?? [];
+    const label = byCluster ? (key === NO_CLUSTER ? 'no cluster' : key) : key;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = GROUP + (this.model.filter.grouping ?? '') + ':' + key;
+    const ongoing = requests.filter((r) => r.status === 'PENDING' || r.status === 'RUNNING').length;
+    item.description = `${requests.length}${byCluster && ongoing > 0 ? ` · ${ongoing} ongoing` : ''}`;
+    item.iconPath = byCluster ? new vscode.ThemeIcon('server') : themeIcon(requestIcon(key as RequestSummary['status']));
+    item.contextValue = 'requestGroup';
+    item.accessibilityInformation = { label: `${byCluster ? 'Cluster' : 'Status'} ${label}: ${requests.length} request${requests.length === 1 ? '' : 's'}` };
     return item;
   }
 }

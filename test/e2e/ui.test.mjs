@@ -345,3 +345,23 @@ test('Open Terminal on a local cluster runs a shell there with its SKYPILOT_* va
   await page.keyboard.press('Enter');
   await tab.waitFor({ state: 'detached' });
 });
+
+test('the Requests view groups by cluster and by status from its title bar, and back to flat', async () => {
+  const header = page.locator('.part.sidebar .pane-header', { hasText: 'Requests' });
+  const group = async (choice) => {
+    await header.hover();
+    await header.locator('a[aria-label="Group Requests..."]').click();
+    await answerQuickPick(choice);
+  };
+  await group('By Cluster');
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="Cluster e2e-hello: "]').waitFor();
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="Cluster e2e-form: "]').waitFor();
+  await shot('23-requests-grouped-by-cluster');
+  await group('By Status');
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="Status SUCCEEDED: "]').waitFor();
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="Status CANCELLED: "]').waitFor();
+  await shot('24-requests-grouped-by-status');
+  await group('Flat');
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="Status "]').first().waitFor({ state: 'detached' });
+  await sidebarRow('exec e2e-hello SUCCEEDED').waitFor();
+});

@@ -60,3 +60,21 @@ test('finished history is bounded, oldest finished dropped first', () => {
   assert.ok(model.get('f519'));
   assert.ok(model.get('live'));
 });
+
+test('groups the visible requests by cluster (no-cluster ones last) or by status (running first)', () => {
+  const model = new RequestsModel({ showFinished: true, allUsers: true });
+  const at = (r: RequestSummary, clusterName: string | undefined, createdAt: number) => ({ ...r, clusterName, createdAt });
+  model.replaceAll([at(request('a', 'SUCCEEDED'), 'beta', 1), at(request('b', 'RUNNING'), 'alpha', 2), at(request('c', 'PENDING'), undefined, 3), at(request('d', 'FAILED'), 'beta', 4)]);
+  model.setFilter({ grouping: 'cluster' });
+  assert.deepEqual(
+    model.groups().map((g) => [g.key, g.requests.map((r) => r.id)]),
+    [['alpha', ['b']], ['beta', ['d', 'a']], ['', ['c']]],
+  );
+  model.setFilter({ grouping: 'status' });
+  assert.deepEqual(
+    model.groups().map((g) => g.key),
+    ['RUNNING', 'PENDING', 'FAILED', 'SUCCEEDED'],
+  );
+  model.setFilter({ grouping: 'flat' });
+  assert.deepEqual(model.groups().map((g) => g.requests.map((r) => r.id)), [['d', 'c', 'b', 'a']]);
+});
