@@ -8,7 +8,7 @@ import type { Authenticator } from './auth/identity';
 import { ClusterService } from './clusters/cluster-service';
 import { RefreshDaemon } from './clusters/refresh-daemon';
 import { Executor } from './executor';
-import type { InfraBackend } from './infra/backend';
+import type { InfraBackends } from './infra/registry';
 import { Metrics } from './metrics';
 import type { Services } from './operations/context';
 import { RequestHistory } from './store/history';
@@ -20,7 +20,8 @@ import { UploadStore } from './uploads';
 
 export interface CoreOptions {
   dataDir: string;
-  backends: InfraBackend[];
+  /** Every kind of infra backend, on or off by its configuration. */
+  backends: InfraBackends;
   authenticator: Authenticator;
   retentionMs: number;
   longConcurrency: number;
@@ -45,7 +46,7 @@ export class Core {
     readonly uploadOwners: UploadOwners,
   ) {}
 
-  get backends(): readonly InfraBackend[] {
+  get backends(): InfraBackends {
     return this.options.backends;
   }
 
@@ -154,5 +155,6 @@ export class Core {
     await this.executor.waitForShort(5000);
     await this.state.persist();
     this.requests.close();
+    await this.options.backends.close();
   }
 }

@@ -6,7 +6,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isJobFinished, type Cluster, type Job, type User } from '../../protocol/model';
 import { fail } from '../errors';
-import type { ClusterRecord, InfraBackend, JobOutcome, JobSpec } from '../infra/backend';
+import { isSupported, type ClusterRecord, type InfraBackend, type JobOutcome, type JobSpec } from '../infra/backend';
+import type { InfraBackends } from '../infra/registry';
 import { LogWriter } from '../logs/log-writer';
 import type { JobRecord, StateDb } from '../store/state-db';
 import { ClusterLocks } from './cluster-locks';
@@ -23,9 +24,10 @@ export interface SupervisedJob {
   outcome: Promise<JobOutcome>;
 }
 
-export function publicCluster(record: ClusterRecord): Cluster {
+/** A cluster as clients see it: without its backend's handle, with what its infra lets them do. */
+function publicCluster(record: ClusterRecord, backend: InfraBackend): Cluster {
   const { handle: _handle, ...cluster } = record;
-  return cluster;
+  return { ...cluster, canStop: isSupported(backend.capabilities.stopStart) };
 }
 
 export function publicJob(record: JobRecord): Job {
@@ -45,22 +47,25 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
 
   constructor(
     private readonly state: StateDb,
-    private readonly backends: readonly InfraBackend[],
+    private readonly infra: InfraBackends,
     private readonly jobLogDir: string,
   ) {
     super();
     this.archive = new JobArchive(jobLogDir);
   }
 
+  /** The backend of an infra, whether or not its configuration still turns it on: its clusters need it either way. */
   backendFor(infra: string): InfraBackend {
-    const kind = infra.split('/')[0];
-    const backend = this.backends.find((b) => b.kind === kind);
-    if (!backend) throw fail.infra_not_enabled(`infra '${infra}' is not enabled on this server`);
-    return backend;
+    return this.infra.of(infra);
+  }
+
+  /** The cluster as clients see it. */
+  public(record: ClusterRecord): Cluster {
+    return publicCluster(record, this.backendFor(record.infra));
   }
 
   list(): Cluster[] {
-    return Object.values(this.state.data.clusters).map(publicCluster);
+    return Object.values(this.state.data.clusters).map((c) => this.public(c));
   }
 
   get(name: string): ClusterRecord | undefined {
@@ -76,7 +81,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
   async save(cluster: ClusterRecord): Promise<void> {
     this.state.data.clusters[cluster.name] = cluster;
     await this.state.persist();
-    this.emit('cluster', 'updated', publicCluster(cluster));
+    this.emit('cluster', 'updated', this.public(cluster));
   }
 
   /** Forgets a cluster, its jobs and their logs. */
@@ -87,7 +92,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
     delete this.state.data.nextJobId[name];
     await this.state.persist();
     await rm(path.join(this.jobLogDir, name), { recursive: true, force: true });
-    if (cluster) this.emit('cluster', 'removed', publicCluster(cluster));
+    if (cluster) this.emit('cluster', 'removed', this.public(cluster));
   }
 
   /** The cluster's live jobs: every unfinished one and the most recent finished ones, oldest first. */
@@ -227,10 +232,37 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
   }
 
   /**
+   * Checks every stored handle against its backend's schema, once, as the state is loaded: from then on
+   * backends get handles of their own type. A handle that does not parse (a record written by another
+   * version) is dropped with a note: its job fails below, its cluster can still be torn down.
+   */
+  private parseHandles(log: (line: string) => void): void {
+    for (const cluster of Object.values(this.state.data.clusters)) {
+      const { handles } = this.backendFor(cluster.infra);
+      if (cluster.handle !== undefined) {
+        const parsed = handles.cluster.safeParse(cluster.handle);
+        if (parsed.success) cluster.handle = parsed.data;
+        else {
+          log(`cluster ${cluster.name}: its ${cluster.infra} record is not readable (${parsed.error.issues[0]?.message}); down it to release what it held`);
+          delete cluster.handle;
+          cluster.statusMessage = `its ${cluster.infra} record is not readable by this server version; down it and launch again`;
+        }
+      }
+      for (const job of this.state.data.jobs[cluster.name] ?? []) {
+        if (job.handle === undefined) continue;
+        const parsed = handles.job.safeParse(job.handle);
+        if (parsed.success) job.handle = parsed.data;
+        else delete job.handle;
+      }
+    }
+  }
+
+  /**
    * After a restart: picks up every job that was running (a job that ended meanwhile gets its real
    * exit code) and fails the ones that never started.
    */
   async reconcile(log: (line: string) => void): Promise<void> {
+    this.parseHandles(log);
     for (const name of Object.keys(this.state.data.jobs)) this.archiveOldJobs(name);
     for (const [name, jobs] of Object.entries(this.state.data.jobs)) {
       const cluster = this.get(name);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isRequestFinished, type User } from '../../protocol/model';
 import type { Principal } from '../auth/identity';
 import type { Core } from '../core';
+import { isSupported } from '../infra/backend';
 import { LogWriter } from '../logs/log-writer';
 import { SYSTEM_USER_ID } from '../store/request-store';
 
@@ -63,8 +64,9 @@ export class RefreshDaemon {
   private async autostop(now: number): Promise<void> {
     const { clusters, requests, executor } = this.core;
     for (const cluster of clusters.list()) {
+      if (cluster.status !== 'UP' || cluster.autostop === undefined) continue;
       const down = cluster.autostopDown === true;
-      if (cluster.status !== 'UP' || cluster.autostop === undefined || (!down && !clusters.backendFor(cluster.infra).stoppable)) continue;
+      if (!down && !isSupported(clusters.backendFor(cluster.infra).capabilities.stopStart)) continue;
       if (clusters.activeJobs(cluster.name).length > 0) continue;
       if (requests.live().some((r) => r.clusterName === cluster.name)) continue;
       const lastEnd = Math.max(cluster.launchedAt, ...clusters.jobs(cluster.name).map((j) => j.endedAt ?? 0));
@@ -76,7 +78,7 @@ export class RefreshDaemon {
 
   private async noteUnusableInfra(): Promise<void> {
     const { clusters, backends } = this.core;
-    const statuses = (await Promise.all(backends.map((b) => b.check()))).flat();
+    const statuses = await backends.check();
     for (const cluster of clusters.list()) {
       const infra = statuses.find((s) => s.infra === cluster.infra);
       const message = infra && !infra.enabled ? `infra ${cluster.infra} is not usable now: ${infra.reason ?? 'unknown reason'}` : undefined;

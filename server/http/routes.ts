@@ -21,7 +21,6 @@ import {
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER } from '../../protocol/wire';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
-import { publicCluster } from '../clusters/cluster-service';
 import { formatConsidered } from '../infra/optimizer';
 import { fail } from '../errors';
 import { requestsToCancel } from '../operations/cancel-requests';
@@ -122,7 +121,7 @@ export function apiRoutes(core: Core): Router {
   );
 
   router.get('/api/infra', async (ctx) => {
-    const body: InfraListResponse = { infra: (await Promise.all(core.backends.map((b) => b.check()))).flat() };
+    const body: InfraListResponse = { infra: await core.backends.check() };
     ctx.body = body;
   });
 
@@ -133,11 +132,11 @@ export function apiRoutes(core: Core): Router {
       let body: PlanResponse;
       if ('reuse' in plan) {
         const existing = plan.reuse;
-        body = { existingCluster: publicCluster(existing), considered: [], refusals: [], table: `Reusing cluster ${existing.name} (${existing.infra}, ${existing.numNodes} node(s)).` };
+        body = { existingCluster: core.clusters.public(existing), considered: [], refusals: [], table: `Reusing cluster ${existing.name} (${existing.infra}, ${existing.numNodes} node(s)).` };
       } else {
         const choice = plan.place;
         body = {
-          considered: choice.considered.map(({ cost: _cost, ...p }) => ({ ...p, chosen: p.infra === choice.chosen.infra && p.numNodes === choice.chosen.numNodes })),
+          considered: choice.considered.map(({ cost: _cost, candidate: _candidate, ...p }) => ({ ...p, chosen: p.infra === choice.chosen.infra && p.numNodes === choice.chosen.numNodes })),
           refusals: choice.refusals,
           table: formatConsidered(choice),
         };

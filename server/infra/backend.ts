@@ -1,10 +1,16 @@
-// The one interface every infra backend implements (local processes, SSH node pools, Slurm).
-// The executor and the operations never ask which backend they hold.
+// The one interface every infra backend implements (local processes, SSH node pools, Slurm). A backend
+// says what it can do (its capabilities) and callers ask before they act; its handles are typed by the
+// backend and checked once, when the server loads state an earlier process wrote.
+import type { z } from 'zod';
 import type { Cluster, ClusterNode, JobStatus, Resources } from '../../protocol/model';
 import type { LogWriter } from '../logs/log-writer';
 import type { NodeShell, ShellEvents, ShellRequest } from '../terminal/node-shell';
 
-/** What a task asks for, parsed from its `resources` and `num_nodes`. */
+/** The kinds of infra a server can run: the first segment of every infra name. */
+export const INFRA_KINDS = ['local', 'ssh', 'slurm'] as const;
+export type InfraKind = (typeof INFRA_KINDS)[number];
+
+/** What a task asks for, parsed from its `resources` and `num_nodes`: one resource candidate. */
 export interface ResourceAsk {
   /** As the task wrote it: `local`, `ssh`, `ssh/<pool>`, `slurm`, `slurm/<partition>`, or undefined for "anywhere". */
   infra?: string;
@@ -12,6 +18,20 @@ export interface ResourceAsk {
   cpus?: { count: number; orMore: boolean };
   memoryGiB?: { count: number; orMore: boolean };
   accelerators?: { name: string; count: number };
+  /** GB of free disk each node needs where the cluster lives (`disk_size`). */
+  diskSizeGB?: number;
+  useSpot?: boolean;
+  instanceType?: string;
+  region?: string;
+  zone?: string;
+  diskTier?: string;
+  networkTier?: string;
+  /** `docker:IMAGE`: setup and run execute in a container of that image. */
+  imageId?: string;
+  /** Ports the job listens on, each one reachable at the head node's address. */
+  ports?: number[];
+  /** Stop (or tear down, with `down`) after this many idle minutes. */
+  autostop?: { idleMinutes: number; down: boolean };
 }
 
 /** One way to place a task: a concrete infra and what each of its nodes offers. */
@@ -28,6 +48,8 @@ export interface Placement {
 
 export interface Refusal {
   infra: string;
+  /** The task key the infra cannot satisfy (`use_spot`, `disk_size`...); absent for a general refusal (no such pool). */
+  key?: string;
   reason: string;
 }
 
@@ -35,12 +57,14 @@ export interface InfraStatus {
   infra: string;
   enabled: boolean;
   reason?: string;
+  /** For an infra that is off: what turns it on. */
+  hint?: string;
 }
 
-/** A cluster as the server stores it: the public record plus backend-private state. */
-export interface ClusterRecord extends Cluster {
-  /** Backend-private, JSON-serialisable (sandbox dir, pool hosts, Slurm allocation...). */
-  handle?: unknown;
+/** A cluster as the server stores it: the public record plus its backend's own state. */
+export interface ClusterRecord<Handle = unknown> extends Cluster {
+  /** Backend-owned, JSON-serialisable (sandbox dir, pool hosts, Slurm partition...); absent until provisioned. */
+  handle?: Handle;
 }
 
 /** Everything a backend needs to start one job on a cluster. */
@@ -70,8 +94,8 @@ export interface JobOutcome {
 }
 
 /** A job the backend has started. `handle` is persisted so a restarted server can find it again. */
-export interface RunningJob {
-  handle: unknown;
+export interface RunningJob<Handle = unknown> {
+  handle: Handle;
   /** Settles when the job has ended, however it ended. */
   outcome: Promise<JobOutcome>;
 }
@@ -87,34 +111,86 @@ export interface JobContext {
   onWaiting?(reason: string | undefined): void;
 }
 
-export interface InfraBackend {
-  /** `local`, `ssh` or `slurm`: the first segment of the infra names it serves. */
-  readonly kind: string;
-  /** Whether its clusters can be stopped and started again (fixed hosts and Slurm allocations cannot). */
-  readonly stoppable: boolean;
-  /** Every infra this backend serves and whether it can be used now. */
+/** What provisioning answers: the cluster's nodes, what they really have, and the backend's handle. */
+export interface Provisioned<Handle> {
+  nodes: ClusterNode[];
+  resources: Resources;
+  handle: Handle;
+}
+
+/** A thing a backend cannot do, and why, worded to follow the key it refuses (`use_spot: <reason>`). */
+export interface Unsupported {
+  readonly unsupported: string;
+}
+
+export function unsupported(reason: string): Unsupported {
+  return { unsupported: reason };
+}
+
+export function isSupported<T>(capability: T | Unsupported): capability is Exclude<T, Unsupported> {
+  return !(typeof capability === 'object' && capability !== null && 'unsupported' in capability);
+}
+
+/** Stopping a cluster and starting it again (fixed hosts and per-job Slurm allocations cannot). */
+export interface StopStart<Handle> {
+  stop(cluster: ClusterRecord<Handle>, log: LogWriter): Promise<void>;
+  start(cluster: ClusterRecord<Handle>, log: LogWriter): Promise<void>;
+}
+
+/**
+ * What a backend can do. A capability is `true` (or its implementation) when the backend has it, else
+ * the reason it has not. Keys the backend checks against its nodes (disk_size, image_id, ports) are
+ * answered per node in `candidates`; these say what has no meaning on the backend at all.
+ */
+export interface BackendCapabilities<Handle> {
+  stopStart: StopStart<Handle> | Unsupported;
+  /** Spot/preemptible capacity (`use_spot: true`). */
+  spot: true | Unsupported;
+  /** Choosing a cloud instance type (`instance_type`). */
+  instanceTypes: true | Unsupported;
+  regions: true | Unsupported;
+  zones: true | Unsupported;
+  diskTiers: true | Unsupported;
+  networkTiers: true | Unsupported;
+  /** Declared ports reachable at the head node's address (`ports`). */
+  ports: true | Unsupported;
+  /** Setup and run inside a container (`image_id: docker:...`), on nodes with Docker or Podman. */
+  containerImages: true | Unsupported;
+}
+
+export interface InfraBackend<ClusterHandle = unknown, JobHandle = unknown> {
+  readonly kind: InfraKind;
+  readonly capabilities: BackendCapabilities<ClusterHandle>;
+  /** The shapes of its handles, checked once when a restarted server loads the records holding them. */
+  readonly handles: { cluster: z.ZodType<ClusterHandle>; job: z.ZodType<JobHandle> };
+  /**
+   * Whether the server's configuration turns this backend on now, and if not why and how to. Read at
+   * every use, so a configuration added while the server runs applies without a restart.
+   */
+  configured(): { enabled: true } | { enabled: false; reason: string; hint: string };
+  /** Every infra this backend serves and whether it can be used now (only asked when configured). */
   check(): Promise<InfraStatus[]>;
   /** Placements that satisfy the ask, and refusals (with reasons) for the infra that cannot. */
   candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }>;
-  /** Creates (or reuses, when `existing` is given) the cluster's nodes. Progress goes to `log`. */
-  provision(cluster: ClusterRecord, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }>;
+  /** Creates (or reuses, when the record has a handle) the cluster's nodes. Progress goes to `log`. */
+  provision(cluster: ClusterRecord<ClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<Provisioned<ClusterHandle>>;
   /** Starts setup then run on every node, detached from the server process. */
-  runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob>;
+  runJob(cluster: ClusterRecord<ClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<JobHandle>>;
   /**
    * A job whose start a restart cut short (the store has the job but not its handle): its handle if
    * the job's process was started (running, or ended with its exit recorded), else undefined.
    */
-  recoverJob?(cluster: ClusterRecord, spec: JobSpec): Promise<unknown | undefined>;
+  recoverJob?(cluster: ClusterRecord<ClusterHandle>, spec: JobSpec): Promise<JobHandle | undefined>;
   /** Picks up a job started by an earlier server process (after a restart). */
-  resumeJob(cluster: ClusterRecord, spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob>;
+  resumeJob(cluster: ClusterRecord<ClusterHandle>, spec: JobSpec, handle: JobHandle, ctx: JobContext): Promise<RunningJob<JobHandle>>;
   /** Stops the job's whole process tree on every node. Resolves once it is gone. */
-  cancelJob(cluster: ClusterRecord, handle: unknown): Promise<void>;
-  stop(cluster: ClusterRecord, log: LogWriter): Promise<void>;
-  start(cluster: ClusterRecord, log: LogWriter): Promise<void>;
-  /** Removes every trace of the cluster on its nodes. */
-  teardown(cluster: ClusterRecord, log: LogWriter): Promise<void>;
+  cancelJob(cluster: ClusterRecord<ClusterHandle>, handle: JobHandle): Promise<void>;
+  /** Removes every trace of the cluster on its nodes (also one that never got its handle). */
+  teardown(cluster: ClusterRecord<ClusterHandle>, log: LogWriter): Promise<void>;
   /** A shell (or one command) on node `rank`, started where the cluster's jobs start (its workdir). */
-  openShell(cluster: ClusterRecord, rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell>;
+  openShell(cluster: ClusterRecord<ClusterHandle>, rank: number, request: ShellRequest<JobHandle>, events: ShellEvents): Promise<NodeShell>;
+  /** Lets go of what the backend holds open (connections); called once at server shutdown. */
+  close(): Promise<void>;
 }
 
 /** Parses `4`, `4+`, `0.5` from a task's resources. */

@@ -1,87 +1,117 @@
-// Chooses where a task runs: gathers every enabled infra's placements for the task's resource ask,
-// picks the cheapest, and keeps the rest (and every refusal with its reason) for the user to see.
-import { resourceCandidates, type Task } from '../../protocol/task';
+// Chooses where a task runs: asks every eligible backend for placements of each resource candidate,
+// turns the ones that need what a backend cannot do into refusals naming the key, and picks by the
+// candidates' order (for `ordered`), then by cost, as SkyPilot does. Everything considered and every
+// refusal is kept for the user to see.
+import { parseAcceleratorCount, resourceCandidates, type ResourceCandidate, type Task } from '../../protocol/task';
+import { portRanges } from '../../protocol/task-units';
 import { table } from '../../protocol/text-table';
 import { fail } from '../errors';
-import { parseAccelerators, parseQuantity, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
+import { isSupported, parseQuantity, type BackendCapabilities, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
+import { describeAsk } from './fit';
+import type { InfraBackends } from './registry';
+
+/** A task's resource candidates: one ask, or several from `any_of` / `ordered` / accelerator sets. */
+export interface ResourcePlan {
+  candidates: ResourceAsk[];
+  /** `ordered`: the first candidate that fits anywhere wins; otherwise the cheapest of all. */
+  ordered: boolean;
+}
+
+/** A placement of one candidate. */
+export interface ConsideredPlacement extends Placement {
+  /** Index into the plan's candidates. */
+  candidate: number;
+}
+
+export interface ConsideredRefusal extends Refusal {
+  candidate: number;
+}
 
 export interface PlacementChoice {
-  chosen: Placement;
-  /** Every placement that would satisfy the ask, the chosen one among them. */
-  considered: Placement[];
-  refusals: Refusal[];
+  chosen: ConsideredPlacement;
+  /** Every placement that would satisfy a candidate, the chosen one among them. */
+  considered: ConsideredPlacement[];
+  refusals: ConsideredRefusal[];
+  plan: ResourcePlan;
 }
 
-export function askFromTask(task: Task): ResourceAsk {
-  // The first resources candidate (any_of / ordered / accelerator sets give several; see resourceCandidates).
-  const [first] = resourceCandidates(task.resources).candidates;
-  return {
-    infra: first?.infra,
-    numNodes: task.num_nodes ?? 1,
-    cpus: parseQuantity(first?.cpus),
-    memoryGiB: parseQuantity(first?.memory),
-    accelerators: parseAccelerators(first?.accelerators),
-  };
-}
-
-/** Describes an ask in the words the task used, for messages. */
-export function describeAsk(ask: ResourceAsk): string {
-  const parts = [`${ask.numNodes} node${ask.numNodes === 1 ? '' : 's'}`];
-  if (ask.cpus) parts.push(`${ask.cpus.count}${ask.cpus.orMore ? '+' : ''} CPUs`);
-  if (ask.memoryGiB) parts.push(`${ask.memoryGiB.count}${ask.memoryGiB.orMore ? '+' : ''} GiB memory`);
-  if (ask.accelerators) parts.push(`${ask.accelerators.name}:${ask.accelerators.count}`);
-  return parts.join(', ');
-}
-
-/** What one node of an infra offers. */
-export interface NodeOffer {
-  cpus: number;
-  memoryGiB: number;
-  accelerators?: { name: string; count: number };
+/** Ports a task names (`8080`, `8000-8010`), each one. */
+export function expandPorts(ports: readonly string[] | undefined): number[] | undefined {
+  if (!ports || ports.length === 0) return undefined;
+  return portRanges(ports).flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i));
 }
 
 /**
- * Why one node cannot serve one node of the ask, or undefined when it can. On fixed hosts and Slurm
- * nodes `4` and `4+` both mean "at least 4": nothing can be resized to match exactly.
+ * One resources candidate as an ask. Its infra is `KIND[/REGION[/ZONE]]` (`*` for any kind): for SSH and
+ * Slurm the second part names the pool or partition, so only a third part is a zone they cannot honour;
+ * under `*` the parts are a region and a zone.
  */
-export function shortfall(ask: ResourceAsk, offer: NodeOffer): string | undefined {
-  if (ask.cpus && offer.cpus < ask.cpus.count) return `${offer.cpus} CPUs, ${ask.cpus.count} asked`;
-  if (ask.memoryGiB && offer.memoryGiB < ask.memoryGiB.count) return `${offer.memoryGiB} GiB memory, ${ask.memoryGiB.count} asked`;
-  if (ask.accelerators) {
-    const have = offer.accelerators;
-    if (!have) return `no accelerators, ${ask.accelerators.name}:${ask.accelerators.count} asked`;
-    if (have.name.toLowerCase() !== ask.accelerators.name.toLowerCase()) return `${have.name}:${have.count}, ${ask.accelerators.name} asked`;
-    if (have.count < ask.accelerators.count) return `${have.name}:${have.count}, ${ask.accelerators.count} asked`;
-  }
-  return undefined;
-}
-
-/** Describes a node offer for refusals: `2 CPUs, 23.5 GiB, A100:8`. */
-export function describeOffer(offer: NodeOffer): string {
-  const acc = offer.accelerators ? `, ${offer.accelerators.name}:${offer.accelerators.count}` : '';
-  return `${offer.cpus} CPUs, ${offer.memoryGiB} GiB${acc}`;
-}
-
-/** A placement on `nodes` (the ones the infra would use): per-node figures are the smallest node's. */
-export function placementOn(infra: string, nodes: NodeOffer[], ask: ResourceAsk, cost: number): Placement {
-  const accs = nodes.map((n) => n.accelerators);
-  const first = accs[0];
-  const sameAcc = first && accs.every((a) => a?.name === first.name);
+export function askFromCandidate(c: ResourceCandidate, numNodes: number): ResourceAsk {
+  const [kind, second, third] = (c.infra ?? '').split('/');
+  const anyKind = kind === '' || kind === '*';
+  const image = typeof c.image_id === 'string' ? c.image_id : c.image_id ? Object.values(c.image_id)[0] : undefined;
   return {
-    infra,
-    numNodes: ask.numNodes,
-    cpus: Math.min(...nodes.map((n) => n.cpus)),
-    memoryGiB: Math.min(...nodes.map((n) => n.memoryGiB)),
-    accelerators: sameAcc ? { name: first.name, count: Math.min(...accs.map((a) => a!.count)) } : undefined,
-    cost,
+    infra: anyKind ? undefined : [kind, second].filter((x) => x !== undefined && x !== '*').join('/'),
+    numNodes,
+    cpus: parseQuantity(c.cpus),
+    memoryGiB: parseQuantity(c.memory),
+    accelerators: parseAcceleratorCount(c.accelerators),
+    diskSizeGB: c.disk_size,
+    useSpot: c.use_spot,
+    instanceType: c.instance_type,
+    region: anyKind && second !== undefined && second !== '*' ? second : undefined,
+    zone: third !== undefined && third !== '*' ? third : undefined,
+    diskTier: c.disk_tier,
+    networkTier: c.network_tier,
+    imageId: image,
+    ports: expandPorts(c.ports),
+    autostop: c.autostop ? { idleMinutes: c.autostop.idle_minutes, down: c.autostop.down } : undefined,
   };
 }
 
-/** What turns on an infra kind that is off. */
-const HOW_TO_ENABLE: Record<string, string> = {
-  ssh: 'define node pools in SKYDECK_HOME/ssh_node_pools.yaml',
-  slurm: 'add a `slurm:` section to SKYDECK_HOME/config.yaml',
-};
+/** The ask of a task with one resources candidate (the first, when it has several). */
+export function askFromTask(task: Task): ResourceAsk {
+  return planFromTask(task).candidates[0]!;
+}
+
+/** Every resources candidate of the task, as SkyPilot's optimizer considers them. */
+export function planFromTask(task: Task): ResourcePlan {
+  const { candidates, ordered } = resourceCandidates(task.resources);
+  return { candidates: candidates.map((c) => askFromCandidate(c, task.num_nodes ?? 1)), ordered };
+}
+
+/**
+ * Keys that need a capability the backend lacks, in the order SkyPilot's schema lists them: each
+ * `[key as the task wrote it, the capability]`, only for keys the ask sets.
+ */
+function capabilityKeys(ask: ResourceAsk, caps: BackendCapabilities<unknown>): [string, unknown][] {
+  const keys: [string, unknown][] = [];
+  if (ask.useSpot === true) keys.push(['use_spot', caps.spot]);
+  if (ask.instanceType !== undefined) keys.push([`instance_type ${ask.instanceType}`, caps.instanceTypes]);
+  if (ask.region !== undefined) keys.push([`region ${ask.region}`, caps.regions]);
+  if (ask.zone !== undefined) keys.push([`zone ${ask.zone}`, caps.zones]);
+  if (ask.diskTier !== undefined) keys.push([`disk_tier ${ask.diskTier}`, caps.diskTiers]);
+  if (ask.networkTier !== undefined) keys.push([`network_tier ${ask.networkTier}`, caps.networkTiers]);
+  if (ask.ports !== undefined && ask.ports.length > 0) keys.push(['ports', caps.ports]);
+  if (ask.imageId !== undefined) keys.push([`image_id ${ask.imageId}`, caps.containerImages]);
+  if (ask.autostop !== undefined && !ask.autostop.down) keys.push(['autostop', caps.stopStart]);
+  return keys;
+}
+
+/** The first key of the ask the backend cannot honour at all, as a refusal reason (`use_spot: no spot capacity...`). */
+export function capabilityVerdict(ask: ResourceAsk, backend: InfraBackend): { key: string; reason: string } | undefined {
+  if (ask.imageId !== undefined && !ask.imageId.startsWith('docker:')) {
+    return { key: 'image_id', reason: `image_id ${ask.imageId}: ${backend.kind} infra runs container images only (image_id: docker:IMAGE); machine images belong to a cloud` };
+  }
+  for (const [key, capability] of capabilityKeys(ask, backend.capabilities)) {
+    if (!isSupported(capability)) {
+      const name = key.split(' ')[0]!;
+      const extra = name === 'autostop' ? '; autostop with down: true (or --down) tears it down instead' : '';
+      return { key: name, reason: `${key}: ${(capability as { unsupported: string }).unsupported}${extra}` };
+    }
+  }
+  return undefined;
+}
 
 /**
  * Cheapest first; at the same cost the tightest fit (fewest CPUs, then least memory per node), so a
@@ -91,28 +121,42 @@ function preferred(a: Placement, b: Placement): number {
   return a.cost - b.cost || a.cpus - b.cpus || a.memoryGiB - b.memoryGiB || a.infra.localeCompare(b.infra);
 }
 
-export async function choosePlacement(backends: readonly InfraBackend[], ask: ResourceAsk): Promise<PlacementChoice> {
-  const wantedKind = ask.infra?.split('/')[0];
-  const eligible = wantedKind === undefined ? backends : backends.filter((b) => b.kind === wantedKind);
-  if (eligible.length === 0) {
-    const enabled = backends.map((b) => b.kind).join(', ');
-    const how = HOW_TO_ENABLE[wantedKind!];
-    throw fail.infra_not_enabled(`infra '${ask.infra}' is not enabled on this server (enabled: ${enabled})${how ? `; ${how}` : ''}; run \`skydeck check\` to see why`);
-  }
-  const answers = await Promise.all(eligible.map((b) => b.candidates(ask)));
-  const considered = answers.flatMap((a) => a.placements).sort(preferred);
-  const refusals = answers.flatMap((a) => a.refusals);
-  const chosen = considered[0];
-  if (chosen === undefined) {
-    const reasons = refusals.map((r) => `  ${r.infra}: ${r.reason}`).join('\n');
-    throw fail.resources_unavailable(`no enabled infra can run ${describeAsk(ask)}:\n${reasons || '  (no infra answered)'}`, { refusals });
-  }
-  return { chosen, considered, refusals };
+async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, candidate: number): Promise<{ placements: ConsideredPlacement[]; refusals: ConsideredRefusal[] }> {
+  const placements: ConsideredPlacement[] = [];
+  const refusals: ConsideredRefusal[] = [];
+  await Promise.all(
+    backends.map(async (backend) => {
+      const answer = await backend.candidates(ask);
+      refusals.push(...answer.refusals.map((r) => ({ ...r, candidate })));
+      const verdict = capabilityVerdict(ask, backend);
+      for (const p of answer.placements) {
+        if (verdict) refusals.push({ infra: p.infra, candidate, ...verdict });
+        else placements.push({ ...p, candidate });
+      }
+    }),
+  );
+  return { placements, refusals };
 }
 
-/** The "Considered resources" table, as SkyPilot prints it before a launch. */
+export async function choosePlacement(infra: InfraBackends, plan: ResourcePlan): Promise<PlacementChoice> {
+  const answers = await Promise.all(plan.candidates.map((ask, i) => considerCandidate(infra.eligible(ask.infra), ask, i)));
+  const considered = answers.flatMap((a) => a.placements).sort((a, b) => (plan.ordered ? a.candidate - b.candidate : 0) || preferred(a, b));
+  const refusals = answers.flatMap((a) => a.refusals).sort((a, b) => a.candidate - b.candidate || a.infra.localeCompare(b.infra));
+  const chosen = considered[0];
+  if (chosen === undefined) {
+    const several = plan.candidates.length > 1;
+    const reasons = refusals.map((r) => `  ${r.infra}${several ? ` (${describeAsk(plan.candidates[r.candidate]!)})` : ''}: ${r.reason}`).join('\n');
+    const what = several ? `any of ${plan.candidates.length} resource candidates` : describeAsk(plan.candidates[0]!);
+    throw fail.resources_unavailable(`no enabled infra can run ${what}:\n${reasons || '  (no infra answered)'}`, { refusals });
+  }
+  return { chosen, considered, refusals, plan };
+}
+
+/** The "Considered resources" table, as SkyPilot prints it before a launch, then why the others were refused. */
 export function formatConsidered(choice: PlacementChoice): string {
+  const several = choice.plan.candidates.length > 1;
   const rows = table(choice.considered, [
+    ...(several ? [{ header: 'CANDIDATE', value: (p: ConsideredPlacement) => describeAsk(choice.plan.candidates[p.candidate]!) }] : []),
     { header: 'INFRA', value: (p) => p.infra },
     { header: 'NODES', value: (p) => String(p.numNodes) },
     { header: 'vCPUs', value: (p) => String(p.cpus) },
@@ -120,5 +164,6 @@ export function formatConsidered(choice: PlacementChoice): string {
     { header: 'GPUS', value: (p) => (p.accelerators ? `${p.accelerators.name}:${p.accelerators.count}` : '-') },
     { header: 'CHOSEN', value: (p) => (p === choice.chosen ? '✔' : '') },
   ]);
-  return `Considered resources:\n${rows}`;
+  const refused = choice.refusals.map((r) => `  ${r.infra}${several ? ` (${describeAsk(choice.plan.candidates[r.candidate]!)})` : ''}: ${r.reason}`);
+  return `Considered resources:\n${rows}${refused.length > 0 ? `\nNot possible:\n${refused.join('\n')}` : ''}`;
 }

@@ -1,11 +1,10 @@
-// Which infra backends this server runs with. The local backend is always there; the others are
-// enabled by their configuration in SKYDECK_HOME.
-import { existsSync } from 'node:fs';
-import type { InfraBackend } from './backend';
+// The infra backends of this server: one of every kind, each on when its configuration in SKYDECK_HOME
+// turns it on (the local backend always). Whether a kind is on is asked at every use, so an
+// ssh_node_pools.yaml or a `slurm:` section added while the server runs applies without a restart.
+import { fail } from '../errors';
+import { INFRA_KINDS, type InfraBackend, type InfraStatus } from './backend';
 import { LocalBackend } from './local/local-backend';
 import { SlurmBackend } from './slurm/slurm-backend';
-import { readSlurmSection } from './slurm/slurm-config';
-import { poolsPath } from './ssh/pool-config';
 import { SshBackend } from './ssh/ssh-backend';
 
 export interface BackendContext {
@@ -17,10 +16,54 @@ export interface BackendContext {
   localRefusal?: () => string | undefined;
 }
 
-export function createBackends(ctx: BackendContext): InfraBackend[] {
-  const backends: InfraBackend[] = [new LocalBackend(ctx.dataDir, ctx.localRefusal)];
-  // A configuration that exists but is broken still enables its backend, whose check() says what is wrong.
-  if (existsSync(poolsPath(ctx.home))) backends.push(new SshBackend(ctx.home, ctx.dataDir));
-  if (readSlurmSection(ctx.home) !== undefined) backends.push(new SlurmBackend(ctx.home, ctx.dataDir));
-  return backends;
+export class InfraBackends {
+  constructor(private readonly all: readonly InfraBackend[]) {}
+
+  /** The backend serving an infra name (`ssh/lab` -> the SSH backend), on or off: existing clusters still need it. */
+  of(infra: string): InfraBackend {
+    const kind = infra.split('/')[0];
+    const backend = this.all.find((b) => b.kind === kind);
+    if (!backend) throw fail.infra_not_enabled(`unknown infra '${infra}'; SkyDeck runs on ${INFRA_KINDS.join(', ')}`);
+    return backend;
+  }
+
+  /** The backends that are on now. */
+  enabled(): InfraBackend[] {
+    return this.all.filter((b) => b.configured().enabled);
+  }
+
+  /**
+   * The backends a task naming `infra` (or none) may be placed on; throws when the kind it names is off,
+   * saying how to turn it on. The one place that decides "infra not enabled".
+   */
+  eligible(infra: string | undefined): InfraBackend[] {
+    if (infra === undefined) return this.enabled();
+    const backend = this.all.find((b) => b.kind === infra.split('/')[0]);
+    const state = backend?.configured() ?? { enabled: false, reason: `SkyDeck runs tasks on ${INFRA_KINDS.join(', ')}`, hint: 'name one of those in resources.infra' };
+    if (!state.enabled) {
+      const on = this.enabled().map((b) => b.kind).join(', ');
+      throw fail.infra_not_enabled(`infra '${infra}' is not enabled on this server (enabled: ${on}): ${state.reason}; ${state.hint}; run \`skydeck check\` to see why`);
+    }
+    return [backend!];
+  }
+
+  /** Every kind of infra, on or not, with why not and how to turn it on (what `skydeck check` prints). */
+  async check(): Promise<InfraStatus[]> {
+    const answers = await Promise.all(
+      this.all.map(async (b): Promise<InfraStatus[]> => {
+        const state = b.configured();
+        if (!state.enabled) return [{ infra: b.kind, enabled: false, reason: state.reason, hint: state.hint }];
+        return b.check();
+      }),
+    );
+    return answers.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.all.map((b) => b.close()));
+  }
+}
+
+export function createBackends(ctx: BackendContext): InfraBackends {
+  return new InfraBackends([new LocalBackend(ctx.dataDir, ctx.localRefusal), new SshBackend(ctx.home, ctx.dataDir), new SlurmBackend(ctx.home, ctx.dataDir)]);
 }

@@ -11,3 +11,11 @@ export function exportLines(envs: Record<string, string>): string {
     .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
     .join('\n');
 }
+
+/** Where a file mount's remote path lands: `~/x` and relative paths are under the login's home. */
+export function remotePathExpr(path: string): string {
+  if (path === '~') return '"$HOME"';
+  if (path.startsWith('~/')) return `"$HOME"/${shellQuote(path.slice(2))}`;
+  if (path.startsWith('/')) return shellQuote(path);
+  return `"$HOME"/${shellQuote(path)}`;
+}

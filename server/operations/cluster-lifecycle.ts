@@ -1,8 +1,11 @@
 // start, stop and down. stop and down first cancel every PENDING and RUNNING request on the cluster,
-// then its jobs, so nothing is left running on nodes about to go away.
+// then its jobs, so nothing is left running on nodes about to go away. A cluster whose infra cannot
+// stop or start is refused before anything is cancelled.
 import { requireOwner } from '../auth/policy';
-import type { ClusterRecord } from '../infra/backend';
-import { lockCluster, type Operation, type OperationContext } from './context';
+import type { Principal } from '../auth/identity';
+import { fail } from '../errors';
+import { isSupported, type ClusterRecord, type StopStart } from '../infra/backend';
+import { lockCluster, type Operation, type OperationContext, type Services } from './context';
 
 type ClusterOperation = 'start' | 'stop' | 'down';
 
@@ -12,27 +15,46 @@ const requireOwnCluster =
   (body, services, caller) =>
     requireOwner(caller, services.clusters.require(body.clusterName).owner, action, `cluster ${body.clusterName}`);
 
+/** How the cluster's infra stops and starts it, or a refusal saying why it cannot. */
+export function stopStartOf(services: Services, clusterName: string): StopStart<unknown> {
+  const cluster = services.clusters.require(clusterName);
+  const capability = services.clusters.backendFor(cluster.infra).capabilities.stopStart;
+  if (!isSupported(capability)) throw fail.not_supported(`cluster ${cluster.name} is on ${cluster.infra}: ${capability.unsupported}`);
+  return capability;
+}
+
+/** The owner check, then whether the infra can do it at all: both before the request is accepted. */
+const stopStartPreflight =
+  (action: string): NonNullable<Operation<'start' | 'stop'>['preflight']> =>
+  (body, services, caller: Principal) => {
+    requireOwnCluster(action)(body, services, caller);
+    stopStartOf(services, body.clusterName);
+  };
+
 export const start: Operation<'start'> = {
-  preflight: requireOwnCluster('start'),
+  preflight: stopStartPreflight('start'),
   run: (ctx) =>
     withCluster(ctx, async (cluster) => {
+      const lifecycle = stopStartOf(ctx.services, cluster.name);
       if (cluster.status === 'UP') {
         ctx.log.line(`Cluster ${cluster.name} is already UP.`);
         return;
       }
       ctx.log.line(`Starting cluster ${cluster.name}...`);
-      await ctx.services.clusters.backendFor(cluster.infra).start(cluster, ctx.log);
+      await lifecycle.start(cluster, ctx.log);
       await ctx.services.clusters.save({ ...cluster, status: 'UP', statusMessage: undefined });
       ctx.log.line(`Cluster ${cluster.name} is UP.`);
     }),
 };
 
 export const stop: Operation<'stop'> = {
-  preflight: requireOwnCluster('stop'),
+  preflight: stopStartPreflight('stop'),
   run: async (ctx) => {
+    // Asked again here: nothing may be cancelled for a stop that cannot happen.
+    const lifecycle = stopStartOf(ctx.services, ctx.body.clusterName);
     await cancelClusterWork(ctx);
     return withCluster(ctx, async (cluster) => {
-      await ctx.services.clusters.backendFor(cluster.infra).stop(cluster, ctx.log);
+      await lifecycle.stop(cluster, ctx.log);
       await ctx.services.clusters.save({ ...cluster, status: 'STOPPED' });
       ctx.log.line(`Cluster ${cluster.name} is STOPPED.`);
     });

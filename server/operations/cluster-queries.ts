@@ -1,7 +1,6 @@
 // status, queue, cancel_jobs and job_logs: reads and small changes that never wait behind launches.
 import type { QueueResult, StatusResult } from '../../protocol/api';
 import { mayActOn, requireOwner } from '../auth/policy';
-import { publicCluster } from '../clusters/cluster-service';
 import { tailOffset } from '../logs/follow';
 import type { Operation } from './context';
 import { copyJobLog } from './job-log-copy';
@@ -10,7 +9,7 @@ export const status: Operation<'status'> = {
   run: async (ctx): Promise<StatusResult> => {
     const { clusters } = ctx.services;
     const names = ctx.body.clusterNames;
-    const list = names && names.length > 0 ? names.map((n) => clusters.require(n)).map(publicCluster) : clusters.list();
+    const list = names && names.length > 0 ? names.map((n) => clusters.public(clusters.require(n))) : clusters.list();
     return { clusters: list };
   },
 };

@@ -4,7 +4,7 @@ import type { OperationRequest, User } from '../../protocol/model';
 import type { Principal } from '../auth/identity';
 import { fail } from '../errors';
 import type { ClusterService } from '../clusters/cluster-service';
-import type { InfraBackend } from '../infra/backend';
+import type { InfraBackends } from '../infra/registry';
 import type { LogWriter } from '../logs/log-writer';
 import type { LiveRequest, RequestStore } from '../store/request-store';
 import type { UploadOwners } from '../upload-owners';
@@ -13,7 +13,7 @@ import type { UploadStore } from '../uploads';
 export interface Services {
   requests: RequestStore;
   clusters: ClusterService;
-  backends: readonly InfraBackend[];
+  backends: InfraBackends;
   /** Task files uploaded by remote clients, named upload://<id> in tasks. */
   uploads: UploadStore;
   /** Who sent each upload: a task names only its caller's own (admins: anyone's). */

@@ -2,8 +2,9 @@
 // new cluster, the optimizer's placement. POST /api/plan shows it; the launch operation follows it.
 import type { Task } from '../../protocol/task';
 import type { ClusterService } from '../clusters/cluster-service';
-import type { ClusterRecord, InfraBackend } from '../infra/backend';
-import { askFromTask, choosePlacement, type PlacementChoice } from '../infra/optimizer';
+import type { ClusterRecord } from '../infra/backend';
+import { choosePlacement, planFromTask, type PlacementChoice } from '../infra/optimizer';
+import type { InfraBackends } from '../infra/registry';
 
 /** The cluster a launch on `name` reuses, if any: one still in INIT was never provisioned and is placed anew. */
 export function reusableCluster(clusters: ClusterService, name: string | undefined): ClusterRecord | undefined {
@@ -13,7 +14,7 @@ export function reusableCluster(clusters: ClusterService, name: string | undefin
 
 export type LaunchPlan = { reuse: ClusterRecord } | { place: PlacementChoice };
 
-export async function planLaunch(clusters: ClusterService, backends: readonly InfraBackend[], task: Task, clusterName: string | undefined): Promise<LaunchPlan> {
+export async function planLaunch(clusters: ClusterService, backends: InfraBackends, task: Task, clusterName: string | undefined): Promise<LaunchPlan> {
   const reuse = reusableCluster(clusters, clusterName);
-  return reuse ? { reuse } : { place: await choosePlacement(backends, askFromTask(task)) };
+  return reuse ? { reuse } : { place: await choosePlacement(backends, planFromTask(task)) };
 }

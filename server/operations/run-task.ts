@@ -7,8 +7,9 @@ import { requireOwner } from '../auth/policy';
 import { fail, jobFailed, SkyDeckError } from '../errors';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
-import { askFromTask, choosePlacement, formatConsidered } from '../infra/optimizer';
+import { choosePlacement, formatConsidered, planFromTask } from '../infra/optimizer';
 import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
+import { stopStartOf } from './cluster-lifecycle';
 import { copyJobLog } from './job-log-copy';
 import { reusableCluster } from './plan';
 import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
@@ -27,10 +28,10 @@ function checkTask(task: Task, services: Services, caller: Principal): void {
       throw new TaskValidationError([{ path: key, message: (err as Error).message }]);
     }
   }
-  const infra = task.resources?.infra;
-  if (infra !== undefined && !services.backends.some((b) => b.kind === infra.split('/')[0])) {
-    const enabled = services.backends.map((b) => b.kind).join(', ');
-    throw new TaskValidationError([{ path: 'resources.infra', message: `infra '${infra}' is not enabled on this server (enabled: ${enabled}); run \`skydeck check\` to see why` }]);
+  try {
+    services.backends.eligible(task.resources?.infra);
+  } catch (err) {
+    throw new TaskValidationError([{ path: 'resources.infra', message: (err as Error).message }]);
   }
 }
 
@@ -147,16 +148,15 @@ async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRe
   const existing = reusableCluster(clusters, clusterName);
   if (existing) return reuse(ctx, existing);
 
-  const ask = askFromTask(task);
   ctx.log.line(`Choosing infra for ${clusterName}...`);
-  const choice = await untilPlaced(ctx, () => choosePlacement(backends, ask));
+  const choice = await untilPlaced(ctx, () => choosePlacement(backends, planFromTask(task)));
   ctx.log.line(formatConsidered(choice));
   let record: ClusterRecord = {
     name: clusterName,
     infra: choice.chosen.infra,
     // What the task asked for; the backend's provisioning answers with what the nodes really have.
     resources: { infra: choice.chosen.infra, cpus: task.resources?.cpus, memory: task.resources?.memory, accelerators: task.resources?.accelerators },
-    numNodes: ask.numNodes,
+    numNodes: choice.chosen.numNodes,
     status: 'INIT',
     owner: ctx.user,
     launchedAt: Date.now(),
@@ -222,7 +222,7 @@ async function reuse(ctx: OperationContext<'launch'>, cluster: ClusterRecord): P
   }
   if (cluster.status === 'STOPPED') {
     ctx.log.line(`Starting stopped cluster ${cluster.name}...`);
-    await ctx.services.clusters.backendFor(cluster.infra).start(cluster, ctx.log);
+    await stopStartOf(ctx.services, cluster.name).start(cluster, ctx.log);
     cluster = { ...cluster, status: 'UP' };
     await ctx.services.clusters.save(cluster);
   }

@@ -2,7 +2,7 @@
 // (terminal-sessions.ts) only moves bytes between this and its WebSocket; the backend decides how the
 // shell is reached (a local PTY, an SSH channel, srun inside the job's allocation).
 
-export interface ShellRequest {
+export interface ShellRequest<JobHandle = unknown> {
   /** Variables the shell starts with on top of the node's own (the SKYPILOT_* ones of its rank). */
   env: Record<string, string>;
   /** Run just this (`bash -lc`) instead of an interactive login shell. */
@@ -10,7 +10,7 @@ export interface ShellRequest {
   /** A PTY of this size; without it the shell runs on plain pipes. */
   tty?: { cols: number; rows: number };
   /** Handles of the cluster's running jobs, for backends whose nodes exist only inside a job (Slurm). */
-  runningJobs: unknown[];
+  runningJobs: JobHandle[];
 }
 
 export interface ShellExit {

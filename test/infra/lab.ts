@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterRecord, JobContext, JobSpec, Placement } from '../../server/infra/backend';
+import type { ClusterRecord, InfraKind, JobContext, JobSpec, Placement } from '../../server/infra/backend';
 import { LogWriter } from '../../server/logs/log-writer';
 
 function need(name: string): string {
@@ -75,7 +75,7 @@ export function writePools(home: string, hosts = lab.sshHosts, extra = ''): void
   writeFileSync(join(home, 'ssh_node_pools.yaml'), lines.join('\n') + '\n' + extra);
 }
 
-export function clusterRecord(name: string, infra: string, numNodes: number): ClusterRecord {
+export function clusterRecord<H = unknown>(name: string, infra: string, numNodes: number): ClusterRecord<H> {
   return {
     name,
     infra,
@@ -154,7 +154,7 @@ export async function pgrepOn(ip: string, text: string): Promise<string[]> {
  * Starts a job from a separate process that plays the first server (fixtures/start-job.ts), and returns
  * its handle and a way to kill that process with SIGKILL, as a crash would.
  */
-export async function startJobElsewhere(kind: 'ssh' | 'slurm', home: string, dataDir: string, cluster: ClusterRecord, spec: JobSpec, logPath: string) {
+export async function startJobElsewhere(kind: InfraKind, home: string, dataDir: string, cluster: ClusterRecord, spec: JobSpec, logPath: string) {
   const first = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'start-job.ts')], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, SKYDECK_TEST_HOME: home, SKYDECK_TEST_DATA: dataDir },

@@ -120,6 +120,30 @@ describe('SSH node pools and Slurm through the API server', () => {
     }
   });
 
+  for (const infra of ['ssh/lab', 'slurm']) {
+    it(`stop and start of a cluster on ${infra} are refused before anything is cancelled: its running job goes on`, async (t) => {
+      if (!labInfraOffered) return t.skip(NOT_OFFERED);
+      const server = await serverOnLab();
+      const clusterName = `e2e-nostop-${infra.split('/')[0]}`;
+      try {
+        const id = await server.submit('launch', { clusterName, task: { num_nodes: 2, resources: { infra }, run: 'echo started; sleep 600' } });
+        await waitFor('both nodes to start', async () => ((await logOf(server, id)).match(/started/g) ?? []).length === 2, 30_000);
+        const cluster = (await server.json<{ clusters: { name: string; canStop?: boolean }[] }>('/api/clusters')).body.clusters.find((c) => c.name === clusterName);
+        assert.equal(cluster?.canStop, false, 'clients are told not to offer stop');
+        for (const op of ['stop', 'start']) {
+          const refused = await server.json<{ error: { code: string; message: string } }>(`/api/v1/${op}`, { method: 'POST', body: JSON.stringify({ clusterName }) });
+          assert.equal(refused.status, 400, JSON.stringify(refused.body));
+          assert.match(refused.body.error.message, new RegExp(`cluster ${clusterName} is on ${infra === 'slurm' ? 'slurm/debug' : 'ssh/lab'}: .*(cannot be stopped|nothing to stop); use down`));
+        }
+        assert.equal((await server.waitFor(id, 1)).status, 'RUNNING', 'the launch was cancelled');
+        assert.equal((await jobOf(server, clusterName))?.status, 'RUNNING', 'the job was cancelled');
+        await down(server, clusterName);
+      } finally {
+        await server.dispose();
+      }
+    });
+  }
+
   it('cancelling a launch on ssh/lab stops the job on every host', async (t) => {
     if (!labInfraOffered) return t.skip(NOT_OFFERED);
     const server = await serverOnLab();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseProbe } from '../../server/infra/ssh/host-resources';
-import { NodeOutput, nodePrefix } from '../../server/infra/ssh/node-output';
+import { NodeOutput, nodePrefix } from '../../server/infra/node-output';
 import { parseState } from '../../server/infra/ssh/remote-job';
 import { LogWriter } from '../../server/logs/log-writer';
 

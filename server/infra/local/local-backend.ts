@@ -5,27 +5,57 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, sta
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ClusterNode, Resources } from '../../../protocol/model';
+import { z } from 'zod';
+import type { Resources } from '../../../protocol/model';
 import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
-import { skypilotEnv, type ClusterRecord, type InfraBackend, type JobContext, type JobOutcome, type JobSpec, type Placement, type ResourceAsk, type RunningJob } from '../backend';
+import {
+  skypilotEnv,
+  unsupported,
+  type BackendCapabilities,
+  type ClusterRecord,
+  type InfraBackend,
+  type InfraStatus,
+  type JobContext,
+  type JobOutcome,
+  type JobSpec,
+  type Placement,
+  type Provisioned,
+  type ResourceAsk,
+  type RunningJob,
+} from '../backend';
+import { describeNodeAsk, describeOffer, placementOn, shortfall } from '../fit';
 import { spawnProcessShell } from '../../terminal/pty-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
 import { machineResources } from './machine';
 import { isRunning, killJobTree, processStartTime } from './process-tree';
 
-interface LocalJobHandle {
-  pid: number;
-  startTime?: number;
-  jobDir: string;
-}
+const localJobHandle = z.object({ pid: z.number().int(), startTime: z.number().optional(), jobDir: z.string() });
+type LocalJobHandle = z.infer<typeof localJobHandle>;
+const localClusterHandle = z.object({ sandbox: z.string() });
+type LocalClusterHandle = z.infer<typeof localClusterHandle>;
 
 const POLL_MS = 200;
 
-export class LocalBackend implements InfraBackend {
+/** Why a key has no meaning on this machine, worded to follow the key. */
+const THIS_MACHINE = 'local infra is this machine';
+
+export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHandle> {
   readonly kind = 'local';
-  readonly stoppable = true;
+  readonly handles = { cluster: localClusterHandle, job: localJobHandle };
+  readonly capabilities: BackendCapabilities<LocalClusterHandle> = {
+    // Nothing runs between jobs on local infra: stopping a cluster is cancelling its jobs, which the caller does.
+    stopStart: { stop: async () => undefined, start: async () => undefined },
+    spot: unsupported('no spot capacity on this machine'),
+    instanceTypes: unsupported(`${THIS_MACHINE}; it has no instance types`),
+    regions: unsupported(`${THIS_MACHINE}; it has no regions`),
+    zones: unsupported(`${THIS_MACHINE}; it has no zones`),
+    diskTiers: unsupported(`${THIS_MACHINE}; its disk has no tiers to choose from`),
+    networkTiers: unsupported(`${THIS_MACHINE}; its network has no tiers to choose from`),
+    ports: true,
+    containerImages: true,
+  };
   private readonly cancelled = new Set<number>();
 
   constructor(
@@ -34,7 +64,11 @@ export class LocalBackend implements InfraBackend {
     private readonly refusal: () => string | undefined = () => undefined,
   ) {}
 
-  async check() {
+  configured() {
+    return { enabled: true } as const;
+  }
+
+  async check(): Promise<InfraStatus[]> {
     const reason = this.refusal();
     return [reason ? { infra: 'local', enabled: false, reason } : { infra: 'local', enabled: true }];
   }
@@ -46,27 +80,20 @@ export class LocalBackend implements InfraBackend {
     const m = await machineResources();
     if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
     if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
-    if (ask.cpus && ask.cpus.count > m.cpus) return refuse(`the task asks for ${ask.cpus.count}${ask.cpus.orMore ? '+' : ''} CPUs; this machine has ${m.cpus}`);
-    if (ask.memoryGiB && ask.memoryGiB.count > m.memoryGiB) {
-      return refuse(`the task asks for ${ask.memoryGiB.count}${ask.memoryGiB.orMore ? '+' : ''} GiB of memory; this machine has ${m.memoryGiB} GiB`);
+    if (shortfall(ask, m)) {
+      const note = ask.accelerators && !m.accelerators ? ` (${m.acceleratorNote})` : '';
+      return refuse(`the task asks for ${describeNodeAsk(ask)}; this machine has ${describeOffer(m)}${note}`);
     }
-    if (ask.accelerators) {
-      const a = ask.accelerators;
-      const have = m.accelerators;
-      if (!have) return refuse(`the task asks for ${a.name}:${a.count}; this machine has no accelerators (${m.acceleratorNote})`);
-      if (have.name.toLowerCase() !== a.name.toLowerCase() || have.count < a.count) {
-        return refuse(`the task asks for ${a.name}:${a.count}; this machine has ${have.name}:${have.count}`);
-      }
-    }
-    const placement: Placement = { infra: 'local', numNodes: 1, cpus: m.cpus, memoryGiB: m.memoryGiB, accelerators: m.accelerators, cost: 0 };
-    return { placements: [placement], refusals: [] };
+    return { placements: [placementOn('local', [m], 1, 0)], refusals: [] };
   }
+
+  async close(): Promise<void> {}
 
   private sandbox(clusterName: string): string {
     return path.join(this.dataDir, 'clusters', clusterName);
   }
 
-  async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
+  async provision(cluster: ClusterRecord<LocalClusterHandle>, placement: Placement, log: LogWriter): Promise<Provisioned<LocalClusterHandle>> {
     const dir = this.sandbox(cluster.name);
     await mkdir(path.join(dir, 'jobs'), { recursive: true, mode: 0o700 });
     log.line(`Local sandbox for cluster ${cluster.name}: ${dir}`);
@@ -79,7 +106,7 @@ export class LocalBackend implements InfraBackend {
     return { nodes: [{ rank: 0, ip: '127.0.0.1', host: os.hostname() }], resources, handle: { sandbox: dir } };
   }
 
-  async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+  async runJob(cluster: ClusterRecord<LocalClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<LocalJobHandle>> {
     const off = this.refusal();
     if (off) throw fail.resources_unavailable(off);
     const sandbox = this.sandbox(cluster.name);
@@ -116,7 +143,7 @@ export class LocalBackend implements InfraBackend {
     return { handle, outcome: this.watchOutcome(handle, ctx, child) };
   }
 
-  async recoverJob(cluster: ClusterRecord, spec: JobSpec): Promise<LocalJobHandle | undefined> {
+  async recoverJob(cluster: ClusterRecord<LocalClusterHandle>, spec: JobSpec): Promise<LocalJobHandle | undefined> {
     const jobDir = path.join(this.sandbox(cluster.name), 'jobs', String(spec.jobId));
     const script = path.join(jobDir, 'job.sh');
     if (!existsSync(script)) return undefined;
@@ -127,29 +154,21 @@ export class LocalBackend implements InfraBackend {
     return undefined;
   }
 
-  async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
-    const h = handle as LocalJobHandle;
-    return { handle: h, outcome: this.watchOutcome(h, ctx) };
+  async resumeJob(_cluster: ClusterRecord<LocalClusterHandle>, _spec: JobSpec, handle: LocalJobHandle, ctx: JobContext): Promise<RunningJob<LocalJobHandle>> {
+    return { handle, outcome: this.watchOutcome(handle, ctx) };
   }
 
-  async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
-    const h = handle as LocalJobHandle;
-    this.cancelled.add(h.pid);
-    await killJobTree(h.pid);
+  async cancelJob(_cluster: ClusterRecord<LocalClusterHandle>, handle: LocalJobHandle): Promise<void> {
+    this.cancelled.add(handle.pid);
+    await killJobTree(handle.pid);
   }
 
-  async stop(): Promise<void> {
-    // Nothing runs between jobs on local infra: stopping a cluster is cancelling its jobs, which the caller does.
-  }
-
-  async start(): Promise<void> {}
-
-  async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
+  async teardown(cluster: ClusterRecord<LocalClusterHandle>, log: LogWriter): Promise<void> {
     await rm(this.sandbox(cluster.name), { recursive: true, force: true });
     log.line(`Removed local sandbox of ${cluster.name}.`);
   }
 
-  async openShell(cluster: ClusterRecord, _rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell> {
+  async openShell(cluster: ClusterRecord<LocalClusterHandle>, _rank: number, request: ShellRequest<LocalJobHandle>, events: ShellEvents): Promise<NodeShell> {
     const workdir = path.join(this.sandbox(cluster.name), 'workdir');
     await mkdir(workdir, { recursive: true });
     const args = request.command === undefined ? ['-l'] : ['-lc', request.command];

@@ -3,8 +3,7 @@
 //   node.sh    what each srun task runs: the SKYPILOT_* variables for its node, then setup.sh or run.sh
 //   node-<rank>.log, batch.log   output (srun --output per task; the batch script's own)
 //   setup_exit, exit_code, <phase>_exit-<rank>, node-<rank>.host, running, cancelled
-import { exportLines, shellQuote } from '../shell';
-import { remotePathExpr } from '../ssh/remote-job';
+import { exportLines, remotePathExpr, shellQuote } from '../shell';
 
 export interface SlurmJobFiles {
   jobDir: string;

@@ -4,31 +4,35 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { ClusterNode, Resources } from '../../../protocol/model';
-import { fail, type SkyDeckError } from '../../errors';
+import { z } from 'zod';
+import type { Resources } from '../../../protocol/model';
+import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import {
   parseAccelerators,
   parseQuantity,
   skypilotEnv,
+  unsupported,
+  type BackendCapabilities,
   type ClusterRecord,
   type InfraBackend,
   type InfraStatus,
   type JobContext,
   type JobSpec,
   type Placement,
+  type Provisioned,
   type Refusal,
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
-import { StreamOffsets } from '../ssh/node-output';
+import { nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { StreamOffsets } from '../node-output';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { spawnProcessShell } from '../../terminal/pty-shell';
 import { srunShellArgs } from '../../terminal/slurm-shell';
 import { batchScript, envFile, nodeScript } from './batch-script';
 import { commandTransport, nodeUsable, type SlurmNode } from './slurm-cli';
-import { parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
+import { CONFIG_FILE, parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
 import { SlurmJobFollower } from './slurm-job-follower';
 import { restTransport } from './slurm-rest';
 import type { SlurmJobFilter, SlurmTransport } from './slurm-transport';
@@ -37,26 +41,31 @@ import type { SlurmJobFilter, SlurmTransport } from './slurm-transport';
 const SLURM_COST = 2;
 const CANCEL_WAIT_MS = 30_000;
 
-export interface SlurmClusterHandle {
-  partition: string;
-  dir: string;
-}
+const slurmClusterHandle = z.object({ partition: z.string(), dir: z.string() });
+export type SlurmClusterHandle = z.infer<typeof slurmClusterHandle>;
 
-export interface SlurmJobHandle {
-  slurmJobId: string;
-  cluster: string;
-  jobId: number;
-  jobDir: string;
-  numNodes: number;
-  partition: string;
-}
+const slurmJobHandle = z.object({ slurmJobId: z.string(), cluster: z.string(), jobId: z.number().int(), jobDir: z.string(), numNodes: z.number().int(), partition: z.string() });
+export type SlurmJobHandle = z.infer<typeof slurmJobHandle>;
+
+const SLURM_NODES = 'Slurm nodes are allocated by the cluster\'s scheduler';
 
 /** Per-node variables only the allocation knows; node.sh sets them. */
 const PER_NODE = /^SKYPILOT_(SETUP_)?(NODE_RANK|NODE_IPS|NUM_NODES)$/;
 
-export class SlurmBackend implements InfraBackend {
+export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHandle> {
   readonly kind = 'slurm';
-  readonly stoppable = false;
+  readonly handles = { cluster: slurmClusterHandle, job: slurmJobHandle };
+  readonly capabilities: BackendCapabilities<SlurmClusterHandle> = {
+    stopStart: unsupported('Slurm allocates nodes per job, so there is nothing to stop or start; use down'),
+    spot: unsupported(`${SLURM_NODES}, not spot instances`),
+    instanceTypes: unsupported(`${SLURM_NODES}; it has no instance types (ask for cpus, memory, accelerators)`),
+    regions: unsupported(`${SLURM_NODES}; it has no regions (name the partition: infra: slurm/<partition>)`),
+    zones: unsupported(`${SLURM_NODES}; it has no zones (name the partition: infra: slurm/<partition>)`),
+    diskTiers: unsupported(`${SLURM_NODES}; their disks have no tiers to choose from`),
+    networkTiers: unsupported(`${SLURM_NODES}; their network has no tiers to choose from`),
+    ports: true,
+    containerImages: true,
+  };
 
   constructor(
     private readonly home: string,
@@ -73,6 +82,14 @@ export class SlurmBackend implements InfraBackend {
     }
     return { config, slurm: config.rest ? restTransport(config.rest) : commandTransport(config.slurmConf) };
   }
+
+  configured() {
+    if (readSlurmSection(this.home) !== undefined) return { enabled: true } as const;
+    const file = join(this.home, CONFIG_FILE);
+    return { enabled: false, reason: `${file} has no slurm: section`, hint: `add a \`slurm:\` section to ${file} (see docs/infra.md)` } as const;
+  }
+
+  async close(): Promise<void> {}
 
   private async nodes(): Promise<{ config: SlurmConfig; slurm: SlurmTransport; nodes: SlurmNode[] }> {
     const { config, slurm } = this.config();
@@ -123,18 +140,18 @@ export class SlurmBackend implements InfraBackend {
       const members = nodes.filter((n) => n.partition === p);
       const fit = members.filter((n) => nodeUsable(n.state) && !shortfall(ask, n));
       if (fit.length >= ask.numNodes) {
-        placements.push(placementOn(`slurm/${p}`, fit.slice(0, ask.numNodes), ask, SLURM_COST));
+        placements.push(placementOn(`slurm/${p}`, fit.slice(0, ask.numNodes), ask.numNodes, SLURM_COST));
         continue;
       }
       const why = members
         .filter((n) => !fit.includes(n))
-        .map((n) => (nodeUsable(n.state) ? `${n.name} has ${describeOffer(n)}: ${shortfall(ask, n)}` : `${n.name} is ${n.state}`));
-      refusals.push({ infra: `slurm/${p}`, reason: `asked for ${describeAsk(ask)}; partition ${p} has ${fit.length} node${fit.length === 1 ? '' : 's'} that fit${why.length ? `; ${why.join('; ')}` : ''}` });
+        .map((n) => (nodeUsable(n.state) ? nodeShortOf(n.name, n, shortfall(ask, n)!) : `${n.name} is ${n.state}`));
+      refusals.push({ infra: `slurm/${p}`, reason: tooFewNodes(ask, `partition ${p}`, fit.length, 'node', why) });
     }
     return { placements, refusals };
   }
 
-  async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
+  async provision(cluster: ClusterRecord<SlurmClusterHandle>, placement: Placement, log: LogWriter): Promise<Provisioned<SlurmClusterHandle>> {
     const { config } = this.config();
     const partition = placement.infra.split('/')[1];
     if (!partition) throw fail.bad_placement(`a Slurm placement names its partition, got ${placement.infra}`);
@@ -155,7 +172,7 @@ export class SlurmBackend implements InfraBackend {
     };
   }
 
-  async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+  async runJob(cluster: ClusterRecord<SlurmClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
     const { config, slurm } = this.config();
     const c = clusterHandle(cluster);
     const jobDir = join(c.dir, 'jobs', String(spec.jobId));
@@ -200,8 +217,7 @@ export class SlurmBackend implements InfraBackend {
     return { handle, outcome: this.follow(handle, ctx, slurm) };
   }
 
-  async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
-    const h = jobHandle(handle);
+  async resumeJob(_cluster: ClusterRecord<SlurmClusterHandle>, _spec: JobSpec, h: SlurmJobHandle, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
     ctx.log.line(`[skydeck] reattached to Slurm job ${h.slurmJobId}`);
     return { handle: h, outcome: this.follow(h, ctx, this.config().slurm) };
   }
@@ -215,38 +231,29 @@ export class SlurmBackend implements InfraBackend {
     return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, slurm, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) }).follow();
   }
 
-  async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
-    const h = jobHandle(handle);
+  async cancelJob(_cluster: ClusterRecord<SlurmClusterHandle>, h: SlurmJobHandle): Promise<void> {
     const { slurm } = this.config();
     writeFileSync(join(h.jobDir, 'cancelled'), '');
     await slurm.cancel({ id: h.slurmJobId });
     await waitUntilGone(slurm, { id: h.slurmJobId }, `Slurm job ${h.slurmJobId}`);
   }
 
-  stop(cluster: ClusterRecord): Promise<void> {
-    return Promise.reject(notStoppable(cluster));
-  }
-
-  start(cluster: ClusterRecord): Promise<void> {
-    return Promise.reject(notStoppable(cluster));
-  }
-
-  async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
+  async teardown(cluster: ClusterRecord<SlurmClusterHandle>, log: LogWriter): Promise<void> {
     const { config, slurm } = this.config();
     // Through slurmrestd, jobs belong to the token's user; through the commands, to the server's.
     const theirs: SlurmJobFilter = { name: jobName(cluster.name), user: config.rest?.user ?? os.userInfo().username };
     await slurm.cancel(theirs);
     await waitUntilGone(slurm, theirs, `the jobs of cluster ${cluster.name}`);
-    const c = asClusterHandle(cluster.handle);
+    const c = cluster.handle;
     if (c) rmSync(c.dir, { recursive: true, force: true });
     rmSync(join(this.dataDir, 'slurm', 'jobs', cluster.name), { recursive: true, force: true });
     log.line(`  cancelled the cluster's Slurm jobs and removed its files`);
   }
 
-  async openShell(cluster: ClusterRecord, rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell> {
+  async openShell(cluster: ClusterRecord<SlurmClusterHandle>, rank: number, request: ShellRequest<SlurmJobHandle>, events: ShellEvents): Promise<NodeShell> {
     const { config } = this.config();
     if (config.rest) throw fail.not_supported(`a terminal on ${cluster.infra} needs Slurm's commands (srun) on the server's machine; this server reaches Slurm through slurmrestd`);
-    const job = request.runningJobs.map(jobHandle).find((j) => rank < j.numNodes);
+    const job = request.runningJobs.find((j) => rank < j.numNodes);
     if (!job) throw fail.cluster_not_up(`cluster ${cluster.name} has no running job on node ${rank}: on Slurm a cluster's nodes exist only inside a job's allocation; start one (skydeck exec ${cluster.name} 'sleep infinity') and open the terminal again`);
     const { SLURM_JWT: _jwt, ...env } = process.env;
     if (config.slurmConf) env.SLURM_CONF = config.slurmConf;
@@ -281,23 +288,7 @@ async function waitUntilGone(slurm: SlurmTransport, filter: SlurmJobFilter, what
   throw fail.infra_failed(`${what} still in the Slurm queue ${CANCEL_WAIT_MS / 1000}s after cancelling`);
 }
 
-function notStoppable(cluster: ClusterRecord): SkyDeckError {
-  return fail.not_supported(`cluster ${cluster.name} is on ${cluster.infra}: Slurm allocates nodes per job, so there is nothing to stop or start; use down`);
-}
-
-function asClusterHandle(h: unknown): SlurmClusterHandle | undefined {
-  const c = h as SlurmClusterHandle | undefined;
-  return c && typeof c.partition === 'string' && typeof c.dir === 'string' ? c : undefined;
-}
-
-function clusterHandle(cluster: ClusterRecord): SlurmClusterHandle {
-  const c = asClusterHandle(cluster.handle);
-  if (!c) throw new Error(`cluster ${cluster.name} has no Slurm partition recorded`);
-  return c;
-}
-
-function jobHandle(h: unknown): SlurmJobHandle {
-  const j = h as SlurmJobHandle | undefined;
-  if (!j || typeof j.slurmJobId !== 'string' || typeof j.jobDir !== 'string') throw new Error(`not a Slurm job handle: ${JSON.stringify(h)}`);
-  return j;
+function clusterHandle(cluster: ClusterRecord<SlurmClusterHandle>): SlurmClusterHandle {
+  if (!cluster.handle) throw new Error(`cluster ${cluster.name} has no Slurm partition recorded`);
+  return cluster.handle;
 }

@@ -1,6 +1,6 @@
 // The Slurm commands (sbatch, squeue, scontrol, scancel, sinfo) and what their output means.
 import { execFile } from 'node:child_process';
-import type { NodeOffer } from '../optimizer';
+import type { NodeOffer } from '../fit';
 import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmTransport } from './slurm-transport';
 
 export interface SlurmCommands {

@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { join } from 'node:path';
 import type { JobOutcome } from '../backend';
 import type { LogWriter } from '../../logs/log-writer';
-import { NodeOutput, nodePrefix, type StreamOffsets } from '../ssh/node-output';
+import { NodeOutput, nodePrefix, type StreamOffsets } from '../node-output';
 import { ENDED_STATES } from './slurm-cli';
 import type { SlurmJobInfo, SlurmTransport } from './slurm-transport';
 

@@ -7,7 +7,7 @@ import type { JobOutcome } from '../backend';
 import type { LogWriter } from '../../logs/log-writer';
 import { shellQuote } from '../shell';
 import type { SshConnections, SshTarget } from './connection';
-import { NodeOutput, nodePrefix, type StreamOffsets } from './node-output';
+import { NodeOutput, nodePrefix, type StreamOffsets } from '../node-output';
 import { followCommand, killCommand, parseState, type NodeJobState } from './remote-job';
 
 export interface NodeJobRef {

@@ -18,14 +18,6 @@ export function nodeDirExpr(cluster: string, rank: number): string {
   return `"$HOME"/.skydeck/clusters/${shellQuote(cluster)}/node-${rank}`;
 }
 
-/** Where a file mount's remote path lands: `~/x` and relative paths are under the login's home. */
-export function remotePathExpr(path: string): string {
-  if (path === '~') return '"$HOME"';
-  if (path.startsWith('~/')) return `"$HOME"/${shellQuote(path.slice(2))}`;
-  if (path.startsWith('/')) return shellQuote(path);
-  return `"$HOME"/${shellQuote(path)}`;
-}
-
 export interface NodeJobFiles {
   cluster: string;
   rank: number;

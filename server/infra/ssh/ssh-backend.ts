@@ -2,56 +2,74 @@
 // A cluster takes num_nodes free hosts of its pool; each job runs setup and run on every one of them,
 // detached (setsid) so it outlives the server, and is followed over SSH into the job log.
 import { spawn } from 'node:child_process';
-import { createReadStream, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { ClusterNode, Resources } from '../../../protocol/model';
-import { fail, type SkyDeckError } from '../../errors';
+import { z } from 'zod';
+import type { ClusterNode } from '../../../protocol/model';
+import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import {
   skypilotEnv,
+  unsupported,
+  type BackendCapabilities,
   type ClusterRecord,
   type InfraBackend,
   type InfraStatus,
   type JobContext,
   type JobSpec,
   type Placement,
+  type Provisioned,
   type Refusal,
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeAsk, describeOffer, placementOn, shortfall } from '../optimizer';
+import { describeAsk, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
 import { describeTarget, SshConnections, type SshTarget } from './connection';
 import { HostAllocations } from './host-allocations';
 import { HostKeys } from './host-keys';
 import { HostResourceCache, type HostResources } from './host-resources';
 import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
-import { StreamOffsets } from './node-output';
+import { StreamOffsets } from '../node-output';
 import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
+import { killCommand, nodeDirExpr, startScript, teardownCommand } from './remote-job';
+import { remotePathExpr } from '../shell';
 import { openSshShell, shellCommand } from '../../terminal/ssh-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
-import { killCommand, nodeDirExpr, remotePathExpr, startScript, teardownCommand } from './remote-job';
 
 /** After local processes, before a Slurm queue: the hosts are ours and start at once. */
 const SSH_COST = 1;
 
-/** What a cluster record keeps about its hosts (cluster.handle). */
-export interface SshClusterHandle {
-  pool: string;
-  /** In rank order: the head first. */
-  hosts: SshTarget[];
-}
+const sshTarget = z.object({ name: z.string(), ip: z.string(), port: z.number().int(), user: z.string(), identityFile: z.string() }) satisfies z.ZodType<SshTarget>;
+
+/** What a cluster record keeps about its hosts (cluster.handle); hosts in rank order, the head first. */
+const sshClusterHandle = z.object({ pool: z.string(), hosts: z.array(sshTarget).min(1) });
+export type SshClusterHandle = z.infer<typeof sshClusterHandle>;
 
 /** What a job's record keeps (RunningJob.handle): enough to find the job again after a restart. */
-export interface SshJobHandle {
-  cluster: string;
-  jobId: number;
-  nodes: (NodeJobRef & { pgid: number })[];
-}
+const sshJobHandle = z.object({
+  cluster: z.string(),
+  jobId: z.number().int(),
+  nodes: z.array(z.object({ rank: z.number().int(), target: sshTarget, jobDir: z.string(), pgid: z.number().int() }) satisfies z.ZodType<NodeJobRef & { pgid: number }>),
+});
+export type SshJobHandle = z.infer<typeof sshJobHandle>;
 
-export class SshBackend implements InfraBackend {
+const FIXED_HOSTS = 'an SSH node pool is a set of fixed hosts';
+
+export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> {
   readonly kind = 'ssh';
-  readonly stoppable = false;
+  readonly handles = { cluster: sshClusterHandle, job: sshJobHandle };
+  readonly capabilities: BackendCapabilities<SshClusterHandle> = {
+    stopStart: unsupported('hosts of an SSH node pool cannot be stopped or started by SkyDeck; use down to release them'),
+    spot: unsupported(`${FIXED_HOSTS}, not spot instances`),
+    instanceTypes: unsupported(`${FIXED_HOSTS}; it has no instance types`),
+    regions: unsupported(`${FIXED_HOSTS}; it has no regions (name the pool: infra: ssh/<pool>)`),
+    zones: unsupported(`${FIXED_HOSTS}; it has no zones (name the pool: infra: ssh/<pool>)`),
+    diskTiers: unsupported(`${FIXED_HOSTS}; their disks have no tiers to choose from`),
+    networkTiers: unsupported(`${FIXED_HOSTS}; their network has no tiers to choose from`),
+    ports: true,
+    containerImages: true,
+  };
   private readonly connections: SshConnections;
   private readonly resources: HostResourceCache;
   private readonly allocations: HostAllocations;
@@ -79,6 +97,13 @@ export class SshBackend implements InfraBackend {
     const pool = pools.find((p) => p.name === name);
     if (!pool) throw fail.ssh_pool_unknown(`no SSH node pool named '${name}' in ${poolsPath(this.home)} (pools: ${pools.map((p) => p.name).join(', ') || 'none'})`);
     return pool;
+  }
+
+  configured() {
+    const file = poolsPath(this.home);
+    // A file that exists but is broken still turns SSH on: check() then says what is wrong with it.
+    if (existsSync(file)) return { enabled: true } as const;
+    return { enabled: false, reason: `${file} does not exist`, hint: `define node pools in ${file} (see docs/infra.md)` } as const;
   }
 
   async check(): Promise<InfraStatus[]> {
@@ -125,10 +150,9 @@ export class SshBackend implements InfraBackend {
       const { fit, unfit } = await this.freeHostsFor(pool, ask);
       const infra = `ssh/${pool.name}`;
       if (fit.length >= ask.numNodes) {
-        placements.push(placementOn(infra, fit.slice(0, ask.numNodes).map((f) => f.offer), ask, SSH_COST));
+        placements.push(placementOn(infra, fit.slice(0, ask.numNodes).map((f) => f.offer), ask.numNodes, SSH_COST));
       } else {
-        const why = unfit.length > 0 ? `; ${unfit.join('; ')}` : '';
-        refusals.push({ infra, reason: `asked for ${describeAsk(ask)}; pool ${pool.name} has ${fit.length} free host${fit.length === 1 ? '' : 's'} that fit${why}` });
+        refusals.push({ infra, reason: tooFewNodes(ask, `pool ${pool.name}`, fit.length, 'host', unfit) });
       }
     }
     return { placements, refusals };
@@ -144,18 +168,18 @@ export class SshBackend implements InfraBackend {
       else if (p.error || !p.offer) unfit.push(`${p.error ?? p.host.name} (unreachable)`);
       else {
         const short = shortfall(ask, p.offer);
-        if (short) unfit.push(`${p.host.name} has ${describeOffer(p.offer)}: ${short}`);
+        if (short) unfit.push(nodeShortOf(p.host.name, p.offer, short));
         else fit.push({ host: p.host, offer: p.offer });
       }
     }
     return { fit, unfit };
   }
 
-  async provision(cluster: ClusterRecord, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<{ nodes: ClusterNode[]; resources: Resources; handle: unknown }> {
+  async provision(cluster: ClusterRecord<SshClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<Provisioned<SshClusterHandle>> {
     const poolName = placement.infra.split('/')[1] ?? '';
     const pool = this.pool(poolName);
     let hosts: SshTarget[];
-    const previous = asClusterHandle(cluster.handle);
+    const previous = cluster.handle;
     if (previous && previous.pool === pool.name) {
       hosts = previous.hosts;
       this.allocations.take(pool.name, hosts.map((h) => h.name), cluster.name);
@@ -184,7 +208,7 @@ export class SshBackend implements InfraBackend {
       throw err;
     }
     const offers = await Promise.all(hosts.map((h) => this.resources.get(h)));
-    const shown = placementOn(placement.infra, offers, { numNodes: hosts.length }, SSH_COST);
+    const shown = placementOn(placement.infra, offers, hosts.length, SSH_COST);
     const handle: SshClusterHandle = { pool: pool.name, hosts };
     return {
       nodes: hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name })),
@@ -198,7 +222,7 @@ export class SshBackend implements InfraBackend {
     };
   }
 
-  async runJob(cluster: ClusterRecord, spec: JobSpec, ctx: JobContext): Promise<RunningJob> {
+  async runJob(cluster: ClusterRecord<SshClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<SshJobHandle>> {
     const hosts = clusterHandle(cluster).hosts.slice(0, spec.numNodes);
     const nodes: ClusterNode[] = hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name }));
     if (spec.workdir) ctx.log.line(`Syncing workdir ${spec.workdir} to ${hosts.length} node${hosts.length === 1 ? '' : 's'}...`);
@@ -227,9 +251,7 @@ export class SshBackend implements InfraBackend {
     return { handle, outcome: this.follow(handle, ctx) };
   }
 
-  async resumeJob(_cluster: ClusterRecord, _spec: JobSpec, handle: unknown, ctx: JobContext): Promise<RunningJob> {
-    const h = asJobHandle(handle);
-    if (!h) throw new Error(`not an SSH job handle: ${JSON.stringify(handle)}`);
+  async resumeJob(_cluster: ClusterRecord<SshClusterHandle>, _spec: JobSpec, h: SshJobHandle, ctx: JobContext): Promise<RunningJob<SshJobHandle>> {
     ctx.log.line(`[skydeck] reattached to the job on ${h.nodes.length} node${h.nodes.length === 1 ? '' : 's'}`);
     return { handle: h, outcome: this.follow(h, ctx) };
   }
@@ -243,24 +265,14 @@ export class SshBackend implements InfraBackend {
     return join(this.dataDir, 'ssh', 'jobs', cluster, `${jobId}.offsets.json`);
   }
 
-  async cancelJob(_cluster: ClusterRecord, handle: unknown): Promise<void> {
-    const h = asJobHandle(handle);
-    if (!h) throw new Error(`not an SSH job handle: ${JSON.stringify(handle)}`);
+  async cancelJob(_cluster: ClusterRecord<SshClusterHandle>, h: SshJobHandle): Promise<void> {
     const results = await Promise.allSettled(h.nodes.map((n) => this.connections.run(n.target, killCommand(n.jobDir, 'cancelled'))));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${nodeName(h.nodes[i]!)}: ${(r.reason as Error).message}`] : []));
     if (failed.length > 0) throw fail.infra_failed(`could not stop the job everywhere; processes may still run on ${failed.join('; ')}`);
   }
 
-  stop(cluster: ClusterRecord): Promise<void> {
-    return Promise.reject(notStoppable(cluster));
-  }
-
-  start(cluster: ClusterRecord): Promise<void> {
-    return Promise.reject(notStoppable(cluster));
-  }
-
-  async teardown(cluster: ClusterRecord, log: LogWriter): Promise<void> {
-    const h = asClusterHandle(cluster.handle);
+  async teardown(cluster: ClusterRecord<SshClusterHandle>, log: LogWriter): Promise<void> {
+    const h = cluster.handle;
     if (h) {
       await Promise.all(
         h.hosts.map(async (target, rank) => {
@@ -279,7 +291,7 @@ export class SshBackend implements InfraBackend {
   }
 
   /** Copies a local file or directory to a path on the node (tar over the SSH channel). */
-  async openShell(cluster: ClusterRecord, rank: number, request: ShellRequest, events: ShellEvents): Promise<NodeShell> {
+  async openShell(cluster: ClusterRecord<SshClusterHandle>, rank: number, request: ShellRequest<SshJobHandle>, events: ShellEvents): Promise<NodeShell> {
     const target = clusterHandle(cluster).hosts[rank];
     if (!target) throw new Error(`cluster ${cluster.name} has no node ${rank}`);
     const client = await this.connections.get(target);
@@ -303,27 +315,12 @@ export class SshBackend implements InfraBackend {
   }
 
   /** Closes the cached connections (jobs being followed keep their own until they end). */
-  close(): void {
+  async close(): Promise<void> {
     this.connections.closeAll();
   }
 }
 
-function notStoppable(cluster: ClusterRecord): SkyDeckError {
-  return fail.not_supported(`cluster ${cluster.name} is on ${cluster.infra}: hosts of an SSH node pool cannot be stopped or started by SkyDeck; use down to release them`);
-}
-
-function asClusterHandle(h: unknown): SshClusterHandle | undefined {
-  const c = h as SshClusterHandle | undefined;
-  return c && typeof c.pool === 'string' && Array.isArray(c.hosts) ? c : undefined;
-}
-
-function clusterHandle(cluster: ClusterRecord): SshClusterHandle {
-  const h = asClusterHandle(cluster.handle);
-  if (!h) throw new Error(`cluster ${cluster.name} has no SSH hosts recorded`);
-  return h;
-}
-
-function asJobHandle(h: unknown): SshJobHandle | undefined {
-  const j = h as SshJobHandle | undefined;
-  return j && typeof j.cluster === 'string' && Array.isArray(j.nodes) && j.nodes.every((n) => typeof n.jobDir === 'string' && n.target) ? j : undefined;
+function clusterHandle(cluster: ClusterRecord<SshClusterHandle>): SshClusterHandle {
+  if (!cluster.handle) throw new Error(`cluster ${cluster.name} has no SSH hosts recorded`);
+  return cluster.handle;
 }

@@ -3,7 +3,7 @@
 // server goes on from there instead of copying the log again.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogWriter } from '../../logs/log-writer';
+import type { LogWriter } from '../logs/log-writer';
 
 /** `(head, rank=0) ` / `(node-2, rank=2) `; nothing when the job has a single node. */
 export function nodePrefix(rank: number, numNodes: number): string {
