@@ -2,6 +2,7 @@
 // `sky autostop` does. The refresh daemon carries it out.
 import { requireOwner } from '../auth/policy';
 import { fail } from '../errors';
+import { isSupported } from '../infra/backend';
 import { lockCluster, type Operation } from './context';
 
 /** SkyPilot's default when only --down is given. */
@@ -12,8 +13,9 @@ export const autostop: Operation<'autostop'> = {
     const cluster = services.clusters.require(body.clusterName);
     requireOwner(caller, cluster.owner, 'set autostop on', `cluster ${body.clusterName}`);
     // A cluster that cannot be stopped can still be set to tear itself down.
-    if (!body.cancel && !body.down && !services.clusters.backendFor(cluster.infra).stoppable) {
-      throw fail.bad_request(`cluster ${cluster.name} is on ${cluster.infra}, which cannot stop and start clusters; use --down to tear it down when idle instead`);
+    const stopStart = services.clusters.backendFor(cluster.infra).capabilities.stopStart;
+    if (!body.cancel && !body.down && !isSupported(stopStart)) {
+      throw fail.not_supported(`cluster ${cluster.name} is on ${cluster.infra}, which cannot stop and start clusters (${stopStart.unsupported}); use --down to tear it down when idle instead`);
     }
   },
   async run(ctx) {
