@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layering from './scripts/eslint/layering.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'build/', 'node_modules/', '.test-artifacts/', 'bench/results/'] },
@@ -12,4 +13,7 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // Imports across a forbidden boundary (extension -> server, client -> server, protocol -> anything of
+  // ours, ...) fail the lint; test/unit/lint-boundaries.test.ts proves the rule catches them.
+  { files: ['**/*.{ts,tsx}'], plugins: { layering }, rules: { 'layering/boundaries': 'error' } },
 );

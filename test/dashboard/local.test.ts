@@ -1,3 +1,6 @@
+// Drives the dashboard in Chromium: the callbacks passed to page.evaluate run in the page, so DOM types apply here.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The dashboard of a local server in Chromium: the one-time link from `skydeck dashboard --url`, requests
 // appearing live as the CLI submits them, cancel from the page, and a running log followed to its end.
 import assert from 'node:assert/strict';

@@ -1,0 +1,44 @@
+// ESLint rule `layering/boundaries`: an import (static, dynamic, type-only or re-export) that resolves into
+// a part of the project its file's part may not use is an error. Parts are the top-level folders; the
+// allowed arrows are drawn in docs/architecture.md.
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** Which parts each part may not import from. protocol/ may import nothing of ours outside itself. */
+export const FORBIDDEN = {
+  protocol: ['server', 'client', 'extension', 'webview', 'ui', 'dashboard', 'scripts', 'test', 'bench'],
+  server: ['client', 'extension', 'webview', 'ui', 'dashboard'],
+  client: ['server', 'extension', 'webview', 'ui', 'dashboard'],
+  extension: ['server', 'dashboard'],
+  webview: ['extension', 'server', 'client', 'dashboard'],
+  ui: ['extension', 'server', 'client', 'webview', 'dashboard'],
+  dashboard: ['extension', 'server', 'webview'],
+};
+
+const partOf = (file) => path.relative(root, file).split(path.sep)[0];
+
+const rule = {
+  meta: { type: 'problem', schema: [], messages: { crossing: '{{from}}/ may not import from {{to}}/ ({{source}}); see docs/architecture.md' } },
+  create(context) {
+    const file = context.filename ?? context.getFilename();
+    const from = partOf(file);
+    const forbidden = FORBIDDEN[from];
+    if (!forbidden) return {};
+    const check = (node) => {
+      const source = node?.value;
+      if (typeof source !== 'string' || !source.startsWith('.')) return; // packages are not parts
+      const to = partOf(path.resolve(path.dirname(file), source));
+      if (forbidden.includes(to)) context.report({ node, messageId: 'crossing', data: { from, to, source } });
+    };
+    return {
+      ImportDeclaration: (n) => check(n.source),
+      ExportNamedDeclaration: (n) => check(n.source),
+      ExportAllDeclaration: (n) => check(n.source),
+      ImportExpression: (n) => check(n.source),
+      TSImportType: (n) => check(n.argument?.literal ?? n.argument),
+    };
+  },
+};
+
+export default { rules: { boundaries: rule } };
