@@ -18,7 +18,7 @@ const SPAN = 1_000;
 test('a torn last line is dropped on reload; the records before it and appends after it are whole', () => {
   const dir = freshDir();
   const history = new RequestHistory(dir, SPAN);
-  for (let i = 1; i <= 3; i++) history.append(aLaunch({ id: idOf(i), finishedAt: 100 + i, result: { clusterName: 'c', jobId: i } }));
+  for (let i = 1; i <= 3; i++) history.append(aLaunch({ id: idOf(i), finishedAt: 100 + i, result: { clusterName: 'c', jobId: i, jobStatus: 'SUCCEEDED' } }));
   history.close();
   const segment = path.join(dir, '0.jsonl');
   appendFileSync(segment, JSON.stringify(aLaunch({ id: idOf(4), finishedAt: 104 })).slice(0, 50));
@@ -26,7 +26,7 @@ test('a torn last line is dropped on reload; the records before it and appends a
   const reloaded = new RequestHistory(dir, SPAN);
   assert.equal(reloaded.size, 3);
   assert.equal(reloaded.has(idOf(4)), false);
-  for (let i = 1; i <= 3; i++) assert.deepEqual(reloaded.get(idOf(i))?.result, { clusterName: 'c', jobId: i }, `record ${i} reads back whole`);
+  for (let i = 1; i <= 3; i++) assert.deepEqual(reloaded.get(idOf(i))?.result, { clusterName: 'c', jobId: i, jobStatus: 'SUCCEEDED' }, `record ${i} reads back whole`);
   reloaded.append(aLaunch({ id: idOf(5), finishedAt: 105 }));
   assert.equal(reloaded.get(idOf(5))?.id, idOf(5));
   reloaded.close();
