@@ -55,8 +55,12 @@ export function requestContextValue(r: RequestSummary, mine: boolean): string {
   return `request.${r.status.toLowerCase()}.${mine ? 'mine' : 'others'}`;
 }
 
+/**
+ * `cluster.up.mine.stoppable`: menus match status with `/^cluster\.up\./` and offer Stop/Start only on
+ * `/\.stoppable$/` (SSH node pools and Slurm cannot stop; records older than `canStop` count as stoppable).
+ */
 export function clusterContextValue(c: Cluster, mine: boolean): string {
-  return `cluster.${c.status.toLowerCase()}.${mine ? 'mine' : 'others'}`;
+  return `cluster.${c.status.toLowerCase()}.${mine ? 'mine' : 'others'}.${c.canStop === false ? 'fixed' : 'stoppable'}`;
 }
 
 export function jobContextValue(j: Job): string {

@@ -1,5 +1,6 @@
 // Every cluster, live: status, infra, resources, nodes, owner, launched, autostop; each one's jobs with
-// their logs; stop, start and down for the owner (or an admin), confirmed with what will be cancelled.
+// their logs; stop, start and down for the owner (or an admin), confirmed with what will be cancelled;
+// stop and start only where the infra can (not SSH node pools or Slurm: `canStop`).
 import { useEffect, useState } from 'preact/hooks';
 import { isJobFinished, isRequestFinished, type Cluster, type Job } from '../../protocol/model';
 import type { MeResponse } from '../../protocol/dashboard';
@@ -76,12 +77,12 @@ export function ClustersPage(props: { me: MeResponse; clusters: ClustersModel; r
             </dl>
             {mayActOn(me, c.owner) && (
               <div class="toolbar">
-                {c.status === 'UP' && (
+                {c.status === 'UP' && c.canStop !== false && (
                   <button type="button" onClick={() => setConfirming({ cluster: c, action: 'stop' })}>
                     Stop
                   </button>
                 )}
-                {c.status === 'STOPPED' && (
+                {c.status === 'STOPPED' && c.canStop !== false && (
                   <button type="button" onClick={() => void act(c, 'start')}>
                     Start
                   </button>

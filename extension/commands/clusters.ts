@@ -1,5 +1,6 @@
 // Cluster and job commands: stop, start, down (confirming what they cancel), exec, job logs, cancel job, refresh.
 import * as vscode from 'vscode';
+import type { Cluster } from '../../protocol/model';
 import { shortId, requestLabel } from '../format';
 import type { Services } from '../services';
 import type { ClusterNode } from '../views/clusters-tree';
@@ -11,12 +12,14 @@ type ClusterRef = Extract<ClusterNode, { kind: 'cluster' }> | string;
 type JobRef = Extract<ClusterNode, { kind: 'job' }>;
 
 const clusterOf = (ref: ClusterRef): string => (typeof ref === 'string' ? ref : ref.name);
+/** SSH node pools and Slurm cannot stop: the palette offers them neither Stop nor Start (as the view's menus). */
+const stoppable = (c: Cluster): boolean => c.canStop !== false;
 
-async function pickCluster(s: Services, ref: ClusterRef | undefined, title: string): Promise<string | undefined> {
+async function pickCluster(s: Services, ref: ClusterRef | undefined, title: string, offered: (c: Cluster) => boolean = () => true): Promise<string | undefined> {
   if (ref !== undefined) return clusterOf(ref);
-  const clusters = s.clusters.list();
+  const clusters = s.clusters.list().filter(offered);
   if (clusters.length === 0) {
-    void vscode.window.showInformationMessage('SkyDeck: there are no clusters.');
+    void vscode.window.showInformationMessage('SkyDeck: there are no clusters to pick.');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(clusters.map((c) => ({ label: c.name, description: c.status })), { title });
@@ -46,12 +49,12 @@ async function submitClusterOp(s: Services, operation: 'stop' | 'start' | 'down'
 }
 
 export async function stopCluster(s: Services, ref?: ClusterRef): Promise<void> {
-  const cluster = await pickCluster(s, ref, 'SkyDeck: Stop Cluster');
+  const cluster = await pickCluster(s, ref, 'SkyDeck: Stop Cluster', stoppable);
   if (cluster && (await confirmDestructive(s, 'Stop', cluster))) await submitClusterOp(s, 'stop', cluster);
 }
 
 export async function startCluster(s: Services, ref?: ClusterRef): Promise<void> {
-  const cluster = await pickCluster(s, ref, 'SkyDeck: Start Cluster');
+  const cluster = await pickCluster(s, ref, 'SkyDeck: Start Cluster', stoppable);
   if (cluster) await submitClusterOp(s, 'start', cluster);
 }
 

@@ -19,7 +19,8 @@ test('context values are compound so menus can match status and ownership', () =
   assert.equal(requestContextValue({ ...r, status: 'CANCELLED' }, false), 'request.cancelled.others');
   assert.match(requestContextValue(r, false), /^request\.(pending|running)\./);
   assert.equal(jobContextValue({ cluster: 'a', jobId: 1, status: 'SETTING_UP', owner: r.user, submittedAt: 0 }), 'job.setting_up');
-  assert.equal(clusterContextValue({ name: 'a', infra: 'local', resources: { infra: 'local' }, numNodes: 1, status: 'STOPPED', owner: r.user, launchedAt: 0, nodes: [] }, true), 'cluster.stopped.mine');
+  assert.equal(clusterContextValue({ name: 'a', infra: 'local', resources: { infra: 'local' }, numNodes: 1, status: 'STOPPED', owner: r.user, launchedAt: 0, nodes: [], canStop: true }, true), 'cluster.stopped.mine.stoppable');
+  assert.equal(clusterContextValue({ name: 'p', infra: 'ssh/lab', resources: { infra: 'ssh/lab' }, numNodes: 2, status: 'UP', owner: r.user, launchedAt: 0, nodes: [], canStop: false }, false), 'cluster.up.others.fixed');
 });
 
 test('each status has its own icon; running spins', () => {

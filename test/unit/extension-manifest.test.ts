@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { COMMANDS, SETTINGS } from '../../extension/command-ids';
+import { clusterContextValue } from '../../extension/format';
+import type { Cluster } from '../../protocol/model';
 
 const root = join(import.meta.dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -46,6 +48,23 @@ test('inline and context actions on requests, clusters and jobs match the contex
   for (const re of cancel) {
     assert.ok(re.test('request.running.mine') && re.test('request.pending.others'));
     assert.ok(!re.test('request.succeeded.mine') && !re.test('request.cancelled.mine'));
+  }
+});
+
+test('Stop and Start are offered on clusters whose infra can stop, never on an SSH node pool or Slurm (canStop false)', () => {
+  const contextMenus = manifest.contributes.menus['view/item/context'] as { command: string; when: string }[];
+  const whenOf = (command: string): RegExp[] => contextMenus.filter((m) => m.command === command).map((m) => new RegExp(/viewItem =~ \/(.+)\//.exec(m.when)![1]!));
+  const base: Omit<Cluster, 'status'> = { name: 'c', infra: 'local', resources: { infra: 'local' }, numNodes: 1, owner: { id: 'u', name: 'u' }, launchedAt: 0, nodes: [] };
+  const stop = whenOf(COMMANDS.stopCluster);
+  const start = whenOf(COMMANDS.startCluster);
+  assert.ok(stop.length > 0 && start.length > 0);
+  for (const re of stop) {
+    assert.ok(re.test(clusterContextValue({ ...base, status: 'UP', canStop: true }, true)), 'local UP cluster offers Stop');
+    assert.ok(!re.test(clusterContextValue({ ...base, infra: 'ssh/lab', status: 'UP', canStop: false }, true)), 'SSH cluster gets no Stop');
+  }
+  for (const re of start) {
+    assert.ok(re.test(clusterContextValue({ ...base, status: 'STOPPED', canStop: true }, false)), 'stopped local cluster offers Start');
+    assert.ok(!re.test(clusterContextValue({ ...base, infra: 'slurm/hpc', status: 'STOPPED', canStop: false }, true)), 'Slurm cluster gets no Start');
   }
 });
 
