@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { table } from '../../protocol/text-table';
+import { askHidden as askHiddenLine, PromptCancelled } from '../../shared/terminal-prompt';
 import { ConfigError, parseDuration, skydeckHome } from '../config';
 import { accountFiles, LOGIN_NAME, LOGIN_NAME_RULE, newToken, parseTokens, parseUsers, ROLES, tokensText, usersText, type TokenEntry, type UserEntry } from './accounts';
 import type { Role } from './identity';
@@ -179,30 +180,11 @@ async function newPassword(values: { 'password-stdin'?: boolean; 'generate-passw
   return password;
 }
 
-/** Reads a line from the terminal without echoing it. */
-function askHidden(prompt: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const stdin = process.stdin;
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new ConfigError('cancelled'));
-        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
-        else text += ch;
-      }
-    };
-    const done = (err?: Error) => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(text);
-    };
-    stdin.on('data', onData);
-  });
+/** The shared hidden prompt; Ctrl-C is a ConfigError('cancelled'), as every refusal here. */
+async function askHidden(prompt: string): Promise<string> {
+  try {
+    return await askHiddenLine(prompt);
+  } catch (err) {
+    throw err instanceof PromptCancelled ? new ConfigError('cancelled') : err;
+  }
 }

@@ -21,6 +21,8 @@ test('imports across a forbidden boundary fail the lint', async () => {
     ['server/x.ts', "import { ApiError } from '../client/errors';\nexport { ApiError };\n"],
     ['server/http/x.ts', "import { COMMANDS } from '../../extension/command-ids';\nexport { COMMANDS };\n"],
     ['webview/x.ts', "import { COMMANDS } from '../extension/command-ids';\nexport { COMMANDS };\n"],
+    ['shared/x.ts', "import { ApiError } from '../client/errors';\nexport { ApiError };\n"],
+    ['dashboard/x.ts', "import { askHidden } from '../shared/terminal-prompt';\nexport { askHidden };\n"],
   ];
   for (const [file, source] of forbidden) {
     const found = await crossings(file, source);
@@ -36,6 +38,8 @@ test('the allowed arrows pass', async () => {
     ['server/x.ts', "import { ERROR_CODES } from '../protocol/errors';\nexport { ERROR_CODES };\n"],
     ['protocol/x.ts', "import { z } from 'zod';\nexport { ERROR_CODES } from './errors';\nexport { z };\n"],
     ['webview/x.ts', "import type { Cluster } from '../protocol/model';\nexport type { Cluster };\n"],
+    ['server/x.ts', "import { askHidden } from '../shared/terminal-prompt';\nexport { askHidden };\n"],
+    ['client/x.ts', "import { askHidden } from '../shared/terminal-prompt';\nexport { askHidden };\n"],
   ];
   for (const [file, source] of allowed) assert.deepEqual(await crossings(file, source), [], file);
 });

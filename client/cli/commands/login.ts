@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { HealthResponse } from '../../../protocol/api';
+import { askHidden as askHiddenLine, PromptCancelled } from '../../../shared/terminal-prompt';
 import { ApiClient } from '../../api-client';
 import { authorizationOf, credentialsPath, forgetCredentials, saveCredentials, withCredentials, type SavedCredentials } from '../../auth/credentials';
 import { saveEndpoint } from '../../auth/saved-endpoint';
@@ -106,31 +107,12 @@ function ask(question: string): Promise<string | undefined> {
   });
 }
 
-/** Reads a line from the terminal without echoing it. */
-function askHidden(prompt: string): Promise<string> {
-  if (!process.stdin.isTTY) return Promise.reject(new CliExit(EXIT.usage, 'Error: no terminal to ask for a secret; pass it on stdin (--password-stdin, --token-stdin)'));
-  return new Promise((resolve, reject) => {
-    const stdin = process.stdin;
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
-    let text = '';
-    const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new CliExit(EXIT.interrupted));
-        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
-        else text += ch;
-      }
-    };
-    const done = (err?: Error) => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(text);
-    };
-    stdin.on('data', onData);
-  });
+/** The shared hidden prompt, with the CLI's exits: no terminal is a usage error, Ctrl-C an interrupt. */
+async function askHidden(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) throw new CliExit(EXIT.usage, 'Error: no terminal to ask for a secret; pass it on stdin (--password-stdin, --token-stdin)');
+  try {
+    return await askHiddenLine(prompt);
+  } catch (err) {
+    throw err instanceof PromptCancelled ? new CliExit(EXIT.interrupted) : err;
+  }
 }
