@@ -1,6 +1,7 @@
 // Runs the real `skydeck` CLI (dist/cli.js) as a process against a test server, with its own SKYDECK_HOME.
 // Every process started here is killed by dispose() (tests call it from t.after), even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { TestServer } from './server';
@@ -101,4 +102,23 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A folder of task files under the server's home (removed with it): write(name, yaml) gives the file's path. */
+export interface TaskFiles {
+  dir: string;
+  write(name: string, yaml: string): string;
+}
+
+export function taskFiles(server: { home: string }): TaskFiles {
+  const dir = path.join(server.home, 'tasks');
+  mkdirSync(dir, { recursive: true });
+  return {
+    dir,
+    write(name, yaml) {
+      const file = path.join(dir, name);
+      writeFileSync(file, yaml);
+      return file;
+    },
+  };
 }

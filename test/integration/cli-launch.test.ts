@@ -4,23 +4,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RequestSummary } from '../../protocol/model';
-import { disposeWithWork, runCli, spawnCli } from '../helpers/cli';
+import { disposeWithWork, runCli, spawnCli, taskFiles, type TaskFiles } from '../helpers/cli';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('skydeck launch', () => {
   let server: TestServer;
-  let tasks: string;
-  const task = (name: string, yaml: string) => {
-    const file = path.join(tasks, name);
-    writeFileSync(file, yaml);
-    return file;
-  };
+  let tasks: TaskFiles;
+  const task = (name: string, yaml: string) => tasks.write(name, yaml);
   const requestCount = async () => (await server.json<{ requests: RequestSummary[] }>('/api/requests?all=1')).body.requests.length;
 
   before(async () => {
     server = await startServer();
-    tasks = path.join(server.home, 'tasks');
-    mkdirSync(tasks);
+    tasks = taskFiles(server);
   });
   after(() => disposeWithWork(server));
 
@@ -84,11 +79,11 @@ describe('skydeck launch', () => {
   });
 
   it('--env, a bare --env taken from the environment, and --env-file fill envs; workdir is relative to the task file', async () => {
-    mkdirSync(path.join(tasks, 'code'), { recursive: true });
-    writeFileSync(path.join(tasks, 'code', 'marker.txt'), 'from-workdir\n');
-    writeFileSync(path.join(tasks, 'vars.env'), 'FROM_FILE=file-value\nOVERRIDDEN=file\n');
+    mkdirSync(path.join(tasks.dir, 'code'), { recursive: true });
+    writeFileSync(path.join(tasks.dir, 'code', 'marker.txt'), 'from-workdir\n');
+    writeFileSync(path.join(tasks.dir, 'vars.env'), 'FROM_FILE=file-value\nOVERRIDDEN=file\n');
     const file = task('envs.yaml', 'workdir: code\nenvs:\n  TOKEN: null\n  OVERRIDDEN: null\n  FROM_SHELL: null\nrun: |\n  echo "token=$TOKEN file=$FROM_FILE over=$OVERRIDDEN shell=$FROM_SHELL"\n  cat marker.txt\n');
-    const run = await runCli(server, ['launch', file, '-c', 'clib', '-y', '--env', 'TOKEN=abc', '--env-file', path.join(tasks, 'vars.env'), '--env', 'OVERRIDDEN=arg', '--env', 'FROM_SHELL'], {
+    const run = await runCli(server, ['launch', file, '-c', 'clib', '-y', '--env', 'TOKEN=abc', '--env-file', path.join(tasks.dir, 'vars.env'), '--env', 'OVERRIDDEN=arg', '--env', 'FROM_SHELL'], {
       env: { FROM_SHELL: 'shell-value' },
       cwd: server.home,
     });

@@ -2,29 +2,22 @@
 // file, --dryrun creates nothing, chains and bad flags are refused before anything is created, and the
 // launch-only flags (--down, --no-setup, --retry-until-up) do what SkyPilot's do.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Job, RequestSummary } from '../../protocol/model';
-import { disposeWithWork, runCli } from '../helpers/cli';
+import { disposeWithWork, runCli, taskFiles, type TaskFiles } from '../helpers/cli';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('skydeck launch and exec flags', () => {
   let server: TestServer;
-  let tasks: string;
-  const task = (name: string, yaml: string) => {
-    const file = path.join(tasks, name);
-    writeFileSync(file, yaml);
-    return file;
-  };
+  let tasks: TaskFiles;
+  const task = (name: string, yaml: string) => tasks.write(name, yaml);
   const requests = async () => (await server.json<{ requests: RequestSummary[] }>('/api/requests?all=1')).body.requests;
   const clusters = async () => (await server.json<{ clusters: Cluster[] }>('/api/clusters')).body.clusters;
   const jobs = async (cluster: string) => (await server.json<{ jobs: Job[] }>(`/api/clusters/${cluster}/jobs`)).body.jobs;
 
   before(async () => {
     server = await startServer({ env: { SKYDECK_RETRY_UNTIL_UP_MS: '300' } });
-    tasks = path.join(server.home, 'tasks');
-    mkdirSync(tasks);
+    tasks = taskFiles(server);
   });
   after(() => disposeWithWork(server));
 

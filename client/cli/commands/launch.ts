@@ -16,7 +16,9 @@ import { finish } from '../outcome';
 import { CliExit, EXIT, note, print } from '../output';
 import { confirm } from '../prompt';
 
-export interface RunTaskOptions {
+/** SkyPilot's task options (overrides of the file's keys, typed once in TaskOverrides); `--config` as given. */
+export interface RunTaskOptions extends Omit<TaskOverrides, 'config'> {
+  config?: string[];
   cluster?: string;
   yes?: boolean;
   env: string[];
@@ -26,25 +28,6 @@ export interface RunTaskOptions {
   async?: boolean;
   detachRun?: boolean;
   idleMinutesToAutostop?: number;
-  // SkyPilot's task options (overrides of the file's keys).
-  name?: string;
-  workdir?: string;
-  infra?: string;
-  cloud?: string;
-  region?: string;
-  zone?: string;
-  numNodes?: number;
-  cpus?: string;
-  memory?: string;
-  gpus?: string;
-  instanceType?: string;
-  useSpot?: boolean;
-  imageId?: string;
-  diskSize?: string;
-  diskTier?: string;
-  networkTier?: string;
-  ports?: string[];
-  config?: string[];
   // launch only.
   dryrun?: boolean;
   down?: boolean;
