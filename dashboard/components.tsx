@@ -1,4 +1,4 @@
-// Pieces every page uses: links that stay in the page, status badges, a confirmation dialog, a host for
+// Pieces every page uses: links that stay in the page, status badges, a data table, a confirmation dialog, a host for
 // the plain-DOM components shared with the VS Code panels (ui/), and a virtualised list.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -102,6 +102,29 @@ export function VirtualList<T>(props: { items: T[]; row(item: T, index: number):
         {props.items.slice(start, end).map((item, i) => props.row(item, start + i))}
         <div style={{ height: `${(props.items.length - end) * h}px` }} />
       </div>
+    </div>
+  );
+}
+
+/** A scrolling data table: its column headers (and a last one read only by screen readers, over row actions) and rows. */
+export function Grid(props: { label: string; columns: string[]; hiddenColumn?: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table class="grid" aria-label={props.label}>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col">{c}</th>
+            ))}
+            {props.hiddenColumn && (
+              <th scope="col">
+                <span class="sr-only">{props.hiddenColumn}</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
     </div>
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ACCOUNT_ROLES, type AccountChangeResponse, type AccountRole, type TokenCreatedResponse, type TokenListResponse, type UserListResponse } from '../../protocol/dashboard';
 import { relativeTime } from '../../client/format';
 import { api, errorText } from '../api';
-import { Confirm } from '../components';
+import { Confirm, Grid } from '../components';
 
 function useList<T>(path: string): [T | undefined, () => void, string] {
   const [value, setValue] = useState<T | undefined>();
@@ -58,43 +58,29 @@ export function UsersPage() {
         </p>
       )}
       {secret && <ShownOnce {...secret} />}
-      <div class="table-wrap">
-        <table class="grid" aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list?.users.map((u) => (
-              <tr data-user={u.name}>
-                <td>{u.name}</td>
-                <td>
-                  <select aria-label={`Role of ${u.name}`} value={u.role} onChange={(e) => void run(api('POST', `/api/admin/users/${encodeURIComponent(u.name)}`, { role: e.currentTarget.value }), u.name)}>
-                    {ACCOUNT_ROLES.map((r) => (
-                      <option value={r}>{r}</option>
-                    ))}
-                  </select>
-                </td>
-                <td>{relativeTime(u.createdAt)}</td>
-                <td class="toolbar">
-                  <button type="button" class="small" onClick={() => void run(api('POST', `/api/admin/users/${encodeURIComponent(u.name)}`, { generatePassword: true }), u.name)}>
-                    Reset password
-                  </button>
-                  <button type="button" class="small danger" onClick={() => setRemoving(u.name)}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Grid label="Users" columns={['Name', 'Role', 'Created']} hiddenColumn="Actions">
+        {list?.users.map((u) => (
+          <tr data-user={u.name}>
+            <td>{u.name}</td>
+            <td>
+              <select aria-label={`Role of ${u.name}`} value={u.role} onChange={(e) => void run(api('POST', `/api/admin/users/${encodeURIComponent(u.name)}`, { role: e.currentTarget.value }), u.name)}>
+                {ACCOUNT_ROLES.map((r) => (
+                  <option value={r}>{r}</option>
+                ))}
+              </select>
+            </td>
+            <td>{relativeTime(u.createdAt)}</td>
+            <td class="toolbar">
+              <button type="button" class="small" onClick={() => void run(api('POST', `/api/admin/users/${encodeURIComponent(u.name)}`, { generatePassword: true }), u.name)}>
+                Reset password
+              </button>
+              <button type="button" class="small danger" onClick={() => setRemoving(u.name)}>
+                Remove
+              </button>
+            </td>
+          </tr>
+        ))}
+      </Grid>
       <h2>Add a user</h2>
       <form class="filters" onSubmit={add} aria-label="Add a user">
         <label>
@@ -168,38 +154,22 @@ export function TokensPage() {
         </p>
       )}
       {secret && <ShownOnce label="New token" secret={secret} />}
-      <div class="table-wrap">
-        <table class="grid" aria-label="Tokens">
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list?.tokens.map((t) => (
-              <tr data-token={t.name}>
-                <td class="mono">{t.id}</td>
-                <td>{t.name}</td>
-                <td>{t.role}</td>
-                <td>{relativeTime(t.createdAt)}</td>
-                <td>{t.expiresAt ? `${new Date(t.expiresAt).toLocaleDateString()}${t.expiresAt < Date.now() ? ' (expired)' : ''}` : 'never'}</td>
-                <td>
-                  <button type="button" class="small danger" onClick={() => setRevoking(t.id)} aria-label={`Revoke token ${t.name}`}>
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Grid label="Tokens" columns={['Id', 'Name', 'Role', 'Created', 'Expires']} hiddenColumn="Actions">
+        {list?.tokens.map((t) => (
+          <tr data-token={t.name}>
+            <td class="mono">{t.id}</td>
+            <td>{t.name}</td>
+            <td>{t.role}</td>
+            <td>{relativeTime(t.createdAt)}</td>
+            <td>{t.expiresAt ? `${new Date(t.expiresAt).toLocaleDateString()}${t.expiresAt < Date.now() ? ' (expired)' : ''}` : 'never'}</td>
+            <td>
+              <button type="button" class="small danger" onClick={() => setRevoking(t.id)} aria-label={`Revoke token ${t.name}`}>
+                Revoke
+              </button>
+            </td>
+          </tr>
+        ))}
+      </Grid>
       <h2>Create a token</h2>
       <form class="filters" onSubmit={(e) => void create(e)} aria-label="Create a token">
         <label>

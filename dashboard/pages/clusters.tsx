@@ -6,7 +6,7 @@ import { isJobFinished, isRequestFinished, type Cluster, type Job } from '../../
 import type { MeResponse } from '../../protocol/dashboard';
 import { duration, relativeTime, shortId } from '../../client/format';
 import { api, errorText } from '../api';
-import { Confirm, Link, Status } from '../components';
+import { Confirm, Grid, Link, Status } from '../components';
 import { BASE, navigate, useClock, useModel } from '../hooks';
 import { mayActOn, type ClustersModel, type RequestsModel } from '../model';
 
@@ -159,49 +159,32 @@ function Jobs(props: { cluster: Cluster; clusters: ClustersModel; now: number })
       <summary>
         Jobs ({jobs.length})
       </summary>
-      <div class="table-wrap">
-        <table class="grid" aria-label={`Jobs on ${cluster.name}`}>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Submitted</th>
-              <th scope="col">Duration</th>
-              <th scope="col">
-                <span class="sr-only">Log</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {jobs.slice(0, 50).map((j) => (
-              <tr data-job={j.jobId}>
-                <td>{j.jobId}</td>
-                <td>{j.name ?? ''}</td>
-                <td>
-                  <Status status={j.status} />
-                  {j.exitCode !== undefined && j.exitCode !== 0 ? ` (exit ${j.exitCode})` : ''}
-                </td>
-                <td>{j.owner.name}</td>
-                <td>{relativeTime(j.submittedAt, now)}</td>
-                <td>{j.startedAt ? duration((j.endedAt ?? now) - j.startedAt) : ''}</td>
-                <td>
-                  <button type="button" class="small" aria-label={`Log of job ${j.jobId} on ${cluster.name}`} onClick={() => void openLog(j)}>
-                    Log
-                  </button>
-                  {j.requestId && (
-                    <>
-                      {' '}
-                      <Link href={`${BASE}requests/${j.requestId}`}>request</Link>
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Grid label={`Jobs on ${cluster.name}`} columns={['Id', 'Name', 'Status', 'Owner', 'Submitted', 'Duration']} hiddenColumn="Log">
+        {jobs.slice(0, 50).map((j) => (
+          <tr data-job={j.jobId}>
+            <td>{j.jobId}</td>
+            <td>{j.name ?? ''}</td>
+            <td>
+              <Status status={j.status} />
+              {j.exitCode !== undefined && j.exitCode !== 0 ? ` (exit ${j.exitCode})` : ''}
+            </td>
+            <td>{j.owner.name}</td>
+            <td>{relativeTime(j.submittedAt, now)}</td>
+            <td>{j.startedAt ? duration((j.endedAt ?? now) - j.startedAt) : ''}</td>
+            <td>
+              <button type="button" class="small" aria-label={`Log of job ${j.jobId} on ${cluster.name}`} onClick={() => void openLog(j)}>
+                Log
+              </button>
+              {j.requestId && (
+                <>
+                  {' '}
+                  <Link href={`${BASE}requests/${j.requestId}`}>request</Link>
+                </>
+              )}
+            </td>
+          </tr>
+        ))}
+      </Grid>
     </details>
   );
 }

@@ -4,7 +4,7 @@ import { useRef } from 'preact/hooks';
 import type { HealthResponse } from '../../protocol/api';
 import { duration, relativeTime, shortId } from '../../client/format';
 import { api } from '../api';
-import { Link, Status } from '../components';
+import { Grid, Link, Status } from '../components';
 import { BASE, useClock, useModel, usePoll } from '../hooks';
 import type { RequestsModel } from '../model';
 
@@ -80,34 +80,21 @@ export function ServerPage(props: { requests: RequestsModel }) {
       {system.length === 0 ? (
         <p class="empty">None yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="grid" aria-label="System requests">
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {system.map((r) => (
-                <tr>
-                  <td class="mono">
-                    <Link href={`${BASE}requests/${r.id}`}>{shortId(r.id)}</Link>
-                  </td>
-                  <td>{r.name}</td>
-                  <td>
-                    <Status status={r.status} />
-                  </td>
-                  <td>{relativeTime(r.createdAt, now)}</td>
-                  <td>{r.statusMessage ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Grid label="System requests" columns={['Id', 'Name', 'Status', 'Created', 'Message']}>
+          {system.map((r) => (
+            <tr>
+              <td class="mono">
+                <Link href={`${BASE}requests/${r.id}`}>{shortId(r.id)}</Link>
+              </td>
+              <td>{r.name}</td>
+              <td>
+                <Status status={r.status} />
+              </td>
+              <td>{relativeTime(r.createdAt, now)}</td>
+              <td>{r.statusMessage ?? ''}</td>
+            </tr>
+          ))}
+        </Grid>
       )}
     </section>
   );
