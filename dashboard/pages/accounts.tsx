@@ -83,17 +83,7 @@ export function UsersPage() {
       </Grid>
       <h2>Add a user</h2>
       <form class="filters" onSubmit={add} aria-label="Add a user">
-        <label>
-          Name
-          <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._@\-]{0,63}" autocomplete="off" />
-        </label>
-        <label>
-          Role
-          <select name="role">
-            <option value="user">user</option>
-            <option value="admin">admin</option>
-          </select>
-        </label>
+        <NameAndRole />
         <label>
           Password (empty: generate one)
           <input name="password" type="password" minLength={8} autocomplete="new-password" />
@@ -172,17 +162,7 @@ export function TokensPage() {
       </Grid>
       <h2>Create a token</h2>
       <form class="filters" onSubmit={(e) => void create(e)} aria-label="Create a token">
-        <label>
-          Name
-          <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._@\-]{0,63}" autocomplete="off" />
-        </label>
-        <label>
-          Role
-          <select name="role">
-            <option value="user">user</option>
-            <option value="admin">admin</option>
-          </select>
-        </label>
+        <NameAndRole />
         <label>
           Expires after (days; empty: never)
           <input name="days" type="number" min={1} max={3650} />
@@ -202,5 +182,24 @@ export function TokensPage() {
         />
       )}
     </section>
+  );
+}
+
+/** The name and role fields a new user and a new token both have (the name rule is the server's LOGIN_NAME). */
+function NameAndRole() {
+  return (
+    <>
+      <label>
+        Name
+        <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._@\-]{0,63}" autocomplete="off" />
+      </label>
+      <label>
+        Role
+        <select name="role">
+          <option value="user">user</option>
+          <option value="admin">admin</option>
+        </select>
+      </label>
+    </>
   );
 }
