@@ -9,7 +9,7 @@ import { ConfigError, parseServerArgs, USAGE } from './config';
 import { Core } from './core';
 import { createHttpServer } from './http/app';
 import { listenOnSocket } from './http/local-socket';
-import { localSocketPath } from '../protocol/local-socket';
+import { localSocketPath } from '../shared/local-socket';
 import { createBackends } from './infra/registry';
 import { lockDataDir } from './data-dir-lock';
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { Endpoint } from '../endpoint';
 import { ClientError } from '../errors';
 import { homePaths, type Env } from '../home';
-import { localSocketPath, untrustedSocketFolder } from '../../protocol/local-socket';
+import { localSocketPath, untrustedSocketFolder } from '../../shared/local-socket';
 import { ensureLocalToken } from './local-token';
 
 export type SavedCredentials = { kind: 'basic'; user: string; password: string } | { kind: 'token'; token: string };

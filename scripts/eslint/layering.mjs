@@ -18,18 +18,28 @@ export const FORBIDDEN = {
   dashboard: ['extension', 'server', 'webview', 'shared'],
 };
 
+/** Parts that run in a browser or everywhere: no Node built-ins (DESIGN: protocol/ has no Node-only imports). */
+export const NODE_FREE = ['protocol', 'webview', 'ui', 'dashboard'];
+
 const partOf = (file) => path.relative(root, file).split(path.sep)[0];
 
 const rule = {
-  meta: { type: 'problem', schema: [], messages: { crossing: '{{from}}/ may not import from {{to}}/ ({{source}}); see docs/architecture.md' } },
+  meta: { type: 'problem', schema: [], messages: {
+      crossing: '{{from}}/ may not import from {{to}}/ ({{source}}); see docs/architecture.md',
+      nodeBuiltin: '{{from}}/ runs outside Node and may not import {{source}}; Node-only code both sides use goes in shared/',
+    },
+  },
   create(context) {
     const file = context.filename ?? context.getFilename();
     const from = partOf(file);
     const forbidden = FORBIDDEN[from];
     if (!forbidden) return {};
+    const nodeFree = NODE_FREE.includes(from);
     const check = (node) => {
       const source = node?.value;
-      if (typeof source !== 'string' || !source.startsWith('.')) return; // packages are not parts
+      if (typeof source !== 'string') return;
+      if (nodeFree && source.startsWith('node:')) return context.report({ node, messageId: 'nodeBuiltin', data: { from, source } });
+      if (!source.startsWith('.')) return; // packages are not parts
       const to = partOf(path.resolve(path.dirname(file), source));
       if (forbidden.includes(to)) context.report({ node, messageId: 'crossing', data: { from, to, source } });
     };

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { fail } from '../errors';
 import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
 import { claimedUser, type Authenticator, type Principal } from './identity';
-import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../protocol/stream-signature';
+import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../shared/stream-signature';
 import { loadLocalToken, localTokenFile, sameSecret } from './local-token';
 import { clientKey, LoginThrottle } from './login-throttle';
 import { WatchedFile } from './owner-file';

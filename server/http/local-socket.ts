@@ -1,9 +1,9 @@
 // The local server's second door: its owner's clients reach it over a Unix socket that only the owner
-// can open (see protocol/local-socket.ts), so the local token never has to travel over TCP.
+// can open (see shared/local-socket.ts), so the local token never has to travel over TCP.
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { shortSocketDir, untrustedSocketFolder } from '../../protocol/local-socket';
+import { shortSocketDir, untrustedSocketFolder } from '../../shared/local-socket';
 import { ConfigError } from '../config';
 
 /** Listens on `socketPath`; a socket left by a killed server is replaced (the caller holds the data-dir lock). */

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { streamLink } from '../../client/auth/stream-link';
 import { parseEndpoint } from '../../client/endpoint';
 import { startServer, type TestServer } from '../helpers/server';
-import { localSocketPath } from '../../protocol/local-socket';
+import { localSocketPath } from '../../shared/local-socket';
 import { anotherOsUser, raw, upgrade } from './helpers';
 
 function freePort(): Promise<number> {

@@ -31,6 +31,15 @@ test('imports across a forbidden boundary fail the lint', async () => {
   }
 });
 
+test('protocol/ and the browser parts may not import Node built-ins', async () => {
+  for (const file of ['protocol/x.ts', 'webview/x.ts', 'ui/x.ts', 'dashboard/x.ts']) {
+    const found = await crossings(file, "import { createHash } from 'node:crypto';\nexport { createHash };\n");
+    assert.equal(found.length, 1, file);
+    assert.match(found[0]!, /may not import node:crypto.*shared\//);
+  }
+  assert.deepEqual(await crossings('shared/x.ts', "import { createHash } from 'node:crypto';\nexport { createHash };\n"), []);
+});
+
 test('the allowed arrows pass', async () => {
   const allowed: [string, string][] = [
     ['extension/x.ts', "import { ApiError } from '../client/errors';\nexport { ApiError };\n"],
