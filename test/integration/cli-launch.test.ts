@@ -109,8 +109,9 @@ describe('skydeck launch', () => {
     assert.match(yes.stdout, /asked/);
   });
 
+  // The job lasts long enough that the queue, read right after, still sees it unfinished on a loaded machine.
   it('--detach-run returns once the job has started; exec runs on the existing cluster', async () => {
-    const detached = await runCli(server, ['launch', '-c', 'clid', '-y', '--detach-run', 'sleep 2; echo late']);
+    const detached = await runCli(server, ['launch', '-c', 'clid', '-y', '--detach-run', 'sleep 8; echo late']);
     assert.equal(detached.code, 0, detached.stderr);
     assert.match(detached.stdout, /skydeck logs clid 1/);
     const queue = await runCli(server, ['queue', 'clid', '--json']);
