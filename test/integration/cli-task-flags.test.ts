@@ -40,6 +40,15 @@ describe('skydeck launch and exec flags', () => {
     assert.ok(!(await clusters()).some((c) => c.name === 'dry'), 'no cluster was created');
   });
 
+  it('a container image is refused at its key, naming why, rather than run outside it', async () => {
+    const before = (await requests()).length;
+    const run = await runCli(server, ['launch', '-c', 'img', '--image-id', 'docker:ubuntu', '--', 'echo never'], { input: 'y\n' });
+    assert.equal(run.code, 1, run.stdout);
+    assert.match(run.stderr, /local: image_id docker:ubuntu: setup and run execute on the nodes themselves; running them inside a container image is not supported yet/);
+    assert.equal((await requests()).length, before, 'no request was submitted');
+    assert.ok(!(await clusters()).some((c) => c.name === 'img'), 'no cluster was created');
+  });
+
   it('a command after -- with resource flags, and a launch with no task at all, as SkyPilot documents', async () => {
     const run = await runCli(server, ['launch', '-c', 'inline', '--cpus', '1', '-y', '--', 'echo', 'inline', 'words']);
     assert.equal(run.code, 0, run.stderr);

@@ -24,7 +24,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeNodeAsk, describeOffer, placementOn, shortfall } from '../fit';
+import { describeNodeAsk, describeOffer, NO_CONTAINERS_YET, placementOn, shortfall } from '../fit';
 import { spawnProcessShell } from '../../terminal/pty-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
@@ -54,7 +54,7 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     diskTiers: unsupported(`${THIS_MACHINE}; its disk has no tiers to choose from`),
     networkTiers: unsupported(`${THIS_MACHINE}; its network has no tiers to choose from`),
     ports: true,
-    containerImages: true,
+    containerImages: unsupported(NO_CONTAINERS_YET),
   };
   private readonly cancelled = new Set<number>();
 

@@ -25,7 +25,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
 import { StreamOffsets } from '../node-output';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { spawnProcessShell } from '../../terminal/pty-shell';
@@ -64,7 +64,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     diskTiers: unsupported(`${SLURM_NODES}; their disks have no tiers to choose from`),
     networkTiers: unsupported(`${SLURM_NODES}; their network has no tiers to choose from`),
     ports: true,
-    containerImages: true,
+    containerImages: unsupported(NO_CONTAINERS_YET),
   };
 
   constructor(

@@ -24,7 +24,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeAsk, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { describeAsk, NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
 import { describeTarget, SshConnections, type SshTarget } from './connection';
 import { HostAllocations } from './host-allocations';
 import { HostKeys } from './host-keys';
@@ -68,7 +68,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     diskTiers: unsupported(`${FIXED_HOSTS}; their disks have no tiers to choose from`),
     networkTiers: unsupported(`${FIXED_HOSTS}; their network has no tiers to choose from`),
     ports: true,
-    containerImages: true,
+    containerImages: unsupported(NO_CONTAINERS_YET),
   };
   private readonly connections: SshConnections;
   private readonly resources: HostResourceCache;
