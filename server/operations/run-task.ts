@@ -1,7 +1,7 @@
 // launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
 // job's output into the request log until it ends, unless the caller detaches.
 import type { LaunchResult, OperationBody } from '../../protocol/api';
-import { fillEnvs, pathMounts, TaskValidationError, type Task } from '../../protocol/task';
+import { fillEnvs, isLocalSource, pathMounts, storageMounts, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
 import { fail, jobFailed, SkyDeckError } from '../errors';
@@ -20,6 +20,8 @@ import { lockCluster, throwIfCancelled, type Operation, type OperationContext, t
  */
 function checkTask(task: Task, services: Services, caller: Principal): void {
   fillEnvs(task);
+  const unhonoured = notYetHonoured(task);
+  if (unhonoured.length > 0) throw new TaskValidationError(unhonoured);
   for (const [key, ref] of localPaths(task)) {
     try {
       mayName(ref, services, caller);
@@ -33,6 +35,27 @@ function checkTask(task: Task, services: Services, caller: Principal): void {
   } catch (err) {
     throw new TaskValidationError([{ path: 'resources.infra', message: (err as Error).message }]);
   }
+}
+
+/**
+ * Forms the schema accepts (so SkyPilot's files parse) that no backend acts on yet: refused at their key
+ * rather than dropped, since the job would otherwise run without its code or data.
+ */
+function notYetHonoured(task: Task): TaskIssue[] {
+  const issues: TaskIssue[] = [];
+  if (task.workdir !== undefined && typeof task.workdir !== 'string') {
+    issues.push({ path: 'workdir', message: `a git workdir (${task.workdir.url}) is not cloned by SkyDeck yet; check it out and give its folder as workdir` });
+  }
+  const cloud = (source: string) => `cloud storage (${source}) is not reachable from SkyDeck's infra`;
+  for (const [remote, source] of Object.entries(pathMounts(task.file_mounts))) {
+    if (!isLocalSource(source)) issues.push({ path: `file_mounts.${remote}`, message: cloud(source) });
+  }
+  for (const [remote, mount] of Object.entries(storageMounts(task.file_mounts))) {
+    const remoteSource = [mount.source ?? []].flat().find((s) => !isLocalSource(s));
+    const message = remoteSource ? cloud(remoteSource) : 'storage mappings are not copied by SkyDeck yet; give a local source as a plain file_mounts path';
+    issues.push({ path: `file_mounts.${remote}`, message });
+  }
+  return issues;
 }
 
 /**

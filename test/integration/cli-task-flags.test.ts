@@ -49,6 +49,21 @@ describe('skydeck launch and exec flags', () => {
     assert.ok(!(await clusters()).some((c) => c.name === 'img'), 'no cluster was created');
   });
 
+  it('a git workdir and storage mappings are refused at their keys and lines, not dropped, with nothing created', async () => {
+    const before = (await requests()).length;
+    const file = task(
+      'storage.yaml',
+      'workdir:\n  url: file:///nowhere/repo.git\n  ref: main\nfile_mounts:\n  /data: s3://bucket/data\n  /ckpt:\n    name: ckpt\n    source: gs://bucket/ckpt\n    mode: MOUNT\nrun: echo never\n',
+    );
+    const run = await runCli(server, ['launch', file, '-c', 'stor', '-y']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /storage.yaml:1: workdir: a git workdir \(file:\/\/\/nowhere\/repo\.git\) is not cloned by SkyDeck yet/);
+    assert.match(run.stderr, /file_mounts\.\/data: cloud storage \(s3:\/\/bucket\/data\) is not reachable from SkyDeck's infra/);
+    assert.match(run.stderr, /file_mounts\.\/ckpt: cloud storage \(gs:\/\/bucket\/ckpt\) is not reachable/);
+    assert.equal((await requests()).length, before, 'no request was submitted');
+    assert.ok(!(await clusters()).some((c) => c.name === 'stor'), 'no cluster was created');
+  });
+
   it('a command after -- with resource flags, and a launch with no task at all, as SkyPilot documents', async () => {
     const run = await runCli(server, ['launch', '-c', 'inline', '--cpus', '1', '-y', '--', 'echo', 'inline', 'words']);
     assert.equal(run.code, 0, run.stderr);

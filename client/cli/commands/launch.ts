@@ -191,7 +191,7 @@ function summary(source: TaskSource, clusterName: string, existing: Cluster | un
   const nodes = task.num_nodes ?? 1;
   const lines = [`Task: ${task.name ?? source.file ?? '(inline command)'} (${nodes} node${nodes === 1 ? '' : 's'})`];
   lines.push(`  Infra: ${taskInfra(task)}   Resources: ${resources(task)}`);
-  if (task.workdir) lines.push(`  Workdir: ${task.workdir}`);
+  if (task.workdir) lines.push(`  Workdir: ${typeof task.workdir === 'string' ? task.workdir : `${task.workdir.url}${task.workdir.ref ? ` @ ${task.workdir.ref}` : ''}`}`);
   const envNames = Object.keys(task.envs ?? {});
   if (envNames.length > 0) lines.push(`  Envs: ${envNames.join(', ')}`);
   const secretNames = Object.keys(task.secrets ?? {});
