@@ -115,8 +115,11 @@ export function followCommand(jobDir: string, offset: number): string {
   const watch = [
     'p=',
     'while :; do',
-    '  s="setup=$(cat setup_exit 2>/dev/null || echo -) go=$([ -e go ] && echo 1 || echo 0) abort=$([ -e abort ] && echo 1 || echo 0) cancel=$([ -e cancelled ] && echo 1 || echo 0) exit=$(cat exit_code 2>/dev/null || echo -)"',
-    '  if ours; then s="$s alive=1"; else s="$s alive=0"; fi',
+    // Alive is looked at before the files: the driver writes exit_code before it ends, so a group seen
+    // gone always comes with its exit code (read the other way round, a job ending between the two
+    // reads looked killed).
+    '  if ours; then a=1; else a=0; fi',
+    '  s="setup=$(cat setup_exit 2>/dev/null || echo -) go=$([ -e go ] && echo 1 || echo 0) abort=$([ -e abort ] && echo 1 || echo 0) cancel=$([ -e cancelled ] && echo 1 || echo 0) exit=$(cat exit_code 2>/dev/null || echo -) alive=$a"',
     `  [ "$s" != "$p" ] && { echo "${STATE_PREFIX}$s" >&2; p=$s; }`,
     '  case $s in *alive=0) break;; esac',
     '  sleep 0.2',
