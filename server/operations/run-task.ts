@@ -46,12 +46,14 @@ function notYetHonoured(task: Task): TaskIssue[] {
   if (task.workdir !== undefined && typeof task.workdir !== 'string') {
     issues.push({ path: 'workdir', message: `a git workdir (${task.workdir.url}) is not cloned by SkyDeck yet; check it out and give its folder as workdir` });
   }
+  // Uploads (`upload://`) are the client's own files sent with the task, not storage elsewhere.
+  const elsewhere = (source: string) => !isLocalSource(source) && !source.startsWith(UPLOAD_SCHEME);
   const cloud = (source: string) => `cloud storage (${source}) is not reachable from SkyDeck's infra`;
   for (const [remote, source] of Object.entries(pathMounts(task.file_mounts))) {
-    if (!isLocalSource(source)) issues.push({ path: `file_mounts.${remote}`, message: cloud(source) });
+    if (elsewhere(source)) issues.push({ path: `file_mounts.${remote}`, message: cloud(source) });
   }
   for (const [remote, mount] of Object.entries(storageMounts(task.file_mounts))) {
-    const remoteSource = [mount.source ?? []].flat().find((s) => !isLocalSource(s));
+    const remoteSource = [mount.source ?? []].flat().find(elsewhere);
     const message = remoteSource ? cloud(remoteSource) : 'storage mappings are not copied by SkyDeck yet; give a local source as a plain file_mounts path';
     issues.push({ path: `file_mounts.${remote}`, message });
   }
