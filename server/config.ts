@@ -4,6 +4,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from '../protocol/api';
 import { defaultLongConcurrency } from './executor';
+import type { JobIsolation } from './infra/local/job-users';
+
+const DEFAULT_JOB_UIDS = '1900000000-1900065535';
+const DEFAULT_JOB_SANDBOXES = '/var/lib/skydeck-jobs';
 
 export interface ServerConfig {
   host: string;
@@ -17,10 +21,11 @@ export interface ServerConfig {
   connectionsPerClient: number;
   webSocketsPerClient: number;
   /**
-   * Let team members run jobs on local infra, as the server's own OS user (which can read and change
-   * the data dir): off unless the operator says so, since any member could then become admin.
+   * Let team members run jobs on local infra: off unless the operator says so. The jobs then run under
+   * uids of their own (one per cluster, from `jobIsolation.uids`), never as the server's OS user.
    */
   teamLocalInfra: boolean;
+  jobIsolation: JobIsolation;
 }
 
 export const USAGE = `Usage: skydeck-server [options]
@@ -33,9 +38,11 @@ export const USAGE = `Usage: skydeck-server [options]
   --max-connections-per-client N    open connections one client address may hold (default 512)
   --max-websockets-per-client N     WebSocket connections one client address may hold (default 64)
   --refresh-interval DUR    how often idle clusters are checked for autostop (default 30s)
-  --team-local-infra        on a team server, let members run jobs on local infra; they run as this
-                            server's OS user, so only for a team you would give that user's shell to
-                            (off by default: use SSH node pools or Slurm, see docs/deploy.md)
+  --team-local-infra        on a team server, let members run jobs on local infra, each cluster's under
+                            a uid of its own (needs root or CAP_SETUID..., see docs/deploy.md)
+  --job-uids FIRST-LAST     uids local jobs run under with --team-local-infra, used by no OS account
+                            (default ${DEFAULT_JOB_UIDS})
+  --job-sandboxes DIR       where those jobs' sandboxes live, mode 0711 (default ${DEFAULT_JOB_SANDBOXES})
   -h, --help                show this help
 
 Environment: SKYDECK_HOME (default ~/.skydeck).
@@ -75,6 +82,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'max-connections-per-client': { type: 'string' },
         'max-websockets-per-client': { type: 'string' },
         'team-local-infra': { type: 'boolean' },
+        'job-uids': { type: 'string' },
+        'job-sandboxes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -104,5 +113,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     connectionsPerClient: positive('max-connections-per-client', 512),
     webSocketsPerClient: positive('max-websockets-per-client', 64),
     teamLocalInfra: values['team-local-infra'] === true,
+    jobIsolation: { uids: parseUidRange(values['job-uids'] ?? DEFAULT_JOB_UIDS), sandboxes: path.resolve(values['job-sandboxes'] ?? DEFAULT_JOB_SANDBOXES) },
   };
+}
+
+function parseUidRange(text: string): { first: number; last: number } {
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  const [first, last] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(first >= 1000 && last >= first && last < 2 ** 32 - 1)) throw new ConfigError(`--job-uids: expected FIRST-LAST with 1000 <= FIRST <= LAST < 4294967295, such as ${DEFAULT_JOB_UIDS}, got '${text}'`);
+  return { first, last };
 }

@@ -11,10 +11,11 @@ import { createHttpServer } from './http/app';
 import { listenOnSocket } from './http/local-socket';
 import { localSocketPath } from '../shared/local-socket';
 import { createBackends } from './infra/registry';
+import { jobIsolationProblem, JobUsers } from './infra/local/job-users';
 import { lockDataDir } from './data-dir-lock';
 
 const LOCAL_INFRA_OFF =
-  "local infra is off on this team server: its jobs would run as the server's own OS user, able to read everyone's secrets and make themselves admin; use an SSH node pool or Slurm (the operator may allow it for a fully trusted team with --team-local-infra, see docs/deploy.md)";
+  'local infra is off on this team server; use an SSH node pool or Slurm (the operator may turn it on with --team-local-infra, which runs each cluster\'s jobs under a uid of its own: see docs/deploy.md)';
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -39,13 +40,17 @@ async function main(): Promise<void> {
   process.on('exit', unlock);
   const t0 = performance.now();
   const protection = serverProtection(config, log);
+  // With local infra for a team, jobs never run as this server's user: refuse to start rather than fall back.
+  const problem = config.teamLocalInfra ? jobIsolationProblem(config.jobIsolation) : undefined;
+  if (problem) throw new ConfigError(problem);
   const core = await Core.open({
     dataDir: config.dataDir,
     backends: createBackends({
       home: config.home,
       dataDir: config.dataDir,
-      // Local jobs run as this server's user and could rewrite its accounts: not for a team unless the operator says so.
+      // Local jobs of a team run under uids of their own, and only when the operator says so.
       localRefusal: () => (protection.authenticator.team && !config.teamLocalInfra ? LOCAL_INFRA_OFF : undefined),
+      jobUsers: config.teamLocalInfra ? new JobUsers(config.jobIsolation) : undefined,
     }),
     authenticator: protection.authenticator,
     retentionMs: config.retentionMs,

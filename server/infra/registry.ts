@@ -3,6 +3,7 @@
 // ssh_node_pools.yaml or a `slurm:` section added while the server runs applies without a restart.
 import { fail } from '../errors';
 import { INFRA_KINDS, type InfraBackend, type InfraStatus } from './backend';
+import type { JobUsers } from './local/job-users';
 import { LocalBackend } from './local/local-backend';
 import { SlurmBackend } from './slurm/slurm-backend';
 import { SshBackend } from './ssh/ssh-backend';
@@ -14,6 +15,8 @@ export interface BackendContext {
   dataDir: string;
   /** Why local jobs may not run right now, if so (see LocalBackend). */
   localRefusal?: () => string | undefined;
+  /** Local jobs run under uids of their own (a team server with local infra). */
+  jobUsers?: JobUsers;
 }
 
 export class InfraBackends {
@@ -65,5 +68,5 @@ export class InfraBackends {
 }
 
 export function createBackends(ctx: BackendContext): InfraBackends {
-  return new InfraBackends([new LocalBackend(ctx.dataDir, ctx.localRefusal), new SshBackend(ctx.home, ctx.dataDir), new SlurmBackend(ctx.home, ctx.dataDir)]);
+  return new InfraBackends([new LocalBackend(ctx.dataDir, ctx.localRefusal, ctx.jobUsers), new SshBackend(ctx.home, ctx.dataDir), new SlurmBackend(ctx.home, ctx.dataDir)]);
 }

@@ -79,8 +79,19 @@ export async function startTeamServer(users: { name: string; role: 'admin' | 'us
     admin(dataDir, ['users', 'add', u.name, '--role', u.role, '--password-stdin'], `${password}\n`);
     accounts[u.name] = { name: u.name, password, authorization: basic(u.name, password) };
   }
-  const server = await startServer({ home, args: localInfra ? ['--team-local-infra', ...args] : args });
+  const server = await startServer({ home, args: localInfra ? [...jobIsolationArgs(home), ...args] : args });
   return { server, accounts };
+}
+
+/**
+ * --team-local-infra with the job sandboxes inside `home` (made searchable, 0711, so jobs can reach their
+ * own sandbox; the data dir beside it stays 0700) and a random uid range, so that servers of tests
+ * running at once never share a job uid.
+ */
+export function jobIsolationArgs(home: string): string[] {
+  chmodSync(home, 0o711);
+  const first = 1_900_000_000 + Math.floor(Math.random() * 60_000) * 1000;
+  return ['--team-local-infra', '--job-sandboxes', path.join(home, 'job-sandboxes'), '--job-uids', `${first}-${first + 999}`];
 }
 
 /** Calls the team server as an account (or with no credentials at all). */

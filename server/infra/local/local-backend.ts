@@ -2,7 +2,7 @@
 // a job is a detached process session writing straight into its log file, so it outlives the server.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -30,6 +30,8 @@ import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-s
 import { exportLines, shellQuote } from '../shell';
 import { machineResources } from './machine';
 import { isRunning, killJobTree, processStartTime } from './process-tree';
+import { asUid, type JobUsers } from './job-users';
+import { serverUserFiles, type SandboxFiles } from './sandbox-files';
 
 const localJobHandle = z.object({ pid: z.number().int(), startTime: z.number().optional(), jobDir: z.string() });
 type LocalJobHandle = z.infer<typeof localJobHandle>;
@@ -62,6 +64,8 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     private readonly dataDir: string,
     /** Why local jobs may not run right now (a team server whose operator has not enabled them), if so. */
     private readonly refusal: () => string | undefined = () => undefined,
+    /** Set on a team server with local infra: each cluster's jobs run under a uid of their own. */
+    private readonly jobUsers?: JobUsers,
   ) {}
 
   configured() {
@@ -90,12 +94,27 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
   async close(): Promise<void> {}
 
   private sandbox(clusterName: string): string {
-    return path.join(this.dataDir, 'clusters', clusterName);
+    return path.join(this.jobUsers?.isolation.sandboxes ?? path.join(this.dataDir, 'clusters'), clusterName);
+  }
+
+  /** Who a sandbox's jobs run as (undefined: the server's own user) and how its files are written. */
+  private ownerOf(sandbox: string): { uid?: number; files: SandboxFiles } {
+    if (!this.jobUsers) return { files: serverUserFiles };
+    const uid = this.jobUsers.uidOf(sandbox);
+    if (uid === undefined) throw fail.job_start_failed(`the sandbox ${sandbox} has no job uid of its own (made before jobs were isolated?): tear the cluster down and launch it again`);
+    return { uid, files: this.jobUsers.files(uid) };
+  }
+
+  /** The command line that starts `argv` in a sandbox, as its uid when jobs are isolated. */
+  private command(uid: number | undefined, argv: string[]): [string, string[]] {
+    return uid === undefined ? [argv[0]!, argv.slice(1)] : asUid(uid, argv);
   }
 
   async provision(cluster: ClusterRecord<LocalClusterHandle>, placement: Placement, log: LogWriter): Promise<Provisioned<LocalClusterHandle>> {
     const dir = this.sandbox(cluster.name);
-    await mkdir(path.join(dir, 'jobs'), { recursive: true, mode: 0o700 });
+    if (this.jobUsers) this.jobUsers.claim(dir);
+    else await mkdir(dir, { recursive: true, mode: 0o700 });
+    await this.ownerOf(dir).files.mkdir([path.join(dir, 'jobs')]);
     log.line(`Local sandbox for cluster ${cluster.name}: ${dir}`);
     const resources: Resources = {
       infra: 'local',
@@ -112,28 +131,29 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     const sandbox = this.sandbox(cluster.name);
     const jobDir = path.join(sandbox, 'jobs', String(spec.jobId));
     const workdir = path.join(sandbox, 'workdir');
-    await mkdir(jobDir, { recursive: true, mode: 0o700 });
-    await mkdir(workdir, { recursive: true });
-    if (spec.workdir) await syncInto(spec.workdir, workdir, 'workdir');
+    const { uid, files } = this.ownerOf(sandbox);
+    const env = jobEnvironment(uid, sandbox);
+    await files.mkdir([jobDir, workdir, ...(uid === undefined ? [] : [env.HOME!, env.TMPDIR!])]);
+    if (spec.workdir) await syncInto(files, spec.workdir, workdir, 'workdir');
     for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) {
-      await syncInto(local, mountTarget(sandbox, remote), `file_mounts.${remote}`);
+      await syncInto(files, local, mountTarget(sandbox, remote), `file_mounts.${remote}`);
     }
 
     const envFor = (phase: 'setup' | 'run') => ({
       ...spec.envs,
       ...skypilotEnv({ cluster, nodes: cluster.nodes, rank: 0, gpusPerNode: spec.gpusPerNode, taskId: spec.taskId, phase }),
     });
-    const mode = { mode: 0o600 };
-    if (spec.setup) await writeFile(path.join(jobDir, 'setup.sh'), `${exportLines(envFor('setup'))}\n${spec.setup}\n`, mode);
-    if (spec.run) await writeFile(path.join(jobDir, 'run.sh'), `${exportLines(envFor('run'))}\n${spec.run}\n`, mode);
-    await writeFile(path.join(jobDir, 'job.sh'), wrapperScript(jobDir), mode);
+    if (spec.setup) await files.write(path.join(jobDir, 'setup.sh'), `${exportLines(envFor('setup'))}\n${spec.setup}\n`);
+    if (spec.run) await files.write(path.join(jobDir, 'run.sh'), `${exportLines(envFor('run'))}\n${spec.run}\n`);
+    await files.write(path.join(jobDir, 'job.sh'), wrapperScript(jobDir));
 
     // The job writes to its log through its own file descriptor, so output keeps flowing while the
     // server is down; the server only reads the file.
     const out = openSync(ctx.logPath, 'a');
     let child;
     try {
-      child = spawn('bash', [path.join(jobDir, 'job.sh')], { cwd: workdir, detached: true, stdio: ['ignore', out, out], env: jobEnvironment() });
+      const [file, args] = this.command(uid, ['bash', path.join(jobDir, 'job.sh')]);
+      child = spawn(file, args, { cwd: workdir, detached: true, stdio: ['ignore', out, out], env });
     } finally {
       closeSync(out);
     }
@@ -164,15 +184,24 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
   }
 
   async teardown(cluster: ClusterRecord<LocalClusterHandle>, log: LogWriter): Promise<void> {
+    // Nothing of an isolated cluster outlives it, not even what its jobs moved to sessions of their own.
+    const uid = this.jobUsers?.uidOf(this.sandbox(cluster.name));
+    if (uid !== undefined) await this.jobUsers!.killAll(uid);
     await rm(this.sandbox(cluster.name), { recursive: true, force: true });
     log.line(`Removed local sandbox of ${cluster.name}.`);
   }
 
   async openShell(cluster: ClusterRecord<LocalClusterHandle>, _rank: number, request: ShellRequest<LocalJobHandle>, events: ShellEvents): Promise<NodeShell> {
-    const workdir = path.join(this.sandbox(cluster.name), 'workdir');
-    await mkdir(workdir, { recursive: true });
-    const args = request.command === undefined ? ['-l'] : ['-lc', request.command];
-    return spawnProcessShell({ file: 'bash', args, cwd: workdir, env: { ...jobEnvironment(), ...request.env }, tty: request.tty, host: os.hostname() }, events);
+    const sandbox = this.sandbox(cluster.name);
+    const workdir = path.join(sandbox, 'workdir');
+    const { uid, files } = this.ownerOf(sandbox);
+    await files.mkdir([workdir]);
+    const [file, args] = this.command(uid, ['bash', ...(request.command === undefined ? ['-l'] : ['-lc', request.command])]);
+    return spawnProcessShell({ file, args, cwd: workdir, env: { ...jobEnvironment(uid, sandbox), ...request.env }, tty: request.tty, host: os.hostname() }, events);
+  }
+
+  private ownerOfJob(jobDir: string) {
+    return this.ownerOf(path.dirname(path.dirname(jobDir)));
   }
 
   /** Follows a job to its end through the files its wrapper writes, whether or not this process started it. */
@@ -184,7 +213,9 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
         watcher?.close();
         clearInterval(timer);
         // A cancelled or killed wrapper never reached its own cleanup: the secrets go now.
-        for (const script of ['setup.sh', 'run.sh']) rmSync(path.join(h.jobDir, script), { force: true });
+        const scripts = ['setup.sh', 'run.sh'].map((s) => path.join(h.jobDir, s));
+        if (this.jobUsers) void this.ownerOfJob(h.jobDir).files.remove(scripts).catch(() => undefined);
+        else for (const script of scripts) rmSync(script, { force: true });
         this.cancelled.delete(h.pid);
         resolve(outcome);
       };
@@ -266,16 +297,24 @@ function processesRunning(script: string): number[] {
 
 function readExit(jobDir: string): { phase: string; code: number } | undefined {
   try {
-    const [phase, code] = readFileSync(path.join(jobDir, 'exit'), 'utf8').trim().split(' ');
-    return { phase: phase!, code: Number(code) };
+    // The job's uid owns this file: only the two shapes the wrapper writes count.
+    const m = /^(setup|run) (\d+)$/.exec(readFileSync(path.join(jobDir, 'exit'), 'utf8').trim());
+    return m ? { phase: m[1]!, code: Number(m[2]) } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The server's environment minus SkyDeck's own settings and credentials, which jobs must not see. */
-function jobEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SKYDECK_')));
+/**
+ * The server's environment minus SkyDeck's own settings and credentials, which jobs must not see. A job
+ * under its own uid gets a home and a temp dir in its sandbox (`~/` file mounts land in that home).
+ */
+function jobEnvironment(uid?: number, sandbox?: string): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SKYDECK_')));
+  if (uid === undefined || sandbox === undefined) return env;
+  delete env.USER;
+  delete env.LOGNAME;
+  return { ...env, HOME: path.join(sandbox, 'mounts'), TMPDIR: path.join(sandbox, 'tmp') };
 }
 
 /** Where a file mount's remote path lands on local infra: inside the sandbox, never elsewhere on the machine. */
@@ -288,7 +327,7 @@ function mountTarget(sandbox: string, remote: string): string {
   return target;
 }
 
-async function syncInto(source: string, target: string, key: string): Promise<void> {
+async function syncInto(files: SandboxFiles, source: string, target: string, key: string): Promise<void> {
   if (!path.isAbsolute(source)) throw fail.task_invalid(`${key}: ${source} must be an absolute path on the server's machine`);
   let isDir: boolean;
   try {
@@ -296,9 +335,5 @@ async function syncInto(source: string, target: string, key: string): Promise<vo
   } catch {
     throw fail.task_invalid(`${key}: ${source} does not exist on the server's machine`);
   }
-  if (isDir) await cp(source, target, { recursive: true, force: true });
-  else {
-    await mkdir(path.dirname(target), { recursive: true });
-    await cp(source, target, { force: true });
-  }
+  await files.copyInto(source, target, isDir);
 }
