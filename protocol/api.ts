@@ -133,7 +133,7 @@ export type CancelBody = z.output<typeof cancelBody>;
  * Direct reads (no request is created; cheap enough for views to call often):
  *   GET /api/clusters                     -> ClusterListResponse
  *   GET /api/clusters/:name/jobs          -> QueueResult
- *   GET /api/infra                        -> InfraListResponse (what `skydeck check` prints)
+ *   GET /api/infra                        -> InfraListResponse (protocol/infra.ts: what `skydeck check` and `gpus list` print)
  *   POST /api/plan {task, clusterName?}   -> PlanResponse: where a launch would run, before submitting it
  *     (400 resources_unavailable with the reason per infra when nothing fits)
  * Log streams:
@@ -163,9 +163,7 @@ export interface PlanResponse {
   table: string;
 }
 
-export interface InfraListResponse {
-  infra: { infra: string; enabled: boolean; reason?: string }[];
-}
+export type { InfraListResponse } from './infra';
 
 export interface ClusterListResponse {
   clusters: Cluster[];

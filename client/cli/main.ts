@@ -17,12 +17,15 @@ const commands = {
   accounts: () => import('./commands/accounts'),
   ssh: () => import('./commands/ssh'),
   dashboard: () => import('./commands/dashboard'),
+  infra: () => import('./commands/infra'),
 };
 
 function program(): Command {
   const skydeck = new Command('skydeck')
     .description('Launch tasks onto clusters through the SkyDeck API server, and watch and steer the requests on it.')
     .version(VERSION, '-v, --version')
+    // -v after a command is that command's (status -v, check -v: verbose), as in SkyPilot.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
@@ -153,9 +156,19 @@ function program(): Command {
 
   skydeck
     .command('check')
-    .description('show which infra the server can use')
-    .option('--json', 'print JSON')
-    .action((options) => runAction(async () => (await commands.clusters()).check(options)));
+    .description('show which infra the server can use, why not, and how to enable it')
+    .option('-v, --verbose', 'also list each infra\'s nodes: address, state, CPUs, memory, free disk, GPUs, clusters')
+    .option('--json', 'print JSON (with the nodes)')
+    .action((options) => runAction(async () => (await commands.infra()).check(options)));
+
+  const gpusList = (command: Command) =>
+    command
+      .argument('[accelerator]', 'only this accelerator type (A100, T4...)')
+      .option('--infra <infra>', 'only this infra: ssh, ssh/<pool>, slurm/<partition>, local')
+      .option('--json', 'print JSON')
+      .action((name: string | undefined, options) => runAction(async () => (await commands.infra()).gpusList(name, options)));
+  gpusList(skydeck.command('gpus').description('accelerators on the enabled infra').command('list').description('list the accelerators on the enabled infra (local and SSH hosts by nvidia-smi, Slurm nodes by GRES)'));
+  gpusList(skydeck.command('show-gpus').description('the accelerators on the enabled infra (same as gpus list)'));
 
   skydeck
     .command('dashboard')

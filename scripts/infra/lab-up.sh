@@ -3,7 +3,9 @@
 #   - SSH hosts h1..h$SSH_HOSTS: one network namespace each (sdk-h1...) on bridge br-sdk
 #     (10.231.0.1/24 on the root side), sshd on 10.231.0.1N:22 inside, login user $LAB_USER
 #   - Slurm: munged, slurmctld on 127.0.0.1:$SLURMCTLD_PORT, slurmd n1..n$SLURM_NODES (one host,
-#     distinct ports), partition `debug` (default); slurmrestd with JWT auth on 127.0.0.1:<free port>
+#     distinct ports), partition `debug` (default) of all of them and `gpu` of the last one, which
+#     declares two GPUs as GRES (gpu:t4:2) without hardware (gres.conf: AutoDetect=off, no File);
+#     slurmrestd with JWT auth on 127.0.0.1:<free port>
 #     and a token file for it
 # Every daemon runs in the foreground under setsid; its PID goes to $LAB/run/*.pid so lab-down.sh
 # stops exactly those. Writes $LAB/lab.env for the tests. Installs missing packages with apt.
@@ -156,12 +158,26 @@ KillWait=2
 MpiDefault=none
 SwitchType=switch/none
 EOF
+  echo "GresTypes=gpu"
   for n in $(seq 1 "$SLURM_NODES"); do
-    echo "NodeName=n$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + n)) CPUs=$CPN RealMemory=2000 State=UNKNOWN"
+    gres=""; [ "$n" = "$SLURM_NODES" ] && gres=" Gres=gpu:t4:2"
+    echo "NodeName=n$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + n)) CPUs=$CPN RealMemory=2000 TmpDisk=4096$gres State=UNKNOWN"
   done
   echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+  echo "PartitionName=gpu Nodes=n$SLURM_NODES MaxTime=INFINITE State=UP"
 } > "$S/etc/slurm.conf"
+# Slurm reads gres.conf beside slurm.conf. The GPUs are declared, not detected: slurmd counts the
+# files named by File= (a GPU without File counts as none), which must be character devices; with
+# task/none it binds none of them, so two links to /dev/null stand in for /dev/nvidia0-1. Jobs
+# asking for --gres=gpu:t4:N are scheduled and counted as on real hardware.
+mkdir -p "$S/dev" && ln -sf /dev/null "$S/dev/nvidia0" && ln -sf /dev/null "$S/dev/nvidia1"
+{
+  echo "AutoDetect=off"
+  echo "NodeName=n$SLURM_NODES Name=gpu Type=t4 File=$S/dev/nvidia[0-1]"
+} > "$S/etc/gres.conf"
 export SLURM_CONF=$S/etc/slurm.conf
+# Node states saved by an earlier lab (a node drained then, under another slurm.conf) are not this lab's.
+rm -f "$S"/spool/ctld/node_state*
 setsid slurmctld -D -i >"$S/log/slurmctld.out" 2>&1 </dev/null &
 echo $! > "$RUN/slurmctld.pid"
 for _ in $(seq 100); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.1; done
@@ -171,7 +187,8 @@ for n in $(seq 1 "$SLURM_NODES"); do
   setsid slurmd -D -N "n$n" >"$S/log/slurmd-n$n.out" 2>&1 </dev/null &
   echo $! > "$RUN/slurmd-n$n.pid"
 done
-idle() { sinfo -h -o '%t %D' 2>/dev/null | awk '$1=="idle"{s+=$2} END{print s+0}'; }
+# Per node, not per partition: the GPU node is in two partitions.
+idle() { sinfo -h -N -o '%N %t' 2>/dev/null | sort -u | awk '$2=="idle"{s+=1} END{print s+0}'; }
 for _ in $(seq 200); do [ "$(idle)" = "$SLURM_NODES" ] && break; sleep 0.1; done
 [ "$(idle)" = "$SLURM_NODES" ] || { sinfo; echo "[lab-up] slurmd nodes did not become idle" >&2; exit 1; }
 echo "[lab-up] slurm: $SLURM_NODES node(s) idle: $(el "$T2")"
@@ -200,6 +217,7 @@ export SKYDECK_LAB_SSH_KEY=$K/id_ed25519
 export SKYDECK_LAB_SLURM_CONF=$S/etc/slurm.conf
 export SKYDECK_LAB_SLURM_NODES=$SLURM_NODES
 export SKYDECK_LAB_SLURM_CPUS=$CPN
+export SKYDECK_LAB_SLURM_GPU_NODE=n$SLURM_NODES
 export SKYDECK_LAB_SLURMRESTD_URL=http://127.0.0.1:$REST_PORT
 export SKYDECK_LAB_SLURM_JWT_FILE=$S/jwt.token
 EOF

@@ -21,6 +21,7 @@ import {
 import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER } from '../../protocol/wire';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
+import { infraInventory } from '../infra/inventory';
 import { formatConsidered } from '../infra/optimizer';
 import { fail } from '../errors';
 import { requestsToCancel } from '../operations/cancel-requests';
@@ -121,7 +122,7 @@ export function apiRoutes(core: Core): Router {
   );
 
   router.get('/api/infra', async (ctx) => {
-    const body: InfraListResponse = { infra: await core.backends.check() };
+    const body: InfraListResponse = { infra: await infraInventory(core.backends, core.clusters.list()) };
     ctx.body = body;
   });
 

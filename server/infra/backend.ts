@@ -2,6 +2,7 @@
 // says what it can do (its capabilities) and callers ask before they act; its handles are typed by the
 // backend and checked once, when the server loads state an earlier process wrote.
 import type { z } from 'zod';
+import type { InfraStatus } from '../../protocol/infra';
 import type { Cluster, ClusterNode, JobStatus, Resources } from '../../protocol/model';
 import type { LogWriter } from '../logs/log-writer';
 import type { NodeShell, ShellEvents, ShellRequest } from '../terminal/node-shell';
@@ -53,13 +54,7 @@ export interface Refusal {
   reason: string;
 }
 
-export interface InfraStatus {
-  infra: string;
-  enabled: boolean;
-  reason?: string;
-  /** For an infra that is off: what turns it on. */
-  hint?: string;
-}
+export type { InfraNode, InfraStatus } from '../../protocol/infra';
 
 /** A cluster as the server stores it: the public record plus its backend's own state. */
 export interface ClusterRecord<Handle = unknown> extends Cluster {
@@ -168,7 +163,7 @@ export interface InfraBackend<ClusterHandle = unknown, JobHandle = unknown> {
    * every use, so a configuration added while the server runs applies without a restart.
    */
   configured(): { enabled: true } | { enabled: false; reason: string; hint: string };
-  /** Every infra this backend serves and whether it can be used now (only asked when configured). */
+  /** Every infra this backend serves, whether it can be used now, and its nodes (only asked when configured). */
   check(): Promise<InfraStatus[]>;
   /** Placements that satisfy the ask, and refusals (with reasons) for the infra that cannot. */
   candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }>;

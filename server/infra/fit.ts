@@ -1,12 +1,14 @@
 // Whether nodes fit a resource ask, and the words every backend uses to say why not: one place, so
 // local, SSH and Slurm refuse alike.
-import type { Placement, ResourceAsk } from './backend';
+import type { Placement, Refusal, ResourceAsk } from './backend';
 
 /** What one node of an infra offers. */
 export interface NodeOffer {
   cpus: number;
   memoryGiB: number;
   accelerators?: { name: string; count: number };
+  /** GB free where a cluster's files would live; absent when the infra does not say. */
+  diskFreeGB?: number;
 }
 
 /** Describes an ask in the words the task used, for messages: `2 nodes, 4+ CPUs, A100:1`. */
@@ -20,6 +22,7 @@ export function describeNodeAsk(ask: ResourceAsk): string {
   if (ask.cpus) parts.push(`${ask.cpus.count}${ask.cpus.orMore ? '+' : ''} CPUs`);
   if (ask.memoryGiB) parts.push(`${ask.memoryGiB.count}${ask.memoryGiB.orMore ? '+' : ''} GiB memory`);
   if (ask.accelerators) parts.push(`${ask.accelerators.name}:${ask.accelerators.count}`);
+  if (ask.diskSizeGB !== undefined) parts.push(`${ask.diskSizeGB} GB disk`);
   return parts.join(', ');
 }
 
@@ -36,7 +39,28 @@ export function shortfall(ask: ResourceAsk, offer: NodeOffer): string | undefine
     if (have.name.toLowerCase() !== ask.accelerators.name.toLowerCase()) return `${have.name}:${have.count}, ${ask.accelerators.name} asked`;
     if (have.count < ask.accelerators.count) return `${have.name}:${have.count}, ${ask.accelerators.count} asked`;
   }
+  if (ask.diskSizeGB !== undefined) {
+    if (offer.diskFreeGB === undefined) return `free disk unknown, disk_size ${ask.diskSizeGB} GB asked`;
+    if (offer.diskFreeGB < ask.diskSizeGB) return `${offer.diskFreeGB} GB disk free, ${ask.diskSizeGB} asked`;
+  }
   return undefined;
+}
+
+/**
+ * The `disk_size` refusal of an infra none of whose nodes has that much free, naming the key and the
+ * best figure (`disk_size 500 GB: the largest host has 80 GB free`); undefined when some node has it.
+ * On fixed hosts disk_size means free space where the cluster lives, as cpus means at least that many.
+ */
+export function diskVerdict(ask: ResourceAsk, infra: string, offers: NodeOffer[], noun: 'host' | 'node' | 'machine', unknown = `${infra} does not say how much disk its ${noun}s have free`): Refusal | undefined {
+  const want = ask.diskSizeGB;
+  if (want === undefined || offers.length === 0) return undefined;
+  const known = offers.flatMap((o) => (o.diskFreeGB === undefined ? [] : [o.diskFreeGB]));
+  if (known.some((free) => free >= want)) return undefined;
+  const reason =
+    known.length === 0
+      ? `disk_size ${want} GB: ${unknown}`
+      : `disk_size ${want} GB: ${noun === 'machine' ? 'this machine' : `the largest ${noun}`} has ${Math.max(...known)} GB free`;
+  return { infra, key: 'disk_size', reason };
 }
 
 /** Describes a node offer for refusals: `2 CPUs, 23.5 GiB, A100:8`. */

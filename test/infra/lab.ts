@@ -33,6 +33,10 @@ export const lab = {
   get slurmCpus() {
     return Number(need('SKYDECK_LAB_SLURM_CPUS'));
   },
+  /** The Slurm node that declares two GPUs (gres gpu:t4:2), alone in partition `gpu` and also in `debug`. */
+  get slurmGpuNode() {
+    return need('SKYDECK_LAB_SLURM_GPU_NODE');
+  },
   /** slurmrestd with JWT auth on loopback, and a token for root in a file. */
   get slurmRestUrl() {
     return need('SKYDECK_LAB_SLURMRESTD_URL');

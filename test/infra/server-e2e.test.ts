@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { InfraListResponse } from '../../protocol/infra';
 import { isRequestFinished, type ApiRequest } from '../../protocol/model';
 import { startServer, type TestServer } from '../helpers/server';
 import { lab, pgrepOn, sh, slurmConfigYaml, waitFor, writePools, type SlurmTransportKind } from './lab';
@@ -184,11 +185,9 @@ describe('SSH node pools and Slurm through the API server', () => {
     const restLog = join(lab.dir, 'slurm', 'log', 'slurmrestd.out');
     const restLogFrom = statSync(restLog).size;
     try {
-      const { body } = await server.json<{ infra: { infra: string; enabled: boolean; reason?: string }[] }>('/api/infra');
-      assert.deepEqual(
-        body.infra.find((i) => i.infra === 'slurm/debug'),
-        { infra: 'slurm/debug', enabled: true, reason: `via slurmrestd at ${lab.slurmRestUrl} (JWT, user root)` },
-      );
+      const { body } = await server.json<InfraListResponse>('/api/infra');
+      const debug = body.infra.find((i) => i.infra === 'slurm/debug');
+      assert.deepEqual([debug?.enabled, debug?.reason], [true, `via slurmrestd at ${lab.slurmRestUrl} (JWT, user root)`]);
       const id = await server.submit('launch', { clusterName: 'e2e-rest', task: { num_nodes: 2, resources: { infra: 'slurm' }, run: `${twoNodeRun}; echo started; sleep 600` } });
       await waitFor('both nodes to start', async () => ((await logOf(server, id)).match(/started/g) ?? []).length === 2, 30_000);
       const log = await logOf(server, id);

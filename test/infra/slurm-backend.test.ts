@@ -101,10 +101,17 @@ for (const transport of ['commands', 'rest'] as const) {
       assert.match(tooMany.refusals[0]!.reason, /asked for 3 nodes; partition debug has 2 nodes that fit/);
       const tooBig = await backend.candidates({ infra: 'slurm', numNodes: 1, cpus: { count: 64, orMore: false } });
       assert.match(tooBig.refusals[0]!.reason, new RegExp(`n1 has ${lab.slurmCpus} CPUs, [\\d.]+ GiB: ${lab.slurmCpus} CPUs, 64 asked`));
-      const unknown = await backend.candidates({ infra: 'slurm/gpu', numNodes: 1 });
-      assert.match(unknown.refusals[0]!.reason, /no partition named 'gpu' \(partitions: debug\)/);
+      const unknown = await backend.candidates({ infra: 'slurm/nope', numNodes: 1 });
+      assert.match(unknown.refusals[0]!.reason, /no partition named 'nope' \(partitions: debug, gpu\)/);
       const status = await backend.check();
-      assert.deepEqual(status, [{ infra: 'slurm/debug', enabled: true, reason: transport === 'rest' ? `via slurmrestd at ${lab.slurmRestUrl} (JWT, user root)` : 'via the Slurm commands (sbatch, squeue, scancel)' }]);
+      const via = transport === 'rest' ? `via slurmrestd at ${lab.slurmRestUrl} (JWT, user root)` : 'via the Slurm commands (sbatch, squeue, scancel)';
+      assert.deepEqual(
+        status.map(({ nodes, ...s }) => ({ ...s, nodes: nodes?.map((n) => n.name).sort() })),
+        [
+          { infra: 'slurm/debug', enabled: true, reason: via, nodes: ['n1', lab.slurmGpuNode].sort() },
+          { infra: 'slurm/gpu', enabled: true, reason: via, nodes: [lab.slurmGpuNode] },
+        ],
+      );
     });
   });
 }

@@ -32,8 +32,9 @@ test('a node state line is read back', () => {
   assert.equal(parseState('plain output'), undefined);
 });
 
-test('the host probe reads CPUs, memory and the GPUs by the names tasks use', () => {
-  assert.deepEqual(parseProbe('8\n32780000\nNVIDIA A100-SXM4-40GB\nNVIDIA A100-SXM4-40GB\n'), { cpus: 8, memoryGiB: 31.3, accelerators: { name: 'A100', count: 2 } });
-  assert.deepEqual(parseProbe('2\n1024000\n'), { cpus: 2, memoryGiB: 1, accelerators: undefined });
+test('the host probe reads CPUs, memory, free disk in the home and the GPUs by the names tasks use', () => {
+  assert.deepEqual(parseProbe('8\n32780000\n83886080\nNVIDIA A100-SXM4-40GB\nNVIDIA A100-SXM4-40GB\n'), { cpus: 8, memoryGiB: 31.3, accelerators: { name: 'A100', count: 2 }, diskFreeGB: 80 });
+  // df failed (no such home): the disk is unknown, not zero.
+  assert.deepEqual(parseProbe('2\n1024000\n\n'), { cpus: 2, memoryGiB: 1, accelerators: undefined });
   assert.throws(() => parseProbe('bash: nproc: not found\n'), /unexpected answer/);
 });

@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nodeUsable, parseGres, parseScontrolJob, parseSinfo } from '../../server/infra/slurm/slurm-cli';
+import { expandHostlist, nodeUsable, parseGres, parseScontrolJob, parseSinfo } from '../../server/infra/slurm/slurm-cli';
 import { parseSlurmConfig } from '../../server/infra/slurm/slurm-config';
 
-test('sinfo lines become nodes with their partition, CPUs, memory and GPUs', () => {
-  assert.deepEqual(parseSinfo('n1|debug*|2|2000|(null)|idle\ng1|gpu|32|256000|gpu:a100:4(S:0-1)|mix\n'), [
+test('sinfo lines become nodes with their partition, CPUs, memory, GPUs, GRES and TmpDisk', () => {
+  assert.deepEqual(parseSinfo('n1|debug*|2|2000|(null)|idle|0\ng1|gpu|32|256000|gpu:a100:4(S:0-1)|mix|102400\n'), [
     { name: 'n1', partition: 'debug', isDefault: true, cpus: 2, memoryGiB: 2, accelerators: undefined, state: 'idle' },
-    { name: 'g1', partition: 'gpu', isDefault: false, cpus: 32, memoryGiB: 250, accelerators: { name: 'A100', count: 4 }, state: 'mix' },
+    { name: 'g1', partition: 'gpu', isDefault: false, cpus: 32, memoryGiB: 250, accelerators: { name: 'A100', count: 4 }, state: 'mix', gres: 'gpu:a100:4(S:0-1)', diskFreeGB: 100 },
   ]);
+});
+
+test("Slurm host lists expand as scontrol show hostnames does", () => {
+  assert.deepEqual(expandHostlist('n[1-3,7],gpu01'), ['n1', 'n2', 'n3', 'n7', 'gpu01']);
+  assert.deepEqual(expandHostlist('node[08-10]'), ['node08', 'node09', 'node10']);
+  assert.deepEqual(expandHostlist('a[1-2]-ib,b'), ['a1-ib', 'a2-ib', 'b']);
+  assert.deepEqual(expandHostlist(''), []);
+  assert.deepEqual(expandHostlist('(null)'), []);
 });
 
 test('gres without a type still counts GPUs', () => {

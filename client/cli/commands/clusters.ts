@@ -1,4 +1,4 @@
-// Cluster and job commands: status, queue, logs, cancel, stop, start, down, and check for the infra.
+// Cluster and job commands: status, queue, logs, cancel, stop, start, down, autostop.
 import type { OperationBody, OperationName } from '../../../protocol/api';
 import { mkdirSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { checkClusterName, jobNumber } from '../args';
 import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
-import { CliExit, EXIT, note, print, printJson } from '../output';
+import { CliExit, EXIT, print, printJson } from '../output';
 import { confirm } from '../prompt';
 
 export interface StatusOptions {
@@ -256,22 +256,6 @@ export async function autostop(names: string[], options: { idleMinutes?: number;
 
 function describe(r: RequestSummary): string {
   return `${shortId(r.id)} (${r.name}, ${r.status})`;
-}
-
-export async function check(options: { json?: boolean }): Promise<void> {
-  await withClient(async (client) => {
-    const infra = await client.infra();
-    if (options.json) return printJson(infra);
-    print(
-      table(infra, [
-        { header: 'INFRA', value: (i) => i.infra },
-        { header: 'ENABLED', value: (i) => (i.enabled ? 'yes' : 'no') },
-        { header: 'REASON', value: (i) => i.reason ?? '' },
-      ]),
-    );
-    const enabled = infra.filter((i) => i.enabled).map((i) => i.infra);
-    note(enabled.length > 0 ? `Enabled infra: ${enabled.join(', ')}` : 'No infra is enabled.');
-  });
 }
 
 // The request log says what happened (the server writes it); the CLI adds only the exit code.

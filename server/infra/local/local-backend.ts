@@ -24,11 +24,11 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeNodeAsk, describeOffer, NO_CONTAINERS_YET, placementOn, shortfall } from '../fit';
+import { describeNodeAsk, describeOffer, diskVerdict, NO_CONTAINERS_YET, placementOn, shortfall } from '../fit';
 import { spawnProcessShell } from '../../terminal/pty-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
-import { machineResources } from './machine';
+import { freeDiskGB, machineResources } from './machine';
 import { isRunning, killJobTree, processStartTime } from './process-tree';
 import { asUid, type JobUsers } from './job-users';
 import { serverUserFiles, type SandboxFiles } from './sandbox-files';
@@ -74,16 +74,27 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
 
   async check(): Promise<InfraStatus[]> {
     const reason = this.refusal();
-    return [reason ? { infra: 'local', enabled: false, reason } : { infra: 'local', enabled: true }];
+    if (reason) return [{ infra: 'local', enabled: false, reason }];
+    const m = await this.offer();
+    // Which local clusters live here is the cluster list's to say (server/infra/inventory.ts).
+    const node = { name: os.hostname(), address: '127.0.0.1', cpus: m.cpus, memoryGiB: m.memoryGiB, diskFreeGB: m.diskFreeGB, accelerators: m.accelerators, state: 'up', usable: true, clusters: [] };
+    return [{ infra: 'local', enabled: true, nodes: [node] }];
+  }
+
+  /** The machine as one node: its CPUs, memory and accelerators, and the disk free where sandboxes live. */
+  private async offer() {
+    return { ...(await machineResources()), diskFreeGB: await freeDiskGB(this.dataDir) };
   }
 
   async candidates(ask: ResourceAsk) {
     const refuse = (reason: string) => ({ placements: [], refusals: [{ infra: ask.infra ?? 'local', reason }] });
     const off = this.refusal();
     if (off) return refuse(off);
-    const m = await machineResources();
+    const m = await this.offer();
     if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
     if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
+    const disk = diskVerdict(ask, 'local', [m], 'machine');
+    if (disk) return { placements: [], refusals: [disk] };
     if (shortfall(ask, m)) {
       const note = ask.accelerators && !m.accelerators ? ` (${m.acceleratorNote})` : '';
       return refuse(`the task asks for ${describeNodeAsk(ask)}; this machine has ${describeOffer(m)}${note}`);

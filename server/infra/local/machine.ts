@@ -1,6 +1,8 @@
 // What the server's own machine offers: the single node of the local infra.
 import { execFile } from 'node:child_process';
+import { statfs } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 
 export interface MachineResources {
   cpus: number;
@@ -43,4 +45,19 @@ function nvidiaGpus(): Promise<string[]> {
       );
     });
   });
+}
+
+/**
+ * GB (GiB, as clouds size the disks SkyPilot's disk_size asks for) free to this user on the filesystem holding `dir`, asked
+ * of the nearest folder that exists (the data dir may not be made yet).
+ */
+export async function freeDiskGB(dir: string): Promise<number> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    try {
+      const s = await statfs(at);
+      return Math.floor(((s.bavail * s.bsize) / 2 ** 30) * 10) / 10;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || at === path.dirname(at)) throw err;
+    }
+  }
 }

@@ -1,7 +1,7 @@
 // `slurm/<partition>` (or `slurm` for the default partition): each job is one sbatch allocation of the
 // cluster's num_nodes nodes, with setup and run started on every node through srun. Slurm does the
 // scheduling; the server follows the job through scontrol/squeue and the files it writes to the shared dir.
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -16,6 +16,7 @@ import {
   type BackendCapabilities,
   type ClusterRecord,
   type InfraBackend,
+  type InfraNode,
   type InfraStatus,
   type JobContext,
   type JobSpec,
@@ -25,7 +26,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { diskVerdict, NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
 import { StreamOffsets } from '../node-output';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { spawnProcessShell } from '../../terminal/pty-shell';
@@ -80,6 +81,10 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     } catch (err) {
       throw fail.slurm_config_invalid((err as Error).message);
     }
+    // Slurm's commands would retry a missing file for a minute before saying so.
+    if (config.slurmConf && !existsSync(config.slurmConf)) {
+      throw fail.slurm_config_invalid(`${join(this.home, CONFIG_FILE)}: slurm.slurm_conf: ${config.slurmConf} does not exist`);
+    }
     return { config, slurm: config.rest ? restTransport(config.rest) : commandTransport(config.slurmConf) };
   }
 
@@ -100,22 +105,51 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   async check(): Promise<InfraStatus[]> {
     let nodes: SlurmNode[];
     let via: string;
+    let holders: Map<string, string[]>;
     try {
       const found = await this.nodes();
       ({ nodes } = found);
       via = `via ${found.slurm.via}`;
+      holders = await this.clustersByNode(found.slurm);
     } catch (err) {
       return [{ infra: 'slurm', enabled: false, reason: (err as Error).message }];
     }
     const partitions = [...new Set(nodes.map((n) => n.partition))];
     if (partitions.length === 0) return [{ infra: 'slurm', enabled: false, reason: `Slurm lists no partition (or none of the configured ones), ${via}` }];
-    return partitions.map((p) => {
-      const usable = nodes.filter((n) => n.partition === p && nodeUsable(n.state)).length;
-      const total = nodes.filter((n) => n.partition === p).length;
+    return partitions.map((p): InfraStatus => {
+      const members = nodes.filter((n) => n.partition === p);
+      const inventory = members.map(
+        (n): InfraNode => ({
+          name: n.name,
+          cpus: n.cpus,
+          memoryGiB: n.memoryGiB,
+          ...(n.diskFreeGB !== undefined ? { diskFreeGB: n.diskFreeGB } : {}),
+          ...(n.accelerators ? { accelerators: n.accelerators } : {}),
+          ...(n.gres ? { gres: n.gres } : {}),
+          state: n.state,
+          usable: nodeUsable(n.state),
+          clusters: holders.get(n.name) ?? [],
+        }),
+      );
+      const usable = inventory.filter((n) => n.usable).length;
       return usable > 0
-        ? { infra: `slurm/${p}`, enabled: true, reason: usable < total ? `${usable} of ${total} nodes usable, ${via}` : via }
-        : { infra: `slurm/${p}`, enabled: false, reason: `none of its ${total} nodes is usable, ${via}` };
+        ? { infra: `slurm/${p}`, enabled: true, reason: usable < members.length ? `${usable} of ${members.length} nodes usable, ${via}` : via, nodes: inventory }
+        : { infra: `slurm/${p}`, enabled: false, reason: `none of its ${members.length} nodes is usable, ${via}`, nodes: inventory };
     });
+  }
+
+  /** Node name -> the SkyDeck clusters whose jobs hold it now (their Slurm jobs are named skydeck-<cluster>). */
+  private async clustersByNode(slurm: SlurmTransport): Promise<Map<string, string[]>> {
+    const byNode = new Map<string, string[]>();
+    for (const job of await slurm.allocations()) {
+      const cluster = clusterOfJobName(job.name);
+      if (cluster === undefined) continue;
+      for (const node of job.nodes) {
+        const held = byNode.get(node) ?? [];
+        if (!held.includes(cluster)) byNode.set(node, [...held, cluster]);
+      }
+    }
+    return byNode;
   }
 
   async candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }> {
@@ -139,6 +173,11 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     for (const p of partitions) {
       const members = nodes.filter((n) => n.partition === p);
       const fit = members.filter((n) => nodeUsable(n.state) && !shortfall(ask, n));
+      const disk = diskVerdict(ask, `slurm/${p}`, members.filter((n) => nodeUsable(n.state)), 'node', 'Slurm does not say how much disk its nodes have (TmpDisk is not set in slurm.conf)');
+      if (disk) {
+        refusals.push(disk);
+        continue;
+      }
       if (fit.length >= ask.numNodes) {
         placements.push(placementOn(`slurm/${p}`, fit.slice(0, ask.numNodes), ask.numNodes, SLURM_COST));
         continue;
@@ -262,8 +301,14 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   }
 }
 
+const JOB_PREFIX = 'skydeck-';
+
 function jobName(cluster: string): string {
-  return `skydeck-${cluster}`;
+  return `${JOB_PREFIX}${cluster}`;
+}
+
+function clusterOfJobName(name: string): string | undefined {
+  return name.startsWith(JOB_PREFIX) ? name.slice(JOB_PREFIX.length) : undefined;
 }
 
 /** What each node of the cluster must have (sbatch's --cpus-per-task, --mem, --gres). */

@@ -42,6 +42,14 @@ export function commandTransport(slurmConf: string | undefined): SlurmTransport 
       return jobInfoOf(parseScontrolJob(out));
     },
     queued: async (f) => (await commands.run('squeue', ['-h', '-o', '%i', ...filterArgs(f)])).split('\n').filter((l) => l.trim()),
+    allocations: async () =>
+      (await commands.run('squeue', ['-h', '-t', 'RUNNING,COMPLETING', '-o', '%j|%N']))
+        .split('\n')
+        .filter((l) => l.includes('|'))
+        .map((l) => {
+          const [name, nodes] = l.trim().split('|');
+          return { name: name!, nodes: expandHostlist(nodes ?? '') };
+        }),
     cancel: async (f) => {
       await commands.run('scancel', 'id' in f ? [f.id] : [`--name=${f.name}`, `--user=${f.user}`]);
     },
@@ -77,17 +85,19 @@ export interface SlurmNode extends NodeOffer {
   partition: string;
   isDefault: boolean;
   state: string;
+  /** Its GRES as Slurm says it (`gpu:t4:2`), when it has any. */
+  gres?: string;
 }
 
-/** `sinfo -h -N -o` with this format: one line per node and partition. */
-export const SINFO_FORMAT = '%N|%P|%c|%m|%G|%t';
+/** `sinfo -h -N -o` with this format: one line per node and partition (%d: TmpDisk in MB, 0 when unset). */
+export const SINFO_FORMAT = '%N|%P|%c|%m|%G|%t|%d';
 
 export function parseSinfo(stdout: string): SlurmNode[] {
   return stdout
     .split('\n')
     .filter((l) => l.trim())
     .map((line) => {
-      const [name, partition, cpus, memMb, gres, state] = line.trim().split('|');
+      const [name, partition, cpus, memMb, gres, state, tmpMb] = line.trim().split('|');
       return {
         name: name!,
         partition: partition!.replace(/\*$/, ''),
@@ -96,8 +106,37 @@ export function parseSinfo(stdout: string): SlurmNode[] {
         memoryGiB: Math.round((Number.parseInt(memMb!, 10) / 1024) * 10) / 10,
         accelerators: parseGres(gres ?? ''),
         state: state!,
+        ...gresAndDisk(gres, Number.parseInt(tmpMb ?? '', 10)),
       };
     });
+}
+
+/** The raw GRES (absent for `(null)`), and TmpDisk as the node's free disk when Slurm is told it. */
+export function gresAndDisk(gres: string | undefined, tmpDiskMb: number): Pick<SlurmNode, 'gres' | 'diskFreeGB'> {
+  const raw = gres && gres !== '(null)' ? gres : undefined;
+  return { ...(raw ? { gres: raw } : {}), ...(tmpDiskMb > 0 ? { diskFreeGB: Math.floor((tmpDiskMb / 1024) * 10) / 10 } : {}) };
+}
+
+/**
+ * Slurm's host list (`n[1-3,7],gpu01`) as node names, as `scontrol show hostnames` prints them
+ * (zero padding kept: `n[01-02]` -> n01, n02).
+ */
+export function expandHostlist(list: string): string[] {
+  const names: string[] = [];
+  // Commas inside brackets separate ranges, outside they separate hosts.
+  for (const item of list.match(/[^,[]+(\[[^\]]*\])?[^,]*/g) ?? []) {
+    const m = /^([^[]*)\[([^\]]*)\](.*)$/.exec(item);
+    if (!m) {
+      if (item && item !== '(null)') names.push(item);
+      continue;
+    }
+    for (const range of m[2]!.split(',')) {
+      const [from, to = from] = range.split('-');
+      const width = from!.length;
+      for (let i = Number(from); i <= Number(to); i++) names.push(`${m[1]}${String(i).padStart(width, '0')}${m[3]}`);
+    }
+  }
+  return names;
 }
 
 /** `gpu:a100:2(S:0-1)` -> A100:2; `gpu:2` -> GPU:2; `(null)` -> none. */

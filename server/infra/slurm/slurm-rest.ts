@@ -2,7 +2,7 @@
 // answers onto what the commands' parsers produce. The token is read from its file at every request so
 // a rotated token applies at once; it never appears in a message or a log.
 import { readFileSync } from 'node:fs';
-import { ENDED_STATES, parseGres, type SlurmNode } from './slurm-cli';
+import { ENDED_STATES, expandHostlist, gresAndDisk, parseGres, type SlurmNode } from './slurm-cli';
 import type { SlurmRestConfig } from './slurm-config';
 import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmTransport } from './slurm-transport';
 
@@ -28,6 +28,8 @@ export interface RestNode {
   real_memory: number;
   gres?: string;
   partitions?: string[];
+  /** TmpDisk in MB. */
+  tmp_disk?: number;
 }
 
 export interface RestPartition {
@@ -128,6 +130,10 @@ export function restTransport(config: SlurmRestConfig): SlurmTransport {
     cancel: async (f) => {
       for (const id of 'id' in f ? [f.id] : await queued(f)) await call('DELETE', `/job/${encodeURIComponent(id)}`);
     },
+    allocations: async () => {
+      const { jobs } = await call<{ jobs: RestJob[] }>('GET', '/jobs');
+      return jobs.filter((j) => j.job_state === 'RUNNING' || j.job_state === 'COMPLETING').map((j) => ({ name: j.name, nodes: expandHostlist(j.nodes ?? '') }));
+    },
   };
 }
 
@@ -197,6 +203,7 @@ export function restNodes(nodes: RestNode[], partitions: RestPartition[]): Slurm
       memoryGiB: Math.round((n.real_memory / 1024) * 10) / 10,
       accelerators: parseGres(n.gres ?? ''),
       state: sinfoState(n.state, n.state_flags ?? []),
+      ...gresAndDisk(n.gres, n.tmp_disk ?? 0),
     })),
   );
 }

@@ -46,4 +46,6 @@ export interface SlurmTransport {
   /** The ids of the matching jobs still in the queue (what squeue lists: pending, running, completing). */
   queued(filter: SlurmJobFilter): Promise<string[]>;
   cancel(filter: SlurmJobFilter): Promise<void>;
+  /** Jobs that hold nodes now (running or completing): each job's name and its nodes. */
+  allocations(): Promise<{ name: string; nodes: string[] }[]>;
 }

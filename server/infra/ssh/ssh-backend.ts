@@ -15,6 +15,7 @@ import {
   type BackendCapabilities,
   type ClusterRecord,
   type InfraBackend,
+  type InfraNode,
   type InfraStatus,
   type JobContext,
   type JobSpec,
@@ -24,7 +25,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeAsk, NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { describeAsk, diskVerdict, NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
 import { describeTarget, SshConnections, type SshTarget } from './connection';
 import { HostAllocations } from './host-allocations';
 import { HostKeys } from './host-keys';
@@ -116,11 +117,17 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     return Promise.all(
       pools.map(async (pool): Promise<InfraStatus> => {
         const probes = await this.probe(pool);
+        const nodes = probes.map((p): InfraNode => {
+          const holder = this.allocations.holder(pool.name, p.host.name);
+          const clusters = holder === undefined ? [] : [holder];
+          if (!p.offer) return { name: p.host.name, address: p.host.ip, state: 'unreachable', usable: false, error: p.error, clusters };
+          return { name: p.host.name, address: p.host.ip, ...p.offer, state: 'up', usable: holder === undefined, clusters };
+        });
         const down = probes.filter((p) => p.error);
         const infra = `ssh/${pool.name}`;
-        if (down.length === probes.length) return { infra, enabled: false, reason: `no host reachable: ${down.map((d) => d.error).join('; ')}` };
+        if (down.length === probes.length) return { infra, enabled: false, reason: `no host reachable: ${down.map((d) => d.error).join('; ')}`, nodes };
         const reason = down.length > 0 ? `${probes.length - down.length} of ${probes.length} hosts reachable; ${down.map((d) => d.error).join('; ')}` : undefined;
-        return { infra, enabled: true, reason };
+        return { infra, enabled: true, reason, nodes };
       }),
     );
   }
@@ -147,9 +154,11 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     const placements: Placement[] = [];
     const refusals: Refusal[] = [];
     for (const pool of pools) {
-      const { fit, unfit } = await this.freeHostsFor(pool, ask);
+      const { fit, unfit, reachable } = await this.freeHostsFor(pool, ask);
       const infra = `ssh/${pool.name}`;
-      if (fit.length >= ask.numNodes) {
+      const disk = diskVerdict(ask, infra, reachable, 'host');
+      if (disk) refusals.push(disk);
+      else if (fit.length >= ask.numNodes) {
         placements.push(placementOn(infra, fit.slice(0, ask.numNodes).map((f) => f.offer), ask.numNodes, SSH_COST));
       } else {
         refusals.push({ infra, reason: tooFewNodes(ask, `pool ${pool.name}`, fit.length, 'host', unfit) });
@@ -159,10 +168,12 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
   }
 
   /** Free hosts of the pool that can serve one node of the ask, and why the others cannot. */
-  private async freeHostsFor(pool: NodePool, ask: ResourceAsk, cluster?: string): Promise<{ fit: { host: PoolHost; offer: HostResources }[]; unfit: string[] }> {
+  private async freeHostsFor(pool: NodePool, ask: ResourceAsk, cluster?: string): Promise<{ fit: { host: PoolHost; offer: HostResources }[]; unfit: string[]; reachable: HostResources[] }> {
     const fit: { host: PoolHost; offer: HostResources }[] = [];
     const unfit: string[] = [];
-    for (const p of await this.probe(pool)) {
+    const probes = await this.probe(pool);
+    const reachable = probes.flatMap((p) => (p.offer ? [p.offer] : []));
+    for (const p of probes) {
       const holder = this.allocations.holder(pool.name, p.host.name);
       if (holder !== undefined && holder !== cluster) unfit.push(`${p.host.name} is taken by cluster ${holder}`);
       else if (p.error || !p.offer) unfit.push(`${p.error ?? p.host.name} (unreachable)`);
@@ -172,7 +183,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
         else fit.push({ host: p.host, offer: p.offer });
       }
     }
-    return { fit, unfit };
+    return { fit, unfit, reachable };
   }
 
   async provision(cluster: ClusterRecord<SshClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<Provisioned<SshClusterHandle>> {

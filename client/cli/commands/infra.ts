@@ -1,0 +1,74 @@
+// `check` and `gpus list`: the server's infra inventory (GET /api/infra, protocol/infra.ts) as tables.
+import { acceleratorOffers, type InfraNode, type InfraStatus } from '../../../protocol/infra';
+import { table } from '../../format';
+import { connect } from '../context';
+import { CliExit, EXIT, note, print, printJson } from '../output';
+
+async function inventory(): Promise<InfraStatus[]> {
+  const { client } = await connect();
+  try {
+    return await client.infra();
+  } finally {
+    client.close();
+  }
+}
+
+/** `check`, as `sky check`: every kind of infra, on or off, why not and how to turn it on; -v adds the nodes. */
+export async function check(options: { json?: boolean; verbose?: boolean }): Promise<void> {
+  const infra = await inventory();
+  if (options.json) return printJson(infra);
+  print(
+    table(infra, [
+      { header: 'INFRA', value: (i) => i.infra },
+      { header: 'ENABLED', value: (i) => (i.enabled ? 'yes' : 'no') },
+      { header: 'REASON', value: (i) => [i.reason, i.hint && `to enable: ${i.hint}`].filter(Boolean).join('; ') },
+    ]),
+  );
+  if (options.verbose) {
+    const nodes = infra.flatMap((i) => (i.nodes ?? []).map((node) => ({ infra: i.infra, node })));
+    print(nodes.length > 0 ? `\n${nodeTable(nodes)}` : '\nNo nodes to show.');
+  }
+  const enabled = infra.filter((i) => i.enabled).map((i) => i.infra);
+  note(enabled.length > 0 ? `Enabled infra: ${enabled.join(', ')}` : 'No infra is enabled.');
+}
+
+export function nodeTable(rows: readonly { infra: string; node: InfraNode }[]): string {
+  const figure = (n: number | undefined, unit: string) => (n === undefined ? '-' : `${n}${unit}`);
+  return table(rows, [
+    { header: 'INFRA', value: (r) => r.infra },
+    { header: 'NODE', value: (r) => r.node.name },
+    { header: 'ADDRESS', value: (r) => r.node.address ?? '-' },
+    { header: 'STATE', value: (r) => r.node.state },
+    { header: 'vCPUs', value: (r) => figure(r.node.cpus, '') },
+    { header: 'MEM', value: (r) => figure(r.node.memoryGiB, ' GiB') },
+    { header: 'DISK FREE', value: (r) => figure(r.node.diskFreeGB, ' GB') },
+    { header: 'GPUS', value: (r) => (r.node.accelerators ? `${r.node.accelerators.name}:${r.node.accelerators.count}` : '-') },
+    { header: 'CLUSTERS', value: (r) => r.node.clusters.join(',') || '-' },
+  ]);
+}
+
+/**
+ * `gpus list [NAME]`, as `sky gpus list` / `sky show-gpus`: the accelerators on the enabled infra, per
+ * type and infra (local and SSH hosts as nvidia-smi lists them, Slurm nodes by their GRES).
+ */
+export async function gpusList(name: string | undefined, options: { infra?: string; json?: boolean }): Promise<void> {
+  const infra = (await inventory()).filter((i) => options.infra === undefined || i.infra === options.infra || i.infra.startsWith(`${options.infra}/`));
+  if (options.infra !== undefined && infra.length === 0) throw new CliExit(EXIT.usage, `Error: no infra named ${options.infra} on this server; \`skydeck check\` lists them`);
+  const offers = acceleratorOffers(infra).filter((o) => name === undefined || o.name.toLowerCase() === name.toLowerCase());
+  if (options.json) return printJson(offers);
+  const enabled = infra.filter((i) => i.enabled).map((i) => i.infra);
+  if (offers.length === 0) {
+    const what = name === undefined ? 'No accelerators' : `No ${name} accelerators`;
+    print(`${what} on the enabled infra (${enabled.join(', ') || 'none'}): local and SSH hosts are asked with nvidia-smi, Slurm nodes by their GRES.`);
+    return;
+  }
+  print(
+    table(offers, [
+      { header: 'GPU', value: (o) => o.name },
+      { header: 'INFRA', value: (o) => o.infra },
+      { header: 'QTY PER NODE', value: (o) => o.perNode.join(', ') },
+      { header: 'NODES (USABLE/ALL)', value: (o) => `${o.usableNodes}/${o.nodes}` },
+      { header: 'TOTAL', value: (o) => String(o.total) },
+    ]),
+  );
+}
