@@ -31,6 +31,8 @@ export interface ResourceAsk {
   imageId?: string;
   /** Ports the job listens on, each one reachable at the head node's address. */
   ports?: number[];
+  /** Where the task's file_mounts land on the nodes (its keys), for infra that limits them. */
+  mountTargets?: string[];
   /** Stop (or tear down, with `down`) after this many idle minutes. */
   autostop?: { idleMinutes: number; down: boolean };
 }

@@ -77,7 +77,8 @@ export function askFromTask(task: Task): ResourceAsk {
 /** Every resources candidate of the task, as SkyPilot's optimizer considers them. */
 export function planFromTask(task: Task): ResourcePlan {
   const { candidates, ordered } = resourceCandidates(task.resources);
-  return { candidates: candidates.map((c) => askFromCandidate(c, task.num_nodes ?? 1)), ordered };
+  const mountTargets = task.file_mounts ? Object.keys(task.file_mounts) : undefined;
+  return { candidates: candidates.map((c) => ({ ...askFromCandidate(c, task.num_nodes ?? 1), ...(mountTargets ? { mountTargets } : {}) })), ordered };
 }
 
 /**

@@ -160,4 +160,22 @@ describe('bad input', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await upgrade(server.url, auth), 'open');
   });
+
+  it('a file mount target outside the local sandbox is refused before any cluster is made', async () => {
+    const source = mkdtempSync(path.join(os.tmpdir(), 'skydeck-mount-src-'));
+    try {
+      writeFileSync(path.join(source, 'f.txt'), 'x\n');
+      for (const [i, target] of ['/etc/skydeck-escape.txt', '../../../../escape.txt', '~/../../escape.txt'].entries()) {
+        const name = `escape${i}`;
+        const id = await server.submit('launch', { clusterName: name, task: { run: 'true', resources: { infra: 'local' }, file_mounts: { [target]: path.join(source, 'f.txt') } } });
+        const done = await server.waitFor(id, 30);
+        assert.equal(done.status, 'FAILED', target);
+        assert.match(done.error!.message, new RegExp(`file_mounts\\.${target.replace(/[.*+?^${}()|[\]\\/~]/g, '\\$&')}: local infra mounts only under the cluster sandbox`), done.error!.message);
+        assert.equal((await server.fetch(`/api/clusters/${name}/jobs`)).status, 404, `no cluster ${name} was left behind`);
+        assert.throws(() => readFileSync(path.join(server.dataDir, 'clusters', name, 'jobs')), /ENOENT/, 'no sandbox');
+      }
+    } finally {
+      rmSync(source, { recursive: true, force: true });
+    }
+  });
 });

@@ -92,6 +92,14 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     if (off) return refuse(off);
     const m = await this.offer();
     if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
+    // Refused here, before a sandbox exists, rather than by the job start that would follow provisioning.
+    for (const remote of ask.mountTargets ?? []) {
+      try {
+        mountTarget(this.sandbox('cluster'), remote);
+      } catch (err) {
+        return { placements: [], refusals: [{ infra: 'local', key: `file_mounts.${remote}`, reason: (err as Error).message }] };
+      }
+    }
     if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
     const disk = diskVerdict(ask, 'local', [m], 'machine');
     if (disk) return { placements: [], refusals: [disk] };
@@ -142,13 +150,12 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     const sandbox = this.sandbox(cluster.name);
     const jobDir = path.join(sandbox, 'jobs', String(spec.jobId));
     const workdir = path.join(sandbox, 'workdir');
+    const mounts = Object.entries(spec.fileMounts ?? {}).map(([remote, local]) => [mountTarget(sandbox, remote), local, remote] as const);
     const { uid, files } = this.ownerOf(sandbox);
     const env = jobEnvironment(uid, sandbox);
     await files.mkdir([jobDir, workdir, ...(uid === undefined ? [] : [env.HOME!, env.TMPDIR!])]);
     if (spec.workdir) await syncInto(files, spec.workdir, workdir, 'workdir');
-    for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) {
-      await syncInto(files, local, mountTarget(sandbox, remote), `file_mounts.${remote}`);
-    }
+    for (const [target, local, remote] of mounts) await syncInto(files, local, target, `file_mounts.${remote}`);
 
     const envFor = (phase: 'setup' | 'run') => ({
       ...spec.envs,
