@@ -18,6 +18,7 @@ import { VERSION } from '../protocol/build-info';
 import { isRequestFinished, type ApiRequest, type RequestStatus, type RequestSummary, type User } from '../protocol/model';
 import type { Task } from '../protocol/task';
 import type { UploadResponse } from '../protocol/upload';
+import type { ManagedJob, ManagedJobListResponse } from '../protocol/jobs';
 import type { AccountChangeResponse, AccountRole, DashboardLink, MeResponse, TokenCreatedResponse, TokenListResponse, UserListResponse } from '../protocol/dashboard';
 import { streamLink } from './auth/stream-link';
 import type { Endpoint } from './endpoint';
@@ -149,6 +150,11 @@ export class ApiClient {
   async jobs(clusterName: string): Promise<QueueResult['jobs']> {
     const path = `/api/clusters/${encodeURIComponent(clusterName)}/jobs`;
     return (await this.http.json<QueueResult>({ method: 'GET', path, timeoutMs: this.timeoutMs })).jobs;
+  }
+
+  /** Managed jobs, newest first: the caller's, or everyone's (admins) with allUsers. A direct read, no request. */
+  async managedJobs(options: { allUsers?: boolean } = {}): Promise<ManagedJob[]> {
+    return (await this.http.json<ManagedJobListResponse>({ method: 'GET', path: '/api/jobs', query: { all_users: options.allUsers ? '1' : undefined }, timeoutMs: this.timeoutMs })).jobs;
   }
 
   /** Sends a bundle of task files (protocol/upload.ts); resolves with the id tasks name it by. */

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ClientError } from './errors';
-import { fillEnvs, isLocalSource, parseEnvArg, parseEnvFile, parseTaskYaml, substituteEnvs, TaskValidationError, validateTask, type Task, type TaskIssue } from '../protocol/task';
+import { fillEnvs, isLocalSource, parseEnvArg, parseEnvFile, parseTaskDocuments, parseTaskYaml, substituteEnvs, TaskValidationError, validateTask, type Task, type TaskIssue } from '../protocol/task';
 
 export interface TaskSource {
   task: Task;
@@ -31,13 +31,27 @@ export interface EnvInputs {
 
 /** Reads and validates a task file; relative workdir and file_mounts sources are taken from the file's folder. */
 export function loadTaskFile(file: string): TaskSource {
-  let text: string;
+  const text = readTaskFile(file);
+  return fromParsed(parseTaskYaml(text, file), dirname(resolve(file)), { file, text });
+}
+
+/**
+ * Reads a task file that may be a chain of tasks (a managed job's pipeline: YAML documents separated by
+ * `---`, optionally headed by a `name:` document). A one-task file keeps its text, for issue lines.
+ */
+export function loadTaskChain(file: string): { name?: string; sources: TaskSource[] } {
+  const text = readTaskFile(file);
+  const chain = parseTaskDocuments(text, file);
+  const where = chain.tasks.length === 1 ? { file, text } : { file };
+  return { name: chain.name, sources: chain.tasks.map((task) => fromParsed(task, dirname(resolve(file)), where)) };
+}
+
+function readTaskFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new ClientError('task_file_unreadable', `cannot read the task file ${file}: ${describeFsError(err)}`);
   }
-  return fromParsed(parseTaskYaml(text, file), dirname(resolve(file)), { file, text });
 }
 
 /** A task whose run is a command given on the command line (`skydeck launch -c dev 'python train.py'`). */

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
 import { REQUEST_STATUSES, type ApiRequest, type Cluster, type Job, type RequestStatus, type RequestSummary, type User } from './model';
+import { jobsCancelBody, jobsLaunchBody, jobsLogsBody, jobsQueueBody, type JobsCancelResult, type JobsLaunchResult, type JobsLogsResult, type JobsQueueResult } from './jobs';
 import { taskSchema } from './task';
 import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';
 
@@ -52,6 +53,11 @@ export const OPERATIONS = {
   cancel_jobs: { schedule: 'short', body: cancelJobsBody },
   job_logs: { schedule: 'short', body: jobLogsBody },
   autostop: { schedule: 'short', body: autostopBody },
+  // Managed jobs (protocol/jobs.ts): short requests; the jobs themselves run under the server's controller.
+  'jobs.launch': { schedule: 'short', body: jobsLaunchBody },
+  'jobs.queue': { schedule: 'short', body: jobsQueueBody },
+  'jobs.cancel': { schedule: 'short', body: jobsCancelBody },
+  'jobs.logs': { schedule: 'short', body: jobsLogsBody },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -68,6 +74,10 @@ export interface OperationResults {
   cancel_jobs: CancelJobsResult;
   job_logs: JobLogsResult;
   autostop: AutostopResult;
+  'jobs.launch': JobsLaunchResult;
+  'jobs.queue': JobsQueueResult;
+  'jobs.cancel': JobsCancelResult;
+  'jobs.logs': JobsLogsResult;
 }
 export type OperationResult<N extends OperationName> = OperationResults[N];
 export type LaunchBody = OperationBody<'launch'>;

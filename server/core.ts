@@ -8,6 +8,8 @@ import type { Authenticator } from './auth/identity';
 import { ClusterService } from './clusters/cluster-service';
 import { RefreshDaemon } from './clusters/refresh-daemon';
 import { Executor } from './executor';
+import { ManagedJobController } from './jobs/controller';
+import { ManagedJobStore } from './jobs/job-store';
 import type { InfraBackends } from './infra/registry';
 import { Metrics } from './metrics';
 import type { Services } from './operations/context';
@@ -44,6 +46,7 @@ export class Core {
     readonly metrics: Metrics,
     readonly uploads: UploadStore,
     readonly uploadOwners: UploadOwners,
+    readonly jobs: ManagedJobController,
   ) {}
 
   get backends(): InfraBackends {
@@ -64,7 +67,9 @@ export class Core {
     const clusters = new ClusterService(state, options.backends, path.join(dataDir, 'job-logs'));
     const uploads = new UploadStore(path.join(dataDir, 'uploads'));
     const uploadOwners = new UploadOwners(path.join(dataDir, 'upload-owners'));
+    const jobs = new ManagedJobController({ clusters, backends: options.backends, uploads, store: new ManagedJobStore(state, path.join(dataDir, 'managed-jobs')), serverLog: options.log });
     const services: Services = {
+      jobs,
       requests,
       clusters,
       backends: options.backends,
@@ -74,7 +79,7 @@ export class Core {
     };
     const metrics = new Metrics();
     const executor = new Executor(requests, services, metrics, options.longConcurrency);
-    const core = new Core(options, state, requests, clusters, executor, metrics, uploads, uploadOwners);
+    const core = new Core(options, state, requests, clusters, executor, metrics, uploads, uploadOwners, jobs);
     executor.rememberKeys(requests.live());
     await core.reconcile();
     await core.expire();
@@ -91,6 +96,8 @@ export class Core {
    */
   private async reconcile(): Promise<void> {
     await this.clusters.reconcile(this.options.log);
+    // After the clusters: a managed job follows its cluster job again from what that reconcile found.
+    this.jobs.resumeAll();
     for (let request of this.requests.live()) {
       if (request.status === 'PENDING') {
         const secrets = request.name === 'launch' || request.name === 'exec' ? request.body.task.secrets : undefined;
@@ -152,6 +159,7 @@ export class Core {
   async close(): Promise<void> {
     clearInterval(this.retentionTimer);
     await this.daemon?.stop();
+    this.jobs.close();
     await this.executor.waitForShort(5000);
     await this.state.persist();
     this.requests.close();

@@ -250,9 +250,15 @@ export class Executor {
 
 /** The body as stored and shown to everyone: secret values replaced. */
 function redactSecrets<B extends OperationBody<OperationName>>(body: B): B {
+  // A managed job's pipeline carries a task per stage, each with its own secrets.
+  if ('tasks' in body && body.tasks.some((t) => t.secrets && Object.keys(t.secrets).length > 0)) return { ...body, tasks: body.tasks.map(redactTask) };
   if (!('task' in body) || !body.task.secrets || Object.keys(body.task.secrets).length === 0) return body;
-  const secrets = Object.fromEntries(Object.keys(body.task.secrets).map((k) => [k, '<redacted>']));
-  return { ...body, task: { ...body.task, secrets } };
+  return { ...body, task: redactTask(body.task) };
+}
+
+function redactTask<T extends { secrets?: Record<string, unknown> | null }>(task: T): T {
+  if (!task.secrets || Object.keys(task.secrets).length === 0) return task;
+  return { ...task, secrets: Object.fromEntries(Object.keys(task.secrets).map((k) => [k, '<redacted>'])) };
 }
 
 /** A failed request's error: its code from the catalogue, and the result a failed job still has. */

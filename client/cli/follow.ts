@@ -8,6 +8,11 @@ import { EXIT, CliExit, note, writeChunk } from './output';
 export interface FollowOptions {
   follow?: boolean;
   tail?: number;
+  /**
+   * What Ctrl+C says instead of the request's reattach hints, when the request only watches something
+   * else (a managed job's log): the hint names that thing, and the watching request is cancelled.
+   */
+  detach?: { note: string; cancelRequest: true };
 }
 
 /**
@@ -45,6 +50,11 @@ export async function followRequest(client: ApiClient, request: Pick<ApiRequest,
     quiet = false;
     process.removeListener('SIGINT', detach);
     await waiting;
+  }
+  if (options.detach) {
+    await client.cancel({ requestIds: [request.id] }).catch(() => undefined);
+    note((endsWithNewline ? '' : '\n') + options.detach.note);
+    throw new CliExit(EXIT.interrupted);
   }
   throw detached(client, request, endsWithNewline);
 }

@@ -16,6 +16,7 @@ const commands = {
   login: () => import('./commands/login'),
   accounts: () => import('./commands/accounts'),
   ssh: () => import('./commands/ssh'),
+  jobs: () => import('./commands/jobs'),
   dashboard: () => import('./commands/dashboard'),
   infra: () => import('./commands/infra'),
 };
@@ -30,10 +31,9 @@ function program(): Command {
     .exitOverride();
 
   // SkyPilot's task options: each overrides the task file's key (`none` removes it), as `sky launch` does.
-  const taskOptions = (command: Command) =>
+  const taskFlags = (command: Command, name = 'task name (overrides name)') =>
     command
-      .option('-c, --cluster <name>', 'cluster to run on')
-      .option('-n, --name <name>', 'task name (overrides name)')
+      .option('-n, --name <name>', name)
       .option('--workdir <dir>', 'folder synced to the nodes (overrides workdir)')
       .option('--infra <infra>', 'where to run: local, ssh/<pool>, slurm/<partition>... (overrides resources.infra)')
       .option('--cloud <kind>', 'infra kind (overrides the first part of resources.infra)')
@@ -56,8 +56,9 @@ function program(): Command {
       .option('--secret <KEY=VALUE>', 'set a secret (repeatable); a bare KEY takes its value from your environment', collect, [])
       .option('--secret-file <file>', 'read secrets from a file of KEY=VALUE lines')
       .option('--config <file|key=value>', 'SkyPilot config overrides: a YAML file or nested.key=value (repeatable)', collect, [])
-      .option('--async', 'submit, print the request id and return at once')
-      .option('-d, --detach-run', 'return once the job has started instead of following it');
+      .option('--async', 'submit, print the request id and return at once');
+  const taskOptions = (command: Command) =>
+    taskFlags(command.option('-c, --cluster <name>', 'cluster to run on')).option('-d, --detach-run', 'return once the job has started instead of following it');
 
   taskOptions(
     skydeck
@@ -153,6 +154,43 @@ function program(): Command {
     .option('-t, --tty', 'give the command a terminal (PTY) even when it has one to run')
     .option('-T, --no-tty', 'no terminal, even for an interactive shell')
     .action((cluster: string, command: string[], options) => runAction(async () => (await commands.ssh()).ssh(cluster, command, options)));
+
+  const jobs = skydeck.command('jobs').description('managed jobs: the server runs each to its end on a cluster of its own, recovering it when the infra fails');
+  taskFlags(
+    jobs
+      .command('launch')
+      .description('submit a managed job (a task file, a pipeline of tasks in one multi-document file, or a command) and stream its log; Ctrl+C detaches')
+      .argument('[entrypoint...]', 'a task YAML file, or a command to run'),
+    'job name (and the task name of a one-task job)',
+  )
+    .option('-y, --yes', 'skip the confirmation')
+    .action((entrypoint: string[], options) => runAction(async () => (await commands.jobs()).launch(entrypoint, options)));
+  jobs
+    .command('queue')
+    .description('show your managed jobs (the 50 most recent)')
+    .option('-u, --all-users', "everyone's managed jobs (admins)")
+    .option('-a, --all', 'every job, not only the 50 most recent')
+    .option('-s, --skip-finished', 'only jobs that have not finished')
+    .option('-o, --output <format>', 'table or json')
+    .option('--json', 'print JSON')
+    .action((options) => runAction(async () => (await commands.jobs()).queue(options)));
+  jobs
+    .command('logs')
+    .description("stream a managed job's log across its recoveries (your latest job when no id is given)")
+    .argument('[id]')
+    .option('--no-follow', 'print what is there and return')
+    .option('--controller', "the controller's log: placement, provisioning, recoveries and why")
+    .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
+    .action((id: string | undefined, options) => runAction(async () => (await commands.jobs()).logs(id, options)));
+  jobs
+    .command('cancel')
+    .description('cancel managed jobs, whatever their state (their clusters are torn down)')
+    .argument('[ids...]', 'managed job ids')
+    .option('-n, --name <name>', 'the unfinished jobs of this name')
+    .option('-a, --all', 'all your unfinished managed jobs')
+    .option('-u, --all-users', "with -a: everyone's (admins)")
+    .option('-y, --yes', 'skip the confirmation')
+    .action((ids: string[], options) => runAction(async () => (await commands.jobs()).cancel(ids, options)));
 
   skydeck
     .command('check')

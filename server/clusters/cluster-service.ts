@@ -141,14 +141,17 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
     this.state.data.jobs[name] = jobs.filter((j) => !old.has(j));
   }
 
-  /** Starts a job on an UP cluster and supervises it to its end. */
-  async startJob(cluster: ClusterRecord, spec: Omit<JobSpec, 'jobId' | 'taskId'>, owner: User, requestId: string): Promise<SupervisedJob> {
+  /**
+   * Starts a job on an UP cluster and supervises it to its end. A spec without a taskId gets one naming
+   * this cluster and job; a managed job gives its own, the same on every cluster it is recovered onto.
+   */
+  async startJob(cluster: ClusterRecord, spec: Omit<JobSpec, 'jobId' | 'taskId'> & { taskId?: string }, owner: User, requestId: string): Promise<SupervisedJob> {
     const jobId = (this.state.data.nextJobId[cluster.name] ?? 0) + 1;
     this.state.data.nextJobId[cluster.name] = jobId;
     const logDir = path.join(this.jobLogDir, cluster.name);
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
     const now = Date.now();
-    const fullSpec: JobSpec = { ...spec, jobId, taskId: `skydeck-${new Date(now).toISOString()}_${cluster.name}_${jobId}` };
+    const fullSpec: JobSpec = { ...spec, jobId, taskId: spec.taskId ?? `skydeck-${new Date(now).toISOString()}_${cluster.name}_${jobId}` };
     const record: JobRecord = {
       cluster: cluster.name,
       jobId,

@@ -22,6 +22,8 @@ import { IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_HEADER } from '../../protocol/wire';
 import { COMMIT, VERSION } from '../../protocol/build-info';
 import type { Principal } from '../auth/identity';
 import { infraInventory } from '../infra/inventory';
+import { requireAdmin } from '../auth/policy';
+import { jobListQuery, type ManagedJobListResponse } from '../../protocol/jobs';
 import { formatConsidered } from '../infra/optimizer';
 import { fail } from '../errors';
 import { requestsToCancel } from '../operations/cancel-requests';
@@ -117,6 +119,17 @@ export function apiRoutes(core: Core): Router {
     validated({ params: clusterParams }, (ctx, { params: { name } }) => {
       core.clusters.require(name);
       const body: QueueResult = { jobs: core.clusters.allJobs(name) };
+      ctx.body = body;
+    }),
+  );
+
+  // Managed jobs, for views that refresh often (no request is created): the caller's, or everyone's for an admin who asks.
+  router.get(
+    '/api/jobs',
+    validated({ query: jobListQuery }, (ctx, { query }) => {
+      const caller = principal(ctx.state);
+      if (query.all_users) requireAdmin(caller, "list everyone's managed jobs");
+      const body: ManagedJobListResponse = { jobs: core.jobs.store.all().filter((j) => query.all_users || j.owner.id === caller.user.id).reverse() };
       ctx.body = body;
     }),
   );

@@ -88,6 +88,8 @@ export interface JobOutcome {
   exitCode?: number;
   /** Why it failed when the exit code does not say (a node dropped, setup failed). */
   reason?: string;
+  /** The phase whose code exited non-zero (with exitCode); absent when the infra ended the job (no exit code). */
+  phase?: 'setup' | 'run';
 }
 
 /** A job the backend has started. `handle` is persisted so a restarted server can find it again. */

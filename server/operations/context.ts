@@ -5,6 +5,7 @@ import type { Principal } from '../auth/identity';
 import { fail } from '../errors';
 import type { ClusterService } from '../clusters/cluster-service';
 import type { InfraBackends } from '../infra/registry';
+import type { ManagedJobController } from '../jobs/controller';
 import type { LogWriter } from '../logs/log-writer';
 import type { LiveRequest, RequestStore } from '../store/request-store';
 import type { UploadOwners } from '../upload-owners';
@@ -18,6 +19,8 @@ export interface Services {
   uploads: UploadStore;
   /** Who sent each upload: a task names only its caller's own (admins: anyone's). */
   uploadOwners: UploadOwners;
+  /** Managed jobs: their controller and store (server/jobs/). */
+  jobs: ManagedJobController;
   /** Cancels every PENDING or RUNNING request matching `which` (other than the caller); returns their ids. */
   cancelRequests(which: (r: LiveRequest) => boolean): Promise<string[]>;
 }

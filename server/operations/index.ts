@@ -5,6 +5,7 @@ import { cancelJobs, jobLogs, queue, status } from './cluster-queries';
 import { autostop } from './autostop';
 import type { Operation } from './context';
 import { exec, launch } from './run-task';
+import { jobsCancel, jobsLaunch, jobsLogs, jobsQueue } from '../jobs/operations';
 
 export const operations: { readonly [N in OperationName]: Operation<N> } = {
   launch,
@@ -17,6 +18,10 @@ export const operations: { readonly [N in OperationName]: Operation<N> } = {
   cancel_jobs: cancelJobs,
   job_logs: jobLogs,
   autostop,
+  'jobs.launch': jobsLaunch,
+  'jobs.queue': jobsQueue,
+  'jobs.cancel': jobsCancel,
+  'jobs.logs': jobsLogs,
 };
 
 /** The operation a request of this name runs, typed by that name. */

@@ -18,7 +18,7 @@ import { lockCluster, throwIfCancelled, type Operation, type OperationContext, t
  * What can be told before anything is created: required envs have values, the infra is enabled, the
  * task's files are the caller's to name.
  */
-function checkTask(task: Task, services: Services, caller: Principal): void {
+export function checkTask(task: Task, services: Services, caller: Principal): void {
   fillEnvs(task);
   const unhonoured = notYetHonoured(task);
   if (unhonoured.length > 0) throw new TaskValidationError(unhonoured);
@@ -261,12 +261,12 @@ function localPaths(task: Task): [string, string][] {
 }
 
 /** A path the backend can copy from: uploads resolved to where the server unpacked them. */
-function serverPath(ref: string, services: Services): string {
+function serverPath(ref: string, services: Pick<Services, 'uploads'>): string {
   services.uploads.touch(ref);
   return services.uploads.resolve(ref);
 }
 
-function jobSpec(task: Task, services: Services): Omit<JobSpec, 'jobId' | 'taskId'> {
+export function jobSpec(task: Task, services: Pick<Services, 'uploads'>): Omit<JobSpec, 'jobId' | 'taskId'> {
   const filled = fillEnvs(task);
   const envs = Object.fromEntries(Object.entries({ ...filled.envs, ...filled.secrets }).map(([k, v]) => [k, v ?? '']));
   const accelerators = task.resources?.accelerators;

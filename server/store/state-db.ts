@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { ClusterRecord, JobSpec } from '../infra/backend';
 import type { Job } from '../../protocol/model';
+import type { ManagedJobRecord } from '../jobs/records';
 import { isStoreWriteFailure, replaceFileAsync } from './durable-file';
 
 /**
@@ -24,9 +25,12 @@ export interface StateData {
   clusters: Record<string, ClusterRecord>;
   jobs: Record<string, JobRecord[]>;
   nextJobId: Record<string, number>;
+  /** Managed jobs by id (server/jobs/): unfinished ones and the most recent finished ones. */
+  managedJobs: Record<string, ManagedJobRecord>;
+  nextManagedJobId: number;
 }
 
-const EMPTY: StateData = { schemaVersion: 1, clusters: {}, jobs: {}, nextJobId: {} };
+const EMPTY: StateData = { schemaVersion: 1, clusters: {}, jobs: {}, nextJobId: {}, managedJobs: {}, nextManagedJobId: 0 };
 
 /**
  * state.json: compact JSON (machine state; indentation only makes every rewrite longer), replaced

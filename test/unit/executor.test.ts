@@ -2,6 +2,8 @@
 // dir): long requests queue under the limit and say why, short ones never wait behind them, cancel
 // of a PENDING request never starts it, of a RUNNING one ends it within the deadline, and secrets
 // never reach what the executor stores or shows.
+import { ManagedJobController } from '../../server/jobs/controller';
+import { ManagedJobStore } from '../../server/jobs/job-store';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -34,11 +36,14 @@ before(async () => {
   const state = await StateDb.open(dataDir);
   requests = new RequestStore(new RequestJournal(path.join(dataDir, 'requests.jsonl')), new RequestHistory(path.join(dataDir, 'history'), 60_000), path.join(dataDir, 'logs'));
   backends = createBackends({ home: dataDir, dataDir });
+  const clusters = new ClusterService(state, backends, path.join(dataDir, 'job-logs'));
+  const uploads = new UploadStore(path.join(dataDir, 'uploads'));
   const services: Services = {
     requests,
-    clusters: new ClusterService(state, backends, path.join(dataDir, 'job-logs')),
+    clusters,
     backends,
-    uploads: new UploadStore(path.join(dataDir, 'uploads')),
+    uploads,
+    jobs: new ManagedJobController({ clusters, backends, uploads, store: new ManagedJobStore(state, path.join(dataDir, 'managed-jobs')), serverLog: () => undefined }),
     uploadOwners: new UploadOwners(path.join(dataDir, 'upload-owners')),
     cancelRequests: async (which) => executor.cancel(requests.live().filter(which).map((r) => r.id)),
   };

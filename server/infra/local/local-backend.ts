@@ -246,7 +246,7 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
         if (this.cancelled.has(h.pid) && !isRunning(h.pid, h.startTime)) return finish({ status: 'CANCELLED', exitCode: reported?.code });
         if (reported) {
           if (reported.code === 0) return finish({ status: 'SUCCEEDED', exitCode: 0 });
-          return finish({ status: 'FAILED', exitCode: reported.code, reason: `${reported.phase} exited with code ${reported.code}` });
+          return finish({ status: 'FAILED', exitCode: reported.code, phase: reported.phase === 'setup' ? 'setup' : 'run', reason: `${reported.phase} exited with code ${reported.code}` });
         }
         if (!isRunning(h.pid, h.startTime)) {
           // The exit file is written just before the wrapper exits; look once more to close that race.

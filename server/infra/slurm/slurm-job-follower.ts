@@ -150,9 +150,9 @@ export class SlurmJobFollower {
     if (state === 'NODE_FAIL') return { status: 'FAILED', reason: `${this.failedNodes(job!.nodeList)} failed (NODE_FAIL); the job was stopped on every node` };
     for (const phase of ['setup', 'run'] as const) {
       const failed = this.failedNode(phase);
-      if (failed) return { status: 'FAILED', exitCode: failed.exitCode, reason: `${phase} failed on ${failed.node} with exit code ${failed.exitCode}` };
+      if (failed) return { status: 'FAILED', exitCode: failed.exitCode, phase, reason: `${phase} failed on ${failed.node} with exit code ${failed.exitCode}` };
       const code = read(phase === 'setup' ? 'setup_exit' : 'exit_code');
-      if (code !== undefined && code !== 0) return { status: 'FAILED', exitCode: code, reason: `${phase} failed with exit code ${code}` };
+      if (code !== undefined && code !== 0) return { status: 'FAILED', exitCode: code, phase, reason: `${phase} failed with exit code ${code}` };
     }
     if (state === undefined) return { status: 'FAILED', reason: `Slurm no longer knows job ${this.o.slurmJobId} and it left no exit status` };
     return { status: 'FAILED', reason: `Slurm ended job ${this.o.slurmJobId} as ${state}${job!.reason !== 'None' ? ` (${job!.reason})` : ''}` };

@@ -28,6 +28,7 @@ interface NodeProgress {
 interface Failure {
   reason: string;
   exitCode?: number;
+  phase?: 'setup' | 'run';
 }
 
 export function nodeName(ref: Pick<NodeJobRef, 'rank' | 'target'>): string {
@@ -157,9 +158,9 @@ export class SshJobFollower {
       const s = p.state;
       if (!s) continue;
       if (s.setupExit !== undefined && s.setupExit !== 0) {
-        this.fail({ reason: `setup failed on ${nodeName(p.ref)} with exit code ${s.setupExit}`, exitCode: s.setupExit });
+        this.fail({ reason: `setup failed on ${nodeName(p.ref)} with exit code ${s.setupExit}`, exitCode: s.setupExit, phase: 'setup' });
       } else if (s.exitCode !== undefined && s.exitCode !== 0) {
-        this.fail({ reason: `run failed on ${nodeName(p.ref)} with exit code ${s.exitCode}`, exitCode: s.exitCode });
+        this.fail({ reason: `run failed on ${nodeName(p.ref)} with exit code ${s.exitCode}`, exitCode: s.exitCode, phase: 'run' });
       } else if (!s.alive && s.exitCode === undefined && !s.abort && !s.cancelled) {
         this.fail({ reason: `the job on ${nodeName(p.ref)} was killed before it finished` });
       }
@@ -211,7 +212,7 @@ export class SshJobFollower {
 
   private outcome(): JobOutcome {
     if (this.progress.some((p) => p.state?.cancelled)) return { status: 'CANCELLED' };
-    if (this.failure) return { status: 'FAILED', exitCode: this.failure.exitCode, reason: this.failure.reason };
+    if (this.failure) return { status: 'FAILED', exitCode: this.failure.exitCode, reason: this.failure.reason, phase: this.failure.phase };
     return { status: 'SUCCEEDED', exitCode: 0 };
   }
 }

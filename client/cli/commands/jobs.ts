@@ -1,0 +1,185 @@
+// `skydeck jobs launch | queue | logs | cancel`: managed jobs, whose whole life the server owns (their own
+// cluster, recovery when the infra fails under them, teardown at the end).
+import { existsSync } from 'node:fs';
+import type { JobsLogsResult, ManagedJob } from '../../../protocol/jobs';
+import { isManagedJobFinished, jobDuration, recoveryCount } from '../../../protocol/jobs';
+import type { ApiRequest } from '../../../protocol/model';
+import { TaskValidationError } from '../../../protocol/task';
+import type { ApiClient } from '../../api-client';
+import { isApiError, taskIssues } from '../../errors';
+import { duration, relativeTime, table } from '../../format';
+import { inlineTask, loadTaskChain, type TaskSource } from '../../task-file';
+import { uploadTaskFiles } from '../../upload';
+import { jobNumber } from '../args';
+import { connect } from '../context';
+import { followRequest } from '../follow';
+import { finish } from '../outcome';
+import { CliExit, EXIT, note, print, printJson } from '../output';
+import { confirm } from '../prompt';
+import { prepareTask, type RunTaskOptions } from './launch';
+
+/** `sky jobs launch`'s options: the task flags of launch, with -n naming the job. */
+export type JobsLaunchOptions = Omit<RunTaskOptions, 'cluster' | 'detachRun' | 'idleMinutesToAutostop' | 'dryrun' | 'down' | 'retryUntilUp' | 'setup' | 'fast'>;
+
+/** Flags that change one task's resources or files: a pipeline's tasks each give their own. */
+const ONE_TASK_FLAGS = ['workdir', 'infra', 'cloud', 'region', 'zone', 'numNodes', 'cpus', 'memory', 'gpus', 'instanceType', 'useSpot', 'imageId', 'diskSize', 'diskTier', 'networkTier'] as const;
+
+export async function launch(entrypoint: string[], options: JobsLaunchOptions): Promise<void> {
+  const { name: chainName, sources: raw } = taskSources(entrypoint);
+  if (raw.length > 1) {
+    const given = ONE_TASK_FLAGS.filter((f) => options[f] !== undefined);
+    if (given.length > 0 || (options.ports?.length ?? 0) > 0) {
+      throw new CliExit(EXIT.usage, `Error: ${[...given, ...((options.ports?.length ?? 0) > 0 ? ['ports'] : [])].map(flag).join(', ')} change one task; this file is a pipeline of ${raw.length} tasks, each giving its own resources`);
+    }
+  }
+  // -n names the job (and a one-task job's task, as the task flags do); envs and secrets go to every task.
+  const sources = raw.map((s) => prepareTask(s, { ...options, name: raw.length === 1 ? options.name : undefined }));
+  const jobName = options.name ?? chainName ?? sources[0]!.task.name;
+  const { client } = await connect();
+  try {
+    if (!options.yes) {
+      print(`Managed job: ${jobName ?? '(unnamed)'}, ${sources.length} task${sources.length === 1 ? '' : 's'}; each gets its own cluster, recovered when its infra fails, torn down at the end.`);
+      for (const [i, source] of sources.entries()) {
+        const plan = await client.plan(source.task).catch((err: unknown) => {
+          throw serverIssues(err, source, i, sources.length);
+        });
+        print(`${sources.length > 1 ? `Task ${i}${source.task.name ? ` (${source.task.name})` : ''}: ` : ''}${plan.table}`);
+      }
+      if (!(await confirm('Launch the managed job?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was submitted.');
+    }
+    const tasks = [];
+    for (const source of sources) tasks.push(await uploadTaskFiles(client, source.task, note));
+    let submitted: ApiRequest;
+    try {
+      submitted = await client.waitForRequest(await client.submit('jobs.launch', { tasks, ...(jobName ? { name: jobName } : {}) }));
+    } catch (err) {
+      throw sources.length === 1 ? serverIssues(err, sources[0]!, 0, 1) : err;
+    }
+    if (submitted.name !== 'jobs.launch' || submitted.status !== 'SUCCEEDED' || !submitted.result) throw new CliExit(finish(submitted));
+    const { jobId } = submitted.result;
+    if (options.async) {
+      print(String(jobId));
+      note(`Managed job ${jobId} submitted. Follow it: skydeck jobs logs ${jobId}`);
+      return;
+    }
+    note(`Managed job ${jobId} submitted; streaming its log (Ctrl+C detaches, the job keeps running).`);
+    process.exitCode = await streamJobLog(client, jobId, { follow: true });
+  } finally {
+    client.close();
+  }
+}
+
+/** A file (one task or a pipeline) or a command to run. */
+function taskSources(entrypoint: string[]): { name?: string; sources: TaskSource[] } {
+  if (entrypoint.length === 0) throw new CliExit(EXIT.usage, 'Error: give a task file or a command to run');
+  const [first] = entrypoint;
+  if (entrypoint.length === 1 && (/\.ya?ml$/i.test(first!) || existsSync(first!))) return loadTaskChain(first!);
+  return { sources: [inlineTask(entrypoint.join(' '))] };
+}
+
+function flag(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A task the server refuses is reported at its lines, as for launch; a pipeline's issues name their task. */
+function serverIssues(err: unknown, source: TaskSource, index: number, count: number): unknown {
+  const issues = taskIssues(err);
+  if (!issues) return err;
+  const own = issues.map((i) => ({ ...i, path: i.path.replace(/^tasks\.\d+\./, '').replace(/^task\./, '') }));
+  const error = new TaskValidationError(own, source.file);
+  return count > 1 ? new CliExit(EXIT.usage, `Task ${index} of the pipeline:\n${error.message}`) : error;
+}
+
+/**
+ * Follows the job's log (or its controller's) to its end; returns the exit code its end means: 0 for
+ * SUCCEEDED, the task's exit code for a failure of its code, 1 otherwise.
+ */
+async function streamJobLog(client: ApiClient, jobId: number | undefined, options: { follow: boolean; controller?: boolean; tail?: number }): Promise<number> {
+  const requestId = await client.submit('jobs.logs', { ...(jobId !== undefined ? { jobId } : {}), follow: options.follow, controller: options.controller, tail: options.tail });
+  const which = jobId ?? '<latest>';
+  const done = await followRequest(
+    client,
+    { id: requestId, name: 'jobs.logs' },
+    { detach: { cancelRequest: true, note: [`Managed job ${which} keeps running; nothing was cancelled.`, `  Reattach:  skydeck jobs logs ${which}`, `  Status:    skydeck jobs queue`, `  Cancel:    skydeck jobs cancel ${which}`].join('\n') } },
+  );
+  if (!options.follow) return EXIT.ok;
+  if (!done || done.status !== 'SUCCEEDED') return done ? finish(done) : EXIT.error;
+  const result = done.result as JobsLogsResult | undefined;
+  const id = result?.jobId ?? jobId;
+  const job = id === undefined ? undefined : (await client.managedJobs()).find((j) => j.id === id);
+  if (!job) return EXIT.ok;
+  if (!options.controller) note(`Managed job ${job.id} ${job.status}${job.failureReason ? `: ${job.failureReason}` : ''}.`);
+  if (job.status === 'SUCCEEDED') return EXIT.ok;
+  return job.tasks[job.currentTask]?.exitCode || EXIT.error;
+}
+
+export async function logs(id: string | undefined, options: { follow: boolean; controller?: boolean; tail?: number }): Promise<void> {
+  const jobId = id === undefined ? undefined : jobNumber(id);
+  const { client } = await connect();
+  try {
+    const code = await streamJobLog(client, jobId, options);
+    // A finished job's log read without following is a success; following, the job's end is the exit code.
+    process.exitCode = options.follow ? code : EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+export async function queue(options: { allUsers?: boolean; all?: boolean; skipFinished?: boolean; json?: boolean; output?: string }): Promise<void> {
+  const { client } = await connect();
+  try {
+    const done = await client.waitForRequest(await client.submit('jobs.queue', { allUsers: options.allUsers, skipFinished: options.skipFinished, ...(options.all ? { limit: Number.MAX_SAFE_INTEGER } : {}) }));
+    if (done.name !== 'jobs.queue' || done.status !== 'SUCCEEDED' || !done.result) throw new CliExit(finish(done));
+    const { jobs } = done.result;
+    if (options.json || options.output === 'json') return printJson(jobs);
+    if (jobs.length === 0) return print('No managed jobs.');
+    print(queueTable(jobs, Date.now(), options.allUsers === true));
+    const shown = jobs.length;
+    if (!options.all && shown >= 50) note('Showing the 50 most recent; -a shows all.');
+  } finally {
+    client.close();
+  }
+}
+
+/** SkyPilot's columns: ID, TASK, NAME, REQUESTED, SUBMITTED, TOT. DURATION, JOB DURATION, #RECOVERIES, STATUS (and USER for everyone's). */
+export function queueTable(jobs: readonly ManagedJob[], now = Date.now(), withUser = false): string {
+  return table(jobs, [
+    { header: 'ID', value: (j) => String(j.id) },
+    { header: 'TASK', value: (j) => (j.tasks.length > 1 ? `${j.currentTask}/${j.tasks.length}${j.tasks[j.currentTask]?.name ? ` ${j.tasks[j.currentTask]!.name}` : ''}` : '-') },
+    { header: 'NAME', value: (j) => j.name ?? '-' },
+    ...(withUser ? [{ header: 'USER', value: (j: ManagedJob) => j.owner.name }] : []),
+    { header: 'REQUESTED', value: (j) => j.tasks[j.currentTask]?.resources ?? '-' },
+    { header: 'SUBMITTED', value: (j) => relativeTime(j.submittedAt, now) },
+    { header: 'TOT. DURATION', value: (j) => duration((j.endedAt ?? now) - j.submittedAt) },
+    { header: 'JOB DURATION', value: (j) => (j.startedAt === undefined ? '-' : duration(jobDuration(j, now))) },
+    { header: '#RECOVERIES', value: (j) => String(recoveryCount(j)) },
+    { header: 'STATUS', value: (j) => j.status },
+    { header: 'DETAILS', value: (j) => (isManagedJobFinished(j.status) ? (j.failureReason ?? '-') : (j.statusMessage ?? j.tasks[j.currentTask]?.cluster ?? '-')) },
+  ]);
+}
+
+export async function cancel(ids: string[], options: { name?: string; all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
+  const given = [ids.length > 0, options.name !== undefined, options.all === true].filter(Boolean).length;
+  if (given !== 1) throw new CliExit(EXIT.usage, 'Error: give job ids, -n NAME or -a (one of them)');
+  if (options.allUsers && !options.all) throw new CliExit(EXIT.usage, 'Error: -u goes with -a');
+  const jobIds = ids.map(jobNumber);
+  const { client } = await connect();
+  try {
+    if (options.all && !options.yes) {
+      const mine = (await client.managedJobs({ allUsers: options.allUsers })).filter((j) => !isManagedJobFinished(j.status));
+      if (mine.length === 0) return print('No unfinished managed jobs to cancel.');
+      if (!(await confirm(`Cancel ${mine.length} managed job(s): ${mine.map((j) => j.id).join(', ')}?`))) throw new CliExit(EXIT.error, 'Aborted; nothing was cancelled.');
+    }
+    const body = jobIds.length > 0 ? { jobIds } : options.name !== undefined ? { name: options.name } : { all: true, ...(options.allUsers ? { allUsers: true } : {}) };
+    let requestId: string;
+    try {
+      requestId = await client.submit('jobs.cancel', body);
+    } catch (err) {
+      if (isApiError(err, 'not_found') || isApiError(err, 'forbidden')) throw new CliExit(EXIT.error, `Error: ${(err as Error).message}`);
+      throw err;
+    }
+    process.exitCode = finish((await followRequest(client, { id: requestId, name: 'jobs.cancel' }))!);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,34 @@
+// A managed job as the server stores it: the public record plus what the controller needs to carry on
+// after a restart (the tasks as submitted, secrets included, and where the current attempt stands).
+import type { ManagedJob } from '../../protocol/jobs';
+import type { Task } from '../../protocol/task';
+
+/** One try of the current task on one cluster. */
+export interface Attempt {
+  /** The cluster provisioned for it (`sky-jobs-<id>-<n>`). */
+  cluster: string;
+  /** The job on that cluster, once started. */
+  clusterJobId?: number;
+  /** Size of the job's log when this attempt's output began to be copied into it. */
+  logStart?: number;
+}
+
+export interface ManagedJobRecord extends ManagedJob {
+  /** The tasks as submitted (secrets included); dropped when the job ends. */
+  specs?: Task[];
+  /** SKYPILOT_TASK_ID of each task: the same on every cluster it is recovered onto. */
+  taskIds: string[];
+  attempt?: Attempt;
+  /**
+   * Clusters of failed attempts, kept until the next attempt has a cluster: while they hold the nodes
+   * that failed, the optimizer places the job elsewhere. Torn down then, or at the job's end.
+   */
+  retiring: string[];
+  /** Numbers the job's clusters. */
+  attempts: number;
+}
+
+export function publicManagedJob(record: ManagedJobRecord): ManagedJob {
+  const { specs: _specs, taskIds: _taskIds, attempt: _attempt, retiring: _retiring, attempts: _attempts, ...job } = record;
+  return job;
+}
