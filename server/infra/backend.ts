@@ -47,6 +47,8 @@ export interface Placement {
   accelerators?: { name: string; count: number };
   /** Lower is preferred by the optimizer (e.g. local before remote). */
   cost: number;
+  /** The hosts it would run on (as cluster nodes name them), where the infra knows before it runs. */
+  hosts?: string[];
 }
 
 export interface Refusal {

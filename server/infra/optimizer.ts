@@ -4,6 +4,7 @@
 // refusal is kept for the user to see.
 import { parseAcceleratorCount, resourceCandidates, type ResourceCandidate, type Task } from '../../protocol/task';
 import { portRanges } from '../../protocol/task-units';
+import type { Cluster } from '../../protocol/model';
 import { table } from '../../protocol/text-table';
 import { fail } from '../errors';
 import { isSupported, parseQuantity, type BackendCapabilities, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
@@ -122,7 +123,25 @@ function preferred(a: Placement, b: Placement): number {
   return a.cost - b.cost || a.cpus - b.cpus || a.memoryGiB - b.memoryGiB || a.infra.localeCompare(b.infra);
 }
 
-async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, candidate: number): Promise<{ placements: ConsideredPlacement[]; refusals: ConsideredRefusal[] }> {
+/** The clusters already on the infra, whose declared ports a new cluster on the same host cannot have. */
+export type ExistingClusters = readonly Pick<Cluster, 'name' | 'infra' | 'nodes' | 'ports'>[];
+
+/**
+ * `ports: 8080 is held by cluster web on vm`: a port of the ask that another cluster on one of the
+ * placement's hosts declared (a port serves one cluster per host, as the endpoint says which).
+ */
+export function portClash(ask: ResourceAsk, placement: Placement, existing: ExistingClusters): { key: string; reason: string } | undefined {
+  if (!ask.ports?.length || !placement.hosts) return undefined;
+  for (const cluster of existing) {
+    if (cluster.infra !== placement.infra) continue;
+    const host = cluster.nodes.map((n) => n.host).find((h) => h !== undefined && placement.hosts!.includes(h));
+    const taken = host === undefined ? [] : ask.ports.filter((p) => cluster.ports?.includes(p));
+    if (taken.length > 0) return { key: 'ports', reason: `ports: ${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} held by cluster ${cluster.name} on ${host}` };
+  }
+  return undefined;
+}
+
+async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, candidate: number, existing: ExistingClusters): Promise<{ placements: ConsideredPlacement[]; refusals: ConsideredRefusal[] }> {
   const placements: ConsideredPlacement[] = [];
   const refusals: ConsideredRefusal[] = [];
   await Promise.all(
@@ -131,7 +150,8 @@ async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, can
       refusals.push(...answer.refusals.map((r) => ({ ...r, candidate })));
       const verdict = capabilityVerdict(ask, backend);
       for (const p of answer.placements) {
-        if (verdict) refusals.push({ infra: p.infra, candidate, ...verdict });
+        const refused = verdict ?? portClash(ask, p, existing);
+        if (refused) refusals.push({ infra: p.infra, candidate, ...refused });
         else placements.push({ ...p, candidate });
       }
     }),
@@ -139,8 +159,9 @@ async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, can
   return { placements, refusals };
 }
 
-export async function choosePlacement(infra: InfraBackends, plan: ResourcePlan): Promise<PlacementChoice> {
-  const answers = await Promise.all(plan.candidates.map((ask, i) => considerCandidate(infra.eligible(ask.infra), ask, i)));
+/** Places the plan on the enabled infra; `existing` are the other clusters (their ports are taken on their hosts). */
+export async function choosePlacement(infra: InfraBackends, plan: ResourcePlan, existing: ExistingClusters = []): Promise<PlacementChoice> {
+  const answers = await Promise.all(plan.candidates.map((ask, i) => considerCandidate(infra.eligible(ask.infra), ask, i, existing)));
   const considered = answers.flatMap((a) => a.placements).sort((a, b) => (plan.ordered ? a.candidate - b.candidate : 0) || preferred(a, b));
   const refusals = answers.flatMap((a) => a.refusals).sort((a, b) => a.candidate - b.candidate || a.infra.localeCompare(b.infra));
   const chosen = considered[0];

@@ -7,11 +7,11 @@ import { requireOwner } from '../auth/policy';
 import { fail, jobFailed, SkyDeckError } from '../errors';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
-import { choosePlacement, formatConsidered, planFromTask } from '../infra/optimizer';
+import { askFromTask, choosePlacement, formatConsidered, planFromTask } from '../infra/optimizer';
 import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
 import { stopStartOf } from './cluster-lifecycle';
 import { copyJobLog } from './job-log-copy';
-import { reusableCluster } from './plan';
+import { otherClusters, reusableCluster } from './plan';
 import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
 
 /**
@@ -174,8 +174,9 @@ async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRe
   if (existing) return reuse(ctx, existing);
 
   ctx.log.line(`Choosing infra for ${clusterName}...`);
-  const choice = await untilPlaced(ctx, () => choosePlacement(backends, planFromTask(task)));
+  const choice = await untilPlaced(ctx, () => choosePlacement(backends, planFromTask(task), otherClusters(clusters, clusterName)));
   ctx.log.line(formatConsidered(choice));
+  const ports = choice.plan.candidates[choice.chosen.candidate]!.ports;
   let record: ClusterRecord = {
     name: clusterName,
     infra: choice.chosen.infra,
@@ -188,6 +189,8 @@ async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRe
     // --down is SkyPilot's autodown: an autostop that tears down, after the idle minutes given (else at once).
     autostop: ctx.body.down ? (ctx.body.idleMinutesToAutostop ?? 0) : ctx.body.idleMinutesToAutostop,
     ...(ctx.body.down ? { autostopDown: true } : {}),
+    // Recorded now, so that a launch placed while this one provisions sees them taken.
+    ...(ports ? { ports } : {}),
     nodes: [],
   };
   await clusters.save(record);
@@ -239,6 +242,12 @@ async function reuse(ctx: OperationContext<'launch'>, cluster: ClusterRecord): P
     throw fail.cluster_mismatch(`cluster ${cluster.name} runs on ${cluster.infra}; the task asks for infra ${wanted}. Use another cluster name or down it first.`);
   }
   checkNodeCount(cluster, task);
+  // Ports the task adds are opened on the reused cluster too, as `sky launch` does.
+  const added = (askFromTask(task).ports ?? []).filter((p) => !cluster.ports?.includes(p));
+  if (added.length > 0) {
+    cluster = { ...cluster, ports: [...(cluster.ports ?? []), ...added].sort((a, b) => a - b) };
+    await ctx.services.clusters.save(cluster);
+  }
   // -i and --down apply to a reused cluster too, as in `sky launch`.
   const { idleMinutesToAutostop: idle, down } = ctx.body;
   if (idle !== undefined || down) {

@@ -6,6 +6,7 @@ import { acceleratorOffers, type InfraNode, type InfraStatus } from '../../proto
 import type { Cluster } from '../../protocol/model';
 import { diskVerdict, shortfall } from '../../server/infra/fit';
 import { withClusters } from '../../server/infra/inventory';
+import { parseListeningPorts, portsInUse } from '../../server/infra/listening-ports';
 
 const node = (name: string, extra: Partial<InfraNode> = {}): InfraNode => ({ name, state: 'idle', usable: true, clusters: [], ...extra });
 
@@ -62,4 +63,15 @@ test('disk_size is free disk where the cluster lives: refused with the largest f
   // Per node: the host with 12.5 GB free cannot be one of the cluster's nodes.
   assert.match(shortfall({ numNodes: 2, diskSizeGB: 50 }, hosts[1]!) ?? '', /12\.5 GB disk free, 50 asked/);
   assert.equal(shortfall({ numNodes: 2, diskSizeGB: 50 }, hosts[0]!), undefined);
+});
+
+test("listening ports are read from the kernel's tables, LISTEN sockets only, IPv4 and IPv6", () => {
+  const tcp = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1',
+    '   1: 0100007F:B3B0 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 2 1',
+  ].join('\n');
+  const tcp6 = '   0: 00000000000000000000000000000000:2329 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 3 1';
+  assert.deepEqual([...parseListeningPorts(`${tcp}\n${tcp6}`)].sort(), [8080, 9001]);
+  assert.deepEqual(portsInUse([8080, 8081], parseListeningPorts(tcp)), [8080]);
 });

@@ -28,6 +28,7 @@ import { describeNodeAsk, describeOffer, diskVerdict, NO_CONTAINERS_YET, placeme
 import { spawnProcessShell } from '../../terminal/pty-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
+import { localListeningPorts, portsInUse } from '../listening-ports';
 import { freeDiskGB, machineResources } from './machine';
 import { isRunning, killJobTree, processStartTime } from './process-tree';
 import { asUid, type JobUsers } from './job-users';
@@ -103,11 +104,13 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
     const disk = diskVerdict(ask, 'local', [m], 'machine');
     if (disk) return { placements: [], refusals: [disk] };
+    const busy = portsInUse(ask.ports, await localListeningPorts());
+    if (busy.length > 0) return { placements: [], refusals: [{ infra: 'local', key: 'ports', reason: `ports: ${busy.join(', ')} ${busy.length === 1 ? 'is' : 'are'} in use on this machine (a process listens on ${busy.length === 1 ? 'it' : 'them'})` }] };
     if (shortfall(ask, m)) {
       const note = ask.accelerators && !m.accelerators ? ` (${m.acceleratorNote})` : '';
       return refuse(`the task asks for ${describeNodeAsk(ask)}; this machine has ${describeOffer(m)}${note}`);
     }
-    return { placements: [placementOn('local', [m], 1, 0)], refusals: [] };
+    return { placements: [{ ...placementOn('local', [m], 1, 0), hosts: [os.hostname()] }], refusals: [] };
   }
 
   async close(): Promise<void> {}

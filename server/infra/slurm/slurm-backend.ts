@@ -64,7 +64,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     zones: unsupported(`${SLURM_NODES}; it has no zones (name the partition: infra: slurm/<partition>)`),
     diskTiers: unsupported(`${SLURM_NODES}; their disks have no tiers to choose from`),
     networkTiers: unsupported(`${SLURM_NODES}; their network has no tiers to choose from`),
-    ports: true,
+    ports: unsupported('Slurm chooses a job\'s nodes when it starts, so SkyDeck has no address to give for its ports before then'),
     containerImages: unsupported(NO_CONTAINERS_YET),
   };
 

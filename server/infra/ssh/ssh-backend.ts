@@ -31,6 +31,7 @@ import { HostAllocations } from './host-allocations';
 import { HostKeys } from './host-keys';
 import { HostResourceCache, type HostResources } from './host-resources';
 import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
+import { LISTENING_PORTS_COMMAND, parseListeningPorts, portsInUse } from '../listening-ports';
 import { StreamOffsets } from '../node-output';
 import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
 import { killCommand, nodeDirExpr, startScript, teardownCommand } from './remote-job';
@@ -159,7 +160,8 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       const disk = diskVerdict(ask, infra, reachable, 'host');
       if (disk) refusals.push(disk);
       else if (fit.length >= ask.numNodes) {
-        placements.push(placementOn(infra, fit.slice(0, ask.numNodes).map((f) => f.offer), ask.numNodes, SSH_COST));
+        const chosen = fit.slice(0, ask.numNodes);
+        placements.push({ ...placementOn(infra, chosen.map((f) => f.offer), ask.numNodes, SSH_COST), hosts: chosen.map((f) => f.host.name) });
       } else {
         refusals.push({ infra, reason: tooFewNodes(ask, `pool ${pool.name}`, fit.length, 'host', unfit) });
       }
@@ -179,11 +181,19 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       else if (p.error || !p.offer) unfit.push(`${p.error ?? p.host.name} (unreachable)`);
       else {
         const short = shortfall(ask, p.offer);
+        const busy = short ? [] : await this.portsInUseOn(p.host, ask.ports);
         if (short) unfit.push(nodeShortOf(p.host.name, p.offer, short));
+        else if (busy.length > 0) unfit.push(`${p.host.name} has port${busy.length === 1 ? '' : 's'} ${busy.join(', ')} in use (a process listens on ${busy.length === 1 ? 'it' : 'them'})`);
         else fit.push({ host: p.host, offer: p.offer });
       }
     }
     return { fit, unfit, reachable };
+  }
+
+  /** The asked ports something already listens on on the host (asked afresh: ports come and go). */
+  private async portsInUseOn(host: PoolHost, ports: number[] | undefined): Promise<number[]> {
+    if (!ports || ports.length === 0) return [];
+    return portsInUse(ports, parseListeningPorts(await this.connections.run(host, LISTENING_PORTS_COMMAND)));
   }
 
   async provision(cluster: ClusterRecord<SshClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<Provisioned<SshClusterHandle>> {
