@@ -9,11 +9,14 @@ import { LogChannels } from './logs/log-channels';
 import type { Logger } from './logger';
 import { ClustersModel } from './model/clusters-model';
 import { RequestsModel, type RequestFilter } from './model/requests-model';
+import { FinishedRequestNotifier } from './notifications/finished-requests';
 import { Panels } from './panels/panels';
 import { CredentialStore } from './secrets';
 import { ServerSession } from './server-session';
 import type { Services } from './services';
+import { TaskServerFacts } from './tasks/server-facts';
 import { isTaskDocument, TaskCodeLensProvider } from './tasks/task-files';
+import { TaskLanguageFeatures } from './tasks/task-language';
 import { ClustersTreeProvider } from './views/clusters-tree';
 import { RequestsTreeProvider } from './views/requests-tree';
 import { StatusBar } from './views/status-bar';
@@ -47,7 +50,8 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const session = new ServerSession(context.extensionPath, new CredentialStore(context.secrets), requests, clusters, logger);
   const panels = new Panels();
   const logs = new LogChannels(session, logger);
-  const services: Services = { context, session, requests, clusters, logs, panels, logger, logChannel };
+  const finished = new FinishedRequestNotifier({ requests, logs, panels });
+  const services: Services = { context, session, requests, clusters, logs, panels, logger, logChannel, finished };
   panels.attach(services);
 
   setContext('skydeck.connection', 'connecting');
@@ -56,10 +60,11 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
 
   const requestsTree = new RequestsTreeProvider(requests);
   const requestsView = vscode.window.createTreeView('skydeck.requests', { treeDataProvider: requestsTree, canSelectMany: true, showCollapseAll: false });
-  const clustersTree = new ClustersTreeProvider(clusters, session, logger);
+  const clustersTree = new ClustersTreeProvider(clusters, requests, session, logger);
   const clustersView = vscode.window.createTreeView('skydeck.clusters', { treeDataProvider: clustersTree, showCollapseAll: true });
   const updateActiveTaskKey = (editor: vscode.TextEditor | undefined) => setContext('skydeck.activeEditorIsTask', !!editor && isTaskDocument(editor.document));
   updateActiveTaskKey(vscode.window.activeTextEditor);
+  const taskFacts = new TaskServerFacts(session, logger);
 
   context.subscriptions.push(
     logChannel,
@@ -68,11 +73,14 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     session,
     logs,
     panels,
+    finished,
     requestsTree,
     requestsView,
     clustersTree,
     clustersView,
     new StatusBar(session),
+    taskFacts,
+    new TaskLanguageFeatures(taskFacts, logger),
     ...registerCommands(services),
     vscode.languages.registerCodeLensProvider([{ language: 'yaml' }, { pattern: '**/*.{yaml,yml}' }], new TaskCodeLensProvider()),
     vscode.window.onDidChangeActiveTextEditor(updateActiveTaskKey),

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { LogChannels } from './logs/log-channels';
 import type { Logger } from './logger';
+import type { FinishedRequestNotifier } from './notifications/finished-requests';
 import type { ClustersModel } from './model/clusters-model';
 import type { RequestsModel } from './model/requests-model';
 import type { Panels } from './panels/panels';
@@ -16,4 +17,6 @@ export interface Services {
   panels: Panels;
   logger: Logger;
   logChannel: vscode.LogOutputChannel;
+  /** Says how requests launched from this window ended, when their output is not in view. */
+  finished: FinishedRequestNotifier;
 }

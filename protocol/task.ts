@@ -290,6 +290,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** The keys SkyPilot's schema knows at a path, read from the JSON Schema generated from the one schema. */
 function knownKeys(path: readonly PropertyKey[]): string[] {
+  return [...new Set(taskSchemaAt(path).flatMap((n) => Object.keys(n.properties ?? {})))];
+}
+
+/**
+ * The JSON Schema nodes (every union branch) a value at a key path may match: numbers step into list items,
+ * other steps into properties or, for maps such as envs, their value schema. Editors read keys and docs here.
+ */
+export function taskSchemaAt(path: readonly PropertyKey[]): JsonSchemaNode[] {
   let nodes: JsonSchemaNode[] = [taskJsonSchema()];
   for (const step of path) {
     nodes = nodes.flatMap(variants).flatMap((n) => {
@@ -299,10 +307,15 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
       return typeof n.additionalProperties === 'object' ? [n.additionalProperties] : [];
     });
   }
-  return [...new Set(nodes.flatMap(variants).flatMap((n) => Object.keys(n.properties ?? {})))];
+  return nodes.flatMap(variants);
 }
 
-interface JsonSchemaNode {
+export interface JsonSchemaNode {
+  description?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  pattern?: string;
   properties?: Record<string, JsonSchemaNode>;
   additionalProperties?: JsonSchemaNode | boolean;
   items?: JsonSchemaNode;

@@ -53,6 +53,7 @@ export async function submitTask(s: Services, operation: 'launch' | 'exec', load
     return;
   }
   s.logger.info(`${operation} ${clusterName}: request ${requestId}`);
+  s.finished.watch(requestId);
   s.logs.show({ id: requestId, name: operation, clusterName });
   return requestId;
 }
@@ -196,4 +197,21 @@ export async function showTaskIssues(uri: vscode.Uri, text: string, issues: Task
     editor.selection = new vscode.Selection(position, editor.document.lineAt(line - 1).range.end);
     editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenter);
   }
+}
+
+/**
+ * The walkthrough's example task, copied (once) beside the extension's global storage so it can be
+ * launched and edited without touching the workspace, then opened.
+ */
+export async function openExampleTask(s: Services): Promise<void> {
+  const target = vscode.Uri.joinPath(s.context.globalStorageUri, 'hello.sky.yaml');
+  const exists = await vscode.workspace.fs.stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    await vscode.workspace.fs.createDirectory(s.context.globalStorageUri);
+    await vscode.workspace.fs.copy(vscode.Uri.joinPath(s.context.extensionUri, 'media', 'walkthrough', 'hello.sky.yaml'), target);
+  }
+  await vscode.window.showTextDocument(target);
 }

@@ -21,7 +21,10 @@ class LogChannel implements vscode.Disposable {
   stream: vscode.Disposable | undefined;
   following = false;
 
-  constructor(readonly requestId: string, name: string) {
+  constructor(
+    readonly requestId: string,
+    readonly name: string,
+  ) {
     this.channel = vscode.window.createOutputChannel(name);
   }
 
@@ -104,6 +107,13 @@ export class LogChannels extends Disposable {
       },
       { follow: true, tail },
     );
+  }
+
+  /** Whether the Output panel shows this request's channel now (it is then among the visible editors, scheme `output`). */
+  isInView(requestId: string): boolean {
+    const entry = this.channels.get(requestId);
+    if (!entry) return false;
+    return vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.toString()).includes(entry.name));
   }
 
   private closeOldest(): void {

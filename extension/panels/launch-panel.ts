@@ -61,6 +61,7 @@ export class LaunchPanel extends WebviewHost {
     try {
       const requestId = await client.submit('launch', { task, clusterName });
       this.s.logger.info(`launch ${clusterName} from the form: request ${requestId}`);
+      this.s.finished.watch(requestId);
       this.s.logs.show({ id: requestId, name: 'launch', clusterName });
       return { requestId };
     } catch (err) {

@@ -34,6 +34,10 @@ export class Panels extends Disposable {
     panel.onDidClose(() => (this.launchPanel = undefined));
   }
 
+  isRequestInView(requestId: string): boolean {
+    return this.requestPanels.get(requestId)?.visible ?? false;
+  }
+
   async showRequest(requestId: string): Promise<void> {
     const open = this.requestPanels.get(requestId);
     if (open) return open.reveal();

@@ -12,6 +12,11 @@ export abstract class WebviewHost extends Disposable {
   private readonly closed = this._register(new vscode.EventEmitter<void>());
   readonly onDidClose = this.closed.event;
 
+  /** Whether the panel is showing (its tab is the active one of its group). */
+  get visible(): boolean {
+    return this.panel.visible;
+  }
+
   constructor(extensionUri: vscode.Uri, kind: PanelKind, title: string, column = vscode.ViewColumn.Active) {
     super();
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');

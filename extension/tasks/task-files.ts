@@ -1,25 +1,55 @@
-// Task YAML files in the workspace, for the Launch quick pick, the Launch form and the CodeLens.
+// Which files are task files (the skydeck.taskFiles.* settings), and the workspace's task files for the
+// Launch quick pick, the Launch form and the CodeLens.
 import * as vscode from 'vscode';
-import { looksLikeTask } from './task-yaml';
+import { SETTINGS } from '../command-ids';
+import { DEFAULT_TASK_KEYS, looksLikeTask } from './task-yaml';
 
 const EXCLUDE = '**/{node_modules,.git,dist,build,out,.test-artifacts}/**';
 const MAX_FILES = 200;
+const DEFAULT_PATTERNS = ['**/*.sky.yaml', '**/*.sky.yml'];
+
+interface TaskFileRules {
+  /** Globs whose files are task files whatever they hold. */
+  patterns: string[];
+  /** Top-level keys that make any other YAML file a task file. */
+  keys: string[];
+}
+
+let rules: TaskFileRules | undefined;
+
+function currentRules(): TaskFileRules {
+  if (!rules) {
+    const config = vscode.workspace.getConfiguration('skydeck');
+    rules = { patterns: config.get<string[]>(SETTINGS.taskFilePatterns, DEFAULT_PATTERNS), keys: config.get<string[]>(SETTINGS.taskFileKeys, DEFAULT_TASK_KEYS) };
+  }
+  return rules;
+}
+
+/** Drops the cached rules when their settings change; returns whether they did. */
+export function onTaskFileSettingsChanged(e: vscode.ConfigurationChangeEvent): boolean {
+  if (!e.affectsConfiguration(`skydeck.${SETTINGS.taskFilePatterns}`) && !e.affectsConfiguration(`skydeck.${SETTINGS.taskFileKeys}`)) return false;
+  rules = undefined;
+  return true;
+}
 
 export function isYamlDocument(doc: vscode.TextDocument): boolean {
   return doc.languageId === 'yaml' || /\.ya?ml$/i.test(doc.uri.path);
 }
 
 export function isTaskDocument(doc: vscode.TextDocument): boolean {
-  return isYamlDocument(doc) && looksLikeTask(doc.getText());
+  if (!isYamlDocument(doc)) return false;
+  const { patterns, keys } = currentRules();
+  return patterns.some((pattern) => vscode.languages.match({ pattern }, doc) > 0) || looksLikeTask(doc.getText(), keys);
 }
 
 export async function findTaskFiles(): Promise<vscode.Uri[]> {
-  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, MAX_FILES);
-  const checked = await Promise.all(
-    uris.map(async (uri) => {
-      return looksLikeTask(await readText(uri)) ? uri : undefined;
-    }),
-  );
+  const { patterns, keys } = currentRules();
+  const [uris, ...matched] = await Promise.all([
+    vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, MAX_FILES),
+    ...patterns.map((pattern) => vscode.workspace.findFiles(pattern, EXCLUDE, MAX_FILES)),
+  ]);
+  const byPattern = new Set(matched.flat().map((u) => u.toString()));
+  const checked = await Promise.all(uris!.map(async (uri) => (byPattern.has(uri.toString()) || looksLikeTask(await readText(uri), keys) ? uri : undefined)));
   return checked.filter((u): u is vscode.Uri => u !== undefined).sort((a, b) => a.path.localeCompare(b.path));
 }
 

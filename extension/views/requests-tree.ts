@@ -54,18 +54,7 @@ export class RequestsTreeProvider extends Disposable implements vscode.TreeDataP
   getTreeItem(id: string): vscode.TreeItem {
     if (id.startsWith(GROUP)) return this.groupItem(id.slice(GROUP.length));
     const r = this.model.get(id);
-    if (!r) return new vscode.TreeItem('(gone)');
-    const mine = this.model.isMine(r);
-    const now = Date.now();
-    const item = new vscode.TreeItem(requestLabel(r), vscode.TreeItemCollapsibleState.None);
-    item.id = r.id;
-    item.description = requestDescription(r, mine, now);
-    item.iconPath = themeIcon(requestIcon(r.status));
-    item.contextValue = requestContextValue(r, mine);
-    item.tooltip = tooltip(r, mine);
-    item.accessibilityInformation = { label: requestAccessibleLabel(r, mine, now) };
-    item.command = { command: COMMANDS.showRequestDetails, title: 'Show Request Details', arguments: [r.id] };
-    return item;
+    return r ? requestItem(r, this.model.isMine(r)) : new vscode.TreeItem('(gone)');
   }
 
   private groupItem(key: string): vscode.TreeItem {
@@ -81,6 +70,20 @@ export class RequestsTreeProvider extends Disposable implements vscode.TreeDataP
     item.accessibilityInformation = { label: `${byCluster ? 'Cluster' : 'Status'} ${label}: ${requests.length} request${requests.length === 1 ? '' : 's'}` };
     return item;
   }
+}
+
+/** A request's row, in the Requests view and under its cluster in the Clusters view; a click opens its details. */
+export function requestItem(r: RequestSummary, mine: boolean): vscode.TreeItem {
+  const now = Date.now();
+  const item = new vscode.TreeItem(requestLabel(r), vscode.TreeItemCollapsibleState.None);
+  item.id = r.id;
+  item.description = requestDescription(r, mine, now);
+  item.iconPath = themeIcon(requestIcon(r.status));
+  item.contextValue = requestContextValue(r, mine);
+  item.tooltip = tooltip(r, mine);
+  item.accessibilityInformation = { label: requestAccessibleLabel(r, mine, now) };
+  item.command = { command: COMMANDS.showRequestDetails, title: 'Show Request Details', arguments: [r.id] };
+  return item;
 }
 
 function tooltip(r: RequestSummary, mine: boolean): vscode.MarkdownString {

@@ -1,6 +1,7 @@
 // The infra backends of this server: one of every kind, each on when its configuration in SKYDECK_HOME
 // turns it on (the local backend always). Whether a kind is on is asked at every use, so an
 // ssh_node_pools.yaml or a `slurm:` section added while the server runs applies without a restart.
+import { infraNotEnabledMessage } from '../../protocol/infra-refusal';
 import { fail } from '../errors';
 import { INFRA_KINDS, type InfraBackend, type InfraStatus } from './backend';
 import type { JobUsers } from './local/job-users';
@@ -44,8 +45,7 @@ export class InfraBackends {
     const backend = this.all.find((b) => b.kind === infra.split('/')[0]);
     const state = backend?.configured() ?? { enabled: false, reason: `SkyDeck runs tasks on ${INFRA_KINDS.join(', ')}`, hint: 'name one of those in resources.infra' };
     if (!state.enabled) {
-      const on = this.enabled().map((b) => b.kind).join(', ');
-      throw fail.infra_not_enabled(`infra '${infra}' is not enabled on this server (enabled: ${on}): ${state.reason}; ${state.hint}; run \`skydeck check\` to see why`);
+      throw fail.infra_not_enabled(infraNotEnabledMessage(infra, this.enabled().map((b) => b.kind), state.reason, state.hint));
     }
     return [backend!];
   }

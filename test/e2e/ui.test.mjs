@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const CS_URL = process.env.CS_URL;
@@ -27,6 +27,11 @@ before(async () => {
   });
   context.setDefaultTimeout(30_000);
   page = context.pages()[0] ?? (await context.newPage());
+});
+
+// A failed test leaves a picture of the screen it gave up on.
+afterEach(async (t) => {
+  if (t.passed === false && page) await page.screenshot({ path: path.join(SHOTS, `failed-${t.name.replace(/\W+/g, '-').slice(0, 80)}.png`) }).catch(() => {});
 });
 
 after(async () => {
@@ -364,4 +369,78 @@ test('the Requests view groups by cluster and by status from its title bar, and 
   await group('Flat');
   await page.locator('.part.sidebar .monaco-list-row[aria-label^="Status "]').first().waitFor({ state: 'detached' });
   await sidebarRow('exec e2e-hello SUCCEEDED').waitFor();
+});
+
+/** Replaces the whole text of the active editor, as one input (run.sh turns auto-indent off, so it stays as given). */
+async function replaceEditorText(text) {
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+}
+
+const problemRow = (text) => page.locator('.markers-panel .monaco-list-row', { hasText: text }).first();
+
+test('a task file is checked as it is typed: problems at their keys in the CLI\'s words, cleared when fixed', async () => {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('editing.sky.yaml');
+  await page.locator('.tabs-container .tab.active', { hasText: 'editing.sky.yaml' }).waitFor();
+  // A valid file, but for infra the server has not enabled and with an env only launch can fill.
+  await replaceEditorText('name: editing\nresources:\n  cpus: 2\n  infra: slurm\nenvs:\n  TOKEN:\nrun: echo $TOKEN\n');
+  await page.keyboard.press('Control+Shift+M');
+  await problemRow("resources.infra: infra 'slurm' is not enabled on this server (enabled: local)").waitFor();
+  await problemRow('envs.TOKEN: required env has no value; pass --env TOKEN=VALUE').waitFor();
+  await page.locator('.editor-instance .squiggly-error').first().waitFor();
+  await shot('25-task-file-problems-infra-and-env');
+  // Fixing those clears them as the text changes; a misspelt key is what the parser says next.
+  await replaceEditorText('name: editing\nresources:\n  cpu: 2\n  infra: local\nenvs:\n  TOKEN: abc\nrun: echo $TOKEN\n');
+  await problemRow('is not enabled on this server').waitFor({ state: 'detached' });
+  await problemRow('required env has no value').waitFor({ state: 'detached' });
+  await problemRow('resources.cpu: unknown key; did you mean cpus?').waitFor();
+  await shot('25b-task-file-problem-misspelt-key');
+});
+
+test('a hover on a task file key shows its documentation from the task schema', async () => {
+  const key = page.locator('.editor-instance .view-line span', { hasText: /^resources$/ }).first();
+  await key.hover();
+  const hover = page.locator('.monaco-hover', { hasText: 'What each node needs and where it may run' });
+  await hover.waitFor();
+  assert.match(await hover.innerText(), /resources: mapping/);
+  await shot('26-task-key-hover');
+  await page.mouse.move(5, 5);
+});
+
+test('the quick fix renames a misspelt key to the one it meant, and its problem clears', async () => {
+  await page.locator('.editor-instance .view-line span', { hasText: /^cpu$/ }).first().click();
+  await page.keyboard.press('Control+.');
+  await page.locator('.action-widget', { hasText: "Rename to 'cpus'" }).waitFor();
+  await shot('27-quick-fix-offered');
+  // The preferred fix is the focused row.
+  await page.keyboard.press('Enter');
+  await page.locator('.editor-instance .view-line span', { hasText: /^cpus$/ }).first().waitFor();
+  await problemRow('resources.cpu: unknown key').waitFor({ state: 'detached' });
+  await page.locator('.markers-panel', { hasText: 'No problems have been detected' }).waitFor();
+  await shot('28-quick-fix-applied');
+});
+
+test('completion offers the keys of the schema and the infra the server has enabled', async () => {
+  await replaceEditorText('name: editing\nresources:\n  infra: \nrun: echo hi\n');
+  // The end of line 3, after "infra: ".
+  await page.locator('.editor-instance .view-line', { hasText: 'infra:' }).first().click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Control+Space');
+  const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'local' }).first();
+  await suggestion.waitFor();
+  assert.match(await suggestion.innerText(), /enabled on this server/);
+  await shot('29-completion-infra');
+  await page.keyboard.press('Enter');
+  await page.locator('.editor-instance .view-line', { hasText: 'infra: local' }).waitFor();
+  // Keys: a new line under resources offers its keys, with their types.
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('  acc');
+  await page.keyboard.press('Control+Space');
+  await page.locator('.suggest-widget .monaco-list-row', { hasText: 'accelerators' }).first().waitFor();
+  await shot('30-completion-keys');
+  await page.keyboard.press('Escape');
+  await runCommand('File: Revert File');
 });
