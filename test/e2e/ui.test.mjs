@@ -411,7 +411,10 @@ test('a hover on a task file key shows its documentation from the task schema', 
 });
 
 test('the quick fix renames a misspelt key to the one it meant, and its problem clears', async () => {
+  await page.keyboard.press('Escape');
   await page.locator('.editor-instance .view-line span', { hasText: /^cpu$/ }).first().click();
+  // Ctrl+. must reach the editor, not the Problems panel (which has quick fixes of its own).
+  await page.locator('.editor-instance .monaco-editor.focused').waitFor();
   await page.keyboard.press('Control+.');
   await page.locator('.action-widget', { hasText: "Rename to 'cpus'" }).waitFor();
   await shot('27-quick-fix-offered');
