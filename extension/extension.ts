@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const session = new ServerSession(context.extensionPath, new CredentialStore(context.secrets), requests, clusters, logger);
   const panels = new Panels();
   const logs = new LogChannels(session, logger);
-  const finished = new FinishedRequestNotifier({ requests, logs, panels });
+  const finished = new FinishedRequestNotifier({ requests, logs, panels, logger });
   const services: Services = { context, session, requests, clusters, logs, panels, logger, logChannel, finished };
   panels.attach(services);
 

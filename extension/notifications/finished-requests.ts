@@ -12,7 +12,7 @@ export class FinishedRequestNotifier extends Disposable {
   /** Requests submitted from this window whose end has not been seen yet. */
   private readonly watched = new Set<string>();
 
-  constructor(private readonly s: Pick<Services, 'requests' | 'logs' | 'panels'>) {
+  constructor(private readonly s: Pick<Services, 'requests' | 'logs' | 'panels' | 'logger'>) {
     super();
     this._register(
       s.requests.onDidChange((change) => {
@@ -20,7 +20,9 @@ export class FinishedRequestNotifier extends Disposable {
           const request = this.watched.has(id) ? s.requests.get(id) : undefined;
           if (!request || !isRequestFinished(request.status)) continue;
           this.watched.delete(id);
-          if (!this.outputInView(id)) void this.notify(request);
+          const inView = this.outputInView(id);
+          s.logger.info(`request ${id} ended ${request.status}; its output is ${inView ? 'in view: no notification' : 'out of view: notifying'}`);
+          if (!inView) void this.notify(request);
         }
       }),
     );
