@@ -1,8 +1,9 @@
 // The wire protocol: HTTP routes, request bodies (with their schemas) and answers, WebSocket messages.
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
-import { REQUEST_STATUSES, type ApiRequest, type Cluster, type Job, type RequestStatus, type RequestSummary, type User } from './model';
-import { jobsCancelBody, jobsLaunchBody, jobsLogsBody, jobsQueueBody, type JobsCancelResult, type JobsLaunchResult, type JobsLogsResult, type JobsQueueResult } from './jobs';
+import { REQUEST_STATUSES, type ApiRequest, type Cluster, type Job, type RequestStatus, type RequestSummary, type Schedule, type User } from './model';
+import { jobsCancelBody, jobsLaunchBody, jobsLogsBody, jobsQueueBody } from './jobs';
+import { autostopResult, cancelJobsResult, clusterResult, jobLogsResult, jobsCancelResult, jobsLaunchResult, jobsLogsResult, jobsQueueResult, launchResult, queueResult, statusResult } from './results';
 import { taskSchema } from './task';
 import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';
 
@@ -41,52 +42,80 @@ export const autostopBody = z
   .strictObject({ clusterName, idleMinutes: z.number().int().min(0).optional(), down: z.boolean().optional(), cancel: z.boolean().optional() })
   .refine((b) => !(b.cancel && (b.idleMinutes !== undefined || b.down)), 'give cancel alone, or idleMinutes/down');
 
-/** Every operation a client can submit, with the schema of its body (its result: OperationResults). */
-export const OPERATIONS = {
-  launch: { schedule: 'long', body: launchBody },
-  exec: { schedule: 'long', body: execBody },
-  start: { schedule: 'long', body: clusterBody },
-  stop: { schedule: 'short', body: clusterBody },
-  down: { schedule: 'short', body: clusterBody },
-  status: { schedule: 'short', body: statusBody },
-  queue: { schedule: 'short', body: queueBody },
-  cancel_jobs: { schedule: 'short', body: cancelJobsBody },
-  job_logs: { schedule: 'short', body: jobLogsBody },
-  autostop: { schedule: 'short', body: autostopBody },
+const operationSpecs = {
+  launch: { schedule: 'long', body: launchBody, result: launchResult },
+  exec: { schedule: 'long', body: execBody, result: launchResult },
+  start: { schedule: 'long', body: clusterBody, result: clusterResult },
+  stop: { schedule: 'short', body: clusterBody, result: clusterResult },
+  down: { schedule: 'short', body: clusterBody, result: clusterResult },
+  status: { schedule: 'short', body: statusBody, result: statusResult },
+  queue: { schedule: 'short', body: queueBody, result: queueResult },
+  cancel_jobs: { schedule: 'short', body: cancelJobsBody, result: cancelJobsResult },
+  job_logs: { schedule: 'short', body: jobLogsBody, result: jobLogsResult },
+  autostop: { schedule: 'short', body: autostopBody, result: autostopResult },
   // Managed jobs (protocol/jobs.ts): short requests; the jobs themselves run under the server's controller.
-  'jobs.launch': { schedule: 'short', body: jobsLaunchBody },
-  'jobs.queue': { schedule: 'short', body: jobsQueueBody },
-  'jobs.cancel': { schedule: 'short', body: jobsCancelBody },
-  'jobs.logs': { schedule: 'short', body: jobsLogsBody },
+  'jobs.launch': { schedule: 'short', body: jobsLaunchBody, result: jobsLaunchResult },
+  'jobs.queue': { schedule: 'short', body: jobsQueueBody, result: jobsQueueResult },
+  'jobs.cancel': { schedule: 'short', body: jobsCancelBody, result: jobsCancelResult },
+  'jobs.logs': { schedule: 'short', body: jobsLogsBody, result: jobsLogsResult },
 } as const;
 
-export type OperationName = keyof typeof OPERATIONS;
-export type OperationBody<N extends OperationName> = z.output<(typeof OPERATIONS)[N]['body']>;
+export type OperationName = keyof typeof operationSpecs;
+export type OperationBody<N extends OperationName> = z.output<(typeof operationSpecs)[N]['body']>;
 /** What a SUCCEEDED request of each operation has as `result` (a failed launch or exec keeps its LaunchResult too). */
-export interface OperationResults {
-  launch: LaunchResult;
-  exec: LaunchResult;
-  start: ClusterResult;
-  stop: ClusterResult;
-  down: ClusterResult;
-  status: StatusResult;
-  queue: QueueResult;
-  cancel_jobs: CancelJobsResult;
-  job_logs: JobLogsResult;
-  autostop: AutostopResult;
-  'jobs.launch': JobsLaunchResult;
-  'jobs.queue': JobsQueueResult;
-  'jobs.cancel': JobsCancelResult;
-  'jobs.logs': JobsLogsResult;
-}
-export type OperationResult<N extends OperationName> = OperationResults[N];
+export type OperationResult<N extends OperationName> = z.output<(typeof operationSpecs)[N]['result']>;
 export type LaunchBody = OperationBody<'launch'>;
 export type ExecBody = OperationBody<'exec'>;
 
-/** Validates a body against its operation's schema, typed as that operation's body. */
-export function parseOperationBody<N extends OperationName>(name: N, raw: unknown): z.ZodSafeParseResult<OperationBody<N>> {
-  // zod types each schema's result apart; OPERATIONS[name] is a union TypeScript cannot tie back to N.
-  return OPERATIONS[name].body.safeParse(raw) as z.ZodSafeParseResult<OperationBody<N>>;
+export interface OperationSpec<N extends OperationName> {
+  schedule: Schedule;
+  body: z.ZodType<OperationBody<N>>;
+  result: z.ZodType<OperationResult<N>>;
+}
+
+/**
+ * Every operation a client can submit: its schedule, and the schemas of its body and of its result.
+ * Typed by name, so `OPERATIONS[name]` for a generic name is that operation's schemas.
+ */
+export const OPERATIONS: { readonly [N in OperationName]: OperationSpec<N> } = operationSpecs;
+
+const submissionOf = <N extends OperationName>(name: N) => z.object({ name: z.literal(name), body: OPERATIONS[name].body });
+
+/**
+ * An operation's name with its validated body, one member per operation. A request is built from one
+ * (spreading it keeps name and body paired), which TypeScript cannot see for a generic name.
+ */
+const operationSubmission = z.discriminatedUnion('name', [
+  submissionOf('launch'),
+  submissionOf('exec'),
+  submissionOf('start'),
+  submissionOf('stop'),
+  submissionOf('down'),
+  submissionOf('status'),
+  submissionOf('queue'),
+  submissionOf('cancel_jobs'),
+  submissionOf('job_logs'),
+  submissionOf('autostop'),
+  submissionOf('jobs.launch'),
+  submissionOf('jobs.queue'),
+  submissionOf('jobs.cancel'),
+  submissionOf('jobs.logs'),
+]);
+export type OperationSubmission = z.output<typeof operationSubmission>;
+// Fails to compile when an operation is missing above.
+const everyOperationSubmits: OperationName extends OperationSubmission['name'] ? true : never = true;
+void everyOperationSubmits;
+
+/** Validates a submitted body for its operation; issue paths are relative to the body (`task.run`). */
+export function parseSubmission(name: OperationName, raw: unknown): { success: true; data: OperationSubmission } | { success: false; issues: z.core.$ZodIssue[] } {
+  const parsed = operationSubmission.safeParse({ name, body: raw });
+  if (parsed.success) return { success: true, data: parsed.data };
+  return { success: false, issues: parsed.error.issues.map((i) => ({ ...i, path: i.path.slice(1) })) };
+}
+
+/** Validates a result against its operation's schema (the server before storing it, clients after reading it). */
+export function parseOperationResult<N extends OperationName>(name: N, raw: unknown): z.ZodSafeParseResult<OperationResult<N>> {
+  return OPERATIONS[name].result.safeParse(raw);
 }
 
 export function isOperationName(name: string): name is OperationName {
@@ -208,47 +237,15 @@ export interface RequestListResponse {
 
 export type { ErrorResponse } from './errors';
 
-/** What `status` requests return. */
-export interface StatusResult {
-  clusters: Cluster[];
-}
-
-/** What `queue` requests return. */
-export interface QueueResult {
-  jobs: Job[];
-}
-
-export interface LaunchResult {
-  clusterName: string;
-  jobId: number;
-  exitCode?: number;
-  jobStatus: Job['status'];
-}
-
+export type LaunchResult = OperationResult<'launch'>;
 /** What `start`, `stop` and `down` return. */
-export interface ClusterResult {
-  clusterName: string;
-}
+export type ClusterResult = OperationResult<'start'>;
+export type StatusResult = OperationResult<'status'>;
+export type QueueResult = OperationResult<'queue'>;
+export type CancelJobsResult = OperationResult<'cancel_jobs'>;
+export type JobLogsResult = OperationResult<'job_logs'>;
+export type AutostopResult = OperationResult<'autostop'>;
 
-/** What `autostop` returns: the autostop now set (nothing but the name once cancelled). */
-export interface AutostopResult {
-  clusterName: string;
-  idleMinutes?: number;
-  down?: boolean;
-}
-
-/** What `cancel_jobs` returns: the jobs it cancelled (others had already ended). */
-export interface CancelJobsResult {
-  cancelled: number[];
-}
-
-/** What `job_logs` returns: the job whose log it copied, if the cluster had one. */
-export interface JobLogsResult {
-  clusterName: string;
-  jobId?: number;
-  jobStatus?: Job['status'];
-  exitCode?: number;
-}
 
 // ---- WebSocket (GET /api/ws) ----
 

@@ -1,6 +1,8 @@
 // The data model every side shares: requests, clusters, jobs and who owns them.
 import type { OperationBody, OperationName, OperationResult } from './api';
+import type { z } from 'zod';
 import type { ErrorCode } from './errors';
+import type { clusterNodeSchema, clusterSchema, jobSchema, resourcesSchema, userSchema } from './results';
 
 export const REQUEST_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
@@ -25,11 +27,7 @@ export function isJobFinished(status: JobStatus): boolean {
 /** Long requests run under a concurrency limit; short ones never wait behind them. */
 export type Schedule = 'long' | 'short';
 
-export interface User {
-  /** 8 hex digits, from SKYDECK_HOME/user_hash or SKYDECK_USER_ID, or the authenticated account. */
-  id: string;
-  name: string;
-}
+export type User = z.output<typeof userSchema>;
 
 export interface ErrorInfo {
   /** Why the request failed: a code from the catalogue (protocol/errors.ts), such as `job_failed`. */
@@ -69,44 +67,11 @@ export function summarize(request: ApiRequest): RequestSummary {
   return summary;
 }
 
-export interface Resources {
-  infra: string;
-  cpus?: string;
-  memory?: string;
-  accelerators?: string;
-}
-
-export interface ClusterNode {
-  rank: number;
-  /** Address other nodes and jobs use to reach it. */
-  ip: string;
-  host?: string;
-}
-
-export interface Cluster {
-  name: string;
-  infra: string;
-  resources: Resources;
-  numNodes: number;
-  status: ClusterStatus;
-  owner: User;
-  launchedAt: number;
-  /** Minutes idle before an automatic stop; absent when off. */
-  autostop?: number;
-  /** Autostop tears the cluster down instead of stopping it (`--down`, `autostop: {down: true}`). */
-  autostopDown?: boolean;
-  /**
-   * Whether its infra can stop the cluster and start it again (and so autostop it without down):
-   * clients offer stop, start and autostop only when true. Absent on records older than the field.
-   */
-  canStop?: boolean;
-  /** Ports its jobs declared (`resources.ports`), reachable at the head node: see clusterEndpoints. */
-  ports?: number[];
-  /** The task's `resources.labels`, as given. */
-  labels?: Record<string, string>;
-  nodes: ClusterNode[];
-  statusMessage?: string;
-}
+// Clusters and jobs are typed by their schemas (protocol/results.ts), which results are checked against.
+export type Resources = z.output<typeof resourcesSchema>;
+export type ClusterNode = z.output<typeof clusterNodeSchema>;
+export type Cluster = z.output<typeof clusterSchema>;
+export type Job = z.output<typeof jobSchema>;
 
 /** Where a cluster's declared ports answer: `http://HEAD:PORT`, the head node's address on its infra. */
 export function clusterEndpoints(cluster: Pick<Cluster, 'ports' | 'nodes'>): { port: number; url: string }[] {
@@ -114,21 +79,4 @@ export function clusterEndpoints(cluster: Pick<Cluster, 'ports' | 'nodes'>): { p
   if (!head) return [];
   const host = head.includes(':') ? `[${head}]` : head;
   return (cluster.ports ?? []).map((port) => ({ port, url: `http://${host}:${port}` }));
-}
-
-export interface Job {
-  cluster: string;
-  jobId: number;
-  name?: string;
-  status: JobStatus;
-  exitCode?: number;
-  owner: User;
-  /** The request that started it. */
-  requestId?: string;
-  submittedAt: number;
-  startedAt?: number;
-  endedAt?: number;
-  failureReason?: string;
-  /** Why the job waits to start (a Slurm queue reason). */
-  statusMessage?: string;
 }

@@ -3,8 +3,8 @@
 // the queue on the spot, a RUNNING one is aborted and marked CANCELLED within CANCEL_DEADLINE_MS.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { OPERATIONS, parseOperationBody, type OperationBody, type OperationName } from '../protocol/api';
-import { isRequestFinished, type ApiRequest, type OperationRequest } from '../protocol/model';
+import { OPERATIONS, parseOperationResult, parseSubmission, type OperationBody, type OperationName, type OperationSubmission } from '../protocol/api';
+import { isRequestFinished, type ApiRequest } from '../protocol/model';
 import { IDEMPOTENCY_WINDOW_MS } from '../protocol/wire';
 import type { Principal } from './auth/identity';
 import { TaskValidationError } from '../protocol/task';
@@ -73,41 +73,39 @@ export class Executor {
    * repeating an idempotency key (a client retrying after the connection dropped) gets the request
    * the first one created instead of running the work twice.
    */
-  async submit<N extends OperationName>(name: N, rawBody: unknown, caller: Principal, idempotencyKey?: string): Promise<ApiRequest> {
+  async submit(name: OperationName, rawBody: unknown, caller: Principal, idempotencyKey?: string): Promise<ApiRequest> {
     const user = caller.user;
     const scopedKey = idempotencyKey && `${user.id}/${name}/${idempotencyKey}`;
     const seen = scopedKey ? this.byKey.get(scopedKey) : undefined;
     const first = seen && Date.now() - seen.at < IDEMPOTENCY_WINDOW_MS ? this.requests.get(seen.requestId) : undefined;
     if (first) return first;
-    const operation = operationFor(name);
-    const parsed = parseOperationBody(name, rawBody ?? {});
-    if (!parsed.success) throw invalidBody(`${name} request`, parsed.error.issues);
+    const parsed = parseSubmission(name, rawBody ?? {});
+    if (!parsed.success) throw invalidBody(`${name} request`, parsed.issues);
+    const submission = parsed.data;
     try {
-      operation.preflight?.(parsed.data, this.services, caller);
+      operationFor(submission.name).preflight?.(submission.body, this.services, caller);
     } catch (err) {
       // Issue paths in details are relative to the body, like schema errors: `task.resources.infra`.
       throw err instanceof TaskValidationError ? taskInvalid(err) : err;
     }
-    const body = parsed.data;
-    const request: OperationRequest<N> = {
+    const stored = redactSecrets(submission);
+    const request: LiveRequest = {
       id: randomUUID(),
-      name,
       status: 'PENDING',
       user,
-      clusterName: 'clusterName' in body ? body.clusterName : undefined,
+      clusterName: 'clusterName' in submission.body ? submission.body.clusterName : undefined,
       schedule: OPERATIONS[name].schedule,
-      body: redactSecrets(body),
       createdAt: Date.now(),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...stored,
     };
-    // A request of operation N is one member of the ApiRequest union; TypeScript cannot pick the member for a generic N.
-    this.requests.create(request as LiveRequest);
+    this.requests.create(request);
     if (scopedKey) this.remember(scopedKey, request.id, request.createdAt);
-    if (request.body !== body) this.secretBodies.set(request.id, body);
+    if (stored.body !== submission.body) this.secretBodies.set(request.id, submission.body);
     this.callers.set(request.id, caller);
     this.metrics.requestCreated(name);
-    this.enqueue(request as LiveRequest);
-    return request as ApiRequest;
+    this.enqueue(request);
+    return request;
   }
 
   /** Puts a stored PENDING request on its way (also used for requests found PENDING after a restart). */
@@ -186,13 +184,13 @@ export class Executor {
         },
         resumed,
       });
-      outcome = { status: 'SUCCEEDED', result };
+      outcome = { status: 'SUCCEEDED', result: checkedResult(current.name, result) };
     } catch (err) {
       if (controller.signal.aborted) {
         log.line('Request cancelled.');
         outcome = { status: 'CANCELLED' };
       } else {
-        const failure = describeFailure(err);
+        const failure = describeFailure(current.name, err);
         log.line(`Error: ${failure.error?.message}`);
         outcome = { status: 'FAILED', ...failure };
       }
@@ -248,12 +246,14 @@ export class Executor {
   }
 }
 
-/** The body as stored and shown to everyone: secret values replaced. */
-function redactSecrets<B extends OperationBody<OperationName>>(body: B): B {
+/** The submission as stored and shown to everyone: the tasks' secret values replaced. */
+function redactSecrets(submission: OperationSubmission): OperationSubmission {
+  // Each operation with tasks on its own line, so name and body stay paired for the compiler.
+  if (submission.name === 'launch') return { name: submission.name, body: { ...submission.body, task: redactTask(submission.body.task) } };
+  if (submission.name === 'exec') return { name: submission.name, body: { ...submission.body, task: redactTask(submission.body.task) } };
   // A managed job's pipeline carries a task per stage, each with its own secrets.
-  if ('tasks' in body && body.tasks.some((t) => t.secrets && Object.keys(t.secrets).length > 0)) return { ...body, tasks: body.tasks.map(redactTask) };
-  if (!('task' in body) || !body.task.secrets || Object.keys(body.task.secrets).length === 0) return body;
-  return { ...body, task: redactTask(body.task) };
+  if (submission.name === 'jobs.launch') return { name: submission.name, body: { ...submission.body, tasks: submission.body.tasks.map(redactTask) } };
+  return submission;
 }
 
 function redactTask<T extends { secrets?: Record<string, unknown> | null }>(task: T): T {
@@ -262,10 +262,24 @@ function redactTask<T extends { secrets?: Record<string, unknown> | null }>(task
 }
 
 /** A failed request's error: its code from the catalogue, and the result a failed job still has. */
-function describeFailure(err: unknown): Pick<ApiRequest, 'error' | 'result'> {
+function describeFailure(name: OperationName, err: unknown): Pick<ApiRequest, 'error' | 'result'> {
   const known = err instanceof TaskValidationError ? taskInvalid(err) : isSkyDeckError(err) ? err : undefined;
-  if (known) return { error: { type: known.code, message: known.message }, ...(known.result !== undefined ? { result: known.result } : {}) };
-  return { error: { type: 'internal', message: err instanceof Error ? err.message : String(err) } };
+  if (!known) return { error: { type: 'internal', message: err instanceof Error ? err.message : String(err) } };
+  const error = { type: known.code, message: known.message };
+  if (known.result === undefined) return { error };
+  const result = parseOperationResult(name, known.result);
+  return result.success ? { error, result: result.data } : { error };
+}
+
+/**
+ * The result as stored and returned: checked against its operation's schema (unknown keys dropped), so
+ * what clients parse is what the protocol says. An operation returning something else is a server bug,
+ * recorded as the request's internal error rather than stored.
+ */
+function checkedResult<N extends OperationName>(name: N, result: unknown): ApiRequest['result'] {
+  const parsed = parseOperationResult(name, result);
+  if (parsed.success) return parsed.data;
+  throw fail.internal(`the ${name} operation returned a result that does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(result)'}: ${i.message}`).join('; ')}`);
 }
 
 /** Issues the shared task code (protocol/task.ts) finds, as `task_invalid` with paths from the body. */

@@ -2,11 +2,12 @@
 import type { LaunchResult } from '../../protocol/api';
 import { isJobFinished, type ApiRequest } from '../../protocol/model';
 import { shortId } from '../format';
+import { resultOf } from '../results';
 import { EXIT, note } from './output';
 
 /** The job a launch or exec ran, once it has one. */
 export function launchResult(request: ApiRequest): LaunchResult | undefined {
-  return request.name === 'launch' || request.name === 'exec' ? request.result : undefined;
+  return resultOf(request, 'launch') ?? resultOf(request, 'exec');
 }
 
 /** Prints how the request ended (on stderr) and returns the exit code for it. */

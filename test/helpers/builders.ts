@@ -4,20 +4,19 @@ import type { ApiRequest, Cluster, Job, RequestFields, User } from '../../protoc
 
 export const ALICE: User = { id: 'a11ce000', name: 'alice' };
 
-/** A request of operation `name`, SUCCEEDED by default. */
-export function aRequest<N extends OperationName>(
-  name: N,
-  body: OperationBody<N>,
-  fields: Partial<RequestFields> & { result?: OperationResult<N> } = {},
-): ApiRequest {
-  // The generic N picks one member of the ApiRequest union, which TypeScript cannot see.
-  return { id: 'abcdef12-0000-4000-8000-000000000000', name, status: 'SUCCEEDED', user: ALICE, schedule: OPERATIONS[name].schedule, body, createdAt: 0, ...fields } as ApiRequest;
+/** What makes a request one operation's: its name, body and result, paired. */
+type OperationParts = { [N in OperationName]: { name: N; body: OperationBody<N>; result?: OperationResult<N> } }[OperationName];
+
+/** A request of one operation, SUCCEEDED by default. */
+export function aRequest(operation: OperationParts, fields: Partial<RequestFields> = {}): ApiRequest {
+  return { id: 'abcdef12-0000-4000-8000-000000000000', status: 'SUCCEEDED', user: ALICE, schedule: OPERATIONS[operation.name].schedule, createdAt: 0, ...fields, ...operation };
 }
 
 /** A launch of `echo hi` on cluster c. */
 export function aLaunch(fields: Partial<RequestFields> & { result?: OperationResult<'launch'>; detachRun?: boolean } = {}): ApiRequest {
-  const { detachRun, ...rest } = fields;
-  return aRequest('launch', { task: { run: 'echo hi' }, clusterName: 'c', ...(detachRun === undefined ? {} : { detachRun }) }, rest);
+  const { detachRun, result, ...rest } = fields;
+  const body = { task: { run: 'echo hi' }, clusterName: 'c', ...(detachRun === undefined ? {} : { detachRun }) };
+  return aRequest({ name: 'launch', body, ...(result ? { result } : {}) }, rest);
 }
 
 export function aCluster(fields: Partial<Cluster> = {}): Cluster {

@@ -30,5 +30,5 @@ test('a detached run exits 0 once the job has started', () => {
 });
 
 test('other operations exit 0 when they succeed', () => {
-  assert.equal(quietly(() => finish(aRequest('down', { clusterName: 'c' }, { result: { clusterName: 'c' } }))), 0);
+  assert.equal(quietly(() => finish(aRequest({ name: 'down', body: { clusterName: 'c' }, result: { clusterName: 'c' } }))), 0);
 });

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { parseOperationResult } from '../../protocol/api';
 import { isRequestFinished, type ApiRequest } from '../../protocol/model';
 import { ClusterService } from '../../server/clusters/cluster-service';
 import { Executor } from '../../server/executor';
@@ -123,4 +124,16 @@ test('secrets in a body are redacted in the stored request, the journal and hist
   assert.ok(!readFileSync(path.join(dataDir, 'requests.jsonl'), 'utf8').includes(secret), 'the journal');
   for (const f of readdirSync(path.join(dataDir, 'history'))) assert.ok(!readFileSync(path.join(dataDir, 'history', f), 'utf8').includes(secret), `history ${f}`);
   assert.ok(readFileSync(requests.logPath(submitted.id), 'utf8').includes('token is s3cr3t-'), 'the job ran with the real value');
+});
+
+test('results are stored as their operation schema parses them: a status result carries no backend handle', async () => {
+  const launched = await finished(await launch('exec-r', 'true'), 30_000);
+  assert.equal(launched.status, 'SUCCEEDED', JSON.stringify(launched.error));
+  assert.deepEqual(parseOperationResult('launch', launched.result).data, launched.result);
+  const status = await finished(await executor.submit('status', { clusterNames: ['exec-r'] }, alice));
+  assert.equal(status.status, 'SUCCEEDED', JSON.stringify(status.error));
+  const clusters = status.name === 'status' ? status.result?.clusters : undefined;
+  assert.equal(clusters?.length, 1);
+  assert.ok(!('handle' in clusters![0]!), 'the stored cluster is the public one');
+  assert.deepEqual(parseOperationResult('status', status.result).data, status.result);
 });

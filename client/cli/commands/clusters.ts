@@ -9,6 +9,7 @@ import { checkClusterName, jobNumber } from '../args';
 import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
+import { resultOf } from '../../results';
 import { CliExit, EXIT, print, printJson } from '../output';
 import { confirm } from '../prompt';
 
@@ -35,8 +36,8 @@ export async function status(names: string[], options: StatusOptions): Promise<v
       // A refresh asks every backend for the truth, so it runs as a request on the server.
       const requestId = await client.submit('status', { clusterNames: names.length > 0 ? names : undefined, refresh: true });
       const done = await client.waitForRequest(requestId);
-      if (done.status !== 'SUCCEEDED' || done.name !== 'status') throw new CliExit(finish(done));
-      clusters = done.result?.clusters ?? [];
+      if (done.status !== 'SUCCEEDED') throw new CliExit(finish(done));
+      clusters = resultOf(done, 'status')?.clusters ?? [];
     } else {
       clusters = await client.clusters();
     }
