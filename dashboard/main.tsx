@@ -6,7 +6,7 @@ import type { MeResponse } from '../protocol/dashboard';
 import { api, signedOut } from './api';
 import { Link } from './components';
 import { BASE, navigate, usePath } from './hooks';
-import { Live, type LiveState } from './live';
+import { openLive, type LiveState } from './live';
 import { ClustersModel, RequestsModel } from './model';
 import { pages, type PageProps } from './pages';
 import { SignIn } from './pages/sign-in';
@@ -33,21 +33,21 @@ function App() {
 
 function SignedIn(props: { me: MeResponse; onSignOut(): void }) {
   const { me } = props;
-  const live = useMemo(() => new Live(), []);
+  const live = useMemo(() => openLive(), []);
   const requests = useMemo(() => new RequestsModel(live), [live]);
   const clusters = useMemo(() => new ClustersModel(live), [live]);
-  const [state, setState] = useState<LiveState>(live.state);
+  const [state, setState] = useState<LiveState>(live.current);
   useEffect(() => {
     void requests.load().catch(() => undefined);
-    const off = live.onState((s) => {
+    const listening = live.onState(({ state: s }) => {
       setState(s);
       // A dropped connection may be a session that ended (signed out elsewhere, account changed): asking
       // who we are shows the sign-in page on a 401.
       if (s === 'reconnecting') void api('GET', '/api/me').catch(() => undefined);
     });
-    setState(live.state);
+    setState(live.current);
     return () => {
-      off();
+      listening.dispose();
       live.close();
     };
   }, [live]);

@@ -3,7 +3,7 @@
 import type { Cluster, Job, RequestSummary } from '../protocol/model';
 import type { MeResponse } from '../protocol/dashboard';
 import { api } from './api';
-import type { Live } from './live';
+import type { LiveSession } from '../client/live-session';
 
 /** How many finished requests the Requests page loads; older ones are reached by filtering. */
 export const HISTORY_LIMIT = 10_000;
@@ -34,7 +34,7 @@ export class RequestsModel extends Observable {
   private sortedVersion = -1;
   loaded = false;
 
-  constructor(live: Live) {
+  constructor(live: LiveSession) {
     super();
     live.onMessage((m) => {
       if (m.type === 'requests-snapshot') this.merge(m.requests);
@@ -83,7 +83,7 @@ export class ClustersModel extends Observable {
   /** Jobs by cluster, as events report them (the page loads each cluster's full list when opened). */
   readonly jobs = new Map<string, Map<number, Job>>();
 
-  constructor(live: Live) {
+  constructor(live: LiveSession) {
     super();
     live.onMessage((m) => {
       if (m.type === 'clusters-snapshot') {

@@ -2,7 +2,7 @@
 // routed for other users (and their API refuses them anyway).
 import type { ComponentChildren } from 'preact';
 import type { MeResponse } from '../../protocol/dashboard';
-import type { Live } from '../live';
+import type { LiveSession } from '../../client/live-session';
 import type { ClustersModel, RequestsModel } from '../model';
 import { TokensPage, UsersPage } from './accounts';
 import { ClustersPage } from './clusters';
@@ -13,7 +13,7 @@ import { ServerPage } from './server';
 
 export interface PageProps {
   me: MeResponse;
-  live: Live;
+  live: LiveSession;
   requests: RequestsModel;
   clusters: ClustersModel;
   /** Path segments after the section, such as the request id. */

@@ -9,10 +9,10 @@ import { requestTimeline } from '../../ui/timeline';
 import { api, errorText } from '../api';
 import { Confirm, DomNode, Link, Status } from '../components';
 import { BASE, useModel } from '../hooks';
-import type { Live } from '../live';
+import type { LiveSession } from '../../client/live-session';
 import { mayActOn, type RequestsModel } from '../model';
 
-export function RequestPage(props: { id: string; me: MeResponse; live: Live; requests: RequestsModel }) {
+export function RequestPage(props: { id: string; me: MeResponse; live: LiveSession; requests: RequestsModel }) {
   const { id, me, live, requests } = props;
   useModel(requests);
   const [request, setRequest] = useState<ApiRequest | undefined>();
@@ -38,11 +38,12 @@ export function RequestPage(props: { id: string; me: MeResponse; live: Live; req
   useEffect(() => {
     if (!request) return;
     setLogState('streaming');
-    return live.followLog(request.id, {
+    const following = live.followLog(request.id, {
       onData: (text) => log.append(text),
       onEnd: (status) => setLogState(`ended: ${status}`),
       onError: (message) => setLogState(`error: ${message}`),
     });
+    return () => following.dispose();
   }, [request?.id]);
   useEffect(() => {
     const t = setTimeout(() => setMatches({ count: log.search(term), at: log.matchCount > 0 ? 1 : 0 }), 150);
