@@ -1,7 +1,7 @@
-// Changes to a team server's accounts made over the admin HTTP API (the dashboard's Users and Tokens
-// pages, `skydeck users|tokens` against a remote server). The same files as the on-machine admin
-// commands; every change ends the dashboard sessions it makes stale, and none may leave the server
-// without an admin.
+// Every change to a team server's accounts, written once: over the admin HTTP API (the dashboard's Users
+// and Tokens pages, `skydeck users|tokens` against a remote server) and by the on-machine admin commands
+// (admin-cli.ts), which edit the same files. Over HTTP every change ends the dashboard sessions it makes
+// stale, and none may leave the server without an admin.
 import { randomBytes } from 'node:crypto';
 import type { AccountToken, AccountUser, AccountRole } from '../../protocol/dashboard';
 import { fail } from '../errors';
@@ -10,12 +10,22 @@ import { WatchedFile, writeOwnerFile } from './owner-file';
 import { hashPassword } from './passwords';
 import type { SessionStore } from './sessions';
 
+export interface AccountAdminOptions {
+  /** The running server's sessions, ended when a change makes them stale (absent on the machine: another process). */
+  sessions?: SessionStore;
+  /**
+   * Refuse a change that would leave no admin (over HTTP: the caller would lock everyone out). The operator
+   * on the machine may remove the last account, which makes the server a local one again.
+   */
+  keepAnAdmin: boolean;
+}
+
 export class AccountAdmin {
-  private readonly files: { users: string; tokens: string };
+  readonly files: { users: string; tokens: string };
 
   constructor(
     dataDir: string,
-    private readonly sessions: SessionStore,
+    private readonly options: AccountAdminOptions,
   ) {
     this.files = accountFiles(dataDir);
   }
@@ -63,12 +73,12 @@ export class AccountAdmin {
     return { sessionsEnded: this.endSessions('user', removed!.name) };
   }
 
-  createToken(name: string, role: AccountRole, expiresInDays?: number): { token: AccountToken; secret: string } {
+  createToken(name: string, role: AccountRole, lifetimeMs?: number): { token: AccountToken; secret: string } {
     checkName(name);
     const list = this.readTokens();
     if (list.some((t) => t.name.toLowerCase() === name.toLowerCase())) throw fail.conflict(`a token named ${name} exists; revoke it first or pick another name`);
     const fresh = newToken();
-    const entry: TokenEntry = { id: fresh.id, name, role, sha256: fresh.sha256, createdAt: Date.now(), ...(expiresInDays !== undefined ? { expiresAt: Date.now() + expiresInDays * 86_400_000 } : {}) };
+    const entry: TokenEntry = { id: fresh.id, name, role, sha256: fresh.sha256, createdAt: Date.now(), ...(lifetimeMs !== undefined ? { expiresAt: Date.now() + lifetimeMs } : {}) };
     list.push(entry);
     this.saveTokens(list);
     const { sha256: _hash, ...token } = entry;
@@ -83,16 +93,16 @@ export class AccountAdmin {
     if (revoked!.role === 'admin') this.keepAnAdmin(this.readUsers(), list);
     this.saveTokens(list);
     const { sha256: _hash, ...token } = revoked!;
-    return { token, sessionsEnded: this.sessions.revokeWhere((s) => s.account.kind === 'token' && s.account.tokenId === revoked!.id) };
+    return { token, sessionsEnded: this.options.sessions?.revokeWhere((s) => s.account.kind === 'token' && s.account.tokenId === revoked!.id) ?? 0 };
   }
 
   private endSessions(kind: 'user', name: string): number {
-    return this.sessions.revokeWhere((s) => s.account.kind === kind && s.account.name.toLowerCase() === name.toLowerCase());
+    return this.options.sessions?.revokeWhere((s) => s.account.kind === kind && s.account.name.toLowerCase() === name.toLowerCase()) ?? 0;
   }
 
   /** Refuses a change that would leave no admin to make the next one. */
   private keepAnAdmin(users: readonly UserEntry[], tokens: readonly TokenEntry[] = this.readTokens()): void {
-    if (users.some((u) => u.role === 'admin') || tokens.some((t) => t.role === 'admin')) return;
+    if (!this.options.keepAnAdmin || users.some((u) => u.role === 'admin') || tokens.some((t) => t.role === 'admin')) return;
     throw fail.conflict('that would leave the server without an admin: make another account admin first');
   }
 
@@ -100,6 +110,11 @@ export class AccountAdmin {
     const i = list.findIndex((u) => u.name.toLowerCase() === name.toLowerCase());
     if (i < 0) throw fail.not_found(`no user ${name.slice(0, 64)}`);
     return i;
+  }
+
+  /** Whether any account is left (none: the server is a local server again). */
+  hasAccounts(): boolean {
+    return this.readUsers().length > 0 || this.readTokens().length > 0;
   }
 
   private readUsers(): UserEntry[] {
@@ -123,6 +138,6 @@ function checkName(name: string): void {
   if (!LOGIN_NAME.test(name)) throw fail.bad_request(`'${name.slice(0, 64)}' is not a valid name: ${LOGIN_NAME_RULE}`);
 }
 
-function generatePassword(): string {
+export function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }

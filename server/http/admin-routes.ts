@@ -51,7 +51,7 @@ export function adminRoutes(accounts: AccountAdmin): Router {
   });
   router.post('/tokens', async (ctx) => {
     const b = await body(ctx, createTokenBody, 'new token');
-    const answer: TokenCreatedResponse = accounts.createToken(b.name, b.role, b.expiresInDays);
+    const answer: TokenCreatedResponse = accounts.createToken(b.name, b.role, b.expiresInDays === undefined ? undefined : b.expiresInDays * 86_400_000);
     ctx.status = 201;
     ctx.body = answer;
   });

@@ -108,7 +108,7 @@ export function dashboardRoutes(auth: ServerAuthenticator, dataDir: string): { o
     ctx.body = body;
   });
 
-  const admin = adminRoutes(new AccountAdmin(dataDir, auth.sessions));
+  const admin = adminRoutes(new AccountAdmin(dataDir, { sessions: auth.sessions, keepAnAdmin: true }));
   signedIn.use(admin.routes(), admin.allowedMethods());
   return { open, signedIn };
 }
