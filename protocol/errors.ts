@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   shell_failed: { status: 502, meaning: "a terminal's shell could not be started on the node; the message says why" },
   shell_ended: { status: 409, meaning: 'the server ended a terminal: its cluster was torn down or stopped, or the server is shutting down' },
   // ---- the server itself ----
+  config_invalid: { status: 500, meaning: "the server's own settings are not usable (flags, accounts files, data dir, local token, sockets); at startup it exits with status 2 and this message" },
   insufficient_storage: { status: 507, meaning: 'the disk holding the data dir refused the write (full, read-only); nothing was recorded' },
   // ---- anything else ----
   internal: { status: 500, meaning: 'an unexpected server error; the server log has the details' },

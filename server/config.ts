@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from '../protocol/api';
+import { fail } from './errors';
 import { defaultLongConcurrency } from './executor';
 import type { JobIsolation } from './infra/local/job-users';
 
@@ -52,15 +53,13 @@ Without accounts the server is a local server: loopback only, driven by whoever 
   skydeck-server users add|remove|list|set-role|set-password ...   (also: skydeck users ...)
   skydeck-server tokens create|list|revoke ...                     (also: skydeck tokens ...)`;
 
-export class ConfigError extends Error {}
-
 export function skydeckHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.SKYDECK_HOME || path.join(os.homedir(), '.skydeck'));
 }
 
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new ConfigError(`${flag}: expected a duration such as 90s, 30m, 24h or 7d, got '${text}'`);
+  if (!m) throw fail.config_invalid(`${flag}: expected a duration such as 90s, 30m, 24h or 7d, got '${text}'`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'h') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }
@@ -88,18 +87,18 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       },
     }));
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n\n${USAGE}`);
+    throw fail.config_invalid(`${(err as Error).message}\n\n${USAGE}`);
   }
   if (values.help) return 'help';
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: expected 0-65535, got '${values.port}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw fail.config_invalid(`--port: expected 0-65535, got '${values.port}'`);
   const longWorkers = values['long-workers'] === undefined ? defaultLongConcurrency() : Number(values['long-workers']);
-  if (!Number.isInteger(longWorkers) || longWorkers < 1) throw new ConfigError(`--long-workers: expected a positive whole number, got '${values['long-workers']}'`);
+  if (!Number.isInteger(longWorkers) || longWorkers < 1) throw fail.config_invalid(`--long-workers: expected a positive whole number, got '${values['long-workers']}'`);
   const home = skydeckHome(env);
   const positive = (flag: string, fallback: number) => {
     const text = values[flag as keyof typeof values] as string | undefined;
     const n = text === undefined ? fallback : Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${flag}: expected a positive whole number, got '${text}'`);
+    if (!Number.isInteger(n) || n < 1) throw fail.config_invalid(`--${flag}: expected a positive whole number, got '${text}'`);
     return n;
   };
   return {

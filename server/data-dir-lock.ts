@@ -3,7 +3,7 @@
 // (or a zombie) is stale and taken over.
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from './config';
+import { fail } from './errors';
 import { isRunning } from './infra/local/process-tree';
 
 export function lockDataDir(dataDir: string): () => void {
@@ -23,10 +23,10 @@ export function lockDataDir(dataDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
-        throw new ConfigError(`another SkyDeck server (pid ${owner}) is using the data dir ${dataDir}; stop it first (skydeck api stop) or give another --data-dir`);
+        throw fail.config_invalid(`another SkyDeck server (pid ${owner}) is using the data dir ${dataDir}; stop it first (skydeck api stop) or give another --data-dir`);
       }
       rmSync(file, { force: true });
     }
   }
-  throw new ConfigError(`could not lock the data dir ${dataDir}: another server is starting at the same moment`);
+  throw fail.config_invalid(`could not lock the data dir ${dataDir}: another server is starting at the same moment`);
 }

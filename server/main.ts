@@ -5,7 +5,7 @@ import path from 'node:path';
 import { VERSION } from '../protocol/build-info';
 import { runAdmin } from './auth/admin-cli';
 import { serverProtection } from './auth/setup';
-import { ConfigError, parseServerArgs, USAGE } from './config';
+import { parseServerArgs, USAGE } from './config';
 import { Core } from './core';
 import { createHttpServer } from './http/app';
 import { listenOnSocket } from './http/local-socket';
@@ -13,6 +13,7 @@ import { localSocketPath } from '../shared/local-socket';
 import { createBackends } from './infra/registry';
 import { jobIsolationProblem, JobUsers } from './infra/local/job-users';
 import { lockDataDir } from './data-dir-lock';
+import { fail, isSkyDeckError } from './errors';
 
 const LOCAL_INFRA_OFF =
   'local infra is off on this team server; use an SSH node pool or Slurm (the operator may turn it on with --team-local-infra, which runs each cluster\'s jobs under a uid of its own: see docs/deploy.md)';
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     server.listen(config.port, config.host, resolve);
   }).catch((err: NodeJS.ErrnoException) => {
     const reason = err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (another SkyDeck server? try: skydeck api info)` : err.message;
-    throw new ConfigError(`cannot listen on ${config.host}:${config.port}: ${reason}`);
+    throw fail.config_invalid(`cannot listen on ${config.host}:${config.port}: ${reason}`);
   });
   // A loopback server also serves its owner's clients on a socket only they can open (they send the
   // local token nowhere else); TCP stays for browsers and for clients with team credentials.
@@ -113,7 +114,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError) {
+  // Settings that are not usable (config_invalid) end with their message and status 2, like a usage error.
+  if (isSkyDeckError(err) && err.code === 'config_invalid') {
     process.stderr.write(`skydeck-server: ${err.message}\n`);
     process.exit(2);
   }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { User } from '../../protocol/model';
 import type { Role } from './identity';
 import { isPasswordHash } from './passwords';
+import { fail } from '../errors';
 
 export const ROLES = ['admin', 'user'] as const satisfies readonly Role[];
 
@@ -38,18 +39,27 @@ export function accountFiles(dataDir: string) {
   return { users: path.join(dataDir, 'users.json'), tokens: path.join(dataDir, 'tokens.json') };
 }
 
+/** A schema's issues as `key.path: message` lines, for a file a person edits. */
+function readable(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`).join('; ');
+}
+
 export function parseUsers(json: unknown): UserEntry[] {
-  const users = usersFile.parse(json).users;
+  const parsed = usersFile.safeParse(json);
+  if (!parsed.success) throw fail.config_invalid(readable(parsed.error.issues));
+  const users = parsed.data.users;
   const names = new Set<string>();
   for (const u of users) {
-    if (names.has(u.name.toLowerCase())) throw new Error(`user ${u.name} is listed twice`);
+    if (names.has(u.name.toLowerCase())) throw fail.config_invalid(`user ${u.name} is listed twice`);
     names.add(u.name.toLowerCase());
   }
   return users;
 }
 
 export function parseTokens(json: unknown): TokenEntry[] {
-  return tokensFile.parse(json).tokens;
+  const parsed = tokensFile.safeParse(json);
+  if (!parsed.success) throw fail.config_invalid(readable(parsed.error.issues));
+  return parsed.data.tokens;
 }
 
 export const usersText = (users: readonly UserEntry[]) => JSON.stringify({ users }, null, 2) + '\n';

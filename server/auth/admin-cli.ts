@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { MIN_PASSWORD_LENGTH } from '../../protocol/dashboard';
 import { table } from '../../protocol/text-table';
 import { askHidden as askHiddenLine, PromptCancelled } from '../../shared/terminal-prompt';
-import { ConfigError, parseDuration, skydeckHome } from '../config';
-import { isSkyDeckError } from '../errors';
+import { parseDuration, skydeckHome } from '../config';
+import { fail, isSkyDeckError } from '../errors';
 import { AccountAdmin, generatePassword } from './account-admin';
 import { ROLES } from './accounts';
 import type { Role } from './identity';
@@ -48,7 +48,7 @@ export async function runAdmin(argv: string[], out: (line: string) => void = (l)
       },
     });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n\n${ADMIN_USAGE}`);
+    throw fail.config_invalid(`${(err as Error).message}\n\n${ADMIN_USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help || action === undefined) return out(ADMIN_USAGE);
@@ -56,12 +56,12 @@ export async function runAdmin(argv: string[], out: (line: string) => void = (l)
   const { files } = accounts;
   const name = positionals[0];
   const needName = () => {
-    if (!name) throw new ConfigError(`give a name\n\n${ADMIN_USAGE}`);
+    if (!name) throw fail.config_invalid(`give a name\n\n${ADMIN_USAGE}`);
     return name;
   };
   const role = (text: string | undefined, fallback: Role): Role => {
     if (text === undefined) return fallback;
-    if (!(ROLES as readonly string[]).includes(text)) throw new ConfigError(`role must be one of ${ROLES.join(', ')}, got '${text}'`);
+    if (!(ROLES as readonly string[]).includes(text)) throw fail.config_invalid(`role must be one of ${ROLES.join(', ')}, got '${text}'`);
     return text as Role;
   };
 
@@ -80,7 +80,7 @@ export async function runAdmin(argv: string[], out: (line: string) => void = (l)
       }
       case 'users set-role': {
         const n = needName();
-        if (positionals[1] === undefined) throw new ConfigError('give the role: admin or user');
+        if (positionals[1] === undefined) throw fail.config_invalid('give the role: admin or user');
         const r = role(positionals[1], 'user');
         await accounts.changeUser(n, { role: r });
         return out(`${n} is now ${r}.`);
@@ -128,16 +128,17 @@ export async function runAdmin(argv: string[], out: (line: string) => void = (l)
         ]));
       }
       case 'tokens revoke': {
-        if (!name) throw new ConfigError('give the token id or name to revoke');
+        if (!name) throw fail.config_invalid('give the token id or name to revoke');
         const { token } = accounts.revokeToken(name);
         return out(`Revoked token ${token.id} (${token.name}); it stops working at once.`);
       }
       default:
-        throw new ConfigError(`unknown command: ${[group, action].join(' ')}\n\n${ADMIN_USAGE}`);
+        throw fail.config_invalid(`unknown command: ${[group, action].join(' ')}\n\n${ADMIN_USAGE}`);
     }
   } catch (err) {
-    // The shared account rules refuse with catalogue errors; here every refusal is the command's usage error.
-    throw isSkyDeckError(err) ? new ConfigError(err.message) : err;
+    // The shared account rules refuse with their own codes (conflict, not_found); on the machine every
+    // refusal ends the command the same way (exit 2).
+    throw isSkyDeckError(err) ? fail.config_invalid(err.message) : err;
   }
 }
 
@@ -151,19 +152,19 @@ async function newPassword(values: { 'password-stdin'?: boolean; 'generate-passw
   if (values['password-stdin']) {
     password = readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';
   } else {
-    if (!process.stdin.isTTY) throw new ConfigError('no terminal to ask for a password: pass --password-stdin (and pipe it in) or --generate-password');
+    if (!process.stdin.isTTY) throw fail.config_invalid('no terminal to ask for a password: pass --password-stdin (and pipe it in) or --generate-password');
     password = await askHidden('Password: ');
-    if ((await askHidden('Again: ')) !== password) throw new ConfigError('the two passwords differ');
+    if ((await askHidden('Again: ')) !== password) throw fail.config_invalid('the two passwords differ');
   }
-  if (password.length < MIN_PASSWORD_LENGTH) throw new ConfigError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH) throw fail.config_invalid(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   return password;
 }
 
-/** The shared hidden prompt; Ctrl-C is a ConfigError('cancelled'), as every refusal here. */
+/** The shared hidden prompt; Ctrl-C is a config_invalid 'cancelled', as every refusal here. */
 async function askHidden(prompt: string): Promise<string> {
   try {
     return await askHiddenLine(prompt);
   } catch (err) {
-    throw err instanceof PromptCancelled ? new ConfigError('cancelled') : err;
+    throw err instanceof PromptCancelled ? fail.config_invalid('cancelled') : err;
   }
 }

@@ -5,6 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { tightenMode, writeOwnerFile } from './owner-file';
+import { fail } from '../errors';
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -20,7 +21,7 @@ export function loadLocalToken(dataDir: string): string {
   try {
     const owner = statSync(file).uid;
     if (typeof process.getuid === 'function' && owner !== process.getuid()) {
-      throw new Error(`${file} belongs to uid ${owner}, not to this server's user; remove it`);
+      throw fail.config_invalid(`${file} belongs to uid ${owner}, not to this server's user; remove it`);
     }
     tightenMode(file);
     text = readFileSync(file, 'utf8').trim();

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fail } from '../errors';
 
 /** Replaces the file (or, with `exclusive`, creates it only if absent and says whether it did). */
 export function writeOwnerFile(file: string, text: string, exclusive = false): boolean {
@@ -71,7 +72,7 @@ export class WatchedFile<T> {
       this.stamp = stamp;
     } catch (err) {
       const message = `${this.file}: ${(err as Error).message}`;
-      if (first) throw new Error(message);
+      if (first) throw fail.config_invalid(message);
       this.onError(`${message}; keeping the previous contents`);
       this.stamp = stamp;
     }

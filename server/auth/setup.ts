@@ -1,6 +1,7 @@
 // The server's protection, assembled from its settings: authenticator, browser gate, connection caps.
 // A server that others can reach must have accounts; it refuses to start without them.
-import { ConfigError, type ServerConfig } from '../config';
+import type { ServerConfig } from '../config';
+import { fail } from '../errors';
 import { ConnectionLimits } from './connection-limits';
 import { browserGate, isLoopbackHostHeader } from './gate';
 import { ServerAuthenticator } from './server-auth';
@@ -11,10 +12,10 @@ export function serverProtection(config: ServerConfig, log: (line: string) => vo
   try {
     authenticator = new ServerAuthenticator(config.dataDir, log, !loopback);
   } catch (err) {
-    throw new ConfigError(`cannot read the server's accounts: ${(err as Error).message}`);
+    throw fail.config_invalid(`cannot read the server's accounts: ${(err as Error).message}`);
   }
   if (!loopback && !authenticator.hasAccounts) {
-    throw new ConfigError(
+    throw fail.config_invalid(
       `refusing to listen on ${config.host} without authentication: anyone who reaches it could run commands as this user.\n` +
         `Add an admin account first (on this machine, as this user), then start the server again:\n` +
         `  skydeck users add NAME --role admin --data-dir ${config.dataDir}\n` +

@@ -4,13 +4,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { shortSocketDir, untrustedSocketFolder } from '../../shared/local-socket';
-import { ConfigError } from '../config';
+import { fail } from '../errors';
 
 /** Listens on `socketPath`; a socket left by a killed server is replaced (the caller holds the data-dir lock). */
 export async function listenOnSocket(server: Server, socketPath: string): Promise<void> {
   if (path.dirname(socketPath) === shortSocketDir()) mkdirSync(shortSocketDir(), { recursive: true, mode: 0o700 });
   const problem = untrustedSocketFolder(socketPath);
-  if (problem) throw new ConfigError(`cannot open the local socket ${socketPath}: ${problem}`);
+  if (problem) throw fail.config_invalid(`cannot open the local socket ${socketPath}: ${problem}`);
   rmSync(socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -19,6 +19,6 @@ export async function listenOnSocket(server: Server, socketPath: string): Promis
       resolve();
     });
   }).catch((err: Error) => {
-    throw new ConfigError(`cannot listen on the local socket ${socketPath}: ${err.message}`);
+    throw fail.config_invalid(`cannot listen on the local socket ${socketPath}: ${err.message}`);
   });
 }
