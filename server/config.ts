@@ -119,6 +119,6 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
 function parseUidRange(text: string): { first: number; last: number } {
   const m = /^(\d+)-(\d+)$/.exec(text.trim());
   const [first, last] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-  if (!(first >= 1000 && last >= first && last < 2 ** 32 - 1)) throw new ConfigError(`--job-uids: expected FIRST-LAST with 1000 <= FIRST <= LAST < 4294967295, such as ${DEFAULT_JOB_UIDS}, got '${text}'`);
+  if (!(first >= 1000 && last >= first && last < 2 ** 32 - 1)) throw fail.config_invalid(`--job-uids: expected FIRST-LAST with 1000 <= FIRST <= LAST < 4294967295, such as ${DEFAULT_JOB_UIDS}, got '${text}'`);
   return { first, last };
 }

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const protection = serverProtection(config, log);
   // With local infra for a team, jobs never run as this server's user: refuse to start rather than fall back.
   const problem = config.teamLocalInfra ? jobIsolationProblem(config.jobIsolation) : undefined;
-  if (problem) throw new ConfigError(problem);
+  if (problem) throw fail.config_invalid(problem);
   const core = await Core.open({
     dataDir: config.dataDir,
     backends: createBackends({
