@@ -1,12 +1,13 @@
 // `skydeck jobs launch | queue | logs | cancel`: managed jobs, whose whole life the server owns (their own
 // cluster, recovery when the infra fails under them, teardown at the end).
 import { existsSync } from 'node:fs';
-import type { JobsLogsResult, ManagedJob } from '../../../protocol/jobs';
+import type { ManagedJob } from '../../../protocol/jobs';
 import { isManagedJobFinished, jobDuration, recoveryCount } from '../../../protocol/jobs';
 import type { ApiRequest } from '../../../protocol/model';
 import { TaskValidationError } from '../../../protocol/task';
 import type { ApiClient } from '../../api-client';
 import { isApiError, taskIssues } from '../../errors';
+import { resultOf } from '../../results';
 import { duration, relativeTime, table } from '../../format';
 import { inlineTask, loadTaskChain, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
@@ -104,7 +105,7 @@ async function streamJobLog(client: ApiClient, jobId: number | undefined, option
   );
   if (!options.follow) return EXIT.ok;
   if (!done || done.status !== 'SUCCEEDED') return done ? finish(done) : EXIT.error;
-  const result = done.result as JobsLogsResult | undefined;
+  const result = resultOf(done, 'jobs.logs');
   const id = result?.jobId ?? jobId;
   const job = id === undefined ? undefined : (await client.managedJobs()).find((j) => j.id === id);
   if (!job) return EXIT.ok;
