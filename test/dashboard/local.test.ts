@@ -138,7 +138,11 @@ test('Clusters shows each cluster with its jobs, and Tear down names the request
 
   await page.goto(`${server.url}/dashboard/infra`);
   await page.locator('tr[data-infra="local"]', { hasText: 'enabled' }).waitFor();
-  await page.getByRole('table', { name: 'Nodes in use' }).getByText('dash').waitFor();
+  // The inventory's local machine, with the cluster on it (a link to it) and what it has.
+  const machine = page.getByRole('table', { name: 'Nodes of local' }).locator('tr[data-node]');
+  await machine.getByRole('link', { name: 'dash' }).waitFor();
+  await machine.locator('.status-SUCCEEDED', { hasText: 'up' }).waitFor();
+  assert.match(await machine.innerText(), /\d+\s+[\d.]+ GiB\s+[\d.]+ GB/, 'CPUs, memory and free disk');
   await shot(page, 'infra');
 
   await page.goto(`${server.url}/dashboard/server`);
