@@ -1,6 +1,7 @@
 // Where a task's files come from: workdir (a folder or a git repository), file_mounts (paths, URLs or
 // storage mappings), volumes and volume_mounts, as SkyPilot's task and storage schemas define them.
 import { z } from 'zod';
+import { UPLOAD_SCHEME } from './upload';
 
 const STORES = ['s3', 'gcs', 'azure', 'r2', 'ibm', 'oci', 'nebius', 'coreweave', 'vastdata', 'volume'] as const;
 const STORAGE_MODES = ['MOUNT', 'COPY', 'MOUNT_CACHED'] as const;
@@ -86,6 +87,30 @@ export function isLocalSource(source: string): boolean {
 /** The file mounts that are plain path copies (what every infra can do), leaving storage mappings aside. */
 export function pathMounts(mounts: FileMounts | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(mounts ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/**
+ * The storage mappings SkyDeck copies like plain mounts: one local source (or an upload of it) with
+ * `mode: COPY`, whose contents land at the mount path, as SkyPilot's COPY mode puts a bucket's there.
+ */
+export function copiedStorageMounts(mounts: FileMounts | undefined): Record<string, string> {
+  const copied: Record<string, string> = {};
+  for (const [remote, mount] of Object.entries(storageMounts(mounts))) {
+    const sources = [mount.source ?? []].flat();
+    if (mount.mode === 'COPY' && sources.length === 1 && isLocalOrUpload(sources[0]!)) copied[remote] = sources[0]!;
+  }
+  return copied;
+}
+
+/** Every mount copied from the client's files: plain path mounts and COPY storage mappings of a local source. */
+export function copiedMounts(mounts: FileMounts | undefined): Record<string, string> {
+  const plain = Object.entries(pathMounts(mounts)).filter(([, source]) => isLocalOrUpload(source));
+  return { ...Object.fromEntries(plain), ...copiedStorageMounts(mounts) };
+}
+
+/** Uploads (`upload://ID/...`) are the client's own files sent with the task. */
+function isLocalOrUpload(source: string): boolean {
+  return isLocalSource(source) || source.startsWith(UPLOAD_SCHEME);
 }
 
 /** Storage mappings only. */

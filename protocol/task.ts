@@ -443,4 +443,4 @@ export function taskInfra(task: Task): string {
 }
 
 export { resourceCandidates, resourcesSchema, candidateSchema, parseAcceleratorCount, type ResourceCandidate, type TaskResources, type Autostop } from './task-resources';
-export { pathMounts, storageMounts, isLocalSource, type FileMounts, type StorageMount, type Workdir } from './task-storage';
+export { copiedMounts, pathMounts, storageMounts, isLocalSource, type FileMounts, type StorageMount, type Workdir } from './task-storage';

@@ -1,7 +1,7 @@
 // launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
 // job's output into the request log until it ends, unless the caller detaches.
 import type { LaunchResult, OperationBody } from '../../protocol/api';
-import { fillEnvs, isLocalSource, pathMounts, storageMounts, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
+import { copiedMounts, fillEnvs, isLocalSource, pathMounts, storageMounts, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
 import { fail, jobFailed, SkyDeckError } from '../errors';
@@ -10,6 +10,7 @@ import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { askFromTask, choosePlacement, formatConsidered, planFromTask } from '../infra/optimizer';
 import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
 import { stopStartOf } from './cluster-lifecycle';
+import { cloneWorkdir, gitUrlProblem, isMachineRepository } from './git-workdir';
 import { copyJobLog } from './job-log-copy';
 import { otherClusters, reusableCluster } from './plan';
 import { lockCluster, throwIfCancelled, type Operation, type OperationContext, type Services } from './context';
@@ -20,7 +21,7 @@ import { lockCluster, throwIfCancelled, type Operation, type OperationContext, t
  */
 export function checkTask(task: Task, services: Services, caller: Principal): void {
   fillEnvs(task);
-  const unhonoured = notYetHonoured(task);
+  const unhonoured = notYetHonoured(task, caller);
   if (unhonoured.length > 0) throw new TaskValidationError(unhonoured);
   for (const [key, ref] of localPaths(task)) {
     try {
@@ -38,13 +39,18 @@ export function checkTask(task: Task, services: Services, caller: Principal): vo
 }
 
 /**
- * Forms the schema accepts (so SkyPilot's files parse) that no backend acts on yet: refused at their key
- * rather than dropped, since the job would otherwise run without its code or data.
+ * Forms the schema accepts (so SkyPilot's files parse) that no infra here can act on: refused at their
+ * key rather than dropped, since the job would otherwise run without its code or data.
  */
-function notYetHonoured(task: Task): TaskIssue[] {
+function notYetHonoured(task: Task, caller: Principal): TaskIssue[] {
   const issues: TaskIssue[] = [];
   if (task.workdir !== undefined && typeof task.workdir !== 'string') {
-    issues.push({ path: 'workdir', message: `a git workdir (${task.workdir.url}) is not cloned by SkyDeck yet; check it out and give its folder as workdir` });
+    const { url } = task.workdir;
+    const problem = gitUrlProblem(url);
+    if (problem) issues.push({ path: 'workdir.url', message: problem });
+    else if (isMachineRepository(url) && !caller.localOwner) {
+      issues.push({ path: 'workdir.url', message: `${url.slice(0, 100)} is a repository on the server's machine, which a team server does not let tasks read; give a URL the server can clone (https://, ssh://) or a folder workdir` });
+    }
   }
   // Uploads (`upload://`) are the client's own files sent with the task, not storage elsewhere.
   const elsewhere = (source: string) => !isLocalSource(source) && !source.startsWith(UPLOAD_SCHEME);
@@ -52,9 +58,18 @@ function notYetHonoured(task: Task): TaskIssue[] {
   for (const [remote, source] of Object.entries(pathMounts(task.file_mounts))) {
     if (elsewhere(source)) issues.push({ path: `file_mounts.${remote}`, message: cloud(source) });
   }
+  const copied = copiedMounts(task.file_mounts);
   for (const [remote, mount] of Object.entries(storageMounts(task.file_mounts))) {
-    const remoteSource = [mount.source ?? []].flat().find(elsewhere);
-    const message = remoteSource ? cloud(remoteSource) : 'storage mappings are not copied by SkyDeck yet; give a local source as a plain file_mounts path';
+    if (remote in copied) continue;
+    const sources = [mount.source ?? []].flat();
+    const remoteSource = sources.find(elsewhere);
+    const message = remoteSource
+      ? cloud(remoteSource)
+      : sources.length === 0
+        ? `a storage mapping without a local source names a bucket${mount.name ? ` (${mount.name})` : ''}, and cloud storage is not reachable from SkyDeck's infra`
+        : sources.length > 1
+          ? 'SkyDeck copies one local source per storage mapping; give each source its own mount'
+          : `mode ${mount.mode ?? 'MOUNT'} mounts a bucket, which SkyDeck's infra has none of; mode: COPY copies the local source to the nodes`;
     issues.push({ path: `file_mounts.${remote}`, message });
   }
   return issues;
@@ -109,14 +124,22 @@ async function runTask(ctx: OperationContext<'launch' | 'exec'>, cluster: () => 
     // Checked at submit too, but the cluster may have been created by someone else since (a launch
     // queued behind theirs): only under the lock is the answer still true when the job starts.
     requireClusterUse(clusterName, ctx.services, ctx.caller);
-    const wasUp = clusters.get(clusterName)?.status === 'UP';
-    const target = await cluster();
-    throwIfCancelled(ctx.signal);
-    const launch: Partial<OperationBody<'launch'>> = ctx.body; // exec has none of launch's own keys
-    // --no-setup, and --fast on a cluster that was already UP, run the job without the task's setup.
-    const skipSetup = launch.noSetup === true || (launch.fast === true && wasUp);
-    if (skipSetup && task.setup) ctx.log.line(launch.noSetup ? 'Skipping setup (--no-setup).' : 'Skipping setup (--fast on a cluster that is UP).');
-    job = await clusters.startJob(target, { ...jobSpec(task, ctx.services), ...(skipSetup ? { setup: undefined } : {}) }, ctx.user, ctx.request.id);
+    // Cloned first: a repository that cannot be cloned leaves nothing created.
+    const clone = typeof task.workdir === 'object' ? await cloneGitWorkdir(ctx, task.workdir) : undefined;
+    try {
+      const wasUp = clusters.get(clusterName)?.status === 'UP';
+      const target = await cluster();
+      throwIfCancelled(ctx.signal);
+      const launch: Partial<OperationBody<'launch'>> = ctx.body; // exec has none of launch's own keys
+      // --no-setup, and --fast on a cluster that was already UP, run the job without the task's setup.
+      const skipSetup = launch.noSetup === true || (launch.fast === true && wasUp);
+      if (skipSetup && task.setup) ctx.log.line(launch.noSetup ? 'Skipping setup (--no-setup).' : 'Skipping setup (--fast on a cluster that is UP).');
+      const spec = { ...jobSpec(task, ctx.services), ...(clone ? { workdir: clone.dir } : {}), ...(skipSetup ? { setup: undefined } : {}) };
+      job = await clusters.startJob(target, spec, ctx.user, ctx.request.id);
+    } finally {
+      // Every backend has its copy once the job has started.
+      await clone?.remove();
+    }
   } finally {
     release();
   }
@@ -130,6 +153,13 @@ async function runTask(ctx: OperationContext<'launch' | 'exec'>, cluster: () => 
   // at (request log size - this header).
   await ctx.checkpoint({ result: { clusterName, jobId, jobStatus: job.record.status }, logHeaderBytes: ctx.log.size });
   return followJob(ctx, job, 0);
+}
+
+async function cloneGitWorkdir(ctx: OperationContext<'launch' | 'exec'>, workdir: { url: string; ref?: string }) {
+  ctx.log.line(`Cloning workdir ${workdir.url}${workdir.ref ? ` @ ${workdir.ref}` : ''}...`);
+  const clone = await cloneWorkdir(workdir, ctx.signal);
+  ctx.log.line(`Checked out ${clone.commit.slice(0, 12)}.`);
+  return clone;
 }
 
 /** --down without idle minutes: once the followed job has ended, this request tears the cluster down itself. */
@@ -266,7 +296,7 @@ async function reuse(ctx: OperationContext<'launch'>, cluster: ClusterRecord): P
 
 /** The task's paths on the client's side: `[key path, path or upload:// reference]`. */
 function localPaths(task: Task): [string, string][] {
-  return [...(typeof task.workdir === 'string' ? [['workdir', task.workdir] as [string, string]] : []), ...Object.entries(pathMounts(task.file_mounts)).map(([remote, local]): [string, string] => [`file_mounts.${remote}`, local])];
+  return [...(typeof task.workdir === 'string' ? [['workdir', task.workdir] as [string, string]] : []), ...Object.entries(copiedMounts(task.file_mounts)).map(([remote, local]): [string, string] => [`file_mounts.${remote}`, local])];
 }
 
 /** A path the backend can copy from: uploads resolved to where the server unpacked them. */
@@ -286,7 +316,7 @@ export function jobSpec(task: Task, services: Pick<Services, 'uploads'>): Omit<J
     run: task.run,
     envs,
     workdir: typeof task.workdir === 'string' ? serverPath(task.workdir, services) : undefined,
-    fileMounts: task.file_mounts && Object.fromEntries(Object.entries(pathMounts(task.file_mounts)).map(([remote, local]) => [remote, serverPath(local, services)])),
+    fileMounts: task.file_mounts && Object.fromEntries(Object.entries(copiedMounts(task.file_mounts)).map(([remote, local]) => [remote, serverPath(local, services)])),
     gpusPerNode: accelerators ? Number(accelerators.split(':')[1] ?? 1) : 0,
   };
 }

@@ -49,17 +49,18 @@ describe('skydeck launch and exec flags', () => {
     assert.ok(!(await clusters()).some((c) => c.name === 'img'), 'no cluster was created');
   });
 
-  it('a git workdir and storage mappings are refused at their keys and lines, not dropped, with nothing created', async () => {
+  it('cloud storage and bucket mounts are refused at their keys and lines, not dropped, with nothing created', async () => {
     const before = (await requests()).length;
     const file = task(
       'storage.yaml',
-      'workdir:\n  url: file:///nowhere/repo.git\n  ref: main\nfile_mounts:\n  /data: s3://bucket/data\n  /ckpt:\n    name: ckpt\n    source: gs://bucket/ckpt\n    mode: MOUNT\nrun: echo never\n',
+      'file_mounts:\n  /data: s3://bucket/data\n  /ckpt:\n    name: ckpt\n    source: gs://bucket/ckpt\n    mode: MOUNT\n  /named:\n    name: existing-bucket\n  /mounted:\n    source: .\n    mode: MOUNT\nrun: echo never\n',
     );
     const run = await runCli(server, ['launch', file, '-c', 'stor', '-y']);
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, /storage.yaml:1: workdir: a git workdir \(file:\/\/\/nowhere\/repo\.git\) is not cloned by SkyDeck yet/);
     assert.match(run.stderr, /file_mounts\.\/data: cloud storage \(s3:\/\/bucket\/data\) is not reachable from SkyDeck's infra/);
     assert.match(run.stderr, /file_mounts\.\/ckpt: cloud storage \(gs:\/\/bucket\/ckpt\) is not reachable/);
+    assert.match(run.stderr, /file_mounts\.\/named: a storage mapping without a local source names a bucket \(existing-bucket\), and cloud storage is not reachable/);
+    assert.match(run.stderr, /file_mounts\.\/mounted: mode MOUNT mounts a bucket, which SkyDeck's infra has none of; mode: COPY copies the local source to the nodes/);
     assert.equal((await requests()).length, before, 'no request was submitted');
     assert.ok(!(await clusters()).some((c) => c.name === 'stor'), 'no cluster was created');
   });

@@ -1,0 +1,85 @@
+// A git workdir ({url, ref}) cloned by the server and synced like a folder, and file_mounts storage
+// mappings with a local source and mode COPY copied, through the real CLI and server on local infra.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Cluster } from '../../protocol/model';
+import { disposeWithWork, runCli, taskFiles, type TaskFiles } from '../helpers/cli';
+import { startServer, type TestServer } from '../helpers/server';
+
+describe('git workdir and COPY storage mounts', () => {
+  let server: TestServer;
+  let files: TaskFiles;
+  let repo: string;
+  const commits: Record<string, string> = {};
+  const cli = (...args: string[]) => runCli(server, args);
+  const clusters = async () => (await server.json<{ clusters: Cluster[] }>('/api/clusters')).body.clusters;
+
+  before(async () => {
+    server = await startServer();
+    files = taskFiles(server);
+    // A repository with main (v1 tagged, then v2) and a branch `feature` (v3).
+    repo = path.join(server.home, 'repo');
+    mkdirSync(repo);
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+    git('init', '--quiet', '--initial-branch=main');
+    for (const [version, branch] of [['v1'], ['v2'], ['v3', 'feature']] as const) {
+      if (branch) git('checkout', '--quiet', '-b', branch, commits.v1!);
+      writeFileSync(path.join(repo, 'version.txt'), `${version}\n`);
+      git('add', 'version.txt');
+      git('commit', '--quiet', '-m', version);
+      commits[version] = git('rev-parse', 'HEAD');
+      if (version === 'v1') git('tag', 'v1');
+    }
+    git('checkout', '--quiet', 'main');
+  });
+  after(() => disposeWithWork(server));
+
+  for (const [ref, version] of [['v1', 'v1'], ['feature', 'v3'], [undefined, 'v2'], ['commit', 'v2']] as const) {
+    it(`clones the repository at ${ref ?? 'its default branch'} and runs in it`, async () => {
+      const refLine = ref === undefined ? '' : `  ref: ${ref === 'commit' ? commits.v2 : ref}\n`;
+      const file = files.write(`git-${ref ?? 'default'}.yaml`, `workdir:\n  url: file://${repo}\n${refLine}run: cat version.txt; git rev-parse HEAD\n`);
+      const run = await cli('launch', file, '-c', `git-${ref ?? 'default'}`, '-y');
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^${version}$`, 'm'));
+      assert.match(run.stdout, new RegExp(`^${commits[version]}$`, 'm'));
+      assert.match(run.stdout, new RegExp(`Checked out ${commits[version]!.slice(0, 12)}\\.`));
+    });
+  }
+
+  it('takes a repository path relative to the task file', async () => {
+    const file = files.write('git-relative.yaml', `workdir:\n  url: ./${path.relative(files.dir, repo)}\n  ref: v1\nrun: cat version.txt\n`);
+    const run = await cli('launch', file, '-c', 'git-rel', '-y');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^v1$/m);
+  });
+
+  it('a ref the repository lacks, or a URL that cannot be cloned, fails before the cluster is created', async () => {
+    const missing = files.write('git-missing.yaml', `workdir:\n  url: file://${repo}\n  ref: nope\nrun: echo never\n`);
+    const run = await cli('launch', missing, '-c', 'git-missing', '-y');
+    assert.notEqual(run.code, 0);
+    assert.match(run.stdout + run.stderr, new RegExp(`workdir: file://${repo} has no branch, tag or commit 'nope'`));
+    const gone = files.write('git-gone.yaml', `workdir:\n  url: file://${repo}-gone\nrun: echo never\n`);
+    const failed = await cli('launch', gone, '-c', 'git-gone', '-y');
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stdout + failed.stderr, /workdir: cannot clone file:\/\/.*-gone: /);
+    const helper = files.write('git-helper.yaml', `workdir:\n  url: "ext::sh -c touch% /tmp/pwned"\nrun: echo never\n`);
+    const refused = await cli('launch', helper, '-c', 'git-helper', '-y');
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /workdir\.url: ext::sh .* names a git remote helper/);
+    const names = (await clusters()).map((c) => c.name);
+    for (const name of ['git-missing', 'git-gone', 'git-helper']) assert.ok(!names.includes(name), `${name} was created`);
+  });
+
+  it('copies a COPY storage mapping of a local folder to the mount path', async () => {
+    const data = path.join(server.home, 'data');
+    mkdirSync(path.join(data, 'sub'), { recursive: true });
+    writeFileSync(path.join(data, 'sub', 'x.txt'), 'copied data\n');
+    const file = files.write('copy.yaml', `file_mounts:\n  ~/dataset:\n    name: ignored-bucket-name\n    source: ${data}\n    mode: COPY\nrun: cat ../mounts/dataset/sub/x.txt\n`);
+    const run = await cli('launch', file, '-c', 'copy', '-y');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^copied data$/m);
+  });
+});
