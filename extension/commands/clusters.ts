@@ -1,6 +1,7 @@
 // Cluster and job commands: stop, start, down (confirming what they cancel), exec, job logs, cancel job, refresh.
 import * as vscode from 'vscode';
 import { clusterEndpoints, type Cluster } from '../../protocol/model';
+import { externalUri } from '../external-uri';
 import { shortId, requestLabel } from '../format';
 import type { Services } from '../services';
 import type { ClusterNode } from '../views/clusters-tree';
@@ -152,7 +153,7 @@ export async function openEndpoint(s: Services, ref?: EndpointRef | ClusterRef):
     if (pick === 'Copy URL') await vscode.env.clipboard.writeText(endpoint.url);
     return;
   }
-  const external = await vscode.env.asExternalUri(vscode.Uri.parse(endpoint.url));
+  const external = await externalUri(endpoint.url);
   s.logger.info(`endpoint ${endpoint.url} of ${cluster} opened as ${external.toString(true)}`);
   await vscode.env.openExternal(external);
 }

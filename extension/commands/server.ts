@@ -5,6 +5,7 @@ import { localTokenPath } from '../../client/auth/local-token';
 import { resolveIdentity } from '../../client/identity';
 import { stopLocalServer } from '../../client/local-server';
 import { splitCredentials } from '../connection/endpoint';
+import { externalUri } from '../external-uri';
 import { duration } from '../format';
 import type { Services } from '../services';
 import { connectedClient } from './api';
@@ -103,7 +104,9 @@ export async function openDashboard(s: Services): Promise<void> {
   const client = connectedClient(s);
   if (!client) return;
   const link = await client.dashboardLink();
-  await vscode.env.openExternal(vscode.Uri.parse(link, true));
+  // The link's one-time code is a credential for a minute: logged without it.
+  const opened = await vscode.env.openExternal(await externalUri(link));
+  s.logger.info(`dashboard ${link.replace(/code=[^&]+/, 'code=...')} ${opened ? 'opened' : 'not opened'} in the browser`);
 }
 
 export async function stopLocal(s: Services): Promise<void> {

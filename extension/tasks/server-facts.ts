@@ -5,12 +5,12 @@ import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
 import type { Logger } from '../logger';
 import type { ServerSession } from '../server-session';
-import type { InfraEntry } from './task-check';
+import type { InfraStatus } from '../../protocol/infra';
 
 const REFRESH_MS = 30_000;
 
 export class TaskServerFacts extends Disposable {
-  private answer: InfraEntry[] | undefined;
+  private answer: InfraStatus[] | undefined;
   private fetchedAt = 0;
   private fetching: Promise<void> | undefined;
   private readonly changed = this._register(new vscode.EventEmitter<void>());
@@ -37,7 +37,7 @@ export class TaskServerFacts extends Disposable {
   }
 
   /** The server's infra, as last read; undefined while not connected. */
-  get infra(): InfraEntry[] | undefined {
+  get infra(): InfraStatus[] | undefined {
     return this.answer;
   }
 

@@ -1,7 +1,7 @@
 // The problems of a task file as it is typed: what `skydeck launch` would say about it, in the CLI's words,
 // from the same parser and schema (protocol/task.ts) and the same file checks (client/task-file.ts), plus
 // what the connected server would refuse (an infra it has not enabled). No vscode import: unit-tested as is.
-import type { InfraListResponse } from '../../protocol/api';
+import type { InfraStatus } from '../../protocol/infra';
 import { infraNotEnabledMessage } from '../../protocol/infra-refusal';
 import { fillEnvs, parseTaskYaml, resourceCandidates, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
 import { fromParsed, locateIssues } from '../../client/task-file';
@@ -19,14 +19,9 @@ export interface TaskProblem {
   suggestion?: string;
 }
 
-/**
- * One answer of `GET /api/infra` (`skydeck check`): `hint`, for an infra that is off, says what turns it on;
- * `nodes` (the infra inventory) lists what each node has, accelerators included.
- */
-export type InfraEntry = InfraListResponse['infra'][number] & { hint?: string; nodes?: { accelerators?: { name: string; count: number } }[] };
-
 export interface ServerFacts {
-  infra?: readonly InfraEntry[];
+  /** What `GET /api/infra` (`skydeck check`, the infra inventory) answered. */
+  infra?: readonly InfraStatus[];
 }
 
 export interface CheckOptions {
@@ -71,7 +66,7 @@ function problems(issues: readonly TaskIssue[], text: string, kind: ProblemKind)
 }
 
 /** The server's refusal for each infra the task names whose kind the server has not turned on. */
-function infraRefusals(task: Task, infra: readonly InfraEntry[]): TaskIssue[] {
+function infraRefusals(task: Task, infra: readonly InfraStatus[]): TaskIssue[] {
   const kinds = [...new Set(infra.map((i) => i.infra.split('/')[0]!))];
   const enabledKinds = [...new Set(infra.filter((i) => i.enabled).map((i) => i.infra.split('/')[0]!))];
   const { candidates } = resourceCandidates(task.resources);

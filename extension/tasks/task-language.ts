@@ -4,6 +4,7 @@
 // yamlValidation gives it the same JSON Schema.
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
+import { acceleratorOffers } from '../../protocol/infra';
 import { Disposable } from '../disposable';
 import type { Logger } from '../logger';
 import type { TaskServerFacts } from './server-facts';
@@ -126,17 +127,11 @@ export class TaskLanguageFeatures extends Disposable implements vscode.Completio
     ];
   }
 
-  /** `NAME:COUNT` for each accelerator the inventory shows on a node of an enabled infra, with where. */
+  /** `NAME:COUNT` for each accelerator a node of an enabled infra has, as `skydeck gpus list` reads the inventory. */
   private acceleratorChoices(): { label: string; detail: string; enabled: boolean }[] {
-    const where = new Map<string, Set<string>>();
-    for (const status of this.facts.infra ?? []) {
-      if (!status.enabled) continue;
-      for (const node of status.nodes ?? []) {
-        const acc = node.accelerators;
-        if (acc && acc.count > 0) where.set(`${acc.name}:${acc.count}`, (where.get(`${acc.name}:${acc.count}`) ?? new Set()).add(status.infra));
-      }
-    }
-    return [...where].map(([label, infra]) => ({ label, detail: `on ${[...infra].join(', ')}`, enabled: true }));
+    return acceleratorOffers(this.facts.infra ?? []).flatMap((offer) =>
+      offer.perNode.map((count) => ({ label: `${offer.name}:${count}`, detail: `${offer.infra}: ${offer.usableNodes} of ${offer.nodes} node(s) free`, enabled: offer.usableNodes > 0 })),
+    );
   }
 
   async provideHover(doc: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {

@@ -22,7 +22,9 @@ before(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROME ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // Popups allowed: Open Dashboard asks the server for its one-time link before it opens it, by which time a
+    // browser no longer counts the key press as the gesture that allows a new tab (a browser shows it as blocked).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-popup-blocking'],
     viewport: { width: 1500, height: 950 },
   });
   context.setDefaultTimeout(30_000);
@@ -448,4 +450,78 @@ test('completion offers the keys of the schema and the infra the server has enab
   await shot('30-completion-keys');
   await page.keyboard.press('Escape');
   await runCommand('File: Revert File');
+});
+
+/** Runs `action`, which makes the workbench open a link in a new browser tab, and returns that tab. */
+async function openedTab(action) {
+  const opened = context.waitForEvent('page', { timeout: 30_000 });
+  await action();
+  // VS Code asks before opening a site it does not trust yet.
+  const ask = page.locator('.monaco-dialog-box', { hasText: 'open the external website' });
+  const tab = await Promise.race([opened, ask.waitFor({ timeout: 30_000 }).then(async () => (await ask.getByRole('button', { name: 'Open' }).click(), opened))]);
+  await tab.waitForLoadState();
+  return tab;
+}
+
+test('a request launched from this window that finishes out of view says how it ended, with View Logs', async () => {
+  await launchFromPalette('hello.yaml', 'e2e-hello');
+  // The log channel opens with the launch: put it away, so the end happens out of view.
+  await runCommand('View: Hide Panel');
+  await page.locator('.part.panel').waitFor({ state: 'hidden' });
+  // A toast, or (once it has timed out) the same notification in the notification center.
+  let note = page.locator('.notifications-toasts .notification-toast', { hasText: 'launch e2e-hello succeeded' });
+  if (!(await note.waitFor({ timeout: 30_000 }).then(() => true, () => false))) {
+    await runCommand('Notifications: Show Notifications');
+    note = page.locator('.notifications-center .notification-list-item', { hasText: 'launch e2e-hello succeeded' });
+    await note.waitFor();
+  }
+  await shot('31-finished-request-notification');
+  await note.hover();
+  await note.getByRole('button', { name: 'View Logs' }).click();
+  await waitForChannel('SkyDeck: launch e2e-hello');
+  await page.locator('.part.panel .view-lines', { hasText: 'ended: SUCCEEDED' }).waitFor();
+});
+
+test("SkyDeck: Open Dashboard opens the server's dashboard in the browser through a one-time sign-in link", async () => {
+  // code-server is a remote window: VS Code forwards the server's loopback link under code-server's /proxy/PORT/.
+  const link = context.waitForEvent('response', { predicate: (r) => /\/dashboard\/link\?code=[A-Za-z0-9_-]{43}$/.test(r.url()), timeout: 30_000 });
+  link.catch(() => console.log(`# no dashboard link reached; pages: ${context.pages().map((p) => p.url()).join(' ')}`));
+  const tab = await openedTab(() => runCommand('SkyDeck: Open Dashboard'));
+  try {
+    const answer = await link;
+    // The link signs the browser in (a session cookie) and sends it on to the dashboard.
+    assert.ok([302, 303].includes(answer.status()), `the one-time link answered ${answer.status()}`);
+    assert.match((await answer.allHeaders())['set-cookie'] ?? '', /skydeck_session=/);
+    assert.match(answer.headers().location ?? '', /\/dashboard\/$/);
+    console.log(`# dashboard link opened at ${answer.url()}`);
+    await tab.screenshot({ path: path.join(SHOTS, '32-dashboard-opened.png') });
+  } finally {
+    await tab.close();
+  }
+});
+
+test('a task declaring a port shows it under its cluster, and Open in Browser opens the endpoint', async () => {
+  const port = process.env.E2E_WEB_PORT;
+  assert.ok(port, 'run.sh sets E2E_WEB_PORT');
+  await launchFromPalette('web.yaml', 'e2e-web');
+  await sidebarRow('launch e2e-web RUNNING').waitFor({ timeout: 60_000 });
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-web"]').click();
+  const endpoint = page.locator(`.part.sidebar .monaco-list-row[aria-label^="endpoint ${port} of e2e-web"]`);
+  await endpoint.waitFor();
+  // The cluster's ongoing request shows under it too.
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="launch e2e-web RUNNING"]').nth(1).waitFor();
+  await shot('33-cluster-endpoint-and-ongoing-request');
+  const tab = await openedTab(() => endpoint.click());
+  try {
+    // code-server forwards a port of its machine under its own /proxy/PORT/ (what asExternalUri gave).
+    for (let attempt = 0; !(await tab.locator('h1', { hasText: 'served by skydeck e2e' }).count()); attempt++) {
+      if (attempt === 50) throw new Error(`the endpoint page at ${tab.url()} never showed the server's page`);
+      await tab.waitForTimeout(200);
+      await tab.reload().catch(() => {});
+    }
+    console.log(`# endpoint opened at ${tab.url()}`);
+    await tab.screenshot({ path: path.join(SHOTS, '34-endpoint-opened.png') });
+  } finally {
+    await tab.close();
+  }
 });
