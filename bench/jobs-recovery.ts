@@ -5,7 +5,7 @@
 // under its lock), SSH: the host's namespace link taken down; Slurm: the node set down (NODE_FAIL).
 // Writes bench/results/jobs-recovery.json. Asserts nothing.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ManagedJob, ManagedJobStatus } from '../protocol/jobs';
@@ -91,7 +91,8 @@ async function measure(scenario: Scenario): Promise<{ infra: string; noticedS: n
       const job = await until(server, id, ['RUNNING']);
       const logFile = path.join(server.dataDir, 'managed-jobs', String(id), 'job.log');
       let where: string | undefined;
-      while (!(where = /^on (\S+)$/m.exec(readFileSync(logFile, 'utf8'))?.[1])) await new Promise((r) => setTimeout(r, 50));
+      const text = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+      while (!(where = /^on (\S+)$/m.exec(text())?.[1])) await new Promise((r) => setTimeout(r, 50));
       const undo = scenario.fail(server, job, where);
       const t0 = Date.now();
       try {
