@@ -18,6 +18,7 @@ import { TaskServerFacts } from './tasks/server-facts';
 import { isTaskDocument, TaskCodeLensProvider } from './tasks/task-files';
 import { TaskLanguageFeatures } from './tasks/task-language';
 import { ClustersTreeProvider } from './views/clusters-tree';
+import { ManagedJobsTreeProvider } from './views/managed-jobs-tree';
 import { RequestsTreeProvider } from './views/requests-tree';
 import { StatusBar } from './views/status-bar';
 
@@ -62,6 +63,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const requestsView = vscode.window.createTreeView('skydeck.requests', { treeDataProvider: requestsTree, canSelectMany: true, showCollapseAll: false });
   const clustersTree = new ClustersTreeProvider(clusters, requests, session, logger);
   const clustersView = vscode.window.createTreeView('skydeck.clusters', { treeDataProvider: clustersTree, showCollapseAll: true });
+  const managedJobsTree = new ManagedJobsTreeProvider(session, logger);
+  services.managedJobs = managedJobsTree;
+  const managedJobsView = vscode.window.createTreeView('skydeck.managedJobs', { treeDataProvider: managedJobsTree, showCollapseAll: false });
   const updateActiveTaskKey = (editor: vscode.TextEditor | undefined) => setContext('skydeck.activeEditorIsTask', !!editor && isTaskDocument(editor.document));
   updateActiveTaskKey(vscode.window.activeTextEditor);
   const taskFacts = new TaskServerFacts(session, logger);
@@ -78,6 +82,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     requestsView,
     clustersTree,
     clustersView,
+    managedJobsTree,
+    managedJobsView,
+    managedJobsView.onDidChangeVisibility((e) => managedJobsTree.setVisible(e.visible)),
     new StatusBar(session),
     taskFacts,
     new TaskLanguageFeatures(taskFacts, logger),

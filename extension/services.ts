@@ -7,6 +7,7 @@ import type { ClustersModel } from './model/clusters-model';
 import type { RequestsModel } from './model/requests-model';
 import type { Panels } from './panels/panels';
 import type { ServerSession } from './server-session';
+import type { ManagedJobsTreeProvider } from './views/managed-jobs-tree';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -19,4 +20,6 @@ export interface Services {
   logChannel: vscode.LogOutputChannel;
   /** Says how requests launched from this window ended, when their output is not in view. */
   finished: FinishedRequestNotifier;
+  /** The Managed Jobs view, once made. */
+  managedJobs?: ManagedJobsTreeProvider;
 }

@@ -5,6 +5,7 @@ import { COMMANDS, type CommandId } from '../command-ids';
 import type { Services } from '../services';
 import { cancelJob, downCluster, execCommand, openEndpoint, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
 import { launchTask, openExampleTask } from './launch';
+import { cancelManagedJob, viewManagedJobLogs } from './managed-jobs';
 import { cancelByPick, cancelFromView, groupRequests, setRequestFilter, showRequestDetails, viewLogs } from './requests';
 import { connect, openDashboard, reconnect, serverInfo, stopLocal, useLocalServer } from './server';
 
@@ -35,6 +36,10 @@ export const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.openEndpoint]: openEndpoint,
   [COMMANDS.viewJobLogs]: viewJobLogs,
   [COMMANDS.cancelJob]: cancelJob,
+  [COMMANDS.refreshManagedJobs]: (s) => s.managedJobs?.refresh(),
+  [COMMANDS.viewManagedJobLogs]: (s, node?: unknown) => viewManagedJobLogs(s, node),
+  [COMMANDS.viewManagedJobControllerLog]: (s, node?: unknown) => viewManagedJobLogs(s, node, true),
+  [COMMANDS.cancelManagedJob]: cancelManagedJob,
   [COMMANDS.connect]: connect,
   [COMMANDS.useLocalServer]: useLocalServer,
   [COMMANDS.reconnect]: reconnect,
