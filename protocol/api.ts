@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ErrorCode } from './errors';
 import { REQUEST_STATUSES, type ApiRequest, type Cluster, type Job, type RequestStatus, type RequestSummary, type Schedule, type User } from './model';
-import { jobsCancelBody, jobsLaunchBody, jobsLogsBody, jobsQueueBody } from './jobs';
+import { jobsCancelBody, jobsLaunchBody, jobsLogsBody, jobsQueueBody } from './jobs-schemas';
 import { autostopResult, cancelJobsResult, clusterResult, jobLogsResult, jobsCancelResult, jobsLaunchResult, jobsLogsResult, jobsQueueResult, launchResult, queueResult, statusResult } from './results';
 import { taskSchema } from './task';
 import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';

@@ -1,10 +1,9 @@
 // Managed jobs: tasks whose whole life the server owns (a cluster of their own, recovery when the infra
-// fails under them, teardown at the end). The record every side shows, its statuses (SkyPilot's), and the
-// bodies and results of the jobs.* operations. Operations are submitted like any other (POST
-// /api/v1/jobs.launch ...); direct reads: GET /api/jobs -> ManagedJobListResponse.
-import { z } from 'zod';
+// fails under them, teardown at the end). The record every side shows, its statuses (SkyPilot's) and the
+// results of the jobs.* operations. Operations are submitted like any other (POST
+// /api/v1/jobs.launch ...; bodies in jobs-schemas.ts, apart so views need no zod); direct reads:
+// GET /api/jobs -> ManagedJobListResponse.
 import type { User } from './model';
-import { taskSchema } from './task';
 
 /**
  * SkyPilot's managed-job statuses. PENDING waits for a launch slot; STARTING provisions the job's cluster
@@ -101,38 +100,6 @@ export function jobDuration(job: Pick<ManagedJob, 'jobDurationMs' | 'runningSinc
   return job.jobDurationMs + (job.runningSince !== undefined ? Math.max(0, now - job.runningSince) : 0);
 }
 
-const jobId = z.number().int().min(1);
-
-/** `skydeck jobs launch`: one task, or a pipeline (the documents of a multi-document file, in order). */
-export const jobsLaunchBody = z.strictObject({
-  tasks: z.array(taskSchema).min(1).max(32),
-  /** The job's name (`-n`, else the pipeline header's or the first task's). */
-  name: z.string().min(1).max(128).optional(),
-});
-
-/** `skydeck jobs queue`: the caller's jobs, or everyone's (admins) with allUsers. */
-export const jobsQueueBody = z.strictObject({
-  allUsers: z.boolean().optional(),
-  skipFinished: z.boolean().optional(),
-  /** Most recent first, at most this many (default 50; `-a` asks for all). */
-  limit: z.number().int().min(1).optional(),
-});
-
-/** `skydeck jobs cancel ID... | -n NAME | -a [-u]`. */
-export const jobsCancelBody = z
-  .strictObject({ jobIds: z.array(jobId).max(1000).optional(), name: z.string().min(1).max(128).optional(), all: z.boolean().optional(), allUsers: z.boolean().optional() })
-  .refine((b) => [(b.jobIds?.length ?? 0) > 0, b.name !== undefined, b.all === true].filter(Boolean).length === 1, 'give jobIds, name or all: true (one of them)')
-  .refine((b) => !b.allUsers || b.all === true, 'allUsers goes with all: true');
-
-/** `skydeck jobs logs ID [--no-follow] [--controller]`: the job's output across recoveries, or what the controller did. */
-export const jobsLogsBody = z.strictObject({
-  /** Absent: the caller's most recent job. */
-  jobId: jobId.optional(),
-  follow: z.boolean().optional(),
-  controller: z.boolean().optional(),
-  tail: z.number().int().min(0).optional(),
-});
-
 export interface JobsLaunchResult {
   jobId: number;
 }
@@ -150,9 +117,6 @@ export interface JobsLogsResult {
   jobId?: number;
   status?: ManagedJobStatus;
 }
-
-/** GET /api/jobs query: `all_users=1` for everyone's (admins). */
-export const jobListQuery = z.object({ all_users: z.string().optional().transform((v) => v === '1' || v === 'true') });
 
 /** GET /api/jobs[?all_users=1]: the caller's managed jobs, newest first (everyone's for an admin who asks). */
 export interface ManagedJobListResponse {
