@@ -10,6 +10,7 @@ import type { ClusterRecord, JobOutcome } from '../infra/backend';
 import { choosePlacement, formatConsidered, planFromTask, type ConsideredPlacement } from '../infra/optimizer';
 import { followFile } from '../logs/follow';
 import { LogWriter } from '../logs/log-writer';
+import { cloneWorkdir } from '../operations/git-workdir';
 import { jobSpec } from '../operations/run-task';
 import type { ControllerDeps } from './controller';
 import { afterCodeFailure, ending, type Ending } from './recovery';
@@ -326,9 +327,13 @@ export class JobRunner {
   /** Starts the task's job on the cluster, with the task's SKYPILOT_TASK_ID, and records where its output begins. */
   private async startOn(cluster: ClusterRecord, index: number, recovering: boolean): Promise<Started> {
     const { clusters } = this.deps;
+    const task = this.job.specs![index]!;
+    // A git workdir is cloned for every attempt (from the same ref), copied to the nodes, then removed.
+    const clone = typeof task.workdir === 'object' ? await cloneWorkdir(task.workdir, this.signal) : undefined;
+    if (clone) this.note(`checked out ${clone.commit.slice(0, 12)} of ${task.workdir && typeof task.workdir === 'object' ? task.workdir.url : ''}`);
     const release = await clusters.locks.acquire(cluster.name, `managed job ${this.job.id}`, { signal: this.signal });
     try {
-      const spec = { ...jobSpec(this.job.specs![index]!, this.deps), taskId: this.job.taskIds[index]! };
+      const spec = { ...jobSpec(task, this.deps), ...(clone ? { workdir: clone.dir } : {}), taskId: this.job.taskIds[index]! };
       const supervised = await clusters.startJob(cluster, spec, this.job.owner, this.job.requestId);
       const jobLog = new LogWriter(this.deps.store.logPath(this.job.id));
       if (recovering || index > 0) {
@@ -342,6 +347,7 @@ export class JobRunner {
       return { attempt, supervised };
     } finally {
       release();
+      await clone?.remove();
     }
   }
 

@@ -3,7 +3,8 @@
 // infra failing under it (its processes killed from outside) is recovered, cancel works in any state,
 // pipelines run task after task, and a server killed with kill -9 picks every job up again.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ManagedJob, ManagedJobStatus } from '../../protocol/jobs';
@@ -187,6 +188,20 @@ describe('managed jobs on local infra', () => {
     assert.equal(job.name, 'pipe');
     assert.deepEqual(job.tasks.map((t) => [t.name, t.status]), [['first', 'SUCCEEDED'], ['second', 'SUCCEEDED']]);
     assert.notEqual(job.tasks[0]!.cluster, job.tasks[1]!.cluster);
+  });
+
+  it('a git workdir is cloned for the job and its files are where run starts', async () => {
+    const repo = path.join(tasks.dir, 'repo');
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+    execFileSync('git', ['init', '--quiet', repo]);
+    writeFileSync(path.join(repo, 'file.txt'), 'from the repository\n');
+    git('add', 'file.txt');
+    git('commit', '--quiet', '-m', 'one');
+    const id = await jobs.launch([{ resources: local, workdir: { url: repo }, run: 'cat file.txt' }]);
+    const done = await jobs.until(id, ['SUCCEEDED', 'FAILED', 'FAILED_CONTROLLER']);
+    assert.equal(done.status, 'SUCCEEDED', jobs.log(id, true));
+    assert.match(jobs.log(id), /from the repository/);
+    assert.match(jobs.log(id, true), /checked out [0-9a-f]{12}/);
   });
 
   it('a failing task of a pipeline ends the job; the tasks after it are CANCELLED', async () => {
