@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ssh_pool_unknown: { status: 400, meaning: 'no SSH node pool by that name' },
   slurm_config_invalid: { status: 400, meaning: 'the Slurm configuration is not usable' },
   bad_placement: { status: 400, meaning: 'a placement names something its infra does not have' },
+  image_unavailable: { status: 400, meaning: "the task's container image cannot be had on a node (no container runtime, or the image is not there and cannot be pulled); the message names the image and the node" },
   infra_failed: { status: 502, meaning: 'the infra failed doing the work (an SSH command, a Slurm call); the message names where' },
   cluster_not_up: { status: 409, meaning: 'the cluster is not UP; start it first' },
   cluster_mismatch: { status: 409, meaning: 'the cluster exists with other nodes or infra than the task asks for' },

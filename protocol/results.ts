@@ -16,6 +16,8 @@ export const resourcesSchema = z.object({
   cpus: z.string().optional(),
   memory: z.string().optional(),
   accelerators: z.string().optional(),
+  /** `docker:IMAGE`: setup and run execute in a container of that image, kept for the cluster's life. */
+  imageId: z.string().optional(),
 });
 
 export const clusterNodeSchema = z.object({

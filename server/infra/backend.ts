@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { InfraStatus } from '../../protocol/infra';
 import type { Cluster, ClusterNode, JobStatus, Resources } from '../../protocol/model';
 import type { LogWriter } from '../logs/log-writer';
+import type { RegistryLogin } from './container/image';
 import type { NodeShell, ShellEvents, ShellRequest } from '../terminal/node-shell';
 
 /** The kinds of infra a server can run: the first segment of every infra name. */
@@ -119,6 +120,12 @@ export interface Provisioned<Handle> {
   handle: Handle;
 }
 
+/** What provisioning needs from the task beyond the placement; never stored (it holds credentials). */
+export interface ProvisionSecrets {
+  /** The private registry login for the cluster's image (SKYPILOT_DOCKER_USERNAME / _PASSWORD / _SERVER). */
+  registryLogin?: RegistryLogin;
+}
+
 /** A thing a backend cannot do, and why, worded to follow the key it refuses (`use_spot: <reason>`). */
 export interface Unsupported {
   readonly unsupported: string;
@@ -173,8 +180,11 @@ export interface InfraBackend<ClusterHandle = unknown, JobHandle = unknown> {
   check(): Promise<InfraStatus[]>;
   /** Placements that satisfy the ask, and refusals (with reasons) for the infra that cannot. */
   candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }>;
-  /** Creates (or reuses, when the record has a handle) the cluster's nodes. Progress goes to `log`. */
-  provision(cluster: ClusterRecord<ClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<Provisioned<ClusterHandle>>;
+  /**
+   * Creates (or reuses, when the record has a handle) the cluster's nodes, and its containers when
+   * `cluster.resources.imageId` names an image. Progress goes to `log`.
+   */
+  provision(cluster: ClusterRecord<ClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal, secrets?: ProvisionSecrets): Promise<Provisioned<ClusterHandle>>;
   /** Starts setup then run on every node, detached from the server process. */
   runJob(cluster: ClusterRecord<ClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<JobHandle>>;
   /**

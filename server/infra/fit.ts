@@ -97,9 +97,3 @@ export function placementOn(infra: string, nodes: NodeOffer[], numNodes: number,
     cost,
   };
 }
-
-/**
- * Every backend runs setup and run on the node itself for now: a task naming a container image is
- * refused at that key rather than run outside the image it asked for.
- */
-export const NO_CONTAINERS_YET = 'setup and run execute on the nodes themselves; running them inside a container image is not supported yet';

@@ -7,6 +7,7 @@ import { requireOwner } from '../auth/policy';
 import { fail, jobFailed, SkyDeckError } from '../errors';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
+import { imageMismatch, registryLogin } from '../infra/container/image';
 import { askFromTask, choosePlacement, formatConsidered, planFromTask } from '../infra/optimizer';
 import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
 import { stopStartOf } from './cluster-lifecycle';
@@ -194,6 +195,8 @@ function checkNodeCount(cluster: ClusterRecord, task: Task): void {
   if ((task.num_nodes ?? 1) > cluster.numNodes) {
     throw fail.cluster_mismatch(`cluster ${cluster.name} has ${cluster.numNodes} node(s); the task asks for ${task.num_nodes}`);
   }
+  const otherImage = imageMismatch(cluster, askFromTask(task).imageId);
+  if (otherImage) throw fail.cluster_mismatch(otherImage);
 }
 
 /** The cluster the launch runs on: reused when it exists, else placed by the optimizer and provisioned. */
@@ -211,7 +214,13 @@ async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRe
     name: clusterName,
     infra: choice.chosen.infra,
     // What the task asked for; the backend's provisioning answers with what the nodes really have.
-    resources: { infra: choice.chosen.infra, cpus: task.resources?.cpus, memory: task.resources?.memory, accelerators: task.resources?.accelerators },
+    resources: {
+      infra: choice.chosen.infra,
+      cpus: task.resources?.cpus,
+      memory: task.resources?.memory,
+      accelerators: task.resources?.accelerators,
+      imageId: choice.plan.candidates[choice.chosen.candidate]!.imageId,
+    },
     numNodes: choice.chosen.numNodes,
     status: 'INIT',
     owner: ctx.user,
@@ -227,7 +236,8 @@ async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRe
   const backend = clusters.backendFor(record.infra);
   ctx.log.line(`Provisioning ${clusterName} on ${record.infra}...`);
   try {
-    const provisioned = await backend.provision(record, choice.chosen, ctx.log, ctx.signal);
+    const { envs, secrets } = fillEnvs(task);
+    const provisioned = await backend.provision(record, choice.chosen, ctx.log, ctx.signal, { registryLogin: registryLogin({ ...envs, ...secrets }) });
     record = { ...record, ...provisioned, status: 'UP', statusMessage: undefined };
     await clusters.save(record);
   } catch (err) {

@@ -21,10 +21,13 @@ import {
   type JobSpec,
   type Placement,
   type Provisioned,
+  type ProvisionSecrets,
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeNodeAsk, describeOffer, diskVerdict, NO_CONTAINERS_YET, placementOn, shortfall } from '../fit';
+import { describeNodeAsk, describeOffer, diskVerdict, placementOn, shortfall } from '../fit';
+import { containerHandle, containerName, containerPath, copyIntoCommand, execPhaseCommand, killInContainerCommand, localShell, PHASE_PID_FILES, removeContainerCommand, RuntimeProbes, shellExecArgs, startContainer, type ContainerHandle } from '../container/docker';
+import { isContainerImage, parseContainerImage } from '../container/image';
 import { spawnProcessShell } from '../../terminal/pty-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
@@ -36,7 +39,7 @@ import { serverUserFiles, type SandboxFiles } from './sandbox-files';
 
 const localJobHandle = z.object({ pid: z.number().int(), startTime: z.number().optional(), jobDir: z.string() });
 type LocalJobHandle = z.infer<typeof localJobHandle>;
-const localClusterHandle = z.object({ sandbox: z.string() });
+const localClusterHandle = z.object({ sandbox: z.string(), container: containerHandle.optional() });
 type LocalClusterHandle = z.infer<typeof localClusterHandle>;
 
 const POLL_MS = 200;
@@ -57,9 +60,11 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     diskTiers: unsupported(`${THIS_MACHINE}; its disk has no tiers to choose from`),
     networkTiers: unsupported(`${THIS_MACHINE}; its network has no tiers to choose from`),
     ports: true,
-    containerImages: unsupported(NO_CONTAINERS_YET),
+    // Where `docker` answers; candidates() says why not per ask (it may start answering later).
+    containerImages: true,
   };
   private readonly cancelled = new Set<number>();
+  private readonly runtimes = new RuntimeProbes();
 
   constructor(
     private readonly dataDir: string,
@@ -93,8 +98,10 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     if (off) return refuse(off);
     const m = await this.offer();
     if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
+    const image = ask.imageId !== undefined && isContainerImage(ask.imageId) ? ask.imageId : undefined;
     // Refused here, before a sandbox exists, rather than by the job start that would follow provisioning.
-    for (const remote of ask.mountTargets ?? []) {
+    // In a container they go where the task says.
+    for (const remote of image ? [] : (ask.mountTargets ?? [])) {
       try {
         mountTarget(this.sandbox('cluster'), remote);
       } catch (err) {
@@ -109,6 +116,13 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     if (shortfall(ask, m)) {
       const note = ask.accelerators && !m.accelerators ? ` (${m.acceleratorNote})` : '';
       return refuse(`the task asks for ${describeNodeAsk(ask)}; this machine has ${describeOffer(m)}${note}`);
+    }
+    if (image) {
+      const parsed = parseContainerImage(image);
+      // Jobs under uids of their own must not reach the engine: its socket is root on this machine.
+      const isolated = this.jobUsers ? "this team server runs local jobs under uids of their own, and the Docker engine's socket would give them root on this machine" : undefined;
+      const problem = 'problem' in parsed ? parsed.problem : (isolated ?? (await this.runtimes.problem(localShell)));
+      if (problem) return { placements: [], refusals: [{ infra: 'local', key: 'image_id', reason: `image_id ${image}: ${problem}` }] };
     }
     return { placements: [{ ...placementOn('local', [m], 1, 0), hosts: [os.hostname()] }], refusals: [] };
   }
@@ -132,19 +146,28 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     return uid === undefined ? [argv[0]!, argv.slice(1)] : asUid(uid, argv);
   }
 
-  async provision(cluster: ClusterRecord<LocalClusterHandle>, placement: Placement, log: LogWriter): Promise<Provisioned<LocalClusterHandle>> {
+  async provision(cluster: ClusterRecord<LocalClusterHandle>, placement: Placement, log: LogWriter, _signal?: AbortSignal, secrets?: ProvisionSecrets): Promise<Provisioned<LocalClusterHandle>> {
     const dir = this.sandbox(cluster.name);
     if (this.jobUsers) this.jobUsers.claim(dir);
     else await mkdir(dir, { recursive: true, mode: 0o700 });
     await this.ownerOf(dir).files.mkdir([path.join(dir, 'jobs')]);
     log.line(`Local sandbox for cluster ${cluster.name}: ${dir}`);
+    const container = cluster.resources.imageId === undefined ? undefined : await this.startContainer(cluster.name, cluster.resources.imageId, dir, log, secrets);
     const resources: Resources = {
       infra: 'local',
       cpus: String(placement.cpus),
       memory: String(placement.memoryGiB),
       accelerators: placement.accelerators ? `${placement.accelerators.name}:${placement.accelerators.count}` : undefined,
+      imageId: cluster.resources.imageId,
     };
-    return { nodes: [{ rank: 0, ip: '127.0.0.1', host: os.hostname() }], resources, handle: { sandbox: dir } };
+    return { nodes: [{ rank: 0, ip: '127.0.0.1', host: os.hostname() }], resources, handle: { sandbox: dir, container } };
+  }
+
+  private async startContainer(cluster: string, imageId: string, sandbox: string, log: LogWriter, secrets?: ProvisionSecrets): Promise<ContainerHandle> {
+    const parsed = parseContainerImage(imageId);
+    if ('problem' in parsed) throw fail.image_unavailable(`image_id ${imageId}: ${parsed.problem}`);
+    log.line(`Starting the cluster's container (${imageId})...`);
+    return startContainer(localShell, { imageId, image: parsed.image, login: secrets?.registryLogin, cluster, name: containerName(cluster, sandbox), dir: sandbox }, log);
   }
 
   async runJob(cluster: ClusterRecord<LocalClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<LocalJobHandle>> {
@@ -153,12 +176,15 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     const sandbox = this.sandbox(cluster.name);
     const jobDir = path.join(sandbox, 'jobs', String(spec.jobId));
     const workdir = path.join(sandbox, 'workdir');
-    const mounts = Object.entries(spec.fileMounts ?? {}).map(([remote, local]) => [mountTarget(sandbox, remote), local, remote] as const);
+    const container = cluster.handle?.container;
+    // In a container a mount goes where the task says (the container is the cluster's own machine), copied in below.
+    const mounts = container ? [] : Object.entries(spec.fileMounts ?? {}).map(([remote, local]) => [mountTarget(sandbox, remote), local, remote] as const);
     const { uid, files } = this.ownerOf(sandbox);
     const env = jobEnvironment(uid, sandbox);
     await files.mkdir([jobDir, workdir, ...(uid === undefined ? [] : [env.HOME!, env.TMPDIR!])]);
     if (spec.workdir) await syncInto(files, spec.workdir, workdir, 'workdir');
     for (const [target, local, remote] of mounts) await syncInto(files, local, target, `file_mounts.${remote}`);
+    if (container) for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) await copyIntoContainer(container, local, remote);
 
     const envFor = (phase: 'setup' | 'run') => ({
       ...spec.envs,
@@ -166,7 +192,7 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     });
     if (spec.setup) await files.write(path.join(jobDir, 'setup.sh'), `${exportLines(envFor('setup'))}\n${spec.setup}\n`);
     if (spec.run) await files.write(path.join(jobDir, 'run.sh'), `${exportLines(envFor('run'))}\n${spec.run}\n`);
-    await files.write(path.join(jobDir, 'job.sh'), wrapperScript(jobDir));
+    await files.write(path.join(jobDir, 'job.sh'), wrapperScript(jobDir, container && { name: container.name, workdir }));
 
     // The job writes to its log through its own file descriptor, so output keeps flowing while the
     // server is down; the server only reads the file.
@@ -199,16 +225,24 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     return { handle, outcome: this.watchOutcome(handle, ctx) };
   }
 
-  async cancelJob(_cluster: ClusterRecord<LocalClusterHandle>, handle: LocalJobHandle): Promise<void> {
+  async cancelJob(cluster: ClusterRecord<LocalClusterHandle>, handle: LocalJobHandle): Promise<void> {
     this.cancelled.add(handle.pid);
-    await killJobTree(handle.pid);
+    const container = cluster.handle?.container;
+    // The phase's processes run under the container's init, not under the job's `docker exec`.
+    const inContainer = container && localShell.run(killInContainerCommand(shellQuote(container.name), PHASE_PID_FILES.map((f) => shellQuote(path.join(handle.jobDir, f)))));
+    await Promise.all([killJobTree(handle.pid), inContainer]);
   }
 
   async teardown(cluster: ClusterRecord<LocalClusterHandle>, log: LogWriter): Promise<void> {
+    const sandbox = this.sandbox(cluster.name);
+    if (existsSync(path.join(sandbox, 'container'))) {
+      await localShell.run(removeContainerCommand(shellQuote(sandbox)));
+      log.line(`Removed the container of ${cluster.name}.`);
+    }
     // Nothing of an isolated cluster outlives it, not even what its jobs moved to sessions of their own.
-    const uid = this.jobUsers?.uidOf(this.sandbox(cluster.name));
+    const uid = this.jobUsers?.uidOf(sandbox);
     if (uid !== undefined) await this.jobUsers!.killAll(uid);
-    await rm(this.sandbox(cluster.name), { recursive: true, force: true });
+    await rm(sandbox, { recursive: true, force: true });
     log.line(`Removed local sandbox of ${cluster.name}.`);
   }
 
@@ -217,6 +251,11 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     const workdir = path.join(sandbox, 'workdir');
     const { uid, files } = this.ownerOf(sandbox);
     await files.mkdir([workdir]);
+    const container = cluster.handle?.container;
+    if (container) {
+      const exec = [...shellExecArgs(container.name, workdir, request.env, request.tty !== undefined), 'bash', ...(request.command === undefined ? ['-l'] : ['-lc', request.command])];
+      return spawnProcessShell({ file: 'docker', args: exec, cwd: workdir, env: jobEnvironment(undefined, sandbox), tty: request.tty, host: container.name }, events);
+    }
     const [file, args] = this.command(uid, ['bash', ...(request.command === undefined ? ['-l'] : ['-lc', request.command])]);
     return spawnProcessShell({ file, args, cwd: workdir, env: { ...jobEnvironment(uid, sandbox), ...request.env }, tty: request.tty, host: os.hostname() }, events);
   }
@@ -271,21 +310,26 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
   }
 }
 
-function wrapperScript(jobDir: string): string {
+/** The job's wrapper: on this machine, and with `container` each phase runs in the cluster's container. */
+function wrapperScript(jobDir: string, container?: { name: string; workdir: string }): string {
   const dir = shellQuote(jobDir);
+  const phase = (name: 'setup' | 'run') =>
+    container
+      ? execPhaseCommand({ container: container.name, workdirExpr: shellQuote(container.workdir), scriptExpr: `${dir}/${name}.sh`, pidFileExpr: `${dir}/${name}.cpid` })
+      : `bash ${dir}/${name}.sh`;
   // The scripts hold the task's envs and secrets: removed once the job is over (bash has them open).
   return `#!/bin/bash
 umask 022
 echo $$ > ${dir}/pid
 finish() { rm -f ${dir}/setup.sh ${dir}/run.sh; printf '%s %s\\n' "$1" "$2" > ${dir}/exit.tmp && mv ${dir}/exit.tmp ${dir}/exit; exit "$2"; }
 if [ -f ${dir}/setup.sh ]; then
-  bash ${dir}/setup.sh
+  ${phase('setup')}
   rc=$?
   [ "$rc" -eq 0 ] || finish setup "$rc"
 fi
 : > ${dir}/running
 if [ -f ${dir}/run.sh ]; then
-  bash ${dir}/run.sh
+  ${phase('run')}
   finish run $?
 fi
 finish run 0
@@ -346,6 +390,19 @@ function mountTarget(sandbox: string, remote: string): string {
     throw fail.task_invalid(`file_mounts.${remote}: local infra mounts only under the cluster sandbox; use a relative or ~/ path`);
   }
   return target;
+}
+
+async function copyIntoContainer(container: ContainerHandle, source: string, remote: string): Promise<void> {
+  const key = `file_mounts.${remote}`;
+  if (!path.isAbsolute(source)) throw fail.task_invalid(`${key}: ${source} must be an absolute path on the server's machine`);
+  let isDir: boolean;
+  try {
+    isDir = statSync(source).isDirectory();
+  } catch {
+    throw fail.task_invalid(`${key}: ${source} does not exist on the server's machine`);
+  }
+  const r = await localShell.run(copyIntoCommand(container.name, shellQuote(source), isDir, containerPath(remote, container.home)));
+  if (r.code !== 0) throw fail.infra_failed(`${key}: copying ${source} into container ${container.name} failed: ${r.stderr.trim()}`);
 }
 
 async function syncInto(files: SandboxFiles, source: string, target: string, key: string): Promise<void> {

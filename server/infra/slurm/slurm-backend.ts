@@ -26,7 +26,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { diskVerdict, NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { diskVerdict, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
 import { StreamOffsets } from '../node-output';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { spawnProcessShell } from '../../terminal/pty-shell';
@@ -65,7 +65,8 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     diskTiers: unsupported(`${SLURM_NODES}; their disks have no tiers to choose from`),
     networkTiers: unsupported(`${SLURM_NODES}; their network has no tiers to choose from`),
     ports: unsupported('Slurm chooses a job\'s nodes when it starts, so SkyDeck has no address to give for its ports before then'),
-    containerImages: unsupported(NO_CONTAINERS_YET),
+    // Containers on Slurm need enroot/pyxis (srun --container-image) on the nodes; SkyDeck does not drive them.
+    containerImages: unsupported('setup and run execute on the Slurm nodes themselves: no container runtime (enroot/pyxis) is driven there'),
   };
 
   constructor(

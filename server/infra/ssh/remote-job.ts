@@ -12,6 +12,7 @@
 //
 // The node dir includes the node's rank because hosts of a pool may share a home directory (NFS).
 import { randomBytes } from 'node:crypto';
+import { execPhaseCommand, killInContainerCommand, PHASE_PID_FILES, removeContainerCommand } from '../container/docker';
 import { exportLines, shellQuote } from '../shell';
 
 export function nodeDirExpr(cluster: string, rank: number): string {
@@ -26,15 +27,25 @@ export interface NodeJobFiles {
   run?: string;
   setupEnv: Record<string, string>;
   runEnv: Record<string, string>;
+  /** The cluster's container on this node: setup and run execute in it. */
+  container?: string;
 }
 
-const DRIVER = `#!/bin/bash
+const HOST_PHASE = 'phase() { (set -a; . "$J/$1.env"; set +a; cd "$W" && exec bash "$J/$1.sh"); }';
+
+/** The driver's phase function in a container (the node dir is mounted at the same path there). */
+function containerPhase(container: string): string {
+  const exec = execPhaseCommand({ container, workdirExpr: '"$(cd "$W" && pwd)"', scriptExpr: '"$J/$1.sh"', pidFileExpr: '"$J/$1.cpid"', envFileExpr: '"$J/$1.env"' });
+  return `phase() { ${exec}; }`;
+}
+
+const DRIVER = (phase: string) => `#!/bin/bash
 # SkyDeck job driver (one per node): setup, wait until every node's setup succeeded, run.
 J=$(cd "$(dirname "$0")" && pwd)
 W="$J/../../workdir"
 echo $$ > "$J/pgid.tmp" && mv "$J/pgid.tmp" "$J/pgid"
 exec >>"$J/out.log" 2>&1 </dev/null
-phase() { (set -a; . "$J/$1.env"; set +a; cd "$W" && exec bash "$J/$1.sh"); }
+${phase}
 if [ -e "$J/setup.sh" ]; then phase setup; echo $? > "$J/setup_exit.tmp"; else echo 0 > "$J/setup_exit.tmp"; fi
 mv "$J/setup_exit.tmp" "$J/setup_exit"
 while [ ! -e "$J/go" ] && [ ! -e "$J/abort" ]; do sleep 0.2; done
@@ -62,7 +73,8 @@ export function startScript(f: NodeJobFiles): string {
     'J=$(cd "$J" && pwd)',
     // A job id reused after a teardown must not inherit the old job's markers or scripts.
     'rm -f "$J"/go "$J"/abort "$J"/cancelled "$J"/setup_exit "$J"/exit_code "$J"/pgid "$J"/out.log "$J"/setup.sh "$J"/run.sh',
-    write('driver.sh', DRIVER),
+    write('driver.sh', DRIVER(f.container ? containerPhase(f.container) : HOST_PHASE)),
+    f.container ? write('container', f.container) : '',
     write('setup.env', exportLines(f.setupEnv)),
     write('run.env', exportLines(f.runEnv)),
     f.setup !== undefined && f.setup.trim() !== '' ? write('setup.sh', f.setup) : '',
@@ -143,6 +155,8 @@ export function killCommand(jobDir: string, marker: 'cancelled' | 'abort'): stri
   return [
     `cd ${shellQuote(jobDir)} 2>/dev/null || exit 0`,
     `touch ${marker} abort`,
+    // Processes in the container are not in the driver's group: they are ended there first.
+    `[ -f container ] && ${killInContainerCommand('"$(cat container)"', PHASE_PID_FILES.map((f) => `"$PWD/${f}"`))} >/dev/null 2>&1`,
     'G=$(cat pgid 2>/dev/null) || exit 0',
     ownsGroup(jobDir),
     'ours || exit 0',
@@ -164,6 +178,7 @@ export function teardownCommand(cluster: string, rank: number): string {
     '  G=$(cat "$J/pgid" 2>/dev/null) || continue',
     `  tr '\\0' ' ' < /proc/$G/cmdline 2>/dev/null | grep -qF "$J/driver.sh" && kill -KILL -- "-$G" 2>/dev/null`,
     'done',
+    removeContainerCommand('"$N"'),
     'rm -rf "$N"',
     // Leave no empty cluster folder behind once its last node is gone.
     'rmdir "$(dirname "$N")" 2>/dev/null',

@@ -21,11 +21,14 @@ import {
   type JobSpec,
   type Placement,
   type Provisioned,
+  type ProvisionSecrets,
   type Refusal,
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeAsk, diskVerdict, NO_CONTAINERS_YET, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { describeAsk, diskVerdict, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { containerHandle, containerName, containerPath, copyIntoCommand, RuntimeProbes, shellExecArgs, startContainer, type ContainerHandle, type NodeShellRunner } from '../container/docker';
+import { isContainerImage, parseContainerImage } from '../container/image';
 import { describeTarget, SshConnections, type SshTarget } from './connection';
 import { HostAllocations } from './host-allocations';
 import { HostKeys } from './host-keys';
@@ -35,7 +38,7 @@ import { LISTENING_PORTS_COMMAND, parseListeningPorts, portsInUse } from '../lis
 import { StreamOffsets } from '../node-output';
 import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
 import { killCommand, nodeDirExpr, startScript, teardownCommand } from './remote-job';
-import { remotePathExpr } from '../shell';
+import { remotePathExpr, shellQuote } from '../shell';
 import { openSshShell, shellCommand } from '../../terminal/ssh-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 
@@ -45,7 +48,12 @@ const SSH_COST = 1;
 const sshTarget = z.object({ name: z.string(), ip: z.string(), port: z.number().int(), user: z.string(), identityFile: z.string() }) satisfies z.ZodType<SshTarget>;
 
 /** What a cluster record keeps about its hosts (cluster.handle); hosts in rank order, the head first. */
-const sshClusterHandle = z.object({ pool: z.string(), hosts: z.array(sshTarget).min(1) });
+const sshClusterHandle = z.object({
+  pool: z.string(),
+  hosts: z.array(sshTarget).min(1),
+  /** With an image: each host's container, in rank order. */
+  containers: z.array(containerHandle).optional(),
+});
 export type SshClusterHandle = z.infer<typeof sshClusterHandle>;
 
 /** What a job's record keeps (RunningJob.handle): enough to find the job again after a restart. */
@@ -70,11 +78,13 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     diskTiers: unsupported(`${FIXED_HOSTS}; their disks have no tiers to choose from`),
     networkTiers: unsupported(`${FIXED_HOSTS}; their network has no tiers to choose from`),
     ports: true,
-    containerImages: unsupported(NO_CONTAINERS_YET),
+    // On hosts whose login can run `docker`; candidates() names the hosts that cannot.
+    containerImages: true,
   };
   private readonly connections: SshConnections;
   private readonly resources: HostResourceCache;
   private readonly allocations: HostAllocations;
+  private readonly runtimes = new RuntimeProbes();
 
   constructor(
     private readonly home: string,
@@ -154,11 +164,18 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     }
     const placements: Placement[] = [];
     const refusals: Refusal[] = [];
+    const image = ask.imageId !== undefined && isContainerImage(ask.imageId) ? parseContainerImage(ask.imageId) : undefined;
     for (const pool of pools) {
-      const { fit, unfit, reachable } = await this.freeHostsFor(pool, ask);
       const infra = `ssh/${pool.name}`;
+      if (image && 'problem' in image) {
+        refusals.push({ infra, key: 'image_id', reason: `image_id ${ask.imageId}: ${image.problem}` });
+        continue;
+      }
+      const { fit, unfit, reachable } = await this.freeHostsFor(pool, ask);
+      const noRuntime = unfit.filter((why) => why.startsWith('no container runtime on host '));
       const disk = diskVerdict(ask, infra, reachable, 'host');
       if (disk) refusals.push(disk);
+      else if (noRuntime.length === pool.hosts.length) refusals.push({ infra, key: 'image_id', reason: `image_id ${ask.imageId}: ${noRuntime.join('; ')}` });
       else if (fit.length >= ask.numNodes) {
         const chosen = fit.slice(0, ask.numNodes);
         placements.push({ ...placementOn(infra, chosen.map((f) => f.offer), ask.numNodes, SSH_COST), hosts: chosen.map((f) => f.host.name) });
@@ -182,8 +199,10 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       else {
         const short = shortfall(ask, p.offer);
         const busy = short ? [] : await this.portsInUseOn(p.host, ask.ports);
+        const noRuntime = !short && ask.imageId !== undefined && isContainerImage(ask.imageId) ? await this.runtimes.problem(this.hostShell(p.host), `${p.host.user}@${p.host.ip}:${p.host.port}`) : undefined;
         if (short) unfit.push(nodeShortOf(p.host.name, p.offer, short));
         else if (busy.length > 0) unfit.push(`${p.host.name} has port${busy.length === 1 ? '' : 's'} ${busy.join(', ')} in use (a process listens on ${busy.length === 1 ? 'it' : 'them'})`);
+        else if (noRuntime) unfit.push(noRuntime);
         else fit.push({ host: p.host, offer: p.offer });
       }
     }
@@ -196,7 +215,12 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     return portsInUse(ports, parseListeningPorts(await this.connections.run(host, LISTENING_PORTS_COMMAND)));
   }
 
-  async provision(cluster: ClusterRecord<SshClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal): Promise<Provisioned<SshClusterHandle>> {
+  /** The host's shell, where its docker CLI runs. */
+  private hostShell(target: SshTarget): NodeShellRunner {
+    return { where: `host ${target.name}`, run: (command, stdin) => this.connections.exec(target, command, stdin) };
+  }
+
+  async provision(cluster: ClusterRecord<SshClusterHandle>, placement: Placement, log: LogWriter, signal: AbortSignal, secrets?: ProvisionSecrets): Promise<Provisioned<SshClusterHandle>> {
     const poolName = placement.infra.split('/')[1] ?? '';
     const pool = this.pool(poolName);
     let hosts: SshTarget[];
@@ -215,12 +239,20 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       this.allocations.take(pool.name, hosts.map((h) => h.name), cluster.name);
       log.line(`Taking ${hosts.length} host${hosts.length === 1 ? '' : 's'} of pool ${pool.name}: ${hosts.map((h) => h.name).join(', ')}`);
     }
+    const imageId = cluster.resources.imageId;
+    const image = imageId === undefined ? undefined : parseContainerImage(imageId);
+    if (image && 'problem' in image) throw fail.image_unavailable(`image_id ${imageId}: ${image.problem}`);
+    let containers: (ContainerHandle | undefined)[];
     try {
-      await Promise.all(
+      containers = await Promise.all(
         hosts.map(async (host, rank) => {
           signal.throwIfAborted();
-          await this.connections.run(host, `mkdir -p ${nodeDirExpr(cluster.name, rank)}/workdir`);
-          log.line(`  ${nodeName({ rank, target: host })}: ready (${describeTarget(host)})`);
+          const dir = (await this.connections.run(host, `mkdir -p ${nodeDirExpr(cluster.name, rank)}/workdir && cd ${nodeDirExpr(cluster.name, rank)} && pwd`)).trim();
+          // One engine may serve several hosts (and clusters of other servers): the name tells them apart.
+          const name = containerName(cluster.name, `${host.user}@${host.ip}:${host.port}:${dir}`);
+          const container = image ? await startContainer(this.hostShell(host), { imageId: imageId!, image: image.image, login: secrets?.registryLogin, cluster: cluster.name, name, dir }, log) : undefined;
+          log.line(`  ${nodeName({ rank, target: host })}: ready (${describeTarget(host)})${container ? ` in container ${container.name}` : ''}`);
+          return container;
         }),
       );
       signal.throwIfAborted();
@@ -230,7 +262,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     }
     const offers = await Promise.all(hosts.map((h) => this.resources.get(h)));
     const shown = placementOn(placement.infra, offers, hosts.length, SSH_COST);
-    const handle: SshClusterHandle = { pool: pool.name, hosts };
+    const handle: SshClusterHandle = { pool: pool.name, hosts, containers: image ? containers.map((c) => c!) : undefined };
     return {
       nodes: hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name })),
       resources: {
@@ -238,13 +270,15 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
         cpus: String(shown.cpus),
         memory: String(shown.memoryGiB),
         accelerators: shown.accelerators && `${shown.accelerators.name}:${shown.accelerators.count}`,
+        imageId,
       },
       handle,
     };
   }
 
   async runJob(cluster: ClusterRecord<SshClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<SshJobHandle>> {
-    const hosts = clusterHandle(cluster).hosts.slice(0, spec.numNodes);
+    const { hosts: allHosts, containers } = clusterHandle(cluster);
+    const hosts = allHosts.slice(0, spec.numNodes);
     const nodes: ClusterNode[] = hosts.map((h, rank) => ({ rank, ip: h.ip, host: h.name }));
     if (spec.workdir) ctx.log.line(`Syncing workdir ${spec.workdir} to ${hosts.length} node${hosts.length === 1 ? '' : 's'}...`);
     const started: SshJobHandle['nodes'] = [];
@@ -252,9 +286,14 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       await Promise.all(
         hosts.map(async (target, rank) => {
           if (spec.workdir) await this.upload(target, spec.workdir, `${nodeDirExpr(cluster.name, rank)}/workdir`);
-          for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) await this.upload(target, local, remotePathExpr(remote));
+          const container = containers?.[rank];
+          for (const [remote, local] of Object.entries(spec.fileMounts ?? {})) {
+            await this.upload(target, local, remotePathExpr(remote));
+            // In a container the mount is where the task says there, copied from where it landed on the host.
+            if (container) await this.connections.run(target, copyIntoCommand(container.name, remotePathExpr(remote), statSync(local).isDirectory(), containerPath(remote, container.home)));
+          }
           const env = (phase: 'setup' | 'run') => ({ ...spec.envs, ...skypilotEnv({ cluster, nodes, rank, gpusPerNode: spec.gpusPerNode, taskId: spec.taskId, phase }) });
-          const script = startScript({ cluster: cluster.name, rank, jobId: spec.jobId, setup: spec.setup, run: spec.run, setupEnv: env('setup'), runEnv: env('run') });
+          const script = startScript({ cluster: cluster.name, rank, jobId: spec.jobId, setup: spec.setup, run: spec.run, setupEnv: env('setup'), runEnv: env('run'), container: container?.name });
           const out = (await this.connections.run(target, 'bash -s', script)).trim().split('\n').pop() ?? '';
           const m = /^(\/.*) (\d+)$/.exec(out);
           if (!m) throw fail.job_start_failed(`on ${describeTarget(target)}: the job did not start (${JSON.stringify(out)})`);
@@ -316,6 +355,13 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     const target = clusterHandle(cluster).hosts[rank];
     if (!target) throw new Error(`cluster ${cluster.name} has no node ${rank}`);
     const client = await this.connections.get(target);
+    const container = clusterHandle(cluster).containers?.[rank];
+    if (container) {
+      const workdir = (await this.connections.run(target, `cd ${nodeDirExpr(cluster.name, rank)}/workdir && pwd`)).trim();
+      const start = request.command === undefined ? ['bash', '-l'] : ['bash', '-lc', request.command];
+      const command = ['docker', ...shellExecArgs(container.name, workdir, request.env, request.tty !== undefined), ...start].map(shellQuote).join(' ');
+      return openSshShell(client, container.name, command, request.tty, events);
+    }
     return openSshShell(client, target.name, shellCommand(`${nodeDirExpr(cluster.name, rank)}/workdir`, request), request.tty, events);
   }
 
