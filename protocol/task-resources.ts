@@ -209,7 +209,7 @@ function candidateShape<A extends z.ZodType>(accelerators: A) {
     image_id: z
       .union([z.string().min(1), z.record(z.string(), z.string()), z.null()])
       .optional()
-      .describe('Machine or container image: docker:IMAGE, or {region: image}.'),
+      .describe('Container image setup and run execute in: docker:IMAGE (local and SSH hosts with Docker); {region: image} uses its first image.'),
     autostop: autostop.optional(),
     priority: z.number().int().min(-1000).max(1000).optional().describe('Job priority, -1000 to 1000 (higher first).'),
     priority_class: z.string().optional().describe('Kubernetes priority class.'),

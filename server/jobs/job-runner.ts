@@ -7,6 +7,7 @@ import type { ManagedJobStatus } from '../../protocol/jobs';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import { fail, SkyDeckError } from '../errors';
 import type { ClusterRecord, JobOutcome } from '../infra/backend';
+import { registryLogin } from '../infra/container/image';
 import { choosePlacement, formatConsidered, planFromTask, type ConsideredPlacement } from '../infra/optimizer';
 import { followFile } from '../logs/follow';
 import { LogWriter } from '../logs/log-writer';
@@ -299,7 +300,14 @@ export class JobRunner {
     let record: ClusterRecord = {
       name,
       infra: placement.infra,
-      resources: { infra: placement.infra, cpus: spec.resources?.cpus, memory: spec.resources?.memory, accelerators: spec.resources?.accelerators },
+      resources: {
+        infra: placement.infra,
+        cpus: spec.resources?.cpus,
+        memory: spec.resources?.memory,
+        accelerators: spec.resources?.accelerators,
+        // The backend starts the cluster's container of this image (image_id docker:IMAGE).
+        imageId: planFromTask(spec).candidates[placement.candidate]?.imageId,
+      },
       numNodes: placement.numNodes,
       status: 'INIT',
       owner: this.job.owner,
@@ -309,7 +317,7 @@ export class JobRunner {
     try {
       await clusters.save(record);
       this.note(`provisioning ${name} on ${placement.infra} for task ${index}`);
-      const provisioned = await backend.provision(record, placement, this.log, this.signal);
+      const provisioned = await backend.provision(record, placement, this.log, this.signal, { registryLogin: registryLogin(jobSpec(spec, this.deps).envs) });
       record = { ...record, ...provisioned, status: 'UP', statusMessage: undefined };
       await clusters.save(record);
       this.note(`${name} is UP (${record.nodes.map((n) => n.host ?? n.ip).join(', ')})`);
