@@ -88,6 +88,11 @@ describe('image_id docker:IMAGE on local infra', { skip }, () => {
     assert.notEqual(other.code, 0);
     assert.match(other.stderr, /cluster img runs in a container of docker:.*; the task asks for image_id docker:some\/other:1/);
 
+    // A terminal on the cluster is in its container too, in the workdir.
+    const shell = await runCli(server, ['ssh', 'img', '--', '. /etc/os-release; echo "shell in $ID at $(pwd), $(cat /tmp/left-by-setup)"']);
+    assert.equal(shell.code, 0, shell.stdout + shell.stderr);
+    assert.match(shell.stdout, /shell in skydeck-test at \/.*\/clusters\/img\/workdir, kept/);
+
     const down = await runCli(server, ['down', 'img', '-y']);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(containersOf('img'), [], 'down removes the container');

@@ -75,6 +75,10 @@ describe('image_id docker:IMAGE on SSH hosts', { skip }, () => {
     assert.equal(cancel.code, 0, cancel.stderr);
     await eventually(() => running() === 0, 15_000, 'the processes in the containers to end');
 
+    const shell = await runCli(server, ['ssh', 'sshimg', '--node', '1', '--', '. /etc/os-release; echo "shell in $ID at $(pwd) rank $SKYPILOT_NODE_RANK"']);
+    assert.equal(shell.code, 0, shell.stdout + shell.stderr);
+    assert.match(shell.stdout, /shell in skydeck-test at \/.*\/clusters\/sshimg\/node-1\/workdir rank 1/);
+
     const down = await runCli(server, ['down', 'sshimg', '-y']);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(containersOf('sshimg'), [], 'down removes the containers');
