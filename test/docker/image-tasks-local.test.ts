@@ -117,6 +117,15 @@ describe('image_id docker:IMAGE on local infra', { skip }, () => {
     }
   });
 
+  it('a managed job runs in the image too, and its container goes with its cluster', async () => {
+    const file = tasks.write('managed.yaml', `name: managed\nresources:\n  infra: local\n  image_id: docker:${IMAGE}\nrun: . /etc/os-release; echo "managed in $ID"\n`);
+    const run = await runCli(server, ['jobs', 'launch', file, '-y']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /managed in skydeck-test/);
+    const leftover = docker('ps', '-a', '--filter', 'label=skydeck.cluster', '--format', '{{.Label "skydeck.cluster"}}').split('\n').filter((c) => c.startsWith('sky-jobs-'));
+    assert.deepEqual(leftover, [], 'the managed cluster took its container with it');
+  });
+
   it('an image that is not here and cannot be pulled fails the launch, naming it, and leaves nothing', async () => {
     const run = await runCli(server, ['launch', '-c', 'noimage', '--image-id', 'docker:skydeck-test/not-built-anywhere:1', '-y', '--', 'echo never']);
     assert.notEqual(run.code, 0);
