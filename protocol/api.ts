@@ -32,9 +32,11 @@ export const execBody = z.strictObject({ task: taskSchema, clusterName, detachRu
 export const clusterBody = z.strictObject({ clusterName });
 export const statusBody = z.strictObject({ clusterNames: z.array(clusterName).optional(), refresh: z.boolean().optional() });
 export const queueBody = z.strictObject({ clusterName, allUsers: z.boolean().optional() });
+/** `all`: the caller's unfinished jobs on the cluster (SkyPilot's `cancel -a`); with `allUsers`, everyone's (`-a -u`). */
 export const cancelJobsBody = z
-  .strictObject({ clusterName, jobIds: z.array(z.number().int().min(1)).optional(), all: z.boolean().optional() })
-  .refine((b) => (b.jobIds?.length ?? 0) > 0 || b.all === true, 'give jobIds or all: true');
+  .strictObject({ clusterName, jobIds: z.array(z.number().int().min(1)).optional(), all: z.boolean().optional(), allUsers: z.boolean().optional() })
+  .refine((b) => (b.jobIds?.length ?? 0) > 0 || b.all === true, 'give jobIds or all: true')
+  .refine((b) => !b.allUsers || b.all === true, 'allUsers goes with all: true');
 export const jobLogsBody = z.strictObject({ clusterName, jobId: z.number().int().min(1).optional(), follow: z.boolean().optional(), tail: z.number().int().min(0).optional() });
 
 /** `skydeck autostop CLUSTER -i N [--down] | --cancel`: set or clear a cluster's autostop (autodown with down). */

@@ -122,7 +122,8 @@ function program(): Command {
     .description('cancel jobs on a cluster')
     .argument('<cluster>')
     .argument('[jobs...]', 'job ids')
-    .option('-a, --all', 'every job on the cluster')
+    .option('-a, --all', 'all your unfinished jobs on the cluster')
+    .option('-u, --all-users', "with -a: everyone's jobs (the cluster's owner or an admin)")
     .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).cancelJobs(cluster, jobs, options)));
 
   for (const [name, description, asks] of [

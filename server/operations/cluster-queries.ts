@@ -30,7 +30,9 @@ export const cancelJobs: Operation<'cancel_jobs'> = {
   run: async (ctx) => {
     const { clusters } = ctx.services;
     const name = ctx.body.clusterName;
-    const ids = ctx.body.all ? clusters.activeJobs(name).map((j) => j.jobId) : (ctx.body.jobIds ?? []);
+    // -a is the caller's own jobs, as in SkyPilot; -a -u everyone's.
+    const ids = ctx.body.all ? clusters.activeJobs(name).filter((j) => ctx.body.allUsers || j.owner.id === ctx.user.id).map((j) => j.jobId) : (ctx.body.jobIds ?? []);
+    if (ctx.body.all && ids.length === 0) ctx.log.line(`No unfinished jobs of ${ctx.body.allUsers ? 'anyone' : 'yours'} on ${name}.`);
     const cancelled: number[] = [];
     for (const id of ids) {
       if (await clusters.cancelJob(name, id)) {

@@ -1,5 +1,5 @@
 // The daily commands as SkyPilot's behave, through the real CLI and server: logs --status exit codes and
-// --sync-down, status -u/--ip/--endpoint/-o json, queue -s/-u, autostop, stop/down -a, api status -u.
+// --sync-down, status -u/--ip/--endpoint/-o json, queue -s/-u, autostop, stop/down -a, cancel -a/-u, api status -u.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -115,5 +115,27 @@ describe('daily commands', () => {
     assert.equal(mine.code, 0, mine.stderr);
     assert.doesNotMatch(mine.stdout, /\balice\b/);
     assert.match((await cli('api', 'status', '-a', '-u')).stdout, /\balice\b/);
+  });
+
+  it("cancel -a cancels only your jobs on the cluster; -a -u everyone's", async () => {
+    const me = { SKYDECK_USER_ID: 'c0ffee00', SKYDECK_USER: 'carl' };
+    const mine = await runCli(server, ['launch', '-c', 'shared', '-y', '-d', '--', 'sleep 60'], { env: me });
+    assert.equal(mine.code, 0, mine.stderr);
+    // Someone else's job on the same cluster (the local server's owner may run on any cluster).
+    const theirs = await server.waitFor(await server.submit('exec', { clusterName: 'shared', detachRun: true, task: { run: 'sleep 60' } }, ALICE));
+    assert.equal(theirs.status, 'SUCCEEDED', JSON.stringify(theirs.error));
+    const status = async () => Object.fromEntries((await jobs('shared')).map((j) => [j.owner.name, j.status]));
+    const cancelled = await runCli(server, ['cancel', 'shared', '-a'], { env: me });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /Cancelled job 1 on shared\./);
+    assert.doesNotMatch(cancelled.stdout, /job 2/);
+    assert.equal((await status()).carl, 'CANCELLED');
+    assert.notEqual((await status()).alice, 'CANCELLED', "alice's job was cancelled by carl's -a");
+    assert.equal((await runCli(server, ['cancel', 'shared', '-u'], { env: me })).code, 2, '-u alone is a usage error');
+    const everyone = await runCli(server, ['cancel', 'shared', '-a', '-u'], { env: me });
+    assert.equal(everyone.code, 0, everyone.stderr);
+    assert.match(everyone.stdout, /Cancelled job 2 on shared\./);
+    assert.equal((await status()).alice, 'CANCELLED');
+    assert.equal((await runCli(server, ['down', 'shared', '-y'], { env: me })).code, 0);
   });
 });

@@ -188,11 +188,13 @@ async function syncDown(cluster: string, jobIds: number[]): Promise<void> {
   }
 }
 
-export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean }): Promise<void> {
+/** `cancel CLUSTER JOB... | -a [-u]`, as `sky cancel`: -a is your unfinished jobs there, -a -u everyone's. */
+export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean; allUsers?: boolean }): Promise<void> {
   checkClusterName(cluster);
   if (jobs.length === 0 && !options.all) throw new CliExit(EXIT.usage, 'Error: name the jobs to cancel, or pass --all');
   if (jobs.length > 0 && options.all) throw new CliExit(EXIT.usage, 'Error: give job ids or --all, not both');
-  await submitAndFollow('cancel_jobs', options.all ? { clusterName: cluster, all: true } : { clusterName: cluster, jobIds: jobs.map(jobNumber) });
+  if (options.allUsers && !options.all) throw new CliExit(EXIT.usage, 'Error: -u/--all-users goes with -a/--all');
+  await submitAndFollow('cancel_jobs', options.all ? { clusterName: cluster, all: true, ...(options.allUsers ? { allUsers: true } : {}) } : { clusterName: cluster, jobIds: jobs.map(jobNumber) });
 }
 
 const LIFECYCLE = {
