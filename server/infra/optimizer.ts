@@ -83,21 +83,29 @@ export function planFromTask(task: Task): ResourcePlan {
 }
 
 /**
- * Keys that need a capability the backend lacks, in the order SkyPilot's schema lists them: each
- * `[key as the task wrote it, the capability]`, only for keys the ask sets.
+ * The task keys that need a backend capability, in the order SkyPilot's schema lists them: each with
+ * how the ask words it when set (`instance_type p3.2xlarge`), or undefined when the ask does not set it.
+ * The docs' per-infra table is generated from this list and the backends' capabilities.
  */
+export const KEY_CAPABILITIES: readonly { key: string; capability: keyof BackendCapabilities<unknown>; given(ask: ResourceAsk): string | undefined }[] = [
+  { key: 'use_spot', capability: 'spot', given: (a) => (a.useSpot === true ? 'use_spot' : undefined) },
+  { key: 'instance_type', capability: 'instanceTypes', given: (a) => a.instanceType && `instance_type ${a.instanceType}` },
+  { key: 'region', capability: 'regions', given: (a) => a.region && `region ${a.region}` },
+  { key: 'zone', capability: 'zones', given: (a) => a.zone && `zone ${a.zone}` },
+  { key: 'disk_tier', capability: 'diskTiers', given: (a) => a.diskTier && `disk_tier ${a.diskTier}` },
+  { key: 'network_tier', capability: 'networkTiers', given: (a) => a.networkTier && `network_tier ${a.networkTier}` },
+  { key: 'ports', capability: 'ports', given: (a) => (a.ports?.length ? 'ports' : undefined) },
+  { key: 'image_id', capability: 'containerImages', given: (a) => a.imageId && `image_id ${a.imageId}` },
+  // With down, autostop tears the cluster down, which every infra can.
+  { key: 'autostop', capability: 'stopStart', given: (a) => (a.autostop && !a.autostop.down ? 'autostop' : undefined) },
+];
+
+/** `[key as the task wrote it, the capability]` for each capability key the ask sets. */
 function capabilityKeys(ask: ResourceAsk, caps: BackendCapabilities<unknown>): [string, unknown][] {
-  const keys: [string, unknown][] = [];
-  if (ask.useSpot === true) keys.push(['use_spot', caps.spot]);
-  if (ask.instanceType !== undefined) keys.push([`instance_type ${ask.instanceType}`, caps.instanceTypes]);
-  if (ask.region !== undefined) keys.push([`region ${ask.region}`, caps.regions]);
-  if (ask.zone !== undefined) keys.push([`zone ${ask.zone}`, caps.zones]);
-  if (ask.diskTier !== undefined) keys.push([`disk_tier ${ask.diskTier}`, caps.diskTiers]);
-  if (ask.networkTier !== undefined) keys.push([`network_tier ${ask.networkTier}`, caps.networkTiers]);
-  if (ask.ports !== undefined && ask.ports.length > 0) keys.push(['ports', caps.ports]);
-  if (ask.imageId !== undefined) keys.push([`image_id ${ask.imageId}`, caps.containerImages]);
-  if (ask.autostop !== undefined && !ask.autostop.down) keys.push(['autostop', caps.stopStart]);
-  return keys;
+  return KEY_CAPABILITIES.flatMap(({ capability, given }) => {
+    const key = given(ask);
+    return key === undefined ? [] : [[key, caps[capability]] as [string, unknown]];
+  });
 }
 
 /** The first key of the ask the backend cannot honour at all, as a refusal reason (`use_spot: no spot capacity...`). */

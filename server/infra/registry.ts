@@ -21,7 +21,8 @@ export interface BackendContext {
 }
 
 export class InfraBackends {
-  constructor(private readonly all: readonly InfraBackend[]) {}
+  /** One backend of every kind, on or off. */
+  constructor(readonly all: readonly InfraBackend[]) {}
 
   /** The backend serving an infra name (`ssh/lab` -> the SSH backend), on or off: existing clusters still need it. */
   of(infra: string): InfraBackend {
