@@ -1,6 +1,6 @@
 // Whether nodes fit a resource ask, and the words every backend uses to say why not: one place, so
 // local, SSH and Slurm refuse alike.
-import type { Placement, Refusal, ResourceAsk } from './backend';
+import { unsupported, type BackendCapabilities, type Placement, type Refusal, type ResourceAsk } from './backend';
 
 /** What one node of an infra offers. */
 export interface NodeOffer {
@@ -95,5 +95,38 @@ export function placementOn(infra: string, nodes: NodeOffer[], numNodes: number,
     memoryGiB: Math.min(...nodes.map((n) => n.memoryGiB)),
     accelerators: sameAcc ? { name: first.name, count: Math.min(...accs.map((a) => a!.count)) } : undefined,
     cost,
+  };
+}
+
+/** What infra of fixed nodes is, for its refusals: `an SSH node pool is a set of fixed hosts`. */
+export interface FixedNodes {
+  are: string;
+  /** Whether its nodes are one (`its disk has`) or many (`their disks have`). */
+  one: boolean;
+  /** What to name instead of a region or zone (`the pool: infra: ssh/<pool>`). */
+  nameInstead?: string;
+  /** What to ask for instead of an instance type. */
+  instanceTypesHint?: string;
+  /** Its own wording for spot, when `<are>, not spot instances` does not fit. */
+  spot?: string;
+}
+
+/**
+ * The capabilities of infra whose nodes are fixed (this machine, SSH pool hosts, Slurm nodes): none of
+ * the cloud choices (spot, instance types, regions, zones, disk and network tiers), each refused in the
+ * same words; the backend gives what differs (stop/start, ports, container images).
+ */
+export function fixedNodeCapabilities<H>(nodes: FixedNodes, own: Pick<BackendCapabilities<H>, 'stopStart' | 'ports' | 'containerImages'>): BackendCapabilities<H> {
+  const name = nodes.nameInstead ? ` (name ${nodes.nameInstead})` : '';
+  const disk = nodes.one ? 'its disk has' : 'their disks have';
+  const network = nodes.one ? 'its network has' : 'their network has';
+  return {
+    spot: unsupported(nodes.spot ?? `${nodes.are}, not spot instances`),
+    instanceTypes: unsupported(`${nodes.are}; it has no instance types${nodes.instanceTypesHint ? ` (${nodes.instanceTypesHint})` : ''}`),
+    regions: unsupported(`${nodes.are}; it has no regions${name}`),
+    zones: unsupported(`${nodes.are}; it has no zones${name}`),
+    diskTiers: unsupported(`${nodes.are}; ${disk} no tiers to choose from`),
+    networkTiers: unsupported(`${nodes.are}; ${network} no tiers to choose from`),
+    ...own,
   };
 }

@@ -11,7 +11,6 @@ import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import {
   skypilotEnv,
-  unsupported,
   type BackendCapabilities,
   type ClusterRecord,
   type InfraBackend,
@@ -25,7 +24,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeNodeAsk, describeOffer, diskVerdict, placementOn, shortfall } from '../fit';
+import { describeNodeAsk, describeOffer, diskVerdict, fixedNodeCapabilities, placementOn, shortfall, type FixedNodes } from '../fit';
 import { containerHandle, containerName, containerPath, copyIntoCommand, execPhaseCommand, killInContainerCommand, localShell, PHASE_PID_FILES, removeContainerCommand, RuntimeProbes, shellExecArgs, startContainer, type ContainerHandle } from '../container/docker';
 import { isContainerImage, parseContainerImage } from '../container/image';
 import { spawnProcessShell } from '../../terminal/pty-shell';
@@ -45,24 +44,18 @@ type LocalClusterHandle = z.infer<typeof localClusterHandle>;
 const POLL_MS = 200;
 
 /** Why a key has no meaning on this machine, worded to follow the key. */
-const THIS_MACHINE = 'local infra is this machine';
+const THIS_MACHINE: FixedNodes = { are: 'local infra is this machine', one: true, spot: 'no spot capacity on this machine' };
 
 export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHandle> {
   readonly kind = 'local';
   readonly handles = { cluster: localClusterHandle, job: localJobHandle };
-  readonly capabilities: BackendCapabilities<LocalClusterHandle> = {
+  readonly capabilities: BackendCapabilities<LocalClusterHandle> = fixedNodeCapabilities(THIS_MACHINE, {
     // Nothing runs between jobs on local infra: stopping a cluster is cancelling its jobs, which the caller does.
     stopStart: { stop: async () => undefined, start: async () => undefined },
-    spot: unsupported('no spot capacity on this machine'),
-    instanceTypes: unsupported(`${THIS_MACHINE}; it has no instance types`),
-    regions: unsupported(`${THIS_MACHINE}; it has no regions`),
-    zones: unsupported(`${THIS_MACHINE}; it has no zones`),
-    diskTiers: unsupported(`${THIS_MACHINE}; its disk has no tiers to choose from`),
-    networkTiers: unsupported(`${THIS_MACHINE}; its network has no tiers to choose from`),
     ports: true,
     // Where `docker` answers; candidates() says why not per ask (it may start answering later).
     containerImages: true,
-  };
+  });
   private readonly cancelled = new Set<number>();
   private readonly runtimes = new RuntimeProbes();
 

@@ -26,7 +26,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { diskVerdict, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { diskVerdict, fixedNodeCapabilities, nodeShortOf, placementOn, shortfall, tooFewNodes, type FixedNodes } from '../fit';
 import { StreamOffsets } from '../node-output';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { spawnProcessShell } from '../../terminal/pty-shell';
@@ -48,7 +48,12 @@ export type SlurmClusterHandle = z.infer<typeof slurmClusterHandle>;
 const slurmJobHandle = z.object({ slurmJobId: z.string(), cluster: z.string(), jobId: z.number().int(), jobDir: z.string(), numNodes: z.number().int(), partition: z.string() });
 export type SlurmJobHandle = z.infer<typeof slurmJobHandle>;
 
-const SLURM_NODES = 'Slurm nodes are allocated by the cluster\'s scheduler';
+const SLURM_NODES: FixedNodes = {
+  are: 'Slurm nodes are allocated by the cluster\'s scheduler',
+  one: false,
+  nameInstead: 'the partition: infra: slurm/<partition>',
+  instanceTypesHint: 'ask for cpus, memory, accelerators',
+};
 
 /** Per-node variables only the allocation knows; node.sh sets them. */
 const PER_NODE = /^SKYPILOT_(SETUP_)?(NODE_RANK|NODE_IPS|NUM_NODES)$/;
@@ -56,18 +61,12 @@ const PER_NODE = /^SKYPILOT_(SETUP_)?(NODE_RANK|NODE_IPS|NUM_NODES)$/;
 export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHandle> {
   readonly kind = 'slurm';
   readonly handles = { cluster: slurmClusterHandle, job: slurmJobHandle };
-  readonly capabilities: BackendCapabilities<SlurmClusterHandle> = {
+  readonly capabilities: BackendCapabilities<SlurmClusterHandle> = fixedNodeCapabilities(SLURM_NODES, {
     stopStart: unsupported('Slurm allocates nodes per job, so there is nothing to stop or start; use down'),
-    spot: unsupported(`${SLURM_NODES}, not spot instances`),
-    instanceTypes: unsupported(`${SLURM_NODES}; it has no instance types (ask for cpus, memory, accelerators)`),
-    regions: unsupported(`${SLURM_NODES}; it has no regions (name the partition: infra: slurm/<partition>)`),
-    zones: unsupported(`${SLURM_NODES}; it has no zones (name the partition: infra: slurm/<partition>)`),
-    diskTiers: unsupported(`${SLURM_NODES}; their disks have no tiers to choose from`),
-    networkTiers: unsupported(`${SLURM_NODES}; their network has no tiers to choose from`),
     ports: unsupported('Slurm chooses a job\'s nodes when it starts, so SkyDeck has no address to give for its ports before then'),
     // Containers on Slurm need enroot/pyxis (srun --container-image) on the nodes; SkyDeck does not drive them.
     containerImages: unsupported('setup and run execute on the Slurm nodes themselves: no container runtime (enroot/pyxis) is driven there'),
-  };
+  });
 
   constructor(
     private readonly home: string,

@@ -26,7 +26,7 @@ import {
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
-import { describeAsk, diskVerdict, nodeShortOf, placementOn, shortfall, tooFewNodes } from '../fit';
+import { describeAsk, diskVerdict, fixedNodeCapabilities, nodeShortOf, placementOn, shortfall, tooFewNodes, type FixedNodes } from '../fit';
 import { containerHandle, containerName, containerPath, copyIntoCommand, RuntimeProbes, shellExecArgs, startContainer, type ContainerHandle, type NodeShellRunner } from '../container/docker';
 import { isContainerImage, parseContainerImage } from '../container/image';
 import { describeTarget, SshConnections, type SshTarget } from './connection';
@@ -64,23 +64,17 @@ const sshJobHandle = z.object({
 });
 export type SshJobHandle = z.infer<typeof sshJobHandle>;
 
-const FIXED_HOSTS = 'an SSH node pool is a set of fixed hosts';
+const FIXED_HOSTS: FixedNodes = { are: 'an SSH node pool is a set of fixed hosts', one: false, nameInstead: 'the pool: infra: ssh/<pool>' };
 
 export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> {
   readonly kind = 'ssh';
   readonly handles = { cluster: sshClusterHandle, job: sshJobHandle };
-  readonly capabilities: BackendCapabilities<SshClusterHandle> = {
+  readonly capabilities: BackendCapabilities<SshClusterHandle> = fixedNodeCapabilities(FIXED_HOSTS, {
     stopStart: unsupported('hosts of an SSH node pool cannot be stopped or started by SkyDeck; use down to release them'),
-    spot: unsupported(`${FIXED_HOSTS}, not spot instances`),
-    instanceTypes: unsupported(`${FIXED_HOSTS}; it has no instance types`),
-    regions: unsupported(`${FIXED_HOSTS}; it has no regions (name the pool: infra: ssh/<pool>)`),
-    zones: unsupported(`${FIXED_HOSTS}; it has no zones (name the pool: infra: ssh/<pool>)`),
-    diskTiers: unsupported(`${FIXED_HOSTS}; their disks have no tiers to choose from`),
-    networkTiers: unsupported(`${FIXED_HOSTS}; their network has no tiers to choose from`),
     ports: true,
     // On hosts whose login can run `docker`; candidates() names the hosts that cannot.
     containerImages: true,
-  };
+  });
   private readonly connections: SshConnections;
   private readonly resources: HostResourceCache;
   private readonly allocations: HostAllocations;
