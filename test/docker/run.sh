@@ -7,8 +7,9 @@
 #
 # Needs a Docker engine. It uses one that answers already (DOCKER_HOST or the default socket); else, as
 # root, it installs docker.io if missing and starts a private dockerd for the run
-# (scripts/docker/engine-up.sh), stopping it afterwards by its pid. Runs take turns on
-# /tmp/skydeck-docker.lock (and the SSH part on the infra lab's lock).
+# (scripts/docker/engine-up.sh), stopping it afterwards by its pid. On a shared machine run it under
+# `flock /tmp/skydeck-docker.lock` (it does not take that lock itself, so wrapping cannot deadlock);
+# the SSH part takes the infra lab's lock (test/docker/with-lab.sh), as test/infra/run.sh does.
 # When no engine can be had, it says so loudly. That fails the run where an engine is part of the job
 # (CI=1 or SKYDECK_REQUIRE_DOCKER=1, as .ci/run on these machines): elsewhere (a laptop without Docker)
 # it is a skip, not a failure, because nothing about the code is wrong there.
@@ -21,8 +22,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PARTS=${SKYDECK_DOCKER_PARTS:-server local ssh}
 part() { [[ " $PARTS " == *" $1 "* ]]; }
-exec 8>/tmp/skydeck-docker.lock
-flock 8
 
 required() { [ -n "${CI:-}" ] || [ "${SKYDECK_REQUIRE_DOCKER:-}" = 1 ]; }
 no_engine() {

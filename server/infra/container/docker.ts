@@ -58,7 +58,8 @@ export function containerName(cluster: string, where: string): string {
   return `skydeck-${cluster}-${createHash('sha256').update(where).digest('hex').slice(0, 8)}`;
 }
 
-function firstLine(text: string): string {
+/** The line of a docker error that says what went wrong: its last. */
+function lastLine(text: string): string {
   return text.trim().split('\n').filter(Boolean).pop() ?? '';
 }
 
@@ -67,7 +68,7 @@ export async function runtimeProblem(node: NodeShellRunner): Promise<string | un
   const r = await node.run(`docker version --format '{{.Server.Version}}'`);
   if (r.code === 0) return undefined;
   if (r.code === 127) return `no container runtime on ${node.where} (no docker command)`;
-  return `no container runtime on ${node.where} (docker: ${firstLine(r.stderr) || `exit ${r.code}`})`;
+  return `no container runtime on ${node.where} (docker: ${lastLine(r.stderr) || `exit ${r.code}`})`;
 }
 
 /** Answers about nodes' runtimes for a few seconds, so planning a launch does not ask every node each time. */
@@ -91,12 +92,12 @@ async function ensureImage(node: NodeShellRunner, imageId: string, image: string
   if (login) {
     log.line(`  ${node.where}: docker login ${login.server}`);
     const r = await node.run(`docker login --username ${shellQuote(login.username)} --password-stdin ${shellQuote(login.server)}`, login.password);
-    if (r.code !== 0) throw fail.image_unavailable(`image_id ${imageId}: docker login to ${login.server} failed on ${node.where}: ${firstLine(r.stderr)}`);
+    if (r.code !== 0) throw fail.image_unavailable(`image_id ${imageId}: docker login to ${login.server} failed on ${node.where}: ${lastLine(r.stderr)}`);
   }
   log.line(`  ${node.where}: pulling ${image}...`);
   const pulled = await node.run(`docker pull -q ${shellQuote(image)}`);
   if (pulled.code !== 0) {
-    throw fail.image_unavailable(`image_id ${imageId}: image ${image} is not on ${node.where} and could not be pulled: ${firstLine(pulled.stderr) || `exit ${pulled.code}`}`);
+    throw fail.image_unavailable(`image_id ${imageId}: image ${image} is not on ${node.where} and could not be pulled: ${lastLine(pulled.stderr) || `exit ${pulled.code}`}`);
   }
 }
 
@@ -127,7 +128,7 @@ export async function startContainer(node: NodeShellRunner, req: ContainerReques
   const name = shellQuote(req.name);
   // Named first, so a teardown finds the container even if this provisioning dies half-way.
   const marked = await node.run(`printf '%s' ${name} > ${shellQuote(path.posix.join(req.dir, MARKER))}`);
-  if (marked.code !== 0) throw fail.infra_failed(`on ${node.where}: cannot write ${req.dir}/${MARKER}: ${firstLine(marked.stderr)}`);
+  if (marked.code !== 0) throw fail.infra_failed(`on ${node.where}: cannot write ${req.dir}/${MARKER}: ${lastLine(marked.stderr)}`);
   const state = await node.run(`docker inspect --format '{{.State.Running}} {{.Config.Image}}' ${name}`);
   const [running, existingImage] = state.stdout.trim().split(' ');
   if (state.code === 0 && existingImage === image && running === 'true') {
@@ -139,7 +140,7 @@ export async function startContainer(node: NodeShellRunner, req: ContainerReques
     const started = await node.run(`docker run -d --init --name ${name} ${labels} --network host -v ${mount} --entrypoint sh ${shellQuote(image)} -c ${shellQuote(KEEP_ALIVE)}`);
     if (started.code !== 0) {
       await node.run(`docker rm -f ${name}`);
-      throw fail.infra_failed(`image_id ${req.imageId}: the container did not start on ${node.where}: ${firstLine(started.stderr)}`);
+      throw fail.infra_failed(`image_id ${req.imageId}: the container did not start on ${node.where}: ${lastLine(started.stderr)}`);
     }
     log.line(`  ${node.where}: container ${req.name} started from ${image}`);
   }
@@ -147,7 +148,7 @@ export async function startContainer(node: NodeShellRunner, req: ContainerReques
   const home = await node.run(`docker exec ${name} bash -c 'printf %s "$HOME"'`);
   if (home.code !== 0) {
     await node.run(`docker rm -f ${name}`);
-    throw fail.image_unavailable(`image_id ${req.imageId}: setup and run need bash in the image, and ${image} has none (${firstLine(home.stderr || home.stdout)})`);
+    throw fail.image_unavailable(`image_id ${req.imageId}: setup and run need bash in the image, and ${image} has none (${lastLine(home.stderr || home.stdout)})`);
   }
   return { name: req.name, image, home: home.stdout || '/root' };
 }
