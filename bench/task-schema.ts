@@ -18,7 +18,7 @@ export function bigTaskFile(lines = 200): string {
   out.push('envs:');
   for (let i = 0; i < 40; i++) out.push(`  VAR_${i}: value-${i}`);
   out.push('file_mounts:');
-  for (let i = 0; i < 10; i++) out.push(`  /remote/bucket-${i}:`, `    source: s3://bucket-${i}/path`, '    mode: MOUNT');
+  for (let i = 0; i < 10; i++) out.push(`  ~/bucket-${i}:`, `    source: s3://bucket-${i}/path`, '    mode: MOUNT');
   out.push('setup: |');
   for (let i = 0; i < 20; i++) out.push(`  echo setup step ${i}`);
   out.push('run: |');

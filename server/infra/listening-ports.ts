@@ -22,10 +22,16 @@ export function parseListeningPorts(text: string): Set<number> {
   return ports;
 }
 
-/** The ports something listens on on this machine (none known where /proc/net is absent). */
-export async function localListeningPorts(): Promise<Set<number>> {
-  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => '')));
-  return parseListeningPorts(tables.join('\n'));
+/** Reading the tables costs the kernel a walk of every socket (~15 ms on a busy machine): one read serves a plan's candidates. */
+const FRESH_MS = 500;
+let recent: { at: number; ports: Promise<Set<number>> } | undefined;
+
+/** The ports something listens on on this machine (none known where /proc/net is absent), read at most every half second. */
+export function localListeningPorts(): Promise<Set<number>> {
+  if (recent && Date.now() - recent.at < FRESH_MS) return recent.ports;
+  const ports = Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => ''))).then((tables) => parseListeningPorts(tables.join('\n')));
+  recent = { at: Date.now(), ports };
+  return ports;
 }
 
 /** The ports of `asked` that something listens on. */
