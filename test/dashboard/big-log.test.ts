@@ -4,40 +4,23 @@
 // (the last line in view, coloured), stays interactive while it streams (a search answers mid-stream),
 // and finds a line near the end. The time it takes is a figure (npm run bench:dashboard), not asserted.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { bigLogCommand, bigLogLines } from '../helpers/big-log';
-import { disposeWithWork, runCli, type CliTarget } from '../helpers/cli';
-import { startServer, type TestServer } from '../helpers/server';
-import { launchBrowser, newTab, shot, type Tab } from './browser';
+import { runCli } from '../helpers/cli';
+import { localDashboard, shot } from './browser';
 
 const MB = 50;
-let server: TestServer;
-let browser: Browser;
-let target: CliTarget;
-let tab: Tab;
-
-before(async () => {
-  server = await startServer();
-  target = { home: server.home, url: server.url };
-  browser = await launchBrowser();
-  tab = await newTab(browser);
-});
-
-after(async () => {
-  await browser?.close();
-  if (server) await disposeWithWork(server);
-});
+const dash = localDashboard();
 
 test(`a ${MB} MB log is followed to its end without freezing the page`, async () => {
-  const link = await runCli(target, ['dashboard', '--url']);
+  const link = await runCli(dash.target, ['dashboard', '--url']);
   assert.equal(link.code, 0, link.stderr);
-  await tab.page.goto(link.stdout.trim());
-  const launched = await runCli(target, ['launch', '-c', 'big', '-y', '--async', bigLogCommand(MB)]);
+  await dash.tab.page.goto(link.stdout.trim());
+  const launched = await runCli(dash.target, ['launch', '-c', 'big', '-y', '--async', bigLogCommand(MB)]);
   assert.equal(launched.code, 0, launched.stderr);
   const id = launched.stdout.trim();
-  const page = tab.page;
-  await page.goto(`${server.url}/dashboard/requests/${id}`);
+  const page = dash.tab.page;
+  await page.goto(`${dash.server.url}/dashboard/requests/${id}`);
   const log = page.locator('#log');
   await log.locator('.log-line').first().waitFor({ timeout: 60_000 });
 
@@ -68,5 +51,5 @@ test(`a ${MB} MB log is followed to its end without freezing the page`, async ()
   await page.locator('#matches', { hasText: '1 line (1/1)' }).waitFor({ timeout: 30_000 });
   await log.getByText(last).waitFor();
   await shot(page, 'request-50mb-log');
-  assert.deepEqual(tab.errors, []);
+  assert.deepEqual(dash.tab.errors, []);
 });
