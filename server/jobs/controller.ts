@@ -4,7 +4,8 @@
 import os from 'node:os';
 import { isManagedJobFinished, type ManagedJob } from '../../protocol/jobs';
 import type { Job, User } from '../../protocol/model';
-import { resourceCandidates, type Task } from '../../protocol/task';
+import { pathMounts, resourceCandidates, type Task } from '../../protocol/task';
+import { UPLOAD_SCHEME } from '../../protocol/upload';
 import type { ClusterService } from '../clusters/cluster-service';
 import type { InfraBackends } from '../infra/registry';
 import type { UploadStore } from '../uploads';
@@ -26,6 +27,12 @@ export interface ControllerDeps {
   watchClusterJob(job: Pick<Job, 'cluster' | 'jobId'>, onUpdate: () => void): () => void;
 }
 
+/**
+ * How often the files a client uploaded for unfinished jobs are marked as used: a recovery a day later
+ * needs them again, and uploads expire with the request retention counted from their last use.
+ */
+const KEEP_UPLOADS_MS = 3_600_000;
+
 /** How long cancel waits for the job's clusters to be gone before it answers (the job goes on to CANCELLED regardless). */
 const CANCEL_WAIT_MS = 5000;
 
@@ -39,6 +46,7 @@ export class ManagedJobController {
   private readonly runners = new Map<number, JobRunner>();
   private readonly deps: ControllerDeps;
   private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly keepUploads: NodeJS.Timeout;
 
   constructor(options: Omit<ControllerDeps, 'slots' | 'watchClusterJob'>) {
     this.deps = { ...options, slots: new LaunchSlots(defaultLaunchSlots()), watchClusterJob: (job, onUpdate) => this.watch(job, onUpdate) };
@@ -46,6 +54,25 @@ export class ManagedJobController {
     options.clusters.on('job', (_event, job) => {
       for (const wake of this.watchers.get(`${job.cluster}/${job.jobId}`) ?? []) wake();
     });
+    this.keepUploads = setInterval(() => this.touchUploads(), KEEP_UPLOADS_MS);
+    this.keepUploads.unref();
+  }
+
+  private touchUploads(): void {
+    for (const record of this.deps.store.live()) {
+      if (isManagedJobFinished(record.status)) continue;
+      for (const task of record.specs ?? []) {
+        const refs = [typeof task.workdir === 'string' ? task.workdir : undefined, ...Object.values(pathMounts(task.file_mounts))];
+        for (const ref of refs) {
+          if (!ref?.startsWith(UPLOAD_SCHEME)) continue;
+          try {
+            this.deps.uploads.touch(ref);
+          } catch {
+            // already gone: the next attempt says so (upload_missing)
+          }
+        }
+      }
+    }
   }
 
   get store(): ManagedJobStore {
@@ -124,6 +151,7 @@ export class ManagedJobController {
 
   /** Unfinished jobs are left as they are (their cluster jobs run on); a restarted server resumes them. */
   close(): void {
+    clearInterval(this.keepUploads);
     this.runners.clear();
   }
 }
