@@ -7,6 +7,7 @@ import type { ClustersModel, RequestsModel } from '../model';
 import { TokensPage, UsersPage } from './accounts';
 import { ClustersPage } from './clusters';
 import { InfraPage } from './infra';
+import { JobsPage } from './jobs';
 import { RequestPage } from './request';
 import { RequestsPage } from './requests';
 import { ServerPage } from './server';
@@ -34,6 +35,7 @@ export const pages: Page[] = [
     render: (p) => (p.rest[0] ? <RequestPage id={p.rest[0]} me={p.me} live={p.live} requests={p.requests} /> : <RequestsPage me={p.me} requests={p.requests} />),
   },
   { path: 'clusters', title: 'Clusters', render: (p) => <ClustersPage me={p.me} clusters={p.clusters} requests={p.requests} /> },
+  { path: 'jobs', title: 'Jobs', render: (p) => <JobsPage me={p.me} /> },
   { path: 'infra', title: 'Infra', render: (p) => <InfraPage clusters={p.clusters} /> },
   { path: 'server', title: 'Server', render: (p) => <ServerPage requests={p.requests} /> },
   { path: 'users', title: 'Users', adminOnly: true, render: () => <UsersPage /> },
