@@ -1,4 +1,5 @@
 // The server's settings, from its command line (and SKYDECK_HOME), validated with clear errors.
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,8 @@ export interface ServerConfig {
    */
   teamLocalInfra: boolean;
   jobIsolation: JobIsolation;
+  /** Proxies whose X-Forwarded-For names the client (for the login throttle); nobody else's is believed. */
+  trustedProxies: string[];
 }
 
 export const USAGE = `Usage: skydeck-server [options]
@@ -44,6 +47,8 @@ export const USAGE = `Usage: skydeck-server [options]
   --job-uids FIRST-LAST     uids local jobs run under with --team-local-infra, used by no OS account
                             (default ${DEFAULT_JOB_UIDS})
   --job-sandboxes DIR       where those jobs' sandboxes live, mode 0711 (default ${DEFAULT_JOB_SANDBOXES})
+  --trusted-proxy ADDR      a reverse proxy whose X-Forwarded-For names the client (repeatable; login
+                            throttling is then per client behind it, not for everyone at once)
   -h, --help                show this help
 
 Environment: SKYDECK_HOME (default ~/.skydeck).
@@ -83,6 +88,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'team-local-infra': { type: 'boolean' },
         'job-uids': { type: 'string' },
         'job-sandboxes': { type: 'string' },
+        'trusted-proxy': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -112,6 +118,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     connectionsPerClient: positive('max-connections-per-client', 512),
     webSocketsPerClient: positive('max-websockets-per-client', 64),
     teamLocalInfra: values['team-local-infra'] === true,
+    trustedProxies: (values['trusted-proxy'] ?? []).map((a) => {
+      if (isIP(a) === 0) throw new ConfigError(`--trusted-proxy: expected the proxy's IP address (such as 127.0.0.1), got '${a}'`);
+      return a;
+    }),
     jobIsolation: { uids: parseUidRange(values['job-uids'] ?? DEFAULT_JOB_UIDS), sandboxes: path.resolve(values['job-sandboxes'] ?? DEFAULT_JOB_SANDBOXES) },
   };
 }

@@ -11,6 +11,7 @@ import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type To
 import { claimedUser, type Authenticator, type Principal } from './identity';
 import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../shared/stream-signature';
 import { loadLocalToken, localTokenFile, sameSecret } from './local-token';
+import { ClientAddresses } from './client-address';
 import { clientKey, LoginThrottle } from './login-throttle';
 import { WatchedFile } from './owner-file';
 import { verifyNothing, verifyPassword } from './passwords';
@@ -53,6 +54,8 @@ export class ServerAuthenticator implements Authenticator {
     /** Listening beyond loopback: never a local server, even when the last account is removed. */
     private readonly beyondLoopback = false,
     throttle = new LoginThrottle(),
+    /** Where a request comes from (X-Forwarded-For only from a trusted proxy). */
+    private readonly addresses = new ClientAddresses(),
   ) {
     const files = accountFiles(dataDir);
     this.users = new WatchedFile(files.users, parseUsers, [], log);
@@ -237,7 +240,7 @@ export class ServerAuthenticator implements Authenticator {
     // A credential that was valid names an account that existed: there is nothing to hide by taking time.
     if (known && !entry) return undefined;
 
-    const address = clientKey(req.socket.remoteAddress ?? 'unknown');
+    const address = clientKey(this.addresses.of(req));
     const account = `${name.toLowerCase()}@${address}`;
     const wait = this.throttle.waitFor(account);
     if (wait > 0) {

@@ -2,6 +2,7 @@
 // A server that others can reach must have accounts; it refuses to start without them.
 import type { ServerConfig } from '../config';
 import { fail } from '../errors';
+import { ClientAddresses } from './client-address';
 import { ConnectionLimits } from './connection-limits';
 import { browserGate, isLoopbackHostHeader } from './gate';
 import { ServerAuthenticator } from './server-auth';
@@ -10,7 +11,7 @@ export function serverProtection(config: ServerConfig, log: (line: string) => vo
   const loopback = isLoopbackHostHeader(config.host.includes(':') ? `[${config.host}]` : config.host);
   let authenticator: ServerAuthenticator;
   try {
-    authenticator = new ServerAuthenticator(config.dataDir, log, !loopback);
+    authenticator = new ServerAuthenticator(config.dataDir, log, !loopback, undefined, new ClientAddresses(config.trustedProxies));
   } catch (err) {
     throw fail.config_invalid(`cannot read the server's accounts: ${(err as Error).message}`);
   }
