@@ -8,26 +8,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cancelBody, OPERATIONS } from '../../protocol/api';
 import { startServer, type TestServer } from '../helpers/server';
+import { random, type Rng } from './helpers';
 
 const CALLS = Number(process.env.SKYDECK_FUZZ_CALLS ?? 12_000);
 const SEED = Number(process.env.SKYDECK_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const CONCURRENCY = 16;
 
-/** mulberry32: small, fast, seedable. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  return { next, int, pick };
-}
-type Rng = ReturnType<typeof random>;
 
 const STRINGS = ['', ' ', 'a', '../../etc/passwd', '/etc/passwd', '%2e%2e%2f', '\u0000', '\r\n', 'ﬀ', '😀', 'x'.repeat(300), '${HOME}', '$(id)', '`id`', '<script>', 'null', '0', '-1', 'true', 'ffffffff', 'A'.repeat(40)];
 const KEYS = ['clusterName', 'task', 'run', 'setup', 'num_nodes', 'resources', 'infra', 'cpus', 'envs', 'secrets', 'jobIds', 'all', 'allUsers', 'requestIds', 'detachRun', 'follow', 'tail', '__proto__', 'constructor', 'prototype', ''];
