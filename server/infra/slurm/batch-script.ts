@@ -23,6 +23,11 @@ export function batchScript(f: SlurmJobFiles): string {
   return `#!/bin/bash
 # SkyDeck job: setup then run on every node of the allocation.
 J=${J}
+# The id lets a server that stopped before recording it find this job again.
+echo "$SLURM_JOB_ID" > "$J/slurm_job_id"
+# The env files hold the task's secrets: gone when the job ends, however it ends (the server removes
+# them too, for a job killed outright).
+trap 'rm -f "$J/setup.env" "$J/run.env"' EXIT
 ${f.slurmConf ? `export SLURM_CONF=${shellQuote(f.slurmConf)}\n` : ''}# sbatch ran with --export=NONE, which srun would inherit: let the steps see this script's variables.
 export SLURM_EXPORT_ENV=ALL
 N=$SLURM_JOB_NUM_NODES

@@ -249,11 +249,26 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
       ...perNode(cluster.resources),
       account: config.account,
     });
+    writeFileSync(join(jobDir, 'slurm_job_id'), `${slurmJobId}\n`);
     ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${spec.numNodes} node${spec.numNodes === 1 ? '' : 's'})`);
     const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: spec.numNodes, partition: c.partition };
     // A job id used before (the cluster was torn down and launched again) starts its output afresh.
     rmSync(this.offsetsFile(handle), { force: true });
     return { handle, outcome: this.follow(handle, ctx, slurm) };
+  }
+
+  /** A job submitted just before the server stopped: its id is in the job dir (written by the server and by the job). */
+  async recoverJob(cluster: ClusterRecord<SlurmClusterHandle>, spec: JobSpec): Promise<SlurmJobHandle | undefined> {
+    const c = clusterHandle(cluster);
+    const jobDir = join(c.dir, 'jobs', String(spec.jobId));
+    let slurmJobId: string;
+    try {
+      slurmJobId = readFileSync(join(jobDir, 'slurm_job_id'), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+    if (!/^\d+$/.test(slurmJobId)) return undefined;
+    return { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: spec.numNodes, partition: c.partition };
   }
 
   async resumeJob(_cluster: ClusterRecord<SlurmClusterHandle>, _spec: JobSpec, h: SlurmJobHandle, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
@@ -267,7 +282,9 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
 
   private follow(h: SlurmJobHandle, ctx: JobContext, slurm: SlurmTransport) {
     const offsets = new StreamOffsets(this.offsetsFile(h), h.numNodes + 1);
-    return new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, slurm, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) }).follow();
+    const follower = new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, slurm, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) });
+    // A job scancel'd or killed outright never ran its own cleanup: the secrets go now.
+    return follower.follow().finally(() => ['setup.env', 'run.env'].forEach((f) => rmSync(join(h.jobDir, f), { force: true })));
   }
 
   async cancelJob(_cluster: ClusterRecord<SlurmClusterHandle>, h: SlurmJobHandle): Promise<void> {

@@ -125,7 +125,8 @@ export class SshConnections {
   async exec(target: SshTarget, command: string, stdin?: Buffer | string | Readable): Promise<ExecResult> {
     const client = await this.get(target);
     try {
-      return await execOn(client, command, stdin);
+      // What SkyDeck writes on a node (job dirs, markers, copies, logs) is the node user's alone.
+      return await execOn(client, `umask 077\n${command}`, stdin);
     } catch (err) {
       throw fail.infra_failed(`on ${describeTarget(target)}: ${(err as Error).message}`);
     }

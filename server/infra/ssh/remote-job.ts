@@ -31,7 +31,9 @@ export interface NodeJobFiles {
   container?: string;
 }
 
-const HOST_PHASE = 'phase() { (set -a; . "$J/$1.env"; set +a; cd "$W" && exec bash "$J/$1.sh"); }';
+// The env file holds the task's secrets: gone as soon as the phase has read it (in a container, when
+// the job ends).
+const HOST_PHASE = 'phase() { (set -a; . "$J/$1.env"; set +a; rm -f "$J/$1.env"; cd "$W" && exec bash "$J/$1.sh"); }';
 
 /** The driver's phase function in a container (the node dir is mounted at the same path there). */
 function containerPhase(container: string): string {
@@ -53,6 +55,7 @@ if [ -e "$J/go" ] && [ ! -e "$J/abort" ]; then
   if [ -e "$J/run.sh" ]; then phase run; echo $? > "$J/exit_code.tmp"; else echo 0 > "$J/exit_code.tmp"; fi
   mv "$J/exit_code.tmp" "$J/exit_code"
 fi
+rm -f "$J/setup.env" "$J/run.env"
 # Processes the task left in the background end with the job.
 kill -KILL -- -$$
 `;
@@ -157,6 +160,8 @@ export function killCommand(jobDir: string, marker: 'cancelled' | 'abort'): stri
     `touch ${marker} abort`,
     // Processes in the container are not in the driver's group: they are ended there first.
     `[ -f container ] && ${killInContainerCommand('"$(cat container)"', PHASE_PID_FILES.map((f) => `"$PWD/${f}"`))} >/dev/null 2>&1`,
+    // A driver stopped before a phase read its env file leaves it: the secrets go now.
+    'rm -f setup.env run.env',
     'G=$(cat pgid 2>/dev/null) || exit 0',
     ownsGroup(jobDir),
     'ours || exit 0',
@@ -166,6 +171,14 @@ export function killCommand(jobDir: string, marker: 'cancelled' | 'abort'): stri
     'for _ in $(seq 20); do kill -0 -- "-$G" 2>/dev/null || exit 0; sleep 0.1; done',
     'exit 1',
   ].join('\n');
+}
+
+/**
+ * Finds a node's job whose start a server restart cut short: prints `<job dir> <pgid>` when its driver
+ * was started (its pgid file exists), nothing otherwise.
+ */
+export function findCommand(cluster: string, rank: number, jobId: number): string {
+  return [`J=${nodeDirExpr(cluster, rank)}/jobs/${jobId}`, '[ -s "$J/pgid" ] || exit 0', 'J=$(cd "$J" && pwd)', 'echo "$J $(cat "$J/pgid")"'].join('\n');
 }
 
 /** Stops every job of a cluster on a node and removes the node's directory. */

@@ -37,7 +37,7 @@ import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
 import { LISTENING_PORTS_COMMAND, parseListeningPorts, portsInUse } from '../listening-ports';
 import { StreamOffsets } from '../node-output';
 import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
-import { killCommand, nodeDirExpr, startScript, teardownCommand } from './remote-job';
+import { findCommand, killCommand, nodeDirExpr, startScript, teardownCommand } from './remote-job';
 import { remotePathExpr, shellQuote } from '../shell';
 import { openSshShell, shellCommand } from '../../terminal/ssh-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
@@ -241,7 +241,9 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       containers = await Promise.all(
         hosts.map(async (host, rank) => {
           signal.throwIfAborted();
-          const dir = (await this.connections.run(host, `mkdir -p ${nodeDirExpr(cluster.name, rank)}/workdir && cd ${nodeDirExpr(cluster.name, rank)} && pwd`)).trim();
+          // SkyDeck's folders on the node are the node user's alone, also ones an earlier version made.
+          const node = nodeDirExpr(cluster.name, rank);
+          const dir = (await this.connections.run(host, `mkdir -p ${node}/workdir && chmod 700 "$HOME/.skydeck" "$HOME/.skydeck/clusters" "$(dirname ${node})" ${node} && cd ${node} && pwd`)).trim();
           // One engine may serve several hosts (and clusters of other servers): the name tells them apart.
           const name = containerName(cluster.name, `${host.user}@${host.ip}:${host.port}:${dir}`);
           const container = image ? await startContainer(this.hostShell(host), { imageId: imageId!, image: image.image, login: secrets?.registryLogin, cluster: cluster.name, name, dir }, log) : undefined;
@@ -305,6 +307,21 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     return { handle, outcome: this.follow(handle, ctx) };
   }
 
+  async recoverJob(cluster: ClusterRecord<SshClusterHandle>, spec: JobSpec): Promise<SshJobHandle | undefined> {
+    const hosts = clusterHandle(cluster).hosts.slice(0, spec.numNodes);
+    const found = await Promise.all(
+      hosts.map(async (target, rank) => {
+        const m = /^(\/.*) (\d+)$/.exec((await this.connections.run(target, findCommand(cluster.name, rank, spec.jobId))).trim());
+        return m ? { rank, target, jobDir: m[1]!, pgid: Number(m[2]) } : undefined;
+      }),
+    );
+    const started = found.filter((n) => n !== undefined);
+    if (started.length === hosts.length) return { cluster: cluster.name, jobId: spec.jobId, nodes: started };
+    // Started on some nodes only: the job cannot run as asked, and what did start must not run on untracked.
+    await Promise.allSettled(started.map((n) => this.connections.run(n.target, killCommand(n.jobDir, 'abort'))));
+    return undefined;
+  }
+
   async resumeJob(_cluster: ClusterRecord<SshClusterHandle>, _spec: JobSpec, h: SshJobHandle, ctx: JobContext): Promise<RunningJob<SshJobHandle>> {
     ctx.log.line(`[skydeck] reattached to the job on ${h.nodes.length} node${h.nodes.length === 1 ? '' : 's'}`);
     return { handle: h, outcome: this.follow(h, ctx) };
@@ -362,7 +379,11 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
   private async upload(target: SshTarget, local: string, remoteExpr: string): Promise<void> {
     const isDir = statSync(local).isDirectory();
     const tar = isDir ? spawn('tar', ['-C', local, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] }) : undefined;
-    const command = isDir ? `mkdir -p ${remoteExpr} && tar -C ${remoteExpr} -xf -` : `mkdir -p "$(dirname ${remoteExpr})" && cat > ${remoteExpr}`;
+    // The copies are the node user's alone (umask 077), keeping the owner's bits (executables stay so).
+    const ownerBits = (statSync(local).mode & 0o700).toString(8);
+    const command = isDir
+      ? `umask 077 && mkdir -p ${remoteExpr} && tar -C ${remoteExpr} --no-same-owner --no-same-permissions -xf -`
+      : `umask 077 && mkdir -p "$(dirname ${remoteExpr})" && cat > ${remoteExpr} && chmod ${ownerBits} ${remoteExpr}`;
     // Piped at once: a child's unread stdout is discarded when it exits (we may still be connecting).
     const source = tar ? tar.stdout.pipe(new PassThrough()) : createReadStream(local);
     const tarFailed = tar ? new Promise<string>((resolve) => {
