@@ -119,7 +119,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     webSocketsPerClient: positive('max-websockets-per-client', 64),
     teamLocalInfra: values['team-local-infra'] === true,
     trustedProxies: (values['trusted-proxy'] ?? []).map((a) => {
-      if (isIP(a) === 0) throw new ConfigError(`--trusted-proxy: expected the proxy's IP address (such as 127.0.0.1), got '${a}'`);
+      if (isIP(a) === 0) throw fail.config_invalid(`--trusted-proxy: expected the proxy's IP address (such as 127.0.0.1), got '${a}'`);
       return a;
     }),
     jobIsolation: { uids: parseUidRange(values['job-uids'] ?? DEFAULT_JOB_UIDS), sandboxes: path.resolve(values['job-sandboxes'] ?? DEFAULT_JOB_SANDBOXES) },
