@@ -9,6 +9,9 @@ export const signInBody = z.union([
 export type SignInBody = z.output<typeof signInBody>;
 
 const accountName = z.string().min(1).max(64);
+/** Path parameters of the admin routes: /api/admin/users/:name, /api/admin/tokens/:id. */
+export const userParams = z.object({ name: accountName });
+export const tokenParams = z.object({ id: z.string().min(1).max(128) });
 export const addUserBody = z.strictObject({
   name: accountName,
   role: z.enum(ACCOUNT_ROLES).default('user'),

@@ -15,6 +15,8 @@ interface Schemas<P, Q, B> {
   body?: B;
   /** Names the body in messages: "invalid plan request: task.run: ..." */
   what?: string;
+  /** Largest body accepted, in bytes (default: the server's body limit). */
+  bodyLimit?: number;
 }
 
 export function validated<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
@@ -25,7 +27,7 @@ export function validated<P extends z.ZodType | undefined = undefined, Q extends
     const routed = ctx as RouterContext;
     const params = schemas.params ? parse(schemas.params, routed.params, 'path') : undefined;
     const query = schemas.query ? parse(schemas.query, ctx.query, 'query string') : undefined;
-    const body = schemas.body ? parse(schemas.body, (await readJsonBody(ctx)) ?? {}, schemas.what ?? 'request body') : undefined;
+    const body = schemas.body ? parse(schemas.body, (await readJsonBody(ctx, schemas.bodyLimit)) ?? {}, schemas.what ?? 'request body') : undefined;
     await handler(routed, { params: params as Parsed<P>, query: query as Parsed<Q>, body: body as Parsed<B> });
   };
 }

@@ -129,6 +129,21 @@ test('a user sees no admin page, and the server refuses the admin API to them', 
   }
 });
 
+test('the admin API refuses bad input naming the field, and an oversized body, before any account changes', async () => {
+  const admin = (path: string, method: string, body?: string) =>
+    fetch(`${server.url}/api/admin${path}`, { method, headers: { authorization: accounts.alice!.authorization, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body }) });
+  const before = ((await (await admin('/users', 'GET')).json()) as { users: unknown[] }).users.length;
+  const longName = await admin(`/users/${'x'.repeat(65)}`, 'DELETE');
+  assert.equal(longName.status, 400);
+  assert.match(((await longName.json()) as { error: { message: string } }).error.message, /path: name/);
+  const badRole = await admin('/users', 'POST', JSON.stringify({ name: 'erin', role: 'root', password: 'long-enough-pw' }));
+  assert.equal(badRole.status, 400);
+  assert.match(((await badRole.json()) as { error: { message: string } }).error.message, /new user: role/);
+  const huge = await admin('/users', 'POST', JSON.stringify({ name: 'erin', password: 'p'.repeat(20 * 1024) }));
+  assert.equal(huge.status, 413);
+  assert.equal(((await (await admin('/users', 'GET')).json()) as { users: unknown[] }).users.length, before, 'no account was added');
+});
+
 test("a user's session ends when an admin changes their role or removes them", async () => {
   const { context, page } = await newTab(browser);
   try {
