@@ -1,6 +1,6 @@
 // `npm run bench:security`: the flood figures of issue 9 on this machine, each on a fresh server.
-//   1. Peak server RSS with 64 paused WebSocket followers of a 400 MB log (then every follower reads
-//      the whole log once resumed).
+//   1. Peak server RSS with 64 paused WebSocket followers of a 400 MB log (then 4 of them, resumed,
+//      read the whole log).
 //   2. Peak server RSS with 8 concurrent gzip bombs (300 MiB each expanded).
 //   3. 1,000 WebSocket followers of one fast log: each receives every byte in order (SHA-256 of what it
 //      got against the log file), peak server RSS, and /api/health latency on a separate connection
@@ -44,11 +44,15 @@ async function pausedFollowers(): Promise<Record<string, number>> {
     await sleep(2000);
     const paused = memoryOf(server.process.pid!);
     const logBytes = readSize(server, id);
+    // 64 x 400 MB would take this one client process many minutes to parse: 4 read on to the end (and
+    // must get every byte), the others hang up.
+    const readers = followers.slice(0, 4);
+    for (const f of followers.slice(4)) f.ws.terminate();
     const t1 = nowMs();
-    for (const f of followers) f.resume();
-    await eventually(() => followers.every((f) => f.received() === logBytes), 1_200_000, 'every follower to receive the whole log');
+    for (const f of readers) f.resume();
+    await eventually(() => readers.every((f) => f.received() === logBytes), 1_200_000, 'the readers to receive the whole log');
     const drainSeconds = (nowMs() - t1) / 1000;
-    for (const f of followers) f.ws.close();
+    for (const f of readers) f.ws.close();
     const end = memoryOf(server.process.pid!);
     return { logBytes, jobSeconds, peakRssMbWhilePaused: paused.peakMb, peakRssMbAfterDrain: end.peakMb, drainSeconds };
   } finally {
@@ -175,7 +179,7 @@ async function main(): Promise<void> {
   writeFileSync(path.join(ROOT, 'bench/results/security.json'), JSON.stringify(results, null, 2) + '\n');
   const h = many.healthMs as ReturnType<typeof distribution>;
   console.log(`\nSecurity figures (${machine.nproc} CPUs, ${machine.cpuModel}; load average ${loadBefore.toFixed(2)} -> ${results.loadAverage.after!.toFixed(2)}):`);
-  console.log(`  64 paused followers of a ${(paused.logBytes! / 1e6).toFixed(0)} MB log: peak server RSS ${paused.peakRssMbWhilePaused} MB while paused, ${paused.peakRssMbAfterDrain} MB after all read the whole log (${paused.drainSeconds!.toFixed(1)} s)`);
+  console.log(`  64 paused followers of a ${(paused.logBytes! / 1e6).toFixed(0)} MB log: peak server RSS ${paused.peakRssMbWhilePaused} MB while paused, ${paused.peakRssMbAfterDrain} MB after 4 of them read the whole log (${paused.drainSeconds!.toFixed(1)} s)`);
   console.log(`  8 concurrent gzip bombs (${bombs.bombKb} KB each, 300 MiB expanded): all 413, peak server RSS ${bombs.peakRssMb} MB`);
   console.log(`  ${many.followers} followers of a ${((many.logBytes as number) / 1e6).toFixed(2)} MB log: ${many.completeInOrder} got every byte in order, ${many.dropped} dropped; peak server RSS ${many.peakRssMb} MB; /api/health meanwhile p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, max ${h.max.toFixed(2)} ms (${h.n} probes)`);
   if ((many.completeInOrder as number) !== many.followers) process.exitCode = 1;
