@@ -387,24 +387,21 @@ function mountTarget(sandbox: string, remote: string): string {
 
 async function copyIntoContainer(container: ContainerHandle, source: string, remote: string): Promise<void> {
   const key = `file_mounts.${remote}`;
-  if (!path.isAbsolute(source)) throw fail.task_invalid(`${key}: ${source} must be an absolute path on the server's machine`);
-  let isDir: boolean;
-  try {
-    isDir = statSync(source).isDirectory();
-  } catch {
-    throw fail.task_invalid(`${key}: ${source} does not exist on the server's machine`);
-  }
+  const isDir = isSourceDirectory(source, key);
   const r = await localShell.run(copyIntoCommand(container.name, shellQuote(source), isDir, containerPath(remote, container.home)));
   if (r.code !== 0) throw fail.infra_failed(`${key}: copying ${source} into container ${container.name} failed: ${r.stderr.trim()}`);
 }
 
 async function syncInto(files: SandboxFiles, source: string, target: string, key: string): Promise<void> {
+  await files.copyInto(source, target, isSourceDirectory(source, key));
+}
+
+/** A workdir or mount source must be an existing absolute path on the server's machine; says whether it is a folder. */
+function isSourceDirectory(source: string, key: string): boolean {
   if (!path.isAbsolute(source)) throw fail.task_invalid(`${key}: ${source} must be an absolute path on the server's machine`);
-  let isDir: boolean;
   try {
-    isDir = statSync(source).isDirectory();
+    return statSync(source).isDirectory();
   } catch {
     throw fail.task_invalid(`${key}: ${source} does not exist on the server's machine`);
   }
-  await files.copyInto(source, target, isDir);
 }
