@@ -55,6 +55,8 @@ export class JobRunner {
 
   /** Stops the job wherever it is; `done` settles once its clusters are gone and it is CANCELLED. */
   cancel(): void {
+    // The job is CANCELLING by now; the task's status still says where the cancel caught it.
+    if (!this.signal.aborted) this.note(`cancel requested while ${this.job.tasks[this.job.currentTask]!.status}; CANCELLING`);
     this.abort.abort(fail.request_cancelled(`managed job ${this.job.id} was cancelled`));
   }
 

@@ -273,4 +273,38 @@ describe('managed jobs waiting for a launch slot', () => {
     assert.deepEqual(await jobs.clusters(), []);
     assert.doesNotMatch(jobs.log(starting), /never/);
   });
+
+  it('cancel of a RECOVERING job (its failed cluster still held, waiting for a launch slot) is CANCELLING then CANCELLED within a second, leaves no cluster and never runs again', async () => {
+    const runs = path.join(taskFiles(server).dir, 'recovering-runs');
+    const id = await jobs.launch([{ resources: local, run: `echo run >> ${runs}; echo up; sleep 60` }]);
+    const running = await jobs.until(id, ['RUNNING']);
+    const failed = running.tasks[0]!.cluster!;
+    await eventually(() => jobs.log(id).includes('up'), 10_000, 'the job to print up');
+    // Another job takes the only launch slot and keeps it (its setup sleeps): the recovery waits for it.
+    const blocker = await jobs.launch([{ resources: local, setup: 'sleep 30', run: 'echo never' }]);
+    await jobs.until(blocker, ['STARTING']);
+    killClusterJob(server, failed);
+    await jobs.until(id, ['RECOVERING'], 10_000);
+    await eventually(async () => /waiting for a launch slot/.test((await jobs.job(id)).statusMessage ?? ''), 10_000, 'the recovery to wait for a launch slot');
+    assert.ok((await jobs.clusters()).includes(failed), 'the failed cluster is still held while the job recovers');
+
+    const startedAt = Date.now();
+    const cancel = await server.waitFor(await server.submit('jobs.cancel', { jobIds: [id] }));
+    assert.deepEqual(cancel.result, { cancelled: [id] });
+    const done = await jobs.until(id, ['CANCELLED'], 2000);
+    const took = Date.now() - startedAt;
+    assert.ok(took < 1500, `cancelled in ${took} ms`);
+    assert.equal(done.tasks[0]!.status, 'CANCELLED');
+    assert.equal(done.tasks[0]!.cluster, failed, 'no new cluster was made for it');
+    assert.match(jobs.log(id, true), /cancel requested while RECOVERING[\s\S]*torn down[\s\S]*CANCELLED/);
+    assert.deepEqual((await jobs.clusters()).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], 'the failed cluster is torn down');
+
+    // The slot frees: the cancelled job does not take it, and a job submitted after it runs.
+    await server.waitFor(await server.submit('jobs.cancel', { jobIds: [blocker] }));
+    const next = await jobs.launch([{ resources: local, run: 'echo next' }]);
+    assert.equal((await jobs.until(next, ['SUCCEEDED', 'FAILED'])).status, 'SUCCEEDED');
+    assert.equal((await jobs.job(id)).status, 'CANCELLED');
+    assert.equal(readFileSync(runs, 'utf8'), 'run\n', 'it ran once, never again');
+    assert.deepEqual(await jobs.clusters(), []);
+  });
 });
