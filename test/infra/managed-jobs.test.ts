@@ -1,10 +1,11 @@
 // Managed jobs recovering from real infra failures on the lab (scripts/infra/lab-up.sh), through the real
-// API server: an SSH host cut off (its namespace's link taken down) and a Slurm node set down mid-run.
+// API server: an SSH host cut off (its namespace's link taken down), the processes of one node of a
+// 2-node job killed, and a Slurm node set down mid-run.
 // Each time the job goes RECOVERING, gets a new cluster on nodes that did not fail, runs again with the
 // same SKYPILOT_TASK_ID and succeeds; the failed cluster is torn down. Time from the failure until the
 // job is RUNNING again is printed (bench/jobs-recovery.ts measures it apart).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -54,7 +55,7 @@ const jobLog = (server: TestServer, id: number, file = 'job.log') => {
 const clusterNames = async (server: TestServer) => (await server.json<{ clusters: { name: string }[] }>('/api/clusters')).body.clusters.map((c) => c.name);
 
 /** Ticks long enough to be cut off mid-run, short enough that processes left on a cut-off host end by themselves. */
-const ticking = (where: string) => `echo "start $SKYPILOT_TASK_ID on ${where}"; for i in $(seq 1 16); do echo tick $i; sleep 0.5; done`;
+const ticking = (where: string, ticks = 16) => `echo "start $SKYPILOT_TASK_ID on ${where}"; for i in $(seq 1 ${ticks}); do echo tick $i; sleep 0.5; done`;
 
 describe('managed jobs recovering on the lab infra', () => {
   it('an SSH host cut off mid-run: the job is recovered onto another host of the pool', async () => {
@@ -84,6 +85,41 @@ describe('managed jobs recovering on the lab infra', () => {
       assert.deepEqual((await clusterNames(server)).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], 'both clusters are torn down');
     } finally {
       if (ns) await sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      await dispose(server);
+    }
+  });
+
+  it("a 2-node job whose processes are killed on node 1 only: recovered onto a new 2-node cluster", async () => {
+    const server = await serverOnLab();
+    try {
+      const id = await launch(server, { num_nodes: 2, resources: { infra: 'ssh/lab' }, run: ticking('rank $SKYPILOT_NODE_RANK', 8) }); // killed on purpose: no need to outlast a cut-off host
+      const running = await until(server, id, ['RUNNING']);
+      const first = running.tasks[0]!.cluster!;
+      await waitFor('tick 2 on both nodes', () => /\(head, rank=0\) tick 2/.test(jobLog(server, id)) && /\(node-1, rank=1\) tick 2/.test(jobLog(server, id)));
+      // From outside SkyDeck, as an OOM killer or an operator would: the whole process group of the job's
+      // driver on node 1 (the lab's hosts share one PID space and the lab user's home).
+      const home = (await sh('getent', ['passwd', lab.sshUser])).stdout.split(':')[5]!;
+      const jobs = join(home, '.skydeck', 'clusters', first, 'node-1', 'jobs');
+      const pgid = Number(readFileSync(join(jobs, readdirSync(jobs).at(-1)!, 'pgid'), 'utf8'));
+      process.kill(-pgid, 'SIGKILL');
+      const killedAt = Date.now();
+      await until(server, id, ['RECOVERING'], 30_000);
+      const again = await until(server, id, ['RUNNING'], 60_000);
+      console.log(`[managed-jobs] ssh: node-1 processes killed until RUNNING again: ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+      assert.notEqual(again.tasks[0]!.cluster, first);
+      const second = (await server.json<{ clusters: { name: string; nodes: unknown[] }[] }>('/api/clusters')).body.clusters.find((c) => c.name === again.tasks[0]!.cluster);
+      assert.equal(second?.nodes.length, 2, 'the new cluster has 2 nodes');
+      const done = await until(server, id, ['SUCCEEDED', 'FAILED', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER'], 60_000);
+      assert.equal(done.status, 'SUCCEEDED', jobLog(server, id, 'controller.log'));
+      assert.equal(done.tasks[0]!.recoveryCount, 1);
+      assert.equal(done.tasks[0]!.restartsOnErrors, 0, 'a node killed from outside is not a failure of the code');
+      assert.match(jobLog(server, id, 'controller.log'), /lost its cluster .*node-1.*killed/);
+      const starts = [...jobLog(server, id).matchAll(/start (\S+) on rank (\d)$/gm)];
+      assert.deepEqual(starts.map((m) => m[2]).sort(), ['0', '0', '1', '1'], jobLog(server, id));
+      assert.equal(new Set(starts.map((m) => m[1])).size, 1, 'the same SKYPILOT_TASK_ID on every node of both clusters');
+      assert.equal(jobLog(server, id).match(/tick 8$/gm)?.length, 2, 'both nodes of the new cluster ran to the end');
+      assert.deepEqual((await clusterNames(server)).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], 'the old cluster and the new one are torn down');
+    } finally {
       await dispose(server);
     }
   });
