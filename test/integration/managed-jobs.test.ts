@@ -178,6 +178,33 @@ describe('managed jobs on local infra', () => {
     assert.match(again.stdout, /already ended/);
   });
 
+  it('cancel of a RECOVERING job whose new cluster is running setup: CANCELLED within a second, both clusters gone, run never starts again', async () => {
+    const runs = path.join(tasks.dir, 'recovering-setup-runs');
+    // Setup is instant the first time and holds the recovery (the job stays RECOVERING until setup is done) after.
+    const id = await jobs.launch([{ resources: local, setup: `if [ -f ${runs} ]; then echo setting up again; sleep 30; fi`, run: `echo run >> ${runs}; echo up; sleep 60` }]);
+    const running = await jobs.until(id, ['RUNNING']);
+    const failed = running.tasks[0]!.cluster!;
+    await eventually(() => jobs.log(id).includes('up'), 10_000, 'the job to print up');
+    killClusterJob(server, failed);
+    await jobs.until(id, ['RECOVERING'], 10_000);
+    await eventually(() => jobs.log(id).includes('setting up again'), 10_000, 'setup to start on the new cluster');
+    const recovering = await jobs.job(id);
+    assert.equal(recovering.status, 'RECOVERING', 'setup on the new cluster is still part of the recovery');
+    const second = recovering.tasks[0]!.cluster!;
+    assert.notEqual(second, failed);
+
+    const startedAt = Date.now();
+    await server.waitFor(await server.submit('jobs.cancel', { jobIds: [id] }));
+    const done = await jobs.until(id, ['CANCELLED'], 2000);
+    const took = Date.now() - startedAt;
+    assert.ok(took < 1500, `cancelled in ${took} ms`);
+    assert.match(jobs.log(id, true), /cancel requested while RECOVERING[\s\S]*CANCELLED/);
+    assert.deepEqual((await jobs.clusters()).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], 'the failed cluster and the new one are torn down');
+    await new Promise((r) => setTimeout(r, 500)); // long enough for a run that was not stopped to print
+    assert.equal(readFileSync(runs, 'utf8'), 'run\n', 'run never started again');
+    assert.equal(done.tasks[0]!.status, 'CANCELLED');
+  });
+
   it('a pipeline (a multi-document task file) runs its tasks one after the other, each on its own cluster', async () => {
     const file = tasks.write('pipe.yaml', 'name: pipe\n---\nname: first\nresources:\n  infra: local\nrun: echo "first $SKYPILOT_TASK_ID"\n---\nname: second\nresources:\n  infra: local\nrun: echo "second $SKYPILOT_TASK_ID"\n');
     const run = await runCli(server, ['jobs', 'launch', file, '-y']);
