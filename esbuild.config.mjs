@@ -4,6 +4,7 @@
 import { build, context } from 'esbuild';
 import { execSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const commit = (() => {
@@ -16,6 +17,21 @@ const commit = (() => {
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+// zod re-exports all of its ~40 message locales as `z.locales`; SkyDeck uses none but English (which zod
+// registers by itself), yet every bundle carried and compiled them all: a third of zod's size, paid at each
+// start of the CLI. `z.locales` keeps only `en`.
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: args.importer, namespace: 'zod-locales' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from '../locales/en.js';",
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -27,6 +43,7 @@ const node = {
   // ssh2 loads its optional native addons inside try/catch and falls back to plain JavaScript.
   external: ['*.node'],
   define: { __SKYDECK_VERSION__: JSON.stringify(pkg.version), __SKYDECK_COMMIT__: JSON.stringify(commit) },
+  plugins: [englishOnlyZod],
 };
 
 // Always minified: browsers on phones load it.
@@ -102,7 +119,7 @@ if (existsSync(`${pty}/build/Release/pty.node`)) {
   cpSync(`${pty}/lib`, 'dist/vendor/node-pty/lib', { recursive: true, filter: (f) => !/\.(test\.js|map)$/.test(f) });
 }
 
-const contexts = await Promise.all(bundles.map((options) => context(watch ? { ...options, plugins: [announce] } : options)));
+const contexts = await Promise.all(bundles.map((options) => context(watch ? { ...options, plugins: [...(options.plugins ?? []), announce] } : options)));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {
