@@ -1,6 +1,9 @@
 // `node --import tsx bench/task-schema.ts` (after `npm run build`): how long a 200-line SkyPilot task file
 // takes to parse and plan, and the wall time of `skydeck launch --dryrun` beside `skydeck --version` (the
 // CLI's floor) on the same run. A measuring tool: it asserts nothing about timing.
+// `SKYDECK_BENCH_BASELINE=DIR` (a folder holding another build's cli.js and server.js, such as main's dist/
+// copied before a change) also times that CLI against the same server, interleaved with this one, and
+// prints the ratios: on a loaded machine only a comparison within one run means anything.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -37,6 +40,13 @@ function timeCli(cliJs: string, args: string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
+/** A Node that does nothing: what no change to the CLI can go below. */
+async function nodeFloor(env: NodeJS.ProcessEnv): Promise<number[]> {
+  const runs: number[] = [];
+  for (let i = 0; i < 9; i++) runs.push(await timeCli('-e', ['0'], env));
+  return runs;
+}
+
 async function main(): Promise<void> {
   const machine = describeMachine();
   const root = mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-task-'));
@@ -64,12 +74,21 @@ async function main(): Promise<void> {
         if (i >= 5) plans.push(nowMs() - t0);
       }
       const env = cleanEnv({ SKYDECK_HOME: server.home, SKYDECK_API_SERVER_ENDPOINT: server.url });
-      await timeCli(build.cliJs, ['launch', file, '-c', 'bench', '--dryrun'], env);
+      const baselineDir = process.env.SKYDECK_BENCH_BASELINE;
+      const baseline = baselineDir ? snapshotBuild(path.join(root, 'baseline'), path.resolve(baselineDir)) : undefined;
+      const dryrun = ['launch', file, '-c', 'bench', '--dryrun'];
+      await timeCli(build.cliJs, dryrun, env);
+      if (baseline) await timeCli(baseline.cliJs, dryrun, env);
       const dry: number[] = [];
       const version: number[] = [];
-      for (let i = 0; i < 9; i++) {
-        dry.push(await timeCli(build.cliJs, ['launch', file, '-c', 'bench', '--dryrun'], env));
+      const baseDry: number[] = [];
+      const baseVersion: number[] = [];
+      for (let i = 0; i < (baseline ? 15 : 9); i++) {
+        dry.push(await timeCli(build.cliJs, dryrun, env));
         version.push(await timeCli(build.cliJs, ['--version'], env));
+        if (!baseline) continue;
+        baseDry.push(await timeCli(baseline.cliJs, dryrun, env));
+        baseVersion.push(await timeCli(baseline.cliJs, ['--version'], env));
       }
       const f = (n: number) => `${n.toFixed(2)} ms`;
       console.log(`Machine: ${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, load ${os.loadavg()[0]!.toFixed(2)}`);
@@ -78,6 +97,13 @@ async function main(): Promise<void> {
       console.log(`plan (POST /api/plan)      median ${f(median(plans))}  p95 ${f(percentile(plans, 95))}  (${plans.length} runs, loopback)`);
       console.log(`launch --dryrun wall       median ${f(median(dry))}  (${dry.length} runs)`);
       console.log(`--version wall (CLI floor) median ${f(median(version))}  ratio dryrun/version ${(median(dry) / median(version)).toFixed(2)}`);
+      console.log(`node -e 0 wall (Node floor) median ${f(median(await nodeFloor(env)))}`);
+      if (baseline) {
+        const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+        console.log(`cli.js ${mb(build.cliBytes)}, baseline ${mb(baseline.cliBytes)} (${baselineDir})`);
+        console.log(`baseline launch --dryrun   median ${f(median(baseDry))}  ratio this/baseline ${(median(dry) / median(baseDry)).toFixed(2)}`);
+        console.log(`baseline --version         median ${f(median(baseVersion))}  ratio this/baseline ${(median(version) / median(baseVersion)).toFixed(2)}`);
+      }
     } finally {
       await server.stop();
     }
