@@ -8,7 +8,7 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE}
 
 # Jobs of the local infra backend run under bash; the server itself needs nothing but Node.
-COPY dist/server.js dist/cli.js /opt/skydeck/
+COPY dist/server.js dist/cli.js dist/cli-*.js /opt/skydeck/
 RUN mkdir -p /data && chown 1000:1000 /data
 
 ENV SKYDECK_HOME=/data NODE_ENV=production

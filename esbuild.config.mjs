@@ -3,7 +3,7 @@
 // `--watch` keeps rebuilding them on change (`npm run watch`, the F5 pre-launch task in .vscode/).
 import { build, context } from 'esbuild';
 import { execSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -68,9 +68,38 @@ if (!watch) {
   carried = { define: { ...node.define, __SKYDECK_DASHBOARD__: JSON.stringify(files) } };
 }
 
+// The CLI's commands are bundles of their own beside cli.js (dist/cli-launch.js...), which main.ts's
+// `import('./commands/X')` loads when the command runs: `--version`, `--help` and each command compile
+// only what they use, not every command's code and libraries at every start (issue 8: the CLI's start-up
+// was most of `launch --dryrun`'s time).
+const cliCommands = Object.fromEntries(
+  readdirSync('client/cli/commands')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [`cli-${f.slice(0, -3)}`, `client/cli/commands/${f}`]),
+);
+const commandsApart = {
+  name: 'cli-commands-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+$/ }, (args) =>
+      /[\\/]client[\\/]cli[\\/]main\.ts$/.test(args.importer) ? { path: `./cli-${args.path.slice('./commands/'.length)}.js`, external: true } : undefined,
+    );
+  },
+};
+
 const bundles = [
   { ...node, ...carried, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' }, external: [...node.external, 'node-pty'] },
-  { ...node, entryPoints: ['client/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...node,
+    entryPoints: ['client/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+    // Each command is loaded from its own bundle...
+    plugins: [...node.plugins, commandsApart],
+    // ...by require(): a real import() would send each command's bundle through the ESM loader, whose scan
+    // of a CommonJS file for its exports costs more than the split saves.
+    supported: { 'dynamic-import': false },
+  },
+  { ...node, entryPoints: cliCommands, outdir: 'dist' },
   { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] },
   {
     entryPoints: ['webview/main.ts'],

@@ -1,7 +1,7 @@
 // The bundles under test. dist/ is shared with everyone working in this tree and can be rebuilt while
-// the benchmark runs (sometimes minified, sometimes not), so the run copies server.js and cli.js once
+// the benchmark runs (sometimes minified, sometimes not), so the run copies server.js and cli.js (with its commands' bundles) once
 // and measures that copy throughout. They stay side by side: the CLI finds server.js next to itself.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -17,7 +17,9 @@ export interface Build {
 
 export function snapshotBuild(into: string, from = path.join(ROOT, 'dist')): Build {
   mkdirSync(into, { recursive: true });
-  for (const name of ['server.js', 'cli.js']) {
+  // cli.js loads each command's bundle (cli-launch.js...) from beside itself.
+  const cliCommands = existsSync(from) ? readdirSync(from).filter((f) => /^cli-[\w-]+\.js$/.test(f)) : [];
+  for (const name of ['server.js', 'cli.js', ...cliCommands]) {
     const source = path.join(from, name);
     if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build (npm run bench does)`);
     copyFileSync(source, path.join(into, name));

@@ -1,5 +1,4 @@
 // Terminal output and exit codes for the CLI: results on stdout, notes and errors on stderr.
-import { ClientError } from '../errors';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;
 
@@ -40,17 +39,21 @@ export async function runAction(action: () => Promise<void>): Promise<void> {
   }
 }
 
+// Each command is a bundle of its own (dist/cli-<command>.js) with its own copy of this module and of
+// client/errors.ts, so what a command throws is told apart by its name, not by class identity.
+const named = (err: unknown, ...names: string[]): err is Error => err instanceof Error && names.includes(err.name);
+
 function report(err: unknown): number {
-  if (err instanceof CliExit) {
+  if (named(err, 'CliExit')) {
     if (err.message) note(err.message);
-    return err.code;
+    return (err as CliExit).code;
   }
   // Checked by its type tag so that this module, loaded for every command, does not pull in the task schema.
   if ((err as { type?: unknown } | undefined)?.type === 'TaskValidationError') {
     note((err as Error).message);
     return EXIT.usage;
   }
-  if (err instanceof ClientError) {
+  if (named(err, 'ClientError', 'ApiError', 'ConnectionError')) {
     note(`Error: ${err.message}`);
     return EXIT.error;
   }

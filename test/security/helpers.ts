@@ -2,7 +2,7 @@
 // team servers with accounts made by the server program itself, as an admin would.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import http from 'node:http';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -108,8 +108,8 @@ export async function call<T = { error?: { code: string; message: string } }>(
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
 
-/** dist/cli.js and dist/server.js, copied where any user can read them (the checkout may be in a folder they cannot enter). */
-const BUNDLES = ['cli.js', 'server.js'];
+/** dist/cli.js (with its commands' bundles, cli-*.js) and dist/server.js, copied where any user can read them (the checkout may be in a folder they cannot enter). */
+const bundles = () => readdirSync(path.dirname(SERVER_JS)).filter((f) => f === 'server.js' || /^cli(-[\w-]+)?\.js$/.test(f));
 
 export interface OtherUser {
   name: string;
@@ -132,8 +132,8 @@ export function anotherOsUser(): OtherUser | undefined {
   if (made.status !== 0) throw new Error(`useradd ${name}: ${made.stderr}`);
   const shared = mkdtempSync(path.join(os.tmpdir(), 'skydeck-bundles-'));
   chmodSync(shared, 0o755);
-  for (const file of BUNDLES) copyFileSync(path.join(path.dirname(SERVER_JS), file), path.join(shared, file));
-  for (const file of BUNDLES) chmodSync(path.join(shared, file), 0o644);
+  for (const file of bundles()) copyFileSync(path.join(path.dirname(SERVER_JS), file), path.join(shared, file));
+  for (const file of bundles()) chmodSync(path.join(shared, file), 0o644);
   const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-other-user-'));
   spawnSync('chown', [name, home]);
   const children: ChildProcess[] = [];
