@@ -96,6 +96,7 @@ cat > "$UD/User/settings.json" <<EOF
   "extensions.ignoreRecommendations": true, "workbench.tips.enabled": false, "workbench.enableExperiments": false,
   "chat.commandCenter.enabled": false, "workbench.secondarySideBar.defaultVisibility": "hidden",
   "terminal.integrated.gpuAcceleration": "off", "[yaml]": { "editor.autoIndent": "none" },
+  "editor.stickyScroll.enabled": false,
   "skydeck.apiServerEndpoint": "http://127.0.0.1:$API_PORT" }
 EOF
 node "$CS_ENTRY" --user-data-dir "$UD" --extensions-dir "$EXTS" --install-extension "$VSIX" > "$TMP/install.log" 2>&1 \

@@ -404,7 +404,16 @@ test('a task file is checked as it is typed: problems at their keys in the CLI\'
   await shot('25b-task-file-problem-misspelt-key');
 });
 
+/** Puts the cursor at the top of the active editor, so every line of the short task file is in view. */
+async function editorToTop() {
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  await page.locator('.editor-instance .monaco-editor.focused').waitFor();
+  await page.keyboard.press('Control+Home');
+}
+
 test('a hover on a task file key shows its documentation from the task schema', async () => {
+  // Opening the Problems panel shrinks the editor and can scroll its first lines out of view.
+  await editorToTop();
   const key = page.locator('.editor-instance .view-line span', { hasText: /^resources$/ }).first();
   await key.hover();
   const hover = page.locator('.monaco-hover', { hasText: 'What each node needs and where it may run' });
@@ -416,6 +425,7 @@ test('a hover on a task file key shows its documentation from the task schema', 
 
 test('the quick fix renames a misspelt key to the one it meant, and its problem clears', async () => {
   await page.keyboard.press('Escape');
+  await editorToTop();
   await page.locator('.editor-instance .view-line span', { hasText: /^cpu$/ }).first().click();
   // Ctrl+. must reach the editor, not the Problems panel (which has quick fixes of its own).
   await page.locator('.editor-instance .monaco-editor.focused').waitFor();
