@@ -1,0 +1,50 @@
+// The CLI as a user installs it: `npm pack` of the checkout, installed into a private prefix, and the
+// installed `skydeck` run against a real server. The CLI is several bundles (one per command, loaded
+// when the command runs), so a file the package leaves out only shows when that command runs.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { cliEnv } from '../helpers/cli';
+import { startServer, type TestServer } from '../helpers/server';
+
+const ROOT = path.resolve(__dirname, '../..');
+let server: TestServer;
+let scratch: string;
+let skydeck: string;
+
+before(async () => {
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'skydeck-package-'));
+  const npmEnv = { ...process.env, npm_config_cache: path.join(scratch, 'npm-cache'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], { cwd: ROOT, env: npmEnv, encoding: 'utf8' })) as { filename: string }[];
+  const prefix = path.join(scratch, 'prefix');
+  execFileSync('npm', ['install', '-g', '--offline', '--ignore-scripts', '--prefix', prefix, path.join(scratch, packed[0]!.filename)], { env: npmEnv, stdio: 'pipe' });
+  skydeck = path.join(prefix, 'bin', 'skydeck');
+  server = await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test('the package holds every CLI bundle the build made', () => {
+  const installed = new Set(readdirSync(path.join(path.dirname(skydeck), '..', 'lib', 'node_modules', 'skydeck', 'dist')));
+  const built = readdirSync(path.join(ROOT, 'dist')).filter((f) => /^cli(-.+)?\.js$/.test(f));
+  assert.ok(built.length > 1, `the build makes the CLI's command bundles (${built.join(', ')})`);
+  for (const file of built) assert.ok(installed.has(file), `${file} is in the package`);
+});
+
+test('the installed skydeck runs commands whose code is in their own bundles', () => {
+  const run = (args: string[]) => spawnSync(skydeck, args, { env: cliEnv({ home: server.home, url: server.url }), encoding: 'utf8', timeout: 60_000 });
+  const version = run(['--version']);
+  assert.equal(version.status, 0, version.stderr);
+  const status = run(['status']);
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, /No existing clusters|NAME/);
+  const dryrun = run(['launch', path.join(ROOT, 'examples', 'hello.yaml'), '-c', 'packaged', '--dryrun']);
+  assert.equal(dryrun.status, 0, dryrun.stderr);
+  assert.match(dryrun.stdout + dryrun.stderr, /local/);
+});
