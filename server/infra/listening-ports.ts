@@ -22,11 +22,15 @@ export function parseListeningPorts(text: string): Set<number> {
   return ports;
 }
 
-/** Reading the tables costs the kernel a walk of every socket (~15 ms on a busy machine): one read serves a plan's candidates. */
-const FRESH_MS = 500;
+/**
+ * Reading the tables costs the kernel a walk of every socket (~15 ms on a busy machine): one read serves
+ * the candidates of one plan, which are weighed within a few milliseconds. Kept short, because a read
+ * older than that can miss a process that started listening just before the launch.
+ */
+const FRESH_MS = 50;
 let recent: { at: number; ports: Promise<Set<number>> } | undefined;
 
-/** The ports something listens on on this machine (none known where /proc/net is absent), read at most every half second. */
+/** The ports something listens on on this machine (none known where /proc/net is absent), read at most every 50 ms. */
 export function localListeningPorts(): Promise<Set<number>> {
   if (recent && Date.now() - recent.at < FRESH_MS) return recent.ports;
   const ports = Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => ''))).then((tables) => parseListeningPorts(tables.join('\n')));
