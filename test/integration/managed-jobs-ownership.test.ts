@@ -20,7 +20,7 @@ describe('managed jobs on a team server', () => {
       { name: 'carol', role: 'admin' },
     ]);
     server = team.server;
-    ({ alice, bob, carol } = team.accounts as Record<'alice' | 'bob' | 'carol', Account>);
+    ({ alice, bob, carol } = team.accounts);
   });
   after(async () => {
     await call(server, '/api/v1/jobs.cancel', carol.authorization, { body: { all: true, allUsers: true } });

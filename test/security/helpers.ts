@@ -70,10 +70,10 @@ export interface Account {
  * A team server whose users exist before it starts; passwords are `<name>-password`. Its members may run
  * local jobs (--team-local-infra) unless `localInfra` is false: these tests run everyone's jobs locally.
  */
-export async function startTeamServer(users: { name: string; role: 'admin' | 'user' }[], args: string[] = [], localInfra = true): Promise<{ server: TestServer; accounts: Record<string, Account> }> {
+export async function startTeamServer<Name extends string>(users: { name: Name; role: 'admin' | 'user' }[], args: string[] = [], localInfra = true): Promise<{ server: TestServer; accounts: Record<Name, Account> }> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-sec-'));
   const dataDir = path.join(home, 'server');
-  const accounts: Record<string, Account> = {};
+  const accounts = {} as Record<Name, Account>;
   for (const u of users) {
     const password = `${u.name}-password`;
     admin(dataDir, ['users', 'add', u.name, '--role', u.role, '--password-stdin'], `${password}\n`);

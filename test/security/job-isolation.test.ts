@@ -27,7 +27,7 @@ describe('local jobs on a team server run under uids of their own', { skip: !asR
       { name: 'carol', role: 'user' },
     ]);
     server = team.server;
-    ({ bob, carol } = team.accounts as Record<'bob' | 'carol', Account>);
+    ({ bob, carol } = team.accounts);
   });
   after(() => server.dispose());
 

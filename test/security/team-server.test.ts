@@ -26,7 +26,7 @@ describe('team server', () => {
       { name: 'carol', role: 'user' },
     ]);
     server = team.server;
-    ({ alice, bob, carol } = team.accounts as Record<'alice' | 'bob' | 'carol', Account>);
+    ({ alice, bob, carol } = team.accounts);
   });
   after(() => server.dispose());
 
@@ -247,14 +247,14 @@ describe('team server', () => {
 
 describe('team server with one long worker', () => {
   let server: TestServer;
-  let accounts: Record<string, Account>;
+  let accounts: Record<'alice' | 'bob', Account>;
   before(async () => {
     ({ server, accounts } = await startTeamServer([{ name: 'alice', role: 'user' }, { name: 'bob', role: 'user' }], ['--long-workers', '1']));
   });
   after(() => server.dispose());
 
   it("checks a queued launch's cluster ownership when it runs: bob's cannot land on the cluster alice's launch made meanwhile", async () => {
-    const { alice, bob } = accounts as Record<'alice' | 'bob', Account>;
+    const { alice, bob } = accounts;
     const submit = async (who: Account, body: unknown) => (await call<{ requestId: string }>(server, '/api/v1/launch', who.authorization, { body })).body.requestId;
     // The one worker is busy, so both launches wait; at submit time the cluster does not exist yet.
     const busy = await submit(alice, { clusterName: 'busy', task: { run: 'sleep 2' } });
@@ -274,14 +274,14 @@ describe('team server with one long worker', () => {
 
 describe('team server left as set up', () => {
   let server: TestServer;
-  let accounts: Record<string, Account>;
+  let accounts: Record<'alice' | 'bob', Account>;
   before(async () => {
     ({ server, accounts } = await startTeamServer([{ name: 'alice', role: 'admin' }, { name: 'bob', role: 'user' }], [], false));
   });
   after(() => server.dispose());
 
   it("runs no member's job on local infra, where it would run as the server's own OS user", async () => {
-    const { alice, bob } = accounts as Record<'alice' | 'bob', Account>;
+    const { alice, bob } = accounts;
     // The attack: a user's job rewrites the accounts file to make itself admin.
     const task = { run: `sed -i 's/"role":"user"/"role":"admin"/' ${server.dataDir}/users.json; echo done` };
     const submitted = await call<{ requestId: string }>(server, '/api/v1/launch', bob.authorization, { body: { clusterName: 'escalate', task } });
