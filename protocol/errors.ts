@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   host_not_allowed: { status: 403, meaning: 'a local server answers only to loopback Host names (DNS-rebinding guard)' },
   cross_origin: { status: 403, meaning: 'requests from other web sites are refused' },
   too_many_attempts: { status: 429, meaning: 'too many failed logins from this address; details say when to retry' },
-  too_many_connections: { status: 429, meaning: 'too many WebSocket connections from this address' },
+  too_many_connections: { status: 429, meaning: 'too many connections, requests in flight or WebSocket connections from this client' },
   // ---- infra and clusters ----
   infra_not_enabled: { status: 400, meaning: 'the task names infra this server does not have enabled' },
   resources_unavailable: { status: 400, meaning: 'no enabled infra can hold what the task asks for; details give the reason per infra' },

@@ -19,16 +19,20 @@ export interface ServerConfig {
   retentionMs: number;
   longConcurrency: number;
   refreshIntervalMs: number;
-  /** Open TCP connections and WebSocket connections one client address may hold. */
+  /**
+   * Open TCP connections (behind a trusted proxy: requests in flight) and WebSocket connections one
+   * client may hold, and open connections in all.
+   */
   connectionsPerClient: number;
   webSocketsPerClient: number;
+  connections: number;
   /**
    * Let team members run jobs on local infra: off unless the operator says so. The jobs then run under
    * uids of their own (one per cluster, from `jobIsolation.uids`), never as the server's OS user.
    */
   teamLocalInfra: boolean;
   jobIsolation: JobIsolation;
-  /** Proxies whose X-Forwarded-For names the client (for the login throttle); nobody else's is believed. */
+  /** Proxies whose X-Forwarded-For names the client (login throttle, connection caps); nobody else's is believed. */
   trustedProxies: string[];
 }
 
@@ -39,8 +43,10 @@ export const USAGE = `Usage: skydeck-server [options]
   --data-dir DIR            store, request logs and job state (default $SKYDECK_HOME/server)
   --request-retention DUR   keep finished requests and their logs this long: 90s, 30m, 24h, 7d (default 24h)
   --long-workers N          long requests (launch, exec, start) run at once (default from CPUs and memory)
-  --max-connections-per-client N    open connections one client address may hold (default 512)
-  --max-websockets-per-client N     WebSocket connections one client address may hold (default 64)
+  --max-connections-per-client N    open connections one client address may hold; behind a
+                                    --trusted-proxy, requests in flight per client (default 512)
+  --max-websockets-per-client N     WebSocket connections one client may hold (default 64)
+  --max-connections N               open connections in all, a trusted proxy's included (default 8192)
   --refresh-interval DUR    how often idle clusters are checked for autostop (default 30s)
   --team-local-infra        on a team server, let members run jobs on local infra, each cluster's under
                             a uid of its own (needs root or CAP_SETUID..., see docs/deploy.md)
@@ -48,7 +54,8 @@ export const USAGE = `Usage: skydeck-server [options]
                             (default ${DEFAULT_JOB_UIDS})
   --job-sandboxes DIR       where those jobs' sandboxes live, mode 0711 (default ${DEFAULT_JOB_SANDBOXES})
   --trusted-proxy ADDR      a reverse proxy whose X-Forwarded-For names the client (repeatable; login
-                            throttling is then per client behind it, not for everyone at once)
+                            throttling and connection caps are then per client behind it, not for
+                            everyone at once)
   -h, --help                show this help
 
 Environment: SKYDECK_HOME (default ~/.skydeck).
@@ -85,6 +92,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         'refresh-interval': { type: 'string' },
         'max-connections-per-client': { type: 'string' },
         'max-websockets-per-client': { type: 'string' },
+        'max-connections': { type: 'string' },
         'team-local-infra': { type: 'boolean' },
         'job-uids': { type: 'string' },
         'job-sandboxes': { type: 'string' },
@@ -117,6 +125,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     refreshIntervalMs: Math.max(1000, parseDuration(values['refresh-interval'] ?? '30s', '--refresh-interval')),
     connectionsPerClient: positive('max-connections-per-client', 512),
     webSocketsPerClient: positive('max-websockets-per-client', 64),
+    connections: positive('max-connections', 8192),
     teamLocalInfra: values['team-local-infra'] === true,
     trustedProxies: (values['trusted-proxy'] ?? []).map((a) => {
       if (isIP(a) === 0) throw fail.config_invalid(`--trusted-proxy: expected the proxy's IP address (such as 127.0.0.1), got '${a}'`);

@@ -1,4 +1,5 @@
-// Which address a request comes from, for the login throttle and the messages naming it: the TCP peer,
+// Which address a request comes from, for the login throttle, the connection caps and the messages
+// naming it: the TCP peer,
 // or, only when that peer is a proxy the operator named (--trusted-proxy), the client the proxy says
 // it forwarded for. A header from anyone else is ignored, so a guesser cannot pick its own address.
 import type { IncomingMessage } from 'node:http';
@@ -9,6 +10,11 @@ export class ClientAddresses {
 
   constructor(trustedProxies: readonly string[] = []) {
     this.trusted = new Set(trustedProxies.map(plain));
+  }
+
+  /** Whether a TCP peer is a proxy the operator named: its connections carry other clients' requests. */
+  isTrustedProxy(peer: string): boolean {
+    return this.trusted.has(plain(peer));
   }
 
   of(req: IncomingMessage): string {

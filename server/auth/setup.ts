@@ -9,9 +9,10 @@ import { ServerAuthenticator } from './server-auth';
 
 export function serverProtection(config: ServerConfig, log: (line: string) => void) {
   const loopback = isLoopbackHostHeader(config.host.includes(':') ? `[${config.host}]` : config.host);
+  const addresses = new ClientAddresses(config.trustedProxies);
   let authenticator: ServerAuthenticator;
   try {
-    authenticator = new ServerAuthenticator(config.dataDir, log, !loopback, undefined, new ClientAddresses(config.trustedProxies));
+    authenticator = new ServerAuthenticator(config.dataDir, log, !loopback, undefined, addresses);
   } catch (err) {
     throw fail.config_invalid(`cannot read the server's accounts: ${(err as Error).message}`);
   }
@@ -30,6 +31,6 @@ export function serverProtection(config: ServerConfig, log: (line: string) => vo
     loopback,
     authenticator,
     gate: browserGate({ local: () => !authenticator.team }),
-    limits: new ConnectionLimits({ connectionsPerClient: config.connectionsPerClient, webSocketsPerClient: config.webSocketsPerClient }),
+    limits: new ConnectionLimits({ connectionsPerClient: config.connectionsPerClient, webSocketsPerClient: config.webSocketsPerClient, connections: config.connections }, addresses),
   };
 }

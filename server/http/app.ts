@@ -27,6 +27,7 @@ export function createHttpServer(core: Core, gate: Gate, logError: (err: unknown
   app.silent = true;
   app.use(errorMiddleware(logError));
   app.use(async (ctx, next) => {
+    limits.claimRequest(ctx.req, ctx.res);
     await gate(ctx.req);
     await next();
   });

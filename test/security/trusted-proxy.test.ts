@@ -1,10 +1,14 @@
 // Behind a reverse proxy every client has the proxy's address. With --trusted-proxy the login throttle
-// counts per client the proxy names in X-Forwarded-For, so one guesser no longer locks an account for
-// everyone behind it; the header is believed from that proxy only, so nobody can pick their own address.
+// and the connection caps count per client the proxy names in X-Forwarded-For, so one guesser or one
+// flood no longer locks out everyone behind it; the header is believed from that proxy only, so nobody
+// can pick their own address.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { TestServer } from '../helpers/server';
-import { basic, call, startTeamServer } from './helpers';
+import http from 'node:http';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { after, afterEach, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { eventually, type TestServer } from '../helpers/server';
+import { basic, call, startTeamServer, type Account } from './helpers';
 
 const guess = (server: TestServer, forwardedFor: string) => call(server, '/api/requests', basic('alice', 'not-her-password'), { headers: { 'x-forwarded-for': forwardedFor } });
 const alice = (server: TestServer, forwardedFor: string) => call(server, '/api/requests', basic('alice', 'alice-password'), { headers: { 'x-forwarded-for': forwardedFor } });
@@ -46,3 +50,186 @@ describe('a team server with no trusted proxy', () => {
     await assert.rejects(startTeamServer([{ name: 'bob', role: 'user' }], ['--trusted-proxy', 'proxy.example.com'], false), /--trusted-proxy: expected the proxy's IP address/);
   });
 });
+
+// The connection caps behind the proxy: one client flooding to its cap (requests in flight, WebSockets)
+// leaves the others their share; the proxy's own address is not one client, a global cap bounds the
+// total; and a peer that is not the proxy cannot escape its cap by naming other clients.
+describe('connection caps behind a trusted proxy', () => {
+  let server: TestServer;
+  let proxy: Proxy;
+  let alice: Account;
+  let bob: Account;
+  const open: { close(): void }[] = [];
+  before(async () => {
+    const team = await startTeamServer(
+      [
+        { name: 'alice', role: 'user' },
+        { name: 'bob', role: 'user' },
+      ],
+      ['--trusted-proxy', '127.0.0.1', '--max-connections-per-client', '20', '--max-websockets-per-client', '5', '--max-connections', '60'],
+      false,
+    );
+    ({ server } = team);
+    ({ alice, bob } = team.accounts);
+    proxy = await startProxy(server.url);
+    // Logged in once, their passwords are not hashed again on every call of the floods.
+    for (const who of [alice, bob]) assert.equal(await quick(server.url, '127.0.0.1', who), 200);
+  });
+  afterEach(async () => {
+    for (const c of open.splice(0)) c.close();
+    // Every place is given back before the next test counts again.
+    await eventually(async () => (await quick(server.url, '127.0.0.1', alice)) === 200, 10_000, 'the caps to free the places of closed connections');
+  });
+  after(async () => {
+    proxy?.close();
+    await server?.dispose();
+  });
+
+  it("one client holding its 20 requests in flight through the proxy gets 429, and bob behind the same proxy is served", async () => {
+    for (let i = 0; i < 20; i++) open.push(await stalledPost(proxy.url, '127.0.0.2', alice));
+    const refused = await eventually(async () => {
+      const status = await quick(proxy.url, '127.0.0.2', alice);
+      return status === 200 ? undefined : status;
+    }, 10_000, "alice's 21st request to be refused");
+    assert.equal(refused, 429, 'refused by the per-client cap, not by the proxy failing to connect');
+    assert.equal(await quick(proxy.url, '127.0.0.3', bob), 200, 'bob, behind the same proxy, is served');
+    assert.equal(await quick(proxy.url, '127.0.0.4', alice), 200, 'and so is alice from another machine');
+  });
+
+  it('one client holding its 5 WebSockets through the proxy is refused a 6th, and bob behind the same proxy opens his', async () => {
+    for (let i = 0; i < 5; i++) assert.equal(await webSocket(proxy.url, '127.0.0.2', alice, open), 'open');
+    assert.equal(await webSocket(proxy.url, '127.0.0.2', alice, open), 429);
+    assert.equal(await webSocket(proxy.url, '127.0.0.3', bob, open), 'open');
+  });
+
+  it("does not cap the proxy's own address as one client, and still caps the server's total", async () => {
+    // 40 clients behind the proxy, one stalled request each: twice the per-client cap, all held.
+    const held = await Promise.all(Array.from({ length: 40 }, (_, i) => stalledPost(proxy.url, `127.0.1.${i + 1}`, alice)));
+    open.push(...held);
+    await eventually(async () => (await quick(proxy.url, '127.0.2.1', bob)) === 200, 10_000, 'a 41st client to be served');
+    // The global cap (--max-connections 60) drops what goes past the server's total, from the proxy too.
+    const idle = await idleSockets(server.url, '127.0.0.1', 60);
+    open.push(...idle.sockets);
+    await eventually(() => idle.dropped() >= 38, 10_000, 'the server to drop the connections past its total');
+    assert.ok(idle.dropped() <= 41, `${idle.dropped()} of 60 dropped: the server holds more than its total`);
+  });
+
+  it('a peer that is not the trusted proxy is capped at its own address, whatever X-Forwarded-For it sends', async () => {
+    const spoofed = (i: number) => ({ 'x-forwarded-for': `203.0.113.${i}` });
+    // Connections: 20, then the next is dropped before a byte is read.
+    for (let i = 0; i < 20; i++) open.push(await stalledPost(server.url, '127.0.0.5', alice, spoofed(i)));
+    await eventually(async () => (await quick(server.url, '127.0.0.5', alice, spoofed(99))) === 0, 10_000, 'the 21st connection to be dropped');
+    // WebSockets: 5 (connections are all held: close them first), then 429 naming the real address.
+    for (const c of open.splice(0)) c.close();
+    await eventually(async () => (await quick(server.url, '127.0.0.5', alice)) === 200, 10_000, 'the places to be given back');
+    for (let i = 0; i < 5; i++) assert.equal(await webSocket(server.url, '127.0.0.5', alice, open, spoofed(i)), 'open');
+    assert.equal(await webSocket(server.url, '127.0.0.5', alice, open, spoofed(50)), 429);
+  });
+});
+
+interface Proxy {
+  url: string;
+  close(): void;
+}
+
+/**
+ * A reverse proxy on 127.0.0.1 set up as docs/deploy.md sets nginx up: it appends the address its client
+ * came from to X-Forwarded-For, opens one upstream connection per request, passes WebSocket upgrades.
+ */
+async function startProxy(upstream: string): Promise<Proxy> {
+  const target = new URL(upstream);
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  const forwardedFor = (req: http.IncomingMessage) => [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+  const proxy = http.createServer((req, res) => {
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwardedFor(req) }, agent: false }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+    res.once('close', () => up.destroy());
+    up.flushHeaders();
+    req.pipe(up);
+  });
+  proxy.on('connection', track);
+  proxy.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    const up = net.connect(Number(target.port), target.hostname, () => {
+      const headers = { ...req.headers, 'x-forwarded-for': forwardedFor(req) };
+      up.write(`${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')}\r\n\r\n`);
+      up.write(head);
+      socket.pipe(up).pipe(socket);
+    });
+    track(up);
+    const end = () => {
+      up.destroy();
+      socket.destroy();
+    };
+    for (const s of [up, socket]) s.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close() {
+      for (const s of sockets) s.destroy();
+      proxy.close();
+    },
+  };
+}
+
+const target = (url: string) => ({ host: new URL(url).hostname, port: Number(new URL(url).port) });
+
+/** GET /api/requests from `from`: the status, or 0 when the connection was dropped. */
+function quick(url: string, from: string, who: Account, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ ...target(url), localAddress: from, path: '/api/requests', headers: { authorization: who.authorization, ...headers }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/** A POST whose body never comes: a request in flight until closed. Resolves once it is sent. */
+function stalledPost(url: string, from: string, who: Account, headers: Record<string, string> = {}): Promise<{ close(): void }> {
+  return new Promise((resolve) => {
+    const req = http.request({ ...target(url), localAddress: from, method: 'POST', path: '/api/v1/status', headers: { authorization: who.authorization, 'content-type': 'application/json', 'content-length': '100', ...headers }, agent: false });
+    req.on('error', () => undefined);
+    req.on('response', (res) => res.resume());
+    req.flushHeaders();
+    req.once('socket', (s) => s.once('connect', () => resolve({ close: () => req.destroy() })));
+  });
+}
+
+/** Opens /api/ws from `from`: 'open' (kept in `keep`), or the status of the refusal (0: dropped). */
+function webSocket(url: string, from: string, who: Account, keep: { close(): void }[], headers: Record<string, string> = {}): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/ws`, { localAddress: from, headers: { authorization: who.authorization, ...headers } });
+    ws.once('open', () => {
+      keep.push({ close: () => ws.terminate() });
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', () => resolve(0));
+  });
+}
+
+/** `n` TCP connections from `from` that send nothing; counts those the server drops. */
+async function idleSockets(url: string, from: string, n: number): Promise<{ sockets: { close(): void }[]; dropped: () => number }> {
+  let dropped = 0;
+  const sockets = await Promise.all(
+    Array.from({ length: n }, () => new Promise<Socket>((resolve) => {
+      const s = net.connect({ ...target(url), localAddress: from }, () => resolve(s));
+      s.on('error', () => resolve(s));
+      s.once('close', () => dropped++);
+    })),
+  );
+  return { sockets: sockets.map((s) => ({ close: () => s.destroy() })), dropped: () => dropped };
+}
