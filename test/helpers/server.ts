@@ -33,12 +33,21 @@ export interface TestServer {
 
 export const ALICE = { id: 'a11ce000', name: 'alice' };
 
-export async function startServer(opts: { args?: string[]; home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
+export interface ServerLauncher {
+  /** What runs `node server.js ...`, such as setpriv with another uid (it must exec node, keeping the pid). */
+  prefix: string[];
+  /** dist/server.js, or a copy the launched user can read. */
+  serverJs: string;
+}
+
+export async function startServer(opts: { args?: string[]; home?: string; env?: NodeJS.ProcessEnv; launcher?: ServerLauncher } = {}): Promise<TestServer> {
   const home = opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'skydeck-test-'));
   const dataDir = path.join(home, 'server');
   const infoFile = path.join(dataDir, 'server.json');
   rmSync(infoFile, { force: true });
-  const child = spawn(process.execPath, [SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
+  const argv = [process.execPath, opts.launcher?.serverJs ?? SERVER_JS, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  const [file, ...args] = [...(opts.launcher?.prefix ?? []), ...argv];
+  const child = spawn(file!, args, {
     env: { ...process.env, SKYDECK_HOME: home, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

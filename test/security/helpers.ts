@@ -117,6 +117,8 @@ export interface OtherUser {
   home: string;
   /** The CLI bundle, readable by them. */
   cli: string;
+  /** The server bundle, readable by them. */
+  serverJs: string;
   /** Runs a command as them and waits for it. */
   run(args: string[], env?: Record<string, string>): SpawnSyncReturns<string>;
   /** Starts a command as them in the background. */
@@ -142,6 +144,7 @@ export function anotherOsUser(): OtherUser | undefined {
     name,
     home,
     cli: path.join(shared, 'cli.js'),
+    serverJs: path.join(shared, 'server.js'),
     run: (args, env = {}) => spawnSync('runuser', argv(args, env), { encoding: 'utf8', timeout: 30_000 }),
     spawn(args, env = {}) {
       // Its own process group, so that dispose stops what it started too.

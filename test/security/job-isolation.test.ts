@@ -12,7 +12,7 @@ import { ApiClient } from '../../client/api-client';
 import { TerminalSession, type TerminalEnd } from '../../client/terminal';
 import type { ApiRequest } from '../../protocol/model';
 import { eventually, processesWith, type TestServer } from '../helpers/server';
-import { admin, anotherOsUser, call, startTeamServer, type Account } from './helpers';
+import { admin, call, startTeamServer, type Account } from './helpers';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -141,23 +141,8 @@ describe('local jobs on a team server run under uids of their own', { skip: !asR
   });
 });
 
-describe('a team server with --team-local-infra that cannot isolate jobs', { skip: !asRoot && 'needs root (useradd)' }, () => {
-  it('refuses to start as a user who cannot switch uids, and says what to set up', () => {
-    const other = anotherOsUser()!;
-    try {
-      const dataDir = path.join(other.home, 'data');
-      admin(dataDir, ['users', 'add', 'alice', '--password-stdin'], 'alice-password\n');
-      spawnSync('chown', ['-R', other.name, dataDir]);
-      const sandboxes = path.join(other.home, 'sandboxes');
-      const r = other.run([process.execPath, path.join(path.dirname(other.cli), 'server.js'), '--port', '0', '--data-dir', dataDir, '--team-local-infra', '--job-sandboxes', sandboxes]);
-      assert.equal(r.status, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, /cannot switch uids \(missing CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_KILL, CAP_SETGID, CAP_SETUID\)/);
-      assert.match(r.stderr, /AmbientCapabilities=CAP_CHOWN CAP_DAC_OVERRIDE CAP_KILL CAP_SETGID CAP_SETUID/);
-    } finally {
-      other.dispose();
-    }
-  });
-
+// Without the capabilities to switch uids: test/security/non-root-server.test.ts.
+describe('a team server with --team-local-infra that cannot isolate jobs', { skip: !asRoot && 'needs root' }, () => {
   it('refuses a sandbox folder jobs cannot reach, naming the folder to fix', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-iso-'));
     try {

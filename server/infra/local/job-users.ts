@@ -6,6 +6,7 @@
 // files in its sandbox and could turn any of them into a symlink to a file only the server may write.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fail } from '../../errors';
 import type { SandboxFiles } from './sandbox-files';
@@ -33,12 +34,27 @@ const NEEDED_CAPS: [string, number][] = [
 /** The systemd lines that give a non-root server what it needs, for the docs and the refusal. */
 export const SYSTEMD_CAPS = `AmbientCapabilities=${NEEDED_CAPS.map(([n]) => n).join(' ')}`;
 
+/** The command, run as root, that starts this very server again as its user with those capabilities (no systemd). */
+function withCapsCommand(): string {
+  const caps = NEEDED_CAPS.map(([n]) => `+${n.slice(4).toLowerCase()}`).join(',');
+  let user: string;
+  try {
+    user = `--reuid=${os.userInfo().username} --regid=${process.getgid?.()} --init-groups`;
+  } catch {
+    user = `--reuid=${process.getuid?.()} --regid=${process.getgid?.()} --clear-groups`; // a uid without a passwd entry
+  }
+  // Its environment too: root's HOME would move the default data dir.
+  const env = Object.entries({ HOME: os.homedir(), SKYDECK_HOME: process.env.SKYDECK_HOME }).flatMap(([k, v]) => (v ? [`${k}=${v}`] : []));
+  const argv = ['env', ...env, process.execPath, ...process.execArgv, ...process.argv.slice(1)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return `setpriv ${user} --inh-caps=${caps} --ambient-caps=${caps} -- ${argv.join(' ')}`;
+}
+
 /** Why this server cannot run isolated local jobs as configured, with what to run; undefined when it can. */
 export function jobIsolationProblem(iso: JobIsolation): string | undefined {
   const effective = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
   const missing = NEEDED_CAPS.filter(([, bit]) => (effective & (1n << BigInt(bit))) === 0n).map(([n]) => n);
   if (missing.length > 0) {
-    return `--team-local-infra runs each cluster's jobs under a uid of its own (${iso.uids.first}-${iso.uids.last}), never as this server's OS user, and this server cannot switch uids (missing ${missing.join(', ')}). Run it as root, or give it those capabilities: in its systemd unit, ${SYSTEMD_CAPS} (see docs/deploy.md, "Local jobs on a team server")`;
+    return `--team-local-infra runs each cluster's jobs under a uid of its own (${iso.uids.first}-${iso.uids.last}), never as this server's OS user, and this server cannot switch uids (missing ${missing.join(', ')}). Run it as root, or give it those capabilities: in its systemd unit, ${SYSTEMD_CAPS}; without systemd, start it as root with\n  ${withCapsCommand()}\n(see docs/deploy.md, "Local jobs on a team server")`;
   }
   if (spawnSync('setpriv', ['--version']).status !== 0) return `--team-local-infra needs setpriv (util-linux) to start jobs under their own uid: apt-get install util-linux`;
   const taken = passwdUidsIn(iso.uids);
