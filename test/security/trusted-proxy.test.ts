@@ -106,6 +106,8 @@ describe('connection caps behind a trusted proxy', () => {
     // 40 clients behind the proxy, one stalled request each: twice the per-client cap, all held.
     const held = await Promise.all(Array.from({ length: 40 }, (_, i) => stalledPost(proxy.url, `127.0.1.${i + 1}`, alice)));
     open.push(...held);
+    // All 40 have reached the server's accept queue before anything else does (it takes them in order).
+    await eventually(() => proxy.upstreams() >= 40, 10_000, 'the proxy to connect every stalled request upstream');
     await eventually(async () => (await quick(proxy.url, '127.0.2.1', bob)) === 200, 10_000, 'a 41st client to be served');
     // The global cap (--max-connections 60) drops what goes past the server's total, from the proxy too.
     const idle = await idleSockets(server.url, '127.0.0.1', 60);
@@ -129,6 +131,8 @@ describe('connection caps behind a trusted proxy', () => {
 
 interface Proxy {
   url: string;
+  /** Upstream connections open now. */
+  upstreams(): number;
   close(): void;
 }
 
@@ -143,12 +147,19 @@ async function startProxy(upstream: string): Promise<Proxy> {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
+  let upstreams = 0;
+  const countUpstream = (s: Socket) =>
+    s.once('connect', () => {
+      upstreams++;
+      s.once('close', () => upstreams--);
+    });
   const forwardedFor = (req: http.IncomingMessage) => [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
   const proxy = http.createServer((req, res) => {
     const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwardedFor(req) }, agent: false }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
+    up.once('socket', countUpstream);
     up.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
     res.once('close', () => up.destroy());
     up.flushHeaders();
@@ -163,6 +174,7 @@ async function startProxy(upstream: string): Promise<Proxy> {
       socket.pipe(up).pipe(socket);
     });
     track(up);
+    countUpstream(up);
     const end = () => {
       up.destroy();
       socket.destroy();
@@ -172,6 +184,7 @@ async function startProxy(upstream: string): Promise<Proxy> {
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    upstreams: () => upstreams,
     close() {
       for (const s of sockets) s.destroy();
       proxy.close();
