@@ -8,15 +8,16 @@
 // Writes bench/results/security.json. A measuring tool: it asserts nothing about speed or size, it only
 // fails when something breaks (a follower missing bytes).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
 import { eventually, startServer, type TestServer } from '../test/helpers/server';
 import { follower, gzipBomb, memoryOf } from '../test/security/flood-tools';
 import { raw } from '../test/security/helpers';
+import type { FollowerResult } from './lib/log-followers';
 import { describeMachine } from './lib/machine';
+import { installExitHandlers, track } from './lib/processes';
 import { distribution, nowMs, sleep } from './lib/stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -86,71 +87,68 @@ async function uploadBombs(): Promise<Record<string, number>> {
   }
 }
 
-/** A WebSocket follower that hashes what it receives, to compare with the log file. */
-function hashingFollower(server: TestServer, requestId: string): Promise<{ ws: WebSocket; bytes: () => number; digest: () => string; dropped: () => string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/ws`, { headers: server.headers(), perMessageDeflate: false });
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let dropped: string | undefined;
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { type: string; data?: string; code?: string; message?: string };
-      if (m.type === 'log' && m.data) {
-        hash.update(m.data);
-        bytes += Buffer.byteLength(m.data);
-      } else if (m.type === 'error') dropped = `${m.code}: ${m.message}`;
-    });
-    ws.once('error', reject);
-    ws.once('open', () => {
-      ws.send(JSON.stringify({ type: 'subscribe-log', sub: 's', requestId, follow: true }));
-      resolve({ ws, bytes: () => bytes, digest: () => hash.digest('hex'), dropped: () => dropped });
-    });
-  });
+/** A bench child process (bench/lib/*.ts) spoken to over IPC; ended by pid on every exit path. */
+function child(script: string): { send: (m: object) => void; next: <T>(type: string) => Promise<T>; end: () => void } {
+  const proc = track(fork(path.join(__dirname, 'lib', script), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const waiting = new Map<string, (m: unknown) => void>();
+  proc.on('message', (m: { type: string }) => waiting.get(m.type)?.(m));
+  const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`bench/lib/${script} exited with ${code}`))));
+  return {
+    send: (m) => proc.send(m),
+    next: <T>(type: string) => Promise.race([new Promise<T>((resolve) => waiting.set(type, resolve as (m: unknown) => void)), exited]),
+    end: () => proc.kill(),
+  };
+}
+
+/** The server's own event-loop delay, as bench/lib/loop-delay.mjs records it inside the server. */
+function loopDelayOf(file: string): Record<string, number> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
 }
 
 async function thousandFollowers(): Promise<Record<string, unknown>> {
-  const server = await startServer({ args: ['--max-websockets-per-client', String(FOLLOWERS + 16), '--max-connections-per-client', String(FOLLOWERS + 64)] });
+  const loopDelayFile = path.join(os.tmpdir(), `skydeck-bench-loop-delay-${process.pid}.json`);
+  const server = await startServer({
+    args: ['--max-websockets-per-client', String(FOLLOWERS + 16), '--max-connections-per-client', String(FOLLOWERS + 64)],
+    env: { NODE_OPTIONS: `--import=${path.join(__dirname, 'lib', 'loop-delay.mjs')}`, SKYDECK_BENCH_LOOP_DELAY_FILE: loopDelayFile },
+  });
+  // The followers and the prober each in a process of their own: the latency measured is the server's.
+  const followers = child('log-followers.ts');
+  const prober = child('health-probe.ts');
   try {
-    // A fast log: numbered lines as quickly as the job can write them, after the followers are attached.
+    // A fast log: numbered lines as quickly as the job can write them, once every follower is attached
+    // and the probe runs (the job waits for the bench's go file: attaching 1,000 takes a while).
     const lines = 100_000;
-    const id = await server.submit('launch', { clusterName: 'fast', task: { run: `sleep 3; seq 1 ${lines}` } });
-    const followers: Awaited<ReturnType<typeof hashingFollower>>[] = [];
-    for (let i = 0; i < FOLLOWERS; i += 50) followers.push(...(await Promise.all(Array.from({ length: Math.min(50, FOLLOWERS - i) }, () => hashingFollower(server, id)))));
-    progress(`  ${followers.length} followers attached`);
+    const go = path.join(server.home, 'go');
+    const id = await server.submit('launch', { clusterName: 'fast', task: { run: `while [ ! -e ${go} ]; do sleep 0.05; done; seq 1 ${lines}` } });
+    followers.send({ type: 'start', url: server.url, headers: server.headers(), requestId: id, count: FOLLOWERS });
+    const { count } = await followers.next<{ count: number }>('attached');
+    progress(`  ${count} followers attached`);
     // /api/health on its own keep-alive connection, every 20 ms, until every follower has everything.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const healthMs: number[] = [];
-    let measuring = true;
-    const { hostname, port } = new URL(server.url);
-    const probe = (async () => {
-      while (measuring) {
-        const t0 = nowMs();
-        await new Promise<void>((resolve, reject) => {
-          const req = http.get({ host: hostname, port, path: '/api/health', agent }, (res) => {
-            res.resume();
-            res.on('end', () => resolve());
-          });
-          req.on('error', reject);
-        });
-        healthMs.push(nowMs() - t0);
-        await sleep(20);
-      }
-    })();
+    process.kill(server.process.pid!, 'SIGUSR2');
+    prober.send({ type: 'start', url: server.url, intervalMs: 20 });
+    await sleep(500);
     const t0 = nowMs();
+    writeFileSync(go, '');
     const done = await finished(server, id, 600);
     if (done.status !== 'SUCCEEDED') throw new Error(`the job ended ${done.status}`);
     const log = readFileSync(path.join(server.dataDir, 'logs', `${id}.log`));
-    await eventually(() => followers.every((f) => f.bytes() >= log.length || f.dropped()), 600_000, 'every follower to get the whole log');
+    followers.send({ type: 'collect', bytes: log.length });
+    const { followers: got } = await followers.next<{ followers: FollowerResult[] }>('collected');
     const deliveredSeconds = (nowMs() - t0) / 1000;
-    measuring = false;
-    await probe;
-    agent.destroy();
+    prober.send({ type: 'stop' });
+    const { ms: healthMs } = await prober.next<{ ms: number[] }>('samples');
+    process.kill(server.process.pid!, 'SIGUSR2');
+    await sleep(1000);
+    const serverLoopDelayMs = loopDelayOf(loopDelayFile);
     const expected = createHash('sha256').update(log).digest('hex');
-    const complete = followers.filter((f) => f.bytes() === log.length && f.digest() === expected).length;
-    const dropped = followers.map((f) => f.dropped()).filter(Boolean);
-    for (const f of followers) f.ws.close();
+    const complete = got.filter((f) => f.bytes === log.length && f.digest === expected).length;
+    const dropped = got.map((f) => f.dropped).filter(Boolean);
     return {
-      followers: followers.length,
+      followers: got.length,
       logBytes: log.length,
       completeInOrder: complete,
       dropped: dropped.length,
@@ -158,31 +156,59 @@ async function thousandFollowers(): Promise<Record<string, unknown>> {
       deliveredSeconds,
       peakRssMb: memoryOf(server.process.pid!).peakMb,
       healthMs: distribution(healthMs),
+      serverLoopDelayMs,
     };
   } finally {
+    followers.end();
+    prober.end();
+    rmSync(loopDelayFile, { force: true });
     await server.dispose();
   }
 }
 
+type Figures = Record<string, unknown> & { loadAverage: { before: number; after: number } };
+
+/** Runs one scenario, noting the load average around it: the machine is shared and the load matters. */
+async function measured(title: string, scenario: () => Promise<Record<string, unknown>>): Promise<Figures> {
+  const before = os.loadavg()[0]!;
+  progress(`${title} (load average ${before.toFixed(2)})`);
+  const figures = await scenario();
+  return { ...figures, loadAverage: { before, after: os.loadavg()[0]! } };
+}
+
+const load = (f: Figures) => `load average ${f.loadAverage.before.toFixed(2)} -> ${f.loadAverage.after.toFixed(2)}`;
+
 async function main(): Promise<void> {
+  installExitHandlers();
+  // SKYDECK_BENCH_SCENARIOS=1,3 runs a subset; the others keep their last figures in the results file.
+  const only = new Set((process.env.SKYDECK_BENCH_SCENARIOS ?? '1,2,3').split(',').map((s) => s.trim()));
   const machine = describeMachine();
-  const loadBefore = os.loadavg()[0]!;
-  progress(`${machine.nproc} CPUs (${machine.cpuModel}), load average ${loadBefore.toFixed(2)}`);
-  progress(`64 paused followers of a ${LOG_MB} MB log`);
-  const paused = await pausedFollowers();
-  progress(`8 concurrent upload bombs`);
-  const bombs = await uploadBombs();
-  progress(`${FOLLOWERS} followers of one fast log, /api/health meanwhile`);
-  const many = await thousandFollowers();
-  const results = { machine, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, commit: process.env.GIT_COMMIT, pausedFollowers: paused, uploadBombs: bombs, manyFollowers: many };
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(ROOT, 'bench/results/security.json'), JSON.stringify(results, null, 2) + '\n');
-  const h = many.healthMs as ReturnType<typeof distribution>;
-  console.log(`\nSecurity figures (${machine.nproc} CPUs, ${machine.cpuModel}; load average ${loadBefore.toFixed(2)} -> ${results.loadAverage.after!.toFixed(2)}):`);
-  console.log(`  64 paused followers of a ${(paused.logBytes! / 1e6).toFixed(0)} MB log: peak server RSS ${paused.peakRssMbWhilePaused} MB while paused, ${paused.peakRssMbAfterDrain} MB after 4 of them read the whole log (${paused.drainSeconds!.toFixed(1)} s)`);
-  console.log(`  8 concurrent gzip bombs (${bombs.bombKb} KB each, 300 MiB expanded): all 413, peak server RSS ${bombs.peakRssMb} MB`);
-  console.log(`  ${many.followers} followers of a ${((many.logBytes as number) / 1e6).toFixed(2)} MB log: ${many.completeInOrder} got every byte in order, ${many.dropped} dropped; peak server RSS ${many.peakRssMb} MB; /api/health meanwhile p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, max ${h.max.toFixed(2)} ms (${h.n} probes)`);
-  if ((many.completeInOrder as number) !== many.followers) process.exitCode = 1;
+  progress(`${machine.nproc} CPUs (${machine.cpuModel})`);
+  const file = path.join(ROOT, 'bench/results/security.json');
+  const results = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
+  Object.assign(results, { machine, commit: process.env.GIT_COMMIT });
+  console.log(`\nSecurity figures (${machine.nproc} CPUs, ${machine.cpuModel}, Node ${machine.node}):`);
+  if (only.has('1')) {
+    const paused = (results.pausedFollowers = await measured(`64 paused followers of a ${LOG_MB} MB log`, pausedFollowers)) as Figures & Record<string, number>;
+    console.log(`  64 paused followers of a ${(paused.logBytes / 1e6).toFixed(0)} MB log: peak server RSS ${paused.peakRssMbWhilePaused} MB while paused, ${paused.peakRssMbAfterDrain} MB after 4 of them read the whole log (${paused.drainSeconds.toFixed(1)} s); ${load(paused)}`);
+  }
+  if (only.has('2')) {
+    const bombs = (results.uploadBombs = await measured('8 concurrent upload bombs', uploadBombs)) as Figures & Record<string, number>;
+    console.log(`  8 concurrent gzip bombs (${bombs.bombKb} KB each, 300 MiB expanded): all 413, peak server RSS ${bombs.peakRssMb} MB; ${load(bombs)}`);
+  }
+  if (only.has('3')) {
+    const many = (results.manyFollowers = await measured(`${FOLLOWERS} followers of one fast log, /api/health meanwhile`, thousandFollowers)) as Figures & Record<string, number>;
+    const h = many.healthMs as unknown as ReturnType<typeof distribution>;
+    const loop = many.serverLoopDelayMs as unknown as Record<string, number> | undefined;
+    console.log(
+      `  ${many.followers} followers of a ${(many.logBytes / 1e6).toFixed(2)} MB log: ${many.completeInOrder} got every byte in order, ${many.dropped} dropped, in ${many.deliveredSeconds.toFixed(1)} s; peak server RSS ${many.peakRssMb} MB; ` +
+        `/api/health meanwhile p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, max ${h.max.toFixed(2)} ms (${h.n} probes); ` +
+        `server event-loop delay p99 ${loop?.p99 ?? '?'} ms, max ${loop?.max ?? '?'} ms; ${load(many)}`,
+    );
+    if (many.completeInOrder !== many.followers) process.exitCode = 1;
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
 }
 
 main().catch((err) => {

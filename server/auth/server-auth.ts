@@ -120,7 +120,11 @@ export class ServerAuthenticator implements Authenticator {
     if (this.rechecking || this.connections.size === 0) return;
     this.rechecking = true;
     void (async () => {
+      let checked = 0;
       for (const [socket, req] of this.connections) {
+        // Each check stats the account files: a thousand in one turn of the event loop stalled every
+        // other request (bench:security, 1,000 log followers), so other work gets turns in between.
+        if (++checked % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
         if (socket.destroyed) {
           this.connections.delete(socket);
           continue;

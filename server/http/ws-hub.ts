@@ -10,23 +10,24 @@ import type { Principal } from '../auth/identity';
 import type { Core } from '../core';
 import { fail } from '../errors';
 import { asSkyDeckError, httpStatus } from './errors';
-import { followFile, tailOffset } from '../logs/follow';
+import { tailOffset } from '../logs/follow';
+import { LogTails } from '../logs/log-tail';
+import { logMessage } from './log-message';
 import { TerminalSessions } from '../terminal/terminal-sessions';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const MAX_LOG_SUBSCRIPTIONS = 64;
 /**
  * Memory for data handed to sockets but not yet taken by their clients is bounded twice: per socket
- * and for the whole server. A log stream over either bound pauses (it reads the file again from its
- * own offset when its client catches up, so nothing is buffered meanwhile); an event stream cannot
+ * and for the whole server (a log message shared by many sockets counts once: it is one Buffer). A log
+ * stream over either bound pauses (it reads the file again from its own offset when its client catches
+ * up, so nothing is buffered meanwhile); an event stream cannot
  * wait, so a client whose events pile up past EVENT_BUFFER_BYTES is dropped with a message and
  * reconnects to a fresh snapshot.
  */
 const SOCKET_BUFFER_BYTES = 1024 * 1024;
 const SERVER_BUFFER_BYTES = 32 * 1024 * 1024;
 const EVENT_BUFFER_BYTES = 4 * 1024 * 1024;
-/** Log chunks per message: small enough that a thousand followers' in-flight chunks stay small. */
-const LOG_CHUNK_BYTES = 64 * 1024;
 /** A dropped client that does not read even its close frame is cut off after this. */
 const DROP_GRACE_MS = 2000;
 
@@ -35,6 +36,10 @@ export class WsHub {
   private readonly heartbeat: NodeJS.Timeout;
   /** Bytes handed to every socket that their kernel buffers have not taken yet. */
   private buffered = 0;
+  /** Sockets still holding each shared log message, so that its bytes are counted once. */
+  private readonly holders = new WeakMap<Buffer, number>();
+  /** One reader per followed log file, whatever the number of followers. */
+  private readonly logTails = new LogTails();
   readonly terminals: TerminalSessions;
 
   constructor(
@@ -88,6 +93,24 @@ export class WsHub {
     return new Promise((resolve) =>
       ws.send(text, () => {
         this.buffered -= bytes;
+        resolve();
+      }),
+    );
+  }
+
+  /** A log message shared with other sockets: sent as text, counted once however many sockets hold it. */
+  private sendShared(ws: WebSocket, payload: Buffer): Promise<void> {
+    if (ws.readyState !== ws.OPEN) return Promise.resolve();
+    const holders = this.holders.get(payload) ?? 0;
+    if (holders === 0) this.buffered += payload.length;
+    this.holders.set(payload, holders + 1);
+    return new Promise((resolve) =>
+      ws.send(payload, { binary: false }, () => {
+        const left = this.holders.get(payload)! - 1;
+        if (left === 0) {
+          this.buffered -= payload.length;
+          this.holders.delete(payload);
+        } else this.holders.set(payload, left);
         resolve();
       }),
     );
@@ -177,6 +200,7 @@ export class WsHub {
     ws.on('error', () => ws.terminate());
   }
 
+  /** Streams a request's log to one socket until it ends or the subscription is cancelled. */
   private async streamLog(
     ws: WebSocket,
     sub: string,
@@ -187,28 +211,44 @@ export class WsHub {
     send: (m: ServerMessage) => void,
   ): Promise<void> {
     const path = this.core.requests.logPath(id);
-    let offset = start.offset ?? (start.tail !== undefined ? await tailOffset(path, start.tail) : 0);
-    const decoder = new TextDecoder();
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    await followFile(path, {
-      from: offset,
-      follow,
-      signal,
-      readSize: LOG_CHUNK_BYTES,
-      isDone: () => isRequestFinished(this.core.requests.summary(id)?.status ?? 'SUCCEEDED'),
-      onData: async (chunk) => {
-        offset += chunk.length;
-        const taken = this.sendCounted(ws, { type: 'log', sub, requestId: id, data: decoder.decode(chunk, { stream: true }), offset });
-        // Over a bound: no more reading until this chunk has left (a paused client holds one chunk more, not the log).
-        if (ws.bufferedAmount > SOCKET_BUFFER_BYTES || this.buffered > SERVER_BUFFER_BYTES) await Promise.race([taken, aborted]);
-      },
-      subscribeWake: (wake) => {
-        const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
-        this.core.requests.on('request', onEvent);
-        return () => this.core.requests.off('request', onEvent);
-      },
-    }).catch(() => undefined);
-    if (!signal.aborted) send({ type: 'log-end', sub, requestId: id, status: this.core.requests.summary(id)?.status ?? 'SUCCEEDED' });
+    const from = start.offset ?? (start.tail !== undefined ? await tailOffset(path, start.tail) : 0);
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      // Listening before following: a finished log already read to its end ends (and unlistens) at once.
+      signal.addEventListener('abort', cancel, { once: true });
+      function cancel() {
+        follower.close();
+        resolve();
+      }
+      const follower = this.logTails.follow(
+        path,
+        {
+          isDone: () => isRequestFinished(this.core.requests.summary(id)?.status ?? 'SUCCEEDED'),
+          subscribeWake: (wake) => {
+            const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
+            this.core.requests.on('request', onEvent);
+            return () => this.core.requests.off('request', onEvent);
+          },
+        },
+        from,
+        {
+          onChunk: (chunk) => {
+            const taken = this.sendShared(ws, logMessage(chunk, sub, id));
+            if (ws.bufferedAmount <= SOCKET_BUFFER_BYTES && this.buffered <= SERVER_BUFFER_BYTES) return true;
+            // Over a bound: no more for this socket until this chunk has left (a paused client holds
+            // one chunk more, not the log); it then reads on from its own offset.
+            void taken.then(() => follower.resume());
+            return false;
+          },
+          onEnd: () => {
+            signal.removeEventListener('abort', cancel);
+            send({ type: 'log-end', sub, requestId: id, status: this.core.requests.summary(id)?.status ?? 'SUCCEEDED' });
+            resolve();
+          },
+        },
+        { follow },
+      );
+    });
   }
 
   close(): void {
