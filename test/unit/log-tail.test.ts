@@ -138,12 +138,22 @@ describe('shared log tail', () => {
       assert.equal(r.offset, to, `${name} ends at byte ${to}`);
       assert.ok(r.text === bytes.subarray(from, to).toString('utf8'), `${name} got every byte from ${from} in order`);
     }
-    assert.ok(snapshot.offset >= Buffer.byteLength(first) && snapshot.offset < bytes.length, `the non-following follower stopped at ${snapshot.offset}`);
+    assert.ok(snapshot.offset >= Buffer.byteLength(first), `the non-following follower stopped at ${snapshot.offset}`);
     assert.ok(slow.chunks > 3, 'the slow follower was paused and resumed');
     assert.deepEqual(leaver.after, []);
     assert.equal(leaver.chunks, 2, 'nothing reaches a follower after it has left');
     assert.equal(leaver.ends, 0);
     assert.equal(tails.size, 0, 'the tail closes once its last follower has ended');
+  });
+
+  it('a follower that does not follow ends at the end of the file as it is, without waiting for the writer', async () => {
+    appendFileSync(file, 'so far\n');
+    const r = new Recorder(0);
+    tails.follow(file, source, 0, r, { follow: false });
+    await r.ended;
+    assert.equal(r.text, 'so far\n');
+    assert.equal(done, false);
+    assert.equal(tails.size, 0);
   });
 
   it('ends followers of a log that never existed once the writer is done', async () => {
