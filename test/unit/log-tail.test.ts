@@ -159,7 +159,8 @@ describe('shared log tail', () => {
   it('ends followers of a log that never existed once the writer is done', async () => {
     const r = new Recorder(0);
     tails.follow(file, source, 0, r, { follow: true });
-    await sleep(50);
+    // Long enough for the tail to look for the file a few times (it polls every 25 ms until it exists).
+    await sleep(80);
     finishWriting();
     await r.ended;
     assert.equal(r.text, '');
@@ -172,7 +173,7 @@ describe('shared log tail', () => {
     const leaves = new Recorder(0);
     tails.follow(file, source, 0, stays, { follow: true });
     const leaving = tails.follow(file, source, 0, leaves, { follow: true });
-    await sleep(30);
+    while (stays.text === '' || leaves.text === '') await sleep(5);
     leaving.close();
     leaves.closed = true;
     appendFileSync(file, 'after\n');
