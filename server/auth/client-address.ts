@@ -3,7 +3,7 @@
 // or, only when that peer is a proxy the operator named (--trusted-proxy), the client the proxy says
 // it forwarded for. A header from anyone else is ignored, so a guesser cannot pick its own address.
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 
 export class ClientAddresses {
   private readonly trusted: Set<string>;
@@ -15,6 +15,11 @@ export class ClientAddresses {
   /** Whether a TCP peer is a proxy the operator named: its connections carry other clients' requests. */
   isTrustedProxy(peer: string): boolean {
     return this.trusted.has(plain(peer));
+  }
+
+  /** The client as the login throttle and the connection caps count it (clientKey of `of`). */
+  keyOf(req: IncomingMessage): string {
+    return clientKey(this.of(req));
   }
 
   of(req: IncomingMessage): string {
@@ -36,4 +41,16 @@ export class ClientAddresses {
 /** `::ffff:10.0.0.1` and `10.0.0.1` are one client; IPv6 compared in lower case. */
 function plain(address: string): string {
   return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').toLowerCase();
+}
+
+/** The part of a client address that one client controls: an IPv4 address, or an IPv6 /64. */
+export function clientKey(address: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1]!;
+  if (!isIPv6(address)) return address;
+  const [head, tail = ''] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

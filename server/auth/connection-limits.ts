@@ -2,14 +2,15 @@
 // connections (slow or stalled clients cannot take every socket), requests in flight and WebSocket
 // connections (each costs subscriptions and buffers), and the server's total of connections.
 //
-// A client is its TCP peer, except behind a trusted proxy (--trusted-proxy), whose connections carry
+// A client is its TCP peer (an IPv6 one by its /64: one host holds a whole /64, so rotating addresses
+// within it escapes nothing), except behind a trusted proxy (--trusted-proxy), whose connections carry
 // everyone's requests: there each request and upgrade counts against the client the proxy names in
 // X-Forwarded-For, and the proxy's connections are bounded by the total alone. Anyone else's
 // X-Forwarded-For is ignored, so a peer cannot escape its cap by naming other clients.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { fail } from '../errors';
-import type { ClientAddresses } from './client-address';
+import { clientKey, type ClientAddresses } from './client-address';
 
 export interface ConnectionLimitOptions {
   /** Open TCP connections per peer; behind a trusted proxy, requests in flight per client. */
@@ -35,11 +36,12 @@ export class ConnectionLimits {
     server.on('connection', (socket: Socket) => {
       const peer = socket.remoteAddress ?? 'unknown';
       if (this.addresses.isTrustedProxy(peer)) return;
-      if (!take(this.connections, peer, this.options.connectionsPerClient)) {
+      const client = clientKey(peer);
+      if (!take(this.connections, client, this.options.connectionsPerClient)) {
         socket.destroy();
         return;
       }
-      socket.once('close', () => give(this.connections, peer));
+      socket.once('close', () => give(this.connections, client));
     });
   }
 
@@ -49,7 +51,7 @@ export class ConnectionLimits {
    */
   claimRequest(req: IncomingMessage, res: ServerResponse): void {
     if (!this.addresses.isTrustedProxy(req.socket.remoteAddress ?? 'unknown')) return;
-    const client = this.addresses.of(req);
+    const client = this.addresses.keyOf(req);
     if (!take(this.requests, client, this.options.connectionsPerClient)) {
       throw fail.too_many_connections(`at most ${this.options.connectionsPerClient} requests in flight per client (${client}); wait for some to finish`);
     }
@@ -58,7 +60,7 @@ export class ConnectionLimits {
 
   /** Counts an upgrade against its client until the socket closes; 429 past the cap. */
   claimWebSocket(req: IncomingMessage): void {
-    const client = this.addresses.of(req);
+    const client = this.addresses.keyOf(req);
     if (!take(this.webSockets, client, this.options.webSocketsPerClient)) {
       throw fail.too_many_connections(`at most ${this.options.webSocketsPerClient} WebSocket connections per client (${client}); close some first`);
     }

@@ -1,9 +1,8 @@
 // Slows down password guessing: after a few failures under one key (an account at an address, or an
 // address), each further attempt under it must wait, twice as long each time (up to a minute), and is
 // refused with 429 until then. Memory stays bounded without letting a guesser flush its own record:
-// IPv6 addresses count by their /64 (one host holds a whole /64), and once the table is full, new keys
+// IPv6 addresses count by their /64 (clientKey: one host holds a whole /64), and once the table is full, new keys
 // share one overflow record instead of pushing old ones out.
-import { isIPv6 } from 'node:net';
 
 export interface ThrottleOptions {
   /** Failures allowed before any waiting. */
@@ -65,16 +64,4 @@ export class LoginThrottle {
   private forgetQuiet(now: number): void {
     for (const [key, r] of this.records) if (now - r.lastFailure > this.options.forgetMs) this.records.delete(key);
   }
-}
-
-/** The part of a client address that one client controls: an IPv4 address, or an IPv6 /64. */
-export function clientKey(address: string): string {
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (v4) return v4[1]!;
-  if (!isIPv6(address)) return address;
-  const [head, tail = ''] = address.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

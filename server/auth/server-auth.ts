@@ -12,7 +12,7 @@ import { claimedUser, type Authenticator, type Principal } from './identity';
 import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../shared/stream-signature';
 import { loadLocalToken, localTokenFile, sameSecret } from './local-token';
 import { ClientAddresses } from './client-address';
-import { clientKey, LoginThrottle } from './login-throttle';
+import { LoginThrottle } from './login-throttle';
 import { WatchedFile } from './owner-file';
 import { verifyNothing, verifyPassword } from './passwords';
 import { passwordStamp, sessionCookie, SessionStore, type SessionAccount } from './sessions';
@@ -244,7 +244,7 @@ export class ServerAuthenticator implements Authenticator {
     // A credential that was valid names an account that existed: there is nothing to hide by taking time.
     if (known && !entry) return undefined;
 
-    const address = clientKey(this.addresses.of(req));
+    const address = this.addresses.keyOf(req);
     const account = `${name.toLowerCase()}@${address}`;
     const wait = this.throttle.waitFor(account);
     if (wait > 0) {

@@ -116,6 +116,20 @@ describe('connection caps behind a trusted proxy', () => {
     assert.ok(idle.dropped() <= 41, `${idle.dropped()} of 60 dropped: the server holds more than its total`);
   });
 
+  it('counts an IPv6 client behind the proxy by its /64: rotating addresses within it escapes no cap', async () => {
+    // The test is the proxy here (127.0.0.1, trusted), naming clients that loopback cannot have.
+    const rotated = (i: number) => ({ 'x-forwarded-for': `2001:db8:1:2::${(i + 1).toString(16)}` });
+    for (let i = 0; i < 20; i++) open.push(await stalledPost(server.url, '127.0.0.1', alice, rotated(i)));
+    const refused = await eventually(async () => {
+      const status = await quick(server.url, '127.0.0.1', alice, rotated(20));
+      return status === 200 ? undefined : status;
+    }, 10_000, 'a 21st address of the same /64 to be refused');
+    assert.equal(refused, 429);
+    assert.equal(await quick(server.url, '127.0.0.1', bob, { 'x-forwarded-for': '2001:db8:1:3::1' }), 200, 'another /64 is another client');
+    for (let i = 0; i < 5; i++) assert.equal(await webSocket(server.url, '127.0.0.1', alice, open, rotated(100 + i)), 'open');
+    assert.equal(await webSocket(server.url, '127.0.0.1', alice, open, rotated(200)), 429);
+  });
+
   it('a peer that is not the trusted proxy is capped at its own address, whatever X-Forwarded-For it sends', async () => {
     const spoofed = (i: number) => ({ 'x-forwarded-for': `203.0.113.${i}` });
     // Connections: 20, then the next is dropped before a byte is read.
