@@ -4,6 +4,7 @@
 import { build, context } from 'esbuild';
 import { execSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -68,10 +69,12 @@ if (!watch) {
   carried = { define: { ...node.define, __SKYDECK_DASHBOARD__: JSON.stringify(files) } };
 }
 
-// The CLI's commands are bundles of their own beside cli.js (dist/cli-launch.js...), which main.ts's
-// `import('./commands/X')` loads when the command runs: `--version`, `--help` and each command compile
-// only what they use, not every command's code and libraries at every start (issue 8: the CLI's start-up
-// was most of `launch --dryrun`'s time).
+// The CLI is several bundles in dist/: cli.js (the `skydeck` program: a few lines), cli-main.js (its
+// commander program, client/cli/main.ts), one cli-<command>.js per file of client/cli/commands/, which
+// main.ts's `import('./commands/X')` loads when the command runs, and cli-shared.js. `--version`, `--help`
+// and each command compile only what they use, not every command's code and libraries at every start
+// (issue 8: the CLI's start-up was most of `launch --dryrun`'s time), and client/cli/bundle-loader.ts
+// compiles each bundle from a code cache.
 const cliCommands = Object.fromEntries(
   readdirSync('client/cli/commands')
     .filter((f) => f.endsWith('.ts'))
@@ -81,25 +84,63 @@ const commandsApart = {
   name: 'cli-commands-apart',
   setup(b) {
     b.onResolve({ filter: /^\.\/commands\/[\w-]+$/ }, (args) =>
-      /[\\/]client[\\/]cli[\\/]main\.ts$/.test(args.importer) ? { path: `./cli-${args.path.slice('./commands/'.length)}.js`, external: true } : undefined,
+      /[\\/]client[\\/]cli[\\/]main\.ts$/.test(args.importer) ? { path: args.path.slice('./commands/'.length), namespace: 'cli-command' } : undefined,
     );
+    b.onLoad({ filter: /.*/, namespace: 'cli-command' }, (args) => ({
+      contents: `module.exports = require('./bundle-loader').loadBundle(${JSON.stringify(args.path)});`,
+      resolveDir: path.resolve('client/cli'),
+      loader: 'js',
+    }));
   },
 };
+// The modules every CLI bundle uses one copy of (dist/cli-shared.js, client/cli/shared.ts): the error
+// classes, so that `instanceof` holds for what a command's bundle throws, and the bundle loader. The other
+// CLI bundles require that file instead of carrying their own copy.
+const cliShared = ['client/errors.ts', 'client/cli/output.ts', 'protocol/task-issues.ts', 'client/cli/bundle-loader.ts'].map((f) => path.resolve(f));
+const sharedApart = {
+  name: 'cli-shared-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (args) => {
+      if (args.namespace !== 'file' && args.namespace !== 'cli-command') return undefined;
+      const target = path.resolve(args.resolveDir, args.path);
+      return cliShared.includes(`${target}.ts`) || cliShared.includes(target) ? { path: './cli-shared.js', external: true } : undefined;
+    });
+  },
+};
+// Node's crypto, https, child_process and readline take milliseconds each to load, and most CLI commands
+// never call them (a random id for a submit, TLS for a remote server, a prompt...). In the CLI's bundles
+// each of their functions is a stand-in that loads the module on its first call.
+const require = createRequire(import.meta.url);
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?(crypto|https|child_process|readline)$/ }, (args) =>
+      args.namespace === 'lazy-builtin' ? undefined : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const real = require(`node:${args.path}`);
+      const functions = Object.keys(real).filter((k) => typeof real[k] === 'function' && /^[A-Za-z_$][\w$]*$/.test(k));
+      const stand_ins = functions.map((k) => `export function ${k}(...args) { return new.target ? new (load().${k})(...args) : load().${k}(...args); }`);
+      return { contents: [`let loaded;`, `const load = () => (loaded ??= require('node:${args.path}'));`, ...stand_ins].join('\n'), loader: 'js' };
+    });
+  },
+};
+const cli = { ...node, plugins: [...node.plugins, lazyBuiltins, sharedApart] };
 
 const bundles = [
   { ...node, ...carried, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' }, external: [...node.external, 'node-pty'] },
+  { ...cli, entryPoints: ['client/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   {
-    ...node,
-    entryPoints: ['client/cli/main.ts'],
-    outfile: 'dist/cli.js',
-    banner: { js: '#!/usr/bin/env node' },
-    // Each command is loaded from its own bundle...
-    plugins: [...node.plugins, commandsApart],
-    // ...by require(): a real import() would send each command's bundle through the ESM loader, whose scan
-    // of a CommonJS file for its exports costs more than the split saves.
+    ...cli,
+    entryPoints: { 'cli-main': 'client/cli/main.ts', ...cliCommands },
+    outdir: 'dist',
+    plugins: [...cli.plugins, commandsApart],
+    // main.ts's import() of a command becomes a require() of its stand-in: a real import() would send the
+    // command's bundle through the ESM loader, whose scan of a CommonJS file for its exports costs more
+    // than the split saves.
     supported: { 'dynamic-import': false },
   },
-  { ...node, entryPoints: cliCommands, outdir: 'dist' },
+  { ...node, entryPoints: { 'cli-shared': 'client/cli/shared.ts' }, outdir: 'dist', plugins: [...node.plugins, lazyBuiltins] },
   { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] },
   {
     entryPoints: ['webview/main.ts'],

@@ -1,6 +1,6 @@
 // Typed errors a client can meet; the CLI prints `Error: <message>` for every one of them, never a stack.
 import type { ErrorCode } from '../protocol/errors';
-import type { TaskIssue } from '../protocol/task';
+import type { TaskIssue } from '../protocol/task-issues';
 
 /** Something went wrong on the client's side of the wire (bad config, no local server to stop, ...). */
 export class ClientError extends Error {

@@ -24,6 +24,8 @@ export function homePaths(home: string) {
     serverLog: join(serverDir, 'server.log'),
     /** Held while a client starts the local server, so two clients never start two. */
     startLock: join(serverDir, 'autostart.lock'),
+    /** The CLI's compiled code (client/cli/bundle-loader.ts); anything in it may be deleted at any time. */
+    codeCache: join(home, 'code-cache'),
   };
 }
 

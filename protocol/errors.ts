@@ -2,7 +2,7 @@
 // a request's `error.type`, a WebSocket `error` message), what it means and its HTTP status. The
 // server maps codes to statuses here and nowhere else; clients branch on codes, never on messages.
 // Node-free and zod-free, so any side (webview included) can import it.
-import type { TaskIssue } from './task';
+import type { TaskIssue } from './task-issues';
 
 export const ERROR_CODES = {
   // ---- the request itself ----

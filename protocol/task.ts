@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { resourceCandidates, resourcesSchema } from './task-resources';
 import { poolSchema, serviceSchema, configSchema } from './task-service';
 import { fileMountsSchema, volumeMountsSchema, volumesSchema, workdirSchema } from './task-storage';
+import { TaskValidationError, type TaskIssue } from './task-issues';
+
+export { TaskValidationError, formatIssues, type TaskIssue } from './task-issues';
 
 export const TASK_FILE_MAX_BYTES = 1024 * 1024;
 
@@ -109,30 +112,6 @@ export function unusedSections(task: Task): string[] {
   return Object.entries(UNUSED_SECTIONS)
     .filter(([key]) => (task as Record<string, unknown>)[key] !== undefined)
     .map(([key, why]) => `${key}: not used (${why})`);
-}
-
-export interface TaskIssue {
-  /** Key path, such as `resources.cpus` or `envs.TOKEN`. */
-  path: string;
-  message: string;
-  /** 1-based line in the task file, when the task came from a file. */
-  line?: number;
-}
-
-export class TaskValidationError extends Error {
-  readonly type = 'TaskValidationError';
-  constructor(
-    readonly issues: TaskIssue[],
-    readonly file?: string,
-  ) {
-    super(formatIssues(issues, file));
-    this.name = 'TaskValidationError';
-  }
-}
-
-export function formatIssues(issues: TaskIssue[], file?: string): string {
-  const where = (i: TaskIssue) => [file, i.line].filter((x) => x !== undefined).join(':');
-  return issues.map((i) => `${where(i) ? where(i) + ': ' : ''}${i.path || '(task)'}: ${i.message}`).join('\n');
 }
 
 export function pathToString(path: readonly PropertyKey[]): string {

@@ -3,9 +3,9 @@
 // knows it is its owner's server before it sends the local token; another OS user who binds the TCP
 // port first gets nothing secret. Shared by the server (which listens) and the client (which connects).
 import { createHash } from 'node:crypto';
-import { lstatSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { untrustedFolder } from './private-folder';
 
 /** sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 103;
@@ -26,21 +26,7 @@ export function shortSocketDir(): string {
   return path.join(os.tmpdir(), `skydeck-${process.getuid?.() ?? 'user'}`);
 }
 
-/**
- * Why the folder holding the socket cannot be trusted (not a folder, someone else's, or writable by
- * others, who could then put their own socket there), or undefined when it is fine or does not exist yet.
- */
+/** Why the folder holding the socket cannot be trusted (see untrustedFolder), or undefined when it is fine or does not exist yet. */
 export function untrustedSocketFolder(socketPath: string): string | undefined {
-  const dir = path.dirname(socketPath);
-  let info;
-  try {
-    info = lstatSync(dir);
-  } catch {
-    return undefined;
-  }
-  const uid = process.getuid?.();
-  if (!info.isDirectory()) return `${dir} is not a folder`;
-  if (uid !== undefined && info.uid !== uid) return `${dir} belongs to uid ${info.uid}, not to you (uid ${uid})`;
-  if ((info.mode & 0o022) !== 0) return `${dir} can be written by other users (mode ${(info.mode & 0o777).toString(8)})`;
-  return undefined;
+  return untrustedFolder(path.dirname(socketPath));
 }

@@ -1,4 +1,8 @@
 // Terminal output and exit codes for the CLI: results on stdout, notes and errors on stderr.
+// One copy serves every bundle of the CLI (it is part of dist/cli-shared.js, see esbuild.config.mjs), so
+// what a command's bundle throws is told apart by its class.
+import { TaskValidationError } from '../../protocol/task-issues';
+import { ClientError } from '../errors';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;
 
@@ -39,21 +43,16 @@ export async function runAction(action: () => Promise<void>): Promise<void> {
   }
 }
 
-// Each command is a bundle of its own (dist/cli-<command>.js) with its own copy of this module and of
-// client/errors.ts, so what a command throws is told apart by its name, not by class identity.
-const named = (err: unknown, ...names: string[]): err is Error => err instanceof Error && names.includes(err.name);
-
 function report(err: unknown): number {
-  if (named(err, 'CliExit')) {
+  if (err instanceof CliExit) {
     if (err.message) note(err.message);
-    return (err as CliExit).code;
+    return err.code;
   }
-  // Checked by its type tag so that this module, loaded for every command, does not pull in the task schema.
-  if ((err as { type?: unknown } | undefined)?.type === 'TaskValidationError') {
-    note((err as Error).message);
+  if (err instanceof TaskValidationError) {
+    note(err.message);
     return EXIT.usage;
   }
-  if (named(err, 'ClientError', 'ApiError', 'ConnectionError')) {
+  if (err instanceof ClientError) {
     note(`Error: ${err.message}`);
     return EXIT.error;
   }

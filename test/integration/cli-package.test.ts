@@ -3,7 +3,7 @@
 // when the command runs), so a file the package leaves out only shows when that command runs.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -35,6 +35,21 @@ test('the package holds every CLI bundle the build made', () => {
   const built = readdirSync(path.join(ROOT, 'dist')).filter((f) => /^cli(-.+)?\.js$/.test(f));
   assert.ok(built.length > 1, `the build makes the CLI's command bundles (${built.join(', ')})`);
   for (const file of built) assert.ok(installed.has(file), `${file} is in the package`);
+});
+
+const ERROR_NAMES = /["'](ClientError|ApiError|ConnectionError|CliExit|TaskValidationError)["']/;
+
+test('the command bundles take the error classes from the one shared bundle, so instanceof holds across them', () => {
+  const dist = path.join(path.dirname(skydeck), '..', 'lib', 'node_modules', 'skydeck', 'dist');
+  const bundles = readdirSync(dist).filter((f) => /^cli-.+\.js$/.test(f) && f !== 'cli-shared.js');
+  assert.ok(bundles.includes('cli-main.js') && bundles.includes('cli-launch.js'), bundles.join(', '));
+  for (const file of bundles) {
+    const code = readFileSync(path.join(dist, file), 'utf8');
+    assert.match(code, /require\("\.\/cli-shared\.js"\)/, `${file} requires cli-shared.js`);
+    // Each class sets its name as a string, which survives minifying.
+    assert.doesNotMatch(code, ERROR_NAMES, `${file} has no copy of its own`);
+  }
+  assert.match(readFileSync(path.join(dist, 'cli-shared.js'), 'utf8'), ERROR_NAMES);
 });
 
 test('the installed skydeck runs commands whose code is in their own bundles', () => {
