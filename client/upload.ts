@@ -17,16 +17,18 @@ const SKIPPED = new Set(['.git', 'node_modules', '__pycache__', '.venv']);
  */
 export async function uploadTaskFiles(client: ApiClient, task: Task, onNote: (line: string) => void = () => undefined): Promise<Task> {
   if (client.endpoint.localSocket) return task;
-  const upload = async (local: string) => {
+  // A folder in a storage mapping's source list keeps its name: it lands at <mount path>/<its name>.
+  const upload = async (local: string, keepName = false) => {
     const info = lstatSync(local);
-    const bundle = info.isDirectory() ? bundleDirectory(local) : bundleFiles([[path.basename(local), local]]);
+    const named = keepName && info.isDirectory();
+    const bundle = info.isDirectory() ? bundleDirectory(local, named ? path.basename(local) : '') : bundleFiles([[path.basename(local), local]]);
     const uploadId = await client.upload(bundle);
     onNote(`Uploaded ${local} (${(bundle.length / 1024).toFixed(0)} KiB compressed) as ${uploadId.slice(0, 8)}.`);
-    return info.isDirectory() ? `${UPLOAD_SCHEME}${uploadId}` : `${UPLOAD_SCHEME}${uploadId}/${path.basename(local)}`;
+    return info.isDirectory() && !named ? `${UPLOAD_SCHEME}${uploadId}` : `${UPLOAD_SCHEME}${uploadId}/${path.basename(local)}`;
   };
   // A git workdir ({url, ref}) is cloned by the server, not uploaded.
   const workdir = typeof task.workdir === 'string' ? await upload(task.workdir) : undefined;
-  const uploadSource = async (source: string) => (isLocalSource(source) ? upload(source) : source);
+  const uploadSource = async (source: string, keepName = false) => (isLocalSource(source) ? upload(source, keepName) : source);
   const mounts =
     task.file_mounts &&
     Object.fromEntries(
@@ -34,7 +36,7 @@ export async function uploadTaskFiles(client: ApiClient, task: Task, onNote: (li
         Object.entries(task.file_mounts).map(async ([remote, mount]) => {
           if (typeof mount === 'string') return [remote, await uploadSource(mount)] as const;
           // A storage mapping's local sources travel too; bucket URLs stay as written.
-          const source = mount.source === undefined ? undefined : Array.isArray(mount.source) ? await Promise.all(mount.source.map(uploadSource)) : await uploadSource(mount.source);
+          const source = mount.source === undefined ? undefined : Array.isArray(mount.source) ? await Promise.all(mount.source.map((s) => uploadSource(s, true))) : await uploadSource(mount.source);
           return [remote, source === undefined ? mount : { ...mount, source }] as const;
         }),
       ),
@@ -42,15 +44,15 @@ export async function uploadTaskFiles(client: ApiClient, task: Task, onNote: (li
   return { ...task, ...(workdir ? { workdir } : {}), ...(mounts ? { file_mounts: mounts } : {}) };
 }
 
-/** A gzip bundle of every regular file under `dir` (links and special files are left out), in a stable order. */
-export function bundleDirectory(dir: string): Buffer {
+/** A gzip bundle of every regular file under `dir` (links and special files are left out), in a stable order; under `under/` when given. */
+export function bundleDirectory(dir: string, under = ''): Buffer {
   const files: [string, string][] = [];
   const walk = (relative: string) => {
     for (const name of readdirSync(path.join(dir, relative)).sort()) {
       const rel = relative ? `${relative}/${name}` : name;
       const info = lstatSync(path.join(dir, rel));
       if (info.isDirectory() && !SKIPPED.has(name)) walk(rel);
-      else if (info.isFile()) files.push([rel, path.join(dir, rel)]);
+      else if (info.isFile()) files.push([under ? `${under}/${rel}` : rel, path.join(dir, rel)]);
     }
   };
   walk('');

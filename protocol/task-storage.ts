@@ -90,16 +90,46 @@ export function pathMounts(mounts: FileMounts | undefined): Record<string, strin
 }
 
 /**
- * The storage mappings SkyDeck copies like plain mounts: one local source (or an upload of it) with
- * `mode: COPY`, whose contents land at the mount path, as SkyPilot's COPY mode puts a bucket's there.
+ * The storage mappings SkyDeck copies like plain mounts: `mode: COPY` of local sources (or uploads of
+ * them), as SkyPilot's COPY mode fills the mount path from a bucket filled from those sources.
  */
 export function copiedStorageMounts(mounts: FileMounts | undefined): Record<string, string> {
   const copied: Record<string, string> = {};
   for (const [remote, mount] of Object.entries(storageMounts(mounts))) {
-    const sources = [mount.source ?? []].flat();
-    if (mount.mode === 'COPY' && sources.length === 1 && isLocalOrUpload(sources[0]!)) copied[remote] = sources[0]!;
+    const copy = storageCopy(remote, mount);
+    if (copy && !('problem' in copy)) Object.assign(copied, copy.copies);
   }
   return copied;
+}
+
+/**
+ * Where a COPY storage mapping of local sources puts each one (remote path -> source), or why it
+ * cannot; undefined for a mapping that is not one (a bucket, a cloud URL, another mode). One source
+ * fills the mount path with its contents; a list puts each source at `<path>/<its name>`, as SkyPilot
+ * uploads a list into the bucket's root (so two sources of one name are refused, as SkyPilot does).
+ */
+export function storageCopy(remote: string, mount: StorageMount): { copies: Record<string, string> } | { problem: string } | undefined {
+  const sources = [mount.source ?? []].flat();
+  if (mount.mode !== 'COPY' || sources.length === 0 || !sources.every(isLocalOrUpload)) return undefined;
+  if (!Array.isArray(mount.source)) return { copies: { [remote]: sources[0]! } };
+  const copies: Record<string, string> = {};
+  const from: Record<string, string> = {};
+  for (const source of sources) {
+    if (source.endsWith('/')) return { problem: `source ${source} ends with a slash; name the folder itself (each source of a list lands at ${remote}/<its name>)` };
+    const name = sourceName(source);
+    if (name === undefined) return { problem: `source ${source.slice(0, 100)} names no file or folder to land at ${remote}/<its name>` };
+    if (from[name] !== undefined) return { problem: `sources ${from[name]} and ${source} would both land at ${remote.replace(/\/+$/, '')}/${name}; give them different names or mounts of their own` };
+    from[name] = source;
+    copies[`${remote.replace(/\/+$/, '')}/${name}`] = source;
+  }
+  return { copies };
+}
+
+/** The last part of a source's path (`/data/train` -> train, `upload://ID/train` -> train), if it names one. */
+function sourceName(source: string): string | undefined {
+  const path = source.startsWith(UPLOAD_SCHEME) ? source.slice(UPLOAD_SCHEME.length).split('/').slice(1).join('/') : source;
+  const name = path.split('/').pop();
+  return name && name !== '.' && name !== '..' ? name : undefined;
 }
 
 /** Every mount copied from the client's files: plain path mounts and COPY storage mappings of a local source. */

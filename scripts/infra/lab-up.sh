@@ -3,7 +3,8 @@
 #   - SSH hosts h1..h$SSH_HOSTS: one network namespace each (sdk-h1...) on bridge br-sdk
 #     (10.231.0.1/24 on the root side), sshd on 10.231.0.1N:22 inside, login user $LAB_USER
 #   - Slurm: munged, slurmctld on 127.0.0.1:$SLURMCTLD_PORT, slurmd n1..n$SLURM_NODES (one host,
-#     distinct ports), partition `debug` (default) of all of them and `gpu` of the last one, which
+#     distinct ports; node nK has its own loopback address 127.0.0.2K, so a job's ports can be told
+#     apart per node as on separate machines), partition `debug` (default) of all of them and `gpu` of the last one, which
 #     declares two GPUs as GRES (gpu:t4:2) without hardware (gres.conf: AutoDetect=off, no File);
 #     slurmrestd with JWT auth on 127.0.0.1:<free port>
 #     and a token file for it
@@ -161,7 +162,7 @@ EOF
   echo "GresTypes=gpu"
   for n in $(seq 1 "$SLURM_NODES"); do
     gres=""; [ "$n" = "$SLURM_NODES" ] && gres=" Gres=gpu:t4:2"
-    echo "NodeName=n$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((SLURMD_PORT_BASE + n)) CPUs=$CPN RealMemory=2000 TmpDisk=4096$gres State=UNKNOWN"
+    echo "NodeName=n$n NodeHostname=localhost NodeAddr=127.0.0.$((20 + n)) Port=$((SLURMD_PORT_BASE + n)) CPUs=$CPN RealMemory=2000 TmpDisk=4096$gres State=UNKNOWN"
   done
   echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
   echo "PartitionName=gpu Nodes=n$SLURM_NODES MaxTime=INFINITE State=UP"
@@ -216,6 +217,7 @@ export SKYDECK_LAB_SSH_USER=$LAB_USER
 export SKYDECK_LAB_SSH_KEY=$K/id_ed25519
 export SKYDECK_LAB_SLURM_CONF=$S/etc/slurm.conf
 export SKYDECK_LAB_SLURM_NODES=$SLURM_NODES
+export SKYDECK_LAB_SLURM_ADDRS="$(for n in $(seq 1 "$SLURM_NODES"); do printf '127.0.0.%s ' $((20 + n)); done | sed 's/ $//')"
 export SKYDECK_LAB_SLURM_CPUS=$CPN
 export SKYDECK_LAB_SLURM_GPU_NODE=n$SLURM_NODES
 export SKYDECK_LAB_SLURMRESTD_URL=http://127.0.0.1:$REST_PORT

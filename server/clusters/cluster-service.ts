@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isJobFinished, type Cluster, type Job, type User } from '../../protocol/model';
+import { isJobFinished, type Cluster, type ClusterNode, type Job, type User } from '../../protocol/model';
 import { fail } from '../errors';
 import { isSupported, type ClusterRecord, type InfraBackend, type JobOutcome, type JobSpec } from '../infra/backend';
 import type { InfraBackends } from '../infra/registry';
@@ -44,6 +44,11 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
   /** Jobs whose backend is starting them: a cancel waits for the start, so it has a handle to kill. */
   private readonly starting = new Map<string, Promise<unknown>>();
   private readonly archive: JobArchive;
+  /**
+   * Per cluster, the jobs whose allocation holds nodes now, oldest first (infra that allocates nodes
+   * per job: Slurm). The latest gives the cluster its addresses; with none, its nodes have none.
+   */
+  private readonly allocations = new Map<string, Map<number, ClusterNode[]>>();
 
   constructor(
     private readonly state: StateDb,
@@ -196,7 +201,24 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
       onWaiting: (reason: string | undefined) => {
         if (!isJobFinished(record.status) && record.statusMessage !== reason) void this.updateJob(record, { statusMessage: reason });
       },
+      onAllocation: (nodes: ClusterNode[]) => {
+        if (!isJobFinished(record.status)) void this.allocated(record, nodes);
+      },
     };
+  }
+
+  /** A job's allocation got its nodes (`nodes`) or let them go (undefined): the cluster's nodes say where it runs now. */
+  private async allocated(record: JobRecord, nodes: ClusterNode[] | undefined): Promise<void> {
+    const held = this.allocations.get(record.cluster) ?? new Map<number, ClusterNode[]>();
+    if (nodes === undefined && !held.has(record.jobId)) return;
+    if (nodes) held.set(record.jobId, nodes);
+    else held.delete(record.jobId);
+    if (held.size > 0) this.allocations.set(record.cluster, held);
+    else this.allocations.delete(record.cluster);
+    const cluster = this.get(record.cluster);
+    if (!cluster) return;
+    const latest = [...held.values()].at(-1);
+    await this.save({ ...cluster, nodes: cluster.nodes.map((n) => latest?.find((a) => a.rank === n.rank) ?? { rank: n.rank, ip: '', host: cluster.infra }) });
   }
 
   private supervise(record: JobRecord, outcome: Promise<JobOutcome>, log: LogWriter): SupervisedJob {
@@ -206,6 +228,7 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
       .then(async (o) => {
         await log.close();
         this.supervised.delete(key);
+        await this.allocated(record, undefined);
         if (!isJobFinished(record.status)) {
           await this.updateJob(record, { status: o.status, exitCode: o.exitCode, failureReason: o.reason, endedAt: Date.now() });
         }

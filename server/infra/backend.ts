@@ -111,6 +111,11 @@ export interface JobContext {
   onRunning(): void;
   /** Says why the job waits (a Slurm queue reason), or undefined once it no longer does. */
   onWaiting?(reason: string | undefined): void;
+  /**
+   * The nodes the job's allocation has, by rank, once the infra has chosen them: for infra whose
+   * clusters hold no nodes of their own (Slurm), they are the cluster's addresses while the job runs.
+   */
+  onAllocation?(nodes: ClusterNode[]): void;
 }
 
 /** What provisioning answers: the cluster's nodes, what they really have, and the backend's handle. */

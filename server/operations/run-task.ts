@@ -9,6 +9,7 @@ import type { SupervisedJob } from '../clusters/cluster-service';
 import type { ClusterRecord, JobOutcome, JobSpec } from '../infra/backend';
 import { imageMismatch, registryLogin } from '../infra/container/image';
 import { askFromTask, choosePlacement, formatConsidered, planFromTask } from '../infra/optimizer';
+import { storageCopy } from '../../protocol/task-storage';
 import { parseUploadRef, UPLOAD_SCHEME } from '../../protocol/upload';
 import { stopStartOf } from './cluster-lifecycle';
 import { cloneWorkdir, gitUrlProblem, isMachineRepository } from './git-workdir';
@@ -59,18 +60,17 @@ function notYetHonoured(task: Task, caller: Principal): TaskIssue[] {
   for (const [remote, source] of Object.entries(pathMounts(task.file_mounts))) {
     if (elsewhere(source)) issues.push({ path: `file_mounts.${remote}`, message: cloud(source) });
   }
-  const copied = copiedMounts(task.file_mounts);
   for (const [remote, mount] of Object.entries(storageMounts(task.file_mounts))) {
-    if (remote in copied) continue;
+    const copy = storageCopy(remote, mount);
+    if (copy && 'problem' in copy) issues.push({ path: `file_mounts.${remote}.source`, message: copy.problem });
+    if (copy) continue;
     const sources = [mount.source ?? []].flat();
     const remoteSource = sources.find(elsewhere);
     const message = remoteSource
       ? cloud(remoteSource)
       : sources.length === 0
         ? `a storage mapping without a local source names a bucket${mount.name ? ` (${mount.name})` : ''}, and cloud storage is not reachable from SkyDeck's infra`
-        : sources.length > 1
-          ? 'SkyDeck copies one local source per storage mapping; give each source its own mount'
-          : `mode ${mount.mode ?? 'MOUNT'} mounts a bucket, which SkyDeck's infra has none of; mode: COPY copies the local source to the nodes`;
+        : `mode ${mount.mode ?? 'MOUNT'} mounts a bucket, which SkyDeck's infra has none of; mode: COPY copies the local source${sources.length > 1 ? 's' : ''} to the nodes`;
     issues.push({ path: `file_mounts.${remote}`, message });
   }
   return issues;

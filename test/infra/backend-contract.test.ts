@@ -11,7 +11,7 @@ import { nodePrefix } from '../../server/infra/node-output';
 import { createBackends } from '../../server/infra/registry';
 import type { SshClusterHandle } from '../../server/infra/ssh/ssh-backend';
 import { LogWriter } from '../../server/logs/log-writer';
-import { clusterRecord, jobContext, jobSpec, onHost, pgrepOn, sh, slurmConfigYaml, startJobElsewhere, tempHome, waitFor, writePools } from './lab';
+import { clusterRecord, lab, jobContext, jobSpec, onHost, pgrepOn, sh, slurmConfigYaml, startJobElsewhere, tempHome, waitFor, writePools } from './lab';
 
 type TestContext = Parameters<typeof tempHome>[0];
 
@@ -101,7 +101,7 @@ const subjects: Subject[] = [
         assert.equal(c.cluster.infra, 'slurm/debug');
         // Both lab nodes run on this machine: a mount's absolute path is the same for the job and the test.
         const mount = (rel: string) => ({ remote: join(c.home, 'on-node', rel), path: join(c.home, 'on-node', rel) });
-        return { ...c, ips: ['127.0.0.1', '127.0.0.1'], mount, pgrep: (_rank, text) => localPgrep(text) };
+        return { ...c, ips: lab.slurmAddrs.slice(0, 2), mount, pgrep: (_rank, text) => localPgrep(text) };
       },
     }),
   ),

@@ -30,6 +30,10 @@ export const lab = {
   get slurmConf() {
     return need('SKYDECK_LAB_SLURM_CONF');
   },
+  /** The Slurm nodes' addresses (NodeAddr), n1 first: each node has a loopback address of its own. */
+  get slurmAddrs() {
+    return need('SKYDECK_LAB_SLURM_ADDRS').split(' ');
+  },
   get slurmCpus() {
     return Number(need('SKYDECK_LAB_SLURM_CPUS'));
   },

@@ -66,7 +66,7 @@ describe('SSH node pools and Slurm through the API server', () => {
 
   for (const [infra, ips] of [
     ['ssh/lab', () => lab.sshHosts.slice(0, 2).join(',')],
-    ['slurm', () => '127.0.0.1,127.0.0.1'],
+    ['slurm', () => lab.slurmAddrs.slice(0, 2).join(',')],
   ] as const) {
     it(`launches a 2-node task on ${infra}: the considered table, every rank and the node IPs in the request log`, async (t) => {
       if (!labInfraOffered) return t.skip(NOT_OFFERED);

@@ -1,5 +1,5 @@
 // The optimizer's verdicts on local, SSH and Slurm through the real server and CLI (`launch --dryrun`):
-// each refusal names, per infra, the key it cannot satisfy; and `ports` on an SSH pool: recorded,
+// each refusal names, per infra, the key it cannot satisfy; and `ports` on an SSH pool (on Slurm: slurm-ports.test.ts): recorded,
 // shown as the head host's endpoint and answered by the task's HTTP server; a host where a process
 // already listens on the port is left out, saying so.
 import assert from 'node:assert/strict';
@@ -57,11 +57,12 @@ describe('optimizer verdicts on local, SSH and Slurm', () => {
     assert.match(run.out, /^\s*ssh\/lab: asked for 1 node, T4:1; pool lab has 0 free hosts that fit; .*no accelerators, T4:1 asked/m);
   });
 
-  it('ports are refused on Slurm, which cannot say where a job will listen, and placed elsewhere', async () => {
+  it('ports go to the cheapest infra (local), with Slurm, which keeps a job off nodes holding them, considered too', async () => {
     const run = await dryrun('--ports', '8080');
     assert.equal(run.code, 0, run.out);
     assert.match(run.out, /^local\s+1\s.*✔$/m);
-    assert.match(run.out, /^\s*slurm\/debug: ports: Slurm chooses a job's nodes when it starts/m);
+    assert.match(run.out, /^slurm\/debug\s+1\s/m);
+    assert.doesNotMatch(run.out, /slurm\/debug: ports/);
   });
 
   it("ports on an SSH pool: the head host's endpoint answers from the task's HTTP server; a host with the port in use is left out", async () => {

@@ -82,4 +82,27 @@ describe('git workdir and COPY storage mounts', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^copied data$/m);
   });
+
+  it('copies each source of a COPY list to <mount path>/<its name>; a list SkyPilot refuses is refused at its key', async () => {
+    const train = path.join(server.home, 'list', 'train');
+    mkdirSync(path.join(train, 'sub'), { recursive: true });
+    writeFileSync(path.join(train, 'sub', 'a.txt'), 'train data\n');
+    writeFileSync(path.join(server.home, 'list', 'labels.csv'), 'id,label\n');
+    const file = files.write('copy-list.yaml', `file_mounts:\n  ~/inputs:\n    source: [./list/train, ./list/labels.csv]\n    mode: COPY\nrun: cat ../mounts/inputs/train/sub/a.txt ../mounts/inputs/labels.csv\n`.replace(/\.\/list/g, path.relative(files.dir, path.join(server.home, 'list'))));
+    const run = await cli('launch', file, '-c', 'copy-list', '-y');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^train data$/m);
+    assert.match(run.stdout, /^id,label$/m);
+
+    const clash = files.write('copy-clash.yaml', `file_mounts:\n  ~/inputs:\n    source: [${train}, ${path.join(server.home, 'data')}/../list/train]\n    mode: COPY\nrun: echo never\n`);
+    const refused = await cli('launch', clash, '-c', 'copy-clash', '-y');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /file_mounts\.~\/inputs\.source: sources .*train and .*train would both land at ~\/inputs\/train/);
+    const cloud = files.write('copy-cloud.yaml', `file_mounts:\n  ~/inputs:\n    source: [${train}, s3://bucket/x]\n    mode: COPY\nrun: echo never\n`);
+    const noCloud = await cli('launch', cloud, '-c', 'copy-cloud', '-y');
+    assert.notEqual(noCloud.code, 0);
+    assert.match(noCloud.stderr, /file_mounts\.~\/inputs: cloud storage \(s3:\/\/bucket\/x\) is not reachable from SkyDeck's infra/);
+    const names = (await clusters()).map((c) => c.name);
+    for (const name of ['copy-clash', 'copy-cloud']) assert.ok(!names.includes(name), `${name} was created`);
+  });
 });

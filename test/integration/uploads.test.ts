@@ -48,6 +48,20 @@ describe('task files from a client on another machine', () => {
     assert.doesNotMatch(log, /passwd-link|\.git\b/, 'links and .git are not uploaded');
   });
 
+  it('a COPY storage mapping with a list of sources: each lands at <mount path>/<its name>, folders uploaded under their name', async () => {
+    const task = validateTask({ file_mounts: { '~/inputs': { source: [path.join(project, 'src'), path.join(project, 'config.json')], mode: 'COPY' } }, run: 'cat ../mounts/inputs/src/data.txt ../mounts/inputs/config.json' });
+    const uploaded = await uploadTaskFiles(remote, task);
+    const sources = (uploaded.file_mounts!['~/inputs'] as { source: string[] }).source;
+    assert.match(sources[0]!, /^upload:\/\/[0-9a-f]{32}\/src$/);
+    assert.match(sources[1]!, /^upload:\/\/[0-9a-f]{32}\/config\.json$/);
+    const id = await remote.submit('launch', { task: uploaded, clusterName: 'from-laptop-list' });
+    const done = await server.waitFor(id);
+    const log = await (await server.fetch(`/api/stream?request_id=${id}&follow=0`)).text();
+    assert.equal(done.status, 'SUCCEEDED', `${JSON.stringify(done.error)}\n${log}`);
+    assert.match(log, /payload from the laptop/);
+    assert.match(log, /"lr": 0\.1/);
+  });
+
   it('uploads the same files once', async () => {
     const a = await uploadTaskFiles(remote, validateTask({ workdir: project }));
     const b = await uploadTaskFiles(remote, validateTask({ workdir: project }));

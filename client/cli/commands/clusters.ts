@@ -72,6 +72,8 @@ async function whoAmI(client: ApiClient): Promise<{ id: string; name: string }> 
 function printAddress(cluster: Cluster, options: StatusOptions): void {
   const head = cluster.nodes.find((n) => n.rank === 0);
   if (cluster.status !== 'UP' || !head) throw new CliExit(EXIT.error, `Error: cluster ${cluster.name} is ${cluster.status}; it has no address now`);
+  // On Slurm a cluster has nodes only while one of its jobs holds an allocation.
+  if (!head.ip) throw new CliExit(EXIT.error, `Error: cluster ${cluster.name} has no node address now: on ${cluster.infra} its nodes are allocated per job, and none of its jobs runs`);
   if (options.ip) return print(head.ip);
   const endpoints = clusterEndpoints(cluster);
   if (options.endpoint !== undefined) {

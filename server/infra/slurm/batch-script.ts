@@ -2,6 +2,7 @@
 //   batch.sh   the sbatch script: finds the nodes' addresses, runs setup then run on every node (srun)
 //   node.sh    what each srun task runs: the SKYPILOT_* variables for its node, then setup.sh or run.sh
 //   node-<rank>.log, batch.log   output (srun --output per task; the batch script's own)
+//   node_names, node_ips   the allocation's nodes and their addresses, in rank order
 //   setup_exit, exit_code, <phase>_exit-<rank>, node-<rank>.host, running, cancelled
 import { exportLines, remotePathExpr, shellQuote } from '../shell';
 
@@ -31,9 +32,13 @@ trap 'rm -f "$J/setup.env" "$J/run.env"' EXIT
 ${f.slurmConf ? `export SLURM_CONF=${shellQuote(f.slurmConf)}\n` : ''}# sbatch ran with --export=NONE, which srun would inherit: let the steps see this script's variables.
 export SLURM_EXPORT_ENV=ALL
 N=$SLURM_JOB_NUM_NODES
-for n in $(scontrol show hostnames "$SLURM_JOB_NODELIST"); do
-  scontrol show node "$n" -o | tr ' ' '\\n' | sed -n 's/^NodeAddr=//p'
-done > "$J/node_ips"
+# In rank order (rank = SLURM_NODEID = place in the host list); node_ips appears whole, after node_names,
+# so the server reading both for the cluster's addresses never sees half of it.
+scontrol show hostnames "$SLURM_JOB_NODELIST" > "$J/node_names"
+while read -r n; do
+  scontrol show node "$n" -o </dev/null | tr ' ' '\\n' | sed -n 's/^NodeAddr=//p'
+done < "$J/node_names" > "$J/node_ips.part"
+mv "$J/node_ips.part" "$J/node_ips"
 step() { srun --nodes="$N" --ntasks="$N" --ntasks-per-node=1 --kill-on-bad-exit=1 --open-mode=append --output="$J/node-%t.log" bash "$J/node.sh" "$1"; }
 if [ -e "$J/setup.sh" ]; then
   step setup; rc=$?

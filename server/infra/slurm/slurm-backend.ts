@@ -35,6 +35,7 @@ import { batchScript, envFile, nodeScript } from './batch-script';
 import { commandTransport, nodeUsable, type SlurmNode } from './slurm-cli';
 import { CONFIG_FILE, parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
 import { SlurmJobFollower } from './slurm-job-follower';
+import { clusterOfJobName, heldPorts, jobName, portsComment, portsRefusal, type HeldPort } from './slurm-ports';
 import { restTransport } from './slurm-rest';
 import type { SlurmJobFilter, SlurmTransport } from './slurm-transport';
 
@@ -63,7 +64,8 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   readonly handles = { cluster: slurmClusterHandle, job: slurmJobHandle };
   readonly capabilities: BackendCapabilities<SlurmClusterHandle> = fixedNodeCapabilities(SLURM_NODES, {
     stopStart: unsupported('Slurm allocates nodes per job, so there is nothing to stop or start; use down'),
-    ports: unsupported('Slurm chooses a job\'s nodes when it starts, so SkyDeck has no address to give for its ports before then'),
+    // Honoured per job: a job is kept off the nodes where another cluster holds its ports (slurm-ports.ts).
+    ports: true,
     // Containers on Slurm need enroot/pyxis (srun --container-image) on the nodes; SkyDeck does not drive them.
     containerImages: unsupported('setup and run execute on the Slurm nodes themselves: no container runtime (enroot/pyxis) is driven there'),
   });
@@ -154,8 +156,11 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
 
   async candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }> {
     let nodes: SlurmNode[];
+    let held: Map<string, HeldPort[]>;
     try {
-      ({ nodes } = await this.nodes());
+      const found = await this.nodes();
+      nodes = found.nodes;
+      held = ask.ports?.length ? heldPorts(await found.slurm.allocations(), ask.ports) : new Map();
     } catch (err) {
       return { placements: [], refusals: [{ infra: ask.infra ?? 'slurm', reason: (err as Error).message }] };
     }
@@ -178,8 +183,14 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
         refusals.push(disk);
         continue;
       }
+      // A node where another cluster holds one of the ports is left out, as the job's sbatch --exclude will.
+      const free = fit.filter((n) => !held.has(n.name));
+      if (free.length >= ask.numNodes) {
+        placements.push(placementOn(`slurm/${p}`, free.slice(0, ask.numNodes), ask.numNodes, SLURM_COST));
+        continue;
+      }
       if (fit.length >= ask.numNodes) {
-        placements.push(placementOn(`slurm/${p}`, fit.slice(0, ask.numNodes), ask.numNodes, SLURM_COST));
+        refusals.push({ infra: `slurm/${p}`, key: 'ports', reason: portsRefusal(p, fit.length, free.length, ask.numNodes, fit.flatMap((n) => held.get(n.name) ?? [])) });
         continue;
       }
       const why = members
@@ -214,6 +225,8 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   async runJob(cluster: ClusterRecord<SlurmClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
     const { config, slurm } = this.config();
     const c = clusterHandle(cluster);
+    // Before any file is written: a job whose ports every node has taken is refused, not left pending.
+    const exclude = await this.nodesHoldingPorts(slurm, cluster, spec.numNodes);
     const jobDir = join(c.dir, 'jobs', String(spec.jobId));
     const workdir = join(c.dir, 'workdir');
     rmSync(jobDir, { recursive: true, force: true });
@@ -248,6 +261,8 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
       chdir: jobDir,
       ...perNode(cluster.resources),
       account: config.account,
+      exclude,
+      comment: portsComment(cluster.ports),
     });
     writeFileSync(join(jobDir, 'slurm_job_id'), `${slurmJobId}\n`);
     ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${spec.numNodes} node${spec.numNodes === 1 ? '' : 's'})`);
@@ -255,6 +270,23 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     // A job id used before (the cluster was torn down and launched again) starts its output afresh.
     rmSync(this.offsetsFile(handle), { force: true });
     return { handle, outcome: this.follow(handle, ctx, slurm) };
+  }
+
+  /**
+   * The nodes of the cluster's partition where another cluster holds one of its ports now (the job's
+   * --exclude); refuses the job when too few usable nodes are left, naming the ports and their holders.
+   */
+  private async nodesHoldingPorts(slurm: SlurmTransport, cluster: ClusterRecord<SlurmClusterHandle>, numNodes: number): Promise<string[]> {
+    if (!cluster.ports?.length) return [];
+    const { partition } = clusterHandle(cluster);
+    const [nodes, allocations] = await Promise.all([slurm.nodes(), slurm.allocations()]);
+    const held = heldPorts(allocations, cluster.ports, cluster.name);
+    const usable = nodes.filter((n) => n.partition === partition && nodeUsable(n.state));
+    const free = usable.filter((n) => !held.has(n.name));
+    if (free.length < numNodes) {
+      throw fail.resources_unavailable(`${cluster.infra}: ${portsRefusal(partition, usable.length, free.length, numNodes, usable.flatMap((n) => held.get(n.name) ?? []))}`);
+    }
+    return [...held.keys()].filter((name) => usable.some((n) => n.name === name));
   }
 
   /** A job submitted just before the server stopped: its id is in the job dir (written by the server and by the job). */
@@ -282,7 +314,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
 
   private follow(h: SlurmJobHandle, ctx: JobContext, slurm: SlurmTransport) {
     const offsets = new StreamOffsets(this.offsetsFile(h), h.numNodes + 1);
-    const follower = new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, slurm, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason) });
+    const follower = new SlurmJobFollower({ slurmJobId: h.slurmJobId, jobDir: h.jobDir, numNodes: h.numNodes, partition: h.partition, log: ctx.log, offsets, slurm, onRunning: () => ctx.onRunning(), onWaiting: (reason) => ctx.onWaiting?.(reason), onAllocation: (nodes) => ctx.onAllocation?.(nodes.map((n, rank) => ({ rank, ip: n.ip, host: n.name }))) });
     // A job scancel'd or killed outright never ran its own cleanup: the secrets go now.
     return follower.follow().finally(() => ['setup.env', 'run.env'].forEach((f) => rmSync(join(h.jobDir, f), { force: true })));
   }
@@ -316,16 +348,6 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     const args = srunShellArgs({ slurmJobId: job.slurmJobId, rank, jobDir: job.jobDir, workdir: join(clusterHandle(cluster).dir, 'workdir'), request });
     return spawnProcessShell({ file: 'srun', args, cwd: job.jobDir, env, tty: request.tty, host: `${cluster.infra} node ${rank} (job ${job.slurmJobId})` }, events);
   }
-}
-
-const JOB_PREFIX = 'skydeck-';
-
-function jobName(cluster: string): string {
-  return `${JOB_PREFIX}${cluster}`;
-}
-
-function clusterOfJobName(name: string): string | undefined {
-  return name.startsWith(JOB_PREFIX) ? name.slice(JOB_PREFIX.length) : undefined;
 }
 
 /** What each node of the cluster must have (sbatch's --cpus-per-task, --mem, --gres). */

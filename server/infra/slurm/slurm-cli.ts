@@ -43,12 +43,14 @@ export function commandTransport(slurmConf: string | undefined): SlurmTransport 
     },
     queued: async (f) => (await commands.run('squeue', ['-h', '-o', '%i', ...filterArgs(f)])).split('\n').filter((l) => l.trim()),
     allocations: async () =>
-      (await commands.run('squeue', ['-h', '-t', 'RUNNING,COMPLETING', '-o', '%j|%N']))
+      (await commands.run('squeue', ['-h', '-t', 'RUNNING,COMPLETING', '-o', '%j|%N|%k']))
         .split('\n')
         .filter((l) => l.includes('|'))
         .map((l) => {
-          const [name, nodes] = l.trim().split('|');
-          return { name: name!, nodes: expandHostlist(nodes ?? '') };
+          const [name, nodes, ...comment] = l.trim().split('|');
+          // squeue prints (null) for a job without a comment.
+          const text = comment.join('|');
+          return { name: name!, nodes: expandHostlist(nodes ?? ''), comment: text === '(null)' ? '' : text };
         }),
     cancel: async (f) => {
       await commands.run('scancel', 'id' in f ? [f.id] : [`--name=${f.name}`, `--user=${f.user}`]);
@@ -72,6 +74,8 @@ export function sbatchArgs(job: SlurmJobRequest): string[] {
     ...(job.memoryMb ? [`--mem=${job.memoryMb}M`] : []),
     ...(job.gres ? [`--gres=${job.gres}`] : []),
     ...(job.account ? [`--account=${job.account}`] : []),
+    ...(job.exclude?.length ? [`--exclude=${job.exclude.join(',')}`] : []),
+    ...(job.comment ? [`--comment=${job.comment}`] : []),
     job.scriptFile,
   ];
 }

@@ -24,12 +24,15 @@ export interface SlurmFollowOptions {
   slurm: SlurmTransport;
   onRunning(): void;
   onWaiting?(reason: string | undefined): void;
+  /** The allocation's nodes in rank order (name and address), once the batch script has listed them. */
+  onAllocation?(nodes: { name: string; ip: string }[]): void;
 }
 
 export class SlurmJobFollower {
   private readonly outputs: NodeOutput[];
   private readonly files: string[];
   private running = false;
+  private allocated = false;
   private lastReason?: string;
   /** When Slurm first reported the job in a final state. */
   private endedAt?: number;
@@ -116,6 +119,7 @@ export class SlurmJobFollower {
       this.lastReason = undefined;
       this.o.onWaiting?.(undefined);
     }
+    if (!this.allocated && state !== undefined && !ENDED_STATES.has(state)) this.reportAllocation();
     if (!this.running && existsSync(join(this.o.jobDir, 'running'))) {
       this.running = true;
       this.o.onRunning();
@@ -126,6 +130,22 @@ export class SlurmJobFollower {
     this.endedAt ??= Date.now();
     if (state !== undefined && Date.now() - this.endedAt < COMPLETING_GRACE_MS && (await this.stillInQueue())) return undefined;
     return this.outcome(job);
+  }
+
+  /** Tells where the job runs once the batch script has written node_names and node_ips. */
+  private reportAllocation(): void {
+    const lines = (name: string) => {
+      try {
+        return readFileSync(join(this.o.jobDir, name), 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    const ips = lines('node_ips');
+    const names = lines('node_names');
+    if (ips.length < this.o.numNodes || names.length < this.o.numNodes) return;
+    this.allocated = true;
+    this.o.onAllocation?.(names.slice(0, this.o.numNodes).map((name, rank) => ({ name, ip: ips[rank]! })));
   }
 
   private async stillInQueue(): Promise<boolean> {

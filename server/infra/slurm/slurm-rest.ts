@@ -44,6 +44,7 @@ export interface RestJob {
   job_state: string;
   state_reason?: string;
   nodes?: string;
+  comment?: string;
 }
 
 export class SlurmRestError extends Error {
@@ -132,7 +133,7 @@ export function restTransport(config: SlurmRestConfig): SlurmTransport {
     },
     allocations: async () => {
       const { jobs } = await call<{ jobs: RestJob[] }>('GET', '/jobs');
-      return jobs.filter((j) => j.job_state === 'RUNNING' || j.job_state === 'COMPLETING').map((j) => ({ name: j.name, nodes: expandHostlist(j.nodes ?? '') }));
+      return jobs.filter((j) => j.job_state === 'RUNNING' || j.job_state === 'COMPLETING').map((j) => ({ name: j.name, nodes: expandHostlist(j.nodes ?? ''), comment: j.comment ?? '' }));
     },
   };
 }
@@ -183,6 +184,9 @@ export function restSubmission(job: SlurmJobRequest): { script: string; job: Rec
       ...(job.memoryMb ? { memory_per_node: job.memoryMb } : {}),
       ...(job.gres ? { gres: job.gres } : {}),
       ...(job.account ? { account: job.account } : {}),
+      // sbatch's --exclude, under v0.0.38's name for it (not in its documented properties; it refuses `exclude`).
+      ...(job.exclude?.length ? { exclude_nodes: job.exclude.join(',') } : {}),
+      ...(job.comment ? { comment: job.comment } : {}),
     },
   };
 }

@@ -19,6 +19,10 @@ export interface SlurmJobRequest {
   /** `gpu:<type>:<count>` */
   gres?: string;
   account?: string;
+  /** Nodes the job must not be placed on (sbatch --exclude). */
+  exclude?: string[];
+  /** sbatch --comment: SkyDeck records the ports the job's cluster declared there, for other servers and launches to see. */
+  comment?: string;
 }
 
 /** What the follower needs of a job, as `scontrol show job` says it. */
@@ -29,6 +33,13 @@ export interface SlurmJobInfo {
   reason: string;
   /** The allocation's nodes (`n[1-2]`), empty before it has one. */
   nodeList: string;
+}
+
+/** A job that holds nodes now. */
+export interface SlurmAllocation {
+  name: string;
+  nodes: string[];
+  comment: string;
 }
 
 /** One job by id, or every job of a name and user (a cluster's jobs). */
@@ -46,6 +57,6 @@ export interface SlurmTransport {
   /** The ids of the matching jobs still in the queue (what squeue lists: pending, running, completing). */
   queued(filter: SlurmJobFilter): Promise<string[]>;
   cancel(filter: SlurmJobFilter): Promise<void>;
-  /** Jobs that hold nodes now (running or completing): each job's name and its nodes. */
-  allocations(): Promise<{ name: string; nodes: string[] }[]>;
+  /** Jobs that hold nodes now (running or completing): each job's name, its nodes and its comment. */
+  allocations(): Promise<SlurmAllocation[]>;
 }
