@@ -191,8 +191,9 @@ describe('SSH node pools and Slurm through the API server', () => {
       const id = await server.submit('launch', { clusterName: 'e2e-rest', task: { num_nodes: 2, resources: { infra: 'slurm' }, run: `${twoNodeRun}; echo started; sleep 600` } });
       await waitFor('both nodes to start', async () => ((await logOf(server, id)).match(/started/g) ?? []).length === 2, 30_000);
       const log = await logOf(server, id);
-      assert.match(log, /^\(head, rank=0\) rank=0 of 2 ips=127\.0\.0\.1,127\.0\.0\.1$/m);
-      assert.match(log, /^\(node-1, rank=1\) rank=1 of 2 ips=127\.0\.0\.1,127\.0\.0\.1$/m);
+      const ips = lab.slurmAddrs.slice(0, 2).join(',').replace(/\./g, '\\.');
+      assert.match(log, new RegExp(`^\\(head, rank=0\\) rank=0 of 2 ips=${ips}$`, 'm'));
+      assert.match(log, new RegExp(`^\\(node-1, rank=1\\) rank=1 of 2 ips=${ips}$`, 'm'));
       assert.match(readFileSync(restLog, 'utf8').slice(restLogFrom), /POST \/slurm\/v0\.0\.38\/job\/submit/, 'the job was not submitted through slurmrestd');
       await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [id] }) });
       const done = await finished(server, id, 30);
