@@ -3,7 +3,7 @@
 # Chromium driven by playwright-core, and the project's real API server on a free loopback port.
 #   1. installs what is missing (scripts/e2e/setup.sh: apt packages, code-server 4.100.3 in a cache)
 #   2. packages the .vsix (npm run package) and bundles the extension-host tests
-#   3. starts the API server (temporary SKYDECK_HOME) and code-server (temporary profile)
+#   3. starts the API server (temporary SKYDECK_HOME) and code-server (temporary profile, test/e2e/code-server.sh)
 #   4. runs the UI test (test/e2e/ui.test.mjs) and the mocha tests inside the extension host
 # Screenshots and logs are kept under .test-artifacts/e2e/; everything else is removed, and every process
 # started here is stopped by its process group, whether the tests pass or not.
@@ -82,34 +82,16 @@ setsid node "$ROOT/dist/server.js" --host 127.0.0.1 --port "$API_PORT" --data-di
 SERVER_PID=$!
 wait_http "http://127.0.0.1:$API_PORT/api/health" 20
 
-step "install the .vsix into a fresh code-server profile"
-# code-server keeps its config and state under XDG folders: point them into the temporary folder.
-export XDG_CONFIG_HOME=$TMP/xdg-config XDG_DATA_HOME=$TMP/xdg-data
-UD=$TMP/ud EXTS=$TMP/exts WS=$TMP/ws
-mkdir -p "$UD/User" "$EXTS" "$WS"   # a missing --user-data-dir makes --install-extension spin forever
+step "start code-server on a fresh profile with the .vsix installed (test/e2e/code-server.sh)"
+WS=$TMP/ws
+mkdir -p "$WS"
 cp "$ROOT"/test/e2e/workspace/*.yaml "$WS/"
 export E2E_WEB_PORT=$(free_port)   # the port web.yaml's server declares and listens on
 sed -i "s/@WEB_PORT@/$E2E_WEB_PORT/g" "$WS/web.yaml"
-cat > "$UD/User/settings.json" <<EOF
-{ "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "telemetry.telemetryLevel": "off",
-  "update.mode": "none", "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false,
-  "extensions.ignoreRecommendations": true, "workbench.tips.enabled": false, "workbench.enableExperiments": false,
-  "chat.commandCenter.enabled": false, "workbench.secondarySideBar.defaultVisibility": "hidden",
-  "terminal.integrated.gpuAcceleration": "off", "[yaml]": { "editor.autoIndent": "none" },
-  "editor.stickyScroll.enabled": false,
-  "skydeck.apiServerEndpoint": "http://127.0.0.1:$API_PORT" }
-EOF
-node "$CS_ENTRY" --user-data-dir "$UD" --extensions-dir "$EXTS" --install-extension "$VSIX" > "$TMP/install.log" 2>&1 \
-  || { cat "$TMP/install.log"; exit 1; }
-node "$CS_ENTRY" --user-data-dir "$UD" --extensions-dir "$EXTS" --list-extensions --show-versions
-
-step "start code-server"
 CS_PORT=$(free_port)
-setsid node "$CS_ENTRY" --bind-addr "127.0.0.1:$CS_PORT" --auth none --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override \
-  --user-data-dir "$UD" --extensions-dir "$EXTS" "$WS" > "$TMP/code-server.log" 2>&1 &
+CS_ENTRY=$CS_ENTRY setsid bash "$ROOT/test/e2e/code-server.sh" "$VSIX" "$TMP" "$CS_PORT" "http://127.0.0.1:$API_PORT" "$WS" > "$TMP/code-server.log" 2>&1 &
 CS_PID=$!
-wait_http "http://127.0.0.1:$CS_PORT/healthz" 30
+wait_http "http://127.0.0.1:$CS_PORT/healthz" 90 || { cat "$TMP/code-server.log"; exit 1; }
 
 export CHROME=${CHROME:-/usr/bin/chromium}
 status=0

@@ -3,32 +3,22 @@
 // folder) and CHROME. Each step leaves a screenshot named after it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import * as workbench from './workbench.mjs';
 
 const CS_URL = process.env.CS_URL;
 const SHOTS = process.env.SHOTS ?? path.join(process.cwd(), '.test-artifacts', 'e2e', 'shots');
 assert.ok(CS_URL, 'CS_URL must name the code-server workbench');
 fs.mkdirSync(SHOTS, { recursive: true });
 
+let browser;
 let context;
 let page;
-let profile;
 
 before(async () => {
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-chrome-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROME ?? '/usr/bin/chromium',
-    headless: true,
-    // Popups allowed: Open Dashboard asks the server for its one-time link before it opens it, by which time a
-    // browser no longer counts the key press as the gesture that allows a new tab (a browser shows it as blocked).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-popup-blocking'],
-    viewport: { width: 1500, height: 950 },
-  });
-  context.setDefaultTimeout(30_000);
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await workbench.launchWorkbenchBrowser();
+  ({ context, page } = browser);
 });
 
 // A failed test leaves a picture of the screen it gave up on.
@@ -37,32 +27,13 @@ afterEach(async (t) => {
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 });
 
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 const sidebarRow = (text) => page.locator(`.part.sidebar .monaco-list-row[aria-label*="${text}"]`).first();
-const quickInput = () => page.locator('.quick-input-widget .quick-input-box input');
-
-/** Runs a command from the palette by its full title ("SkyDeck: Launch Task..."). */
-async function runCommand(title) {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await quickInput().waitFor({ state: 'visible' });
-  await quickInput().fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
-/** Answers the quick pick that is open now: types `text`, waits for a row showing `row`, accepts it. */
-async function answerQuickPick(text, row = text) {
-  await quickInput().waitFor({ state: 'visible' });
-  await quickInput().fill(text);
-  // Enter accepts the focused row; wait until filtering has put the wanted one there.
-  await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: row }).waitFor();
-  await page.keyboard.press('Enter');
-}
+const runCommand = (title) => workbench.runCommand(page, title);
+const answerQuickPick = (text, row) => workbench.answerQuickPick(page, text, row);
 
 /** Launches a workspace task file onto a cluster through the palette, the pickers and the confirmation. */
 async function launchFromPalette(taskFile, cluster, shotPrefix) {
@@ -120,16 +91,10 @@ async function outputText() {
 
 test('the SkyDeck view opens and connects to the API server', async () => {
   const t0 = Date.now();
-  await page.goto(CS_URL);
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  const icon = page.locator('.part.activitybar .action-item a[aria-label^="SkyDeck"]');
-  await icon.waitFor({ timeout: 60_000 });
-  await icon.click();
-  await page.locator('.part.sidebar .pane-header', { hasText: 'Requests' }).waitFor();
+  // Connected: the status bar names the user (openSkyDeck waits for it), and the welcome view offers to launch.
+  await workbench.openSkyDeck(page, CS_URL);
   await page.locator('.part.sidebar .pane-header', { hasText: 'Clusters' }).waitFor();
-  // Connected: the welcome view offers to launch, and the status bar names the user.
   await page.locator('.part.sidebar .welcome-view-content', { hasText: 'No pending or running requests' }).waitFor();
-  await page.locator('.part.statusbar a[aria-label^="SkyDeck connected"]').waitFor();
   console.log(`# workbench, view and connection ready after ${Date.now() - t0} ms`);
   // Finished requests stay visible from here on, so SUCCEEDED and CANCELLED can be seen in the tree.
   // Title-bar actions show while the pointer is over the view's header.
@@ -336,20 +301,11 @@ test('a cluster is stopped and started again from the palette, and a task is exe
 });
 
 test('Open Terminal on a local cluster runs a shell there with its SKYPILOT_* variables, and exit closes it', async () => {
-  await runCommand('SkyDeck: Open Terminal');
-  await answerQuickPick('e2e-hello');
-  const tab = page.locator('.part.panel .terminal-tabs-entry, .part.panel .single-terminal-tab', { hasText: 'SkyDeck: e2e-hello' }).first();
-  await tab.waitFor();
-  // The DOM renderer (gpuAcceleration off in run.sh) keeps the screen's text in .xterm-rows.
-  const screen = page.locator('.part.panel .terminal-wrapper.active .xterm-rows');
-  await screen.locator('div', { hasText: /workdir/ }).first().waitFor();
-  await page.locator('.part.panel .terminal-wrapper.active .xterm').click();
-  await page.keyboard.type('echo "nodes=$SKYPILOT_NUM_NODES rank=$SKYPILOT_NODE_RANK in $(basename $(dirname $PWD))"');
-  await page.keyboard.press('Enter');
+  const { tab, screen } = await workbench.openClusterTerminal(page, 'e2e-hello');
+  await workbench.typeLine(page, 'echo "nodes=$SKYPILOT_NUM_NODES rank=$SKYPILOT_NODE_RANK in $(basename $(dirname $PWD))"');
   await screen.locator('div', { hasText: 'nodes=1 rank=0 in e2e-hello' }).first().waitFor();
   await shot('22-terminal-on-cluster');
-  await page.keyboard.type('exit');
-  await page.keyboard.press('Enter');
+  await workbench.typeLine(page, 'exit');
   await tab.waitFor({ state: 'detached' });
 });
 
