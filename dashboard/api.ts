@@ -1,5 +1,6 @@
-// The page's HTTP calls: same origin, the session cookie rides along by itself; errors come back as the
-// server's {error: {code, message}} shape, so pages show the server's own words.
+// The page's HTTP calls: same origin, below the server's root as the page reached it (ROOT), the session
+// cookie riding along by itself; errors come back as the server's {error: {code, message}} shape, so pages
+// show the server's own words.
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -10,11 +11,20 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The server's root as this page reached it: `/` directly, `/proxy/PORT/` through code-server's proxy. The
+ * server writes the way back from the page (data-root, relative); every API, WebSocket and page path starts here.
+ */
+export const ROOT = new URL(document.body.dataset.root ?? '/', location.href).pathname;
+
+/** An API path of the server (`/api/...`), as this page reaches it. */
+export const apiPath = (path: string) => ROOT + path.replace(/^\//, '');
+
 /** Raised on a 401 anywhere: the app shows the sign-in page. */
 export const signedOut = new EventTarget();
 
 export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
+  const response = await fetch(apiPath(path), {
     method,
     credentials: 'same-origin',
     headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },

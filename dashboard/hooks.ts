@@ -1,12 +1,14 @@
 // Small hooks the pages share: re-render on a model's change, the current path, and polling.
 import { useEffect, useState } from 'preact/hooks';
+import { ROOT } from './api';
 
 export function useModel(model: { subscribe(listener: () => void): () => void }): void {
   const [, setTick] = useState(0);
   useEffect(() => model.subscribe(() => setTick((t) => t + 1)), [model]);
 }
 
-export const BASE = '/dashboard/';
+/** Where the pages are, below the server's root as this page reached it. */
+export const BASE = `${ROOT}dashboard/`;
 
 export function navigate(to: string): void {
   history.pushState(null, '', to);

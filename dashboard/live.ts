@@ -1,12 +1,13 @@
 // The page's WebSocket to /api/ws: the same live session as the CLI's and the editor's
 // (client/live-session.ts), over the browser's WebSocket, same origin, signed in by the session cookie.
 import { LiveSession, type LiveSocket } from '../client/live-session';
+import { apiPath } from './api';
 
 export type { LiveState } from '../client/live-session';
 
 export function openLive(): LiveSession {
   return new LiveSession((events): LiveSocket => {
-    const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`);
+    const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${apiPath('/api/ws')}`);
     socket.onopen = () => events.onOpen();
     socket.onmessage = (event) => events.onMessage(String(event.data));
     // A browser says nothing about why (no HTTP status of a refused upgrade): the page asks /api/me.

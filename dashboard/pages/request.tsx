@@ -6,7 +6,7 @@ import type { MeResponse } from '../../protocol/dashboard';
 import { duration, shortId } from '../../client/format';
 import { LogView } from '../../ui/log-view';
 import { requestTimeline } from '../../ui/timeline';
-import { api, errorText } from '../api';
+import { api, apiPath, errorText } from '../api';
 import { Confirm, DomNode, Link, Status } from '../components';
 import { BASE, useModel } from '../hooks';
 import type { LiveSession } from '../../client/live-session';
@@ -128,7 +128,7 @@ export function RequestPage(props: { id: string; me: MeResponse; live: LiveSessi
         <button type="button" class="small" disabled={!matches.count} onClick={() => setMatches({ ...matches, at: log.nextMatch(1) })} aria-label="Next match">
           ↓
         </button>
-        <a class="button small" href={`/api/stream?request_id=${summary.id}&follow=0&format=plain`} download={`skydeck-${shortId(summary.id)}.log`}>
+        <a class="button small" href={apiPath(`/api/stream?request_id=${summary.id}&follow=0&format=plain`)} download={`skydeck-${shortId(summary.id)}.log`}>
           Download
         </a>
         <span class="log-state" id="log-state">

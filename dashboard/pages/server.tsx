@@ -3,7 +3,7 @@
 import { useRef } from 'preact/hooks';
 import type { HealthResponse } from '../../protocol/api';
 import { duration, relativeTime, shortId } from '../../client/format';
-import { api } from '../api';
+import { api, apiPath } from '../api';
 import { Grid, Link, Status } from '../components';
 import { BASE, useClock, useModel, usePoll } from '../hooks';
 import type { RequestsModel } from '../model';
@@ -74,7 +74,7 @@ export function ServerPage(props: { requests: RequestsModel }) {
         {stat('server memory', m?.get('process_resident_memory_bytes') ? `${Math.round(m.get('process_resident_memory_bytes')! / 2 ** 20)} MiB` : undefined)}
       </div>
       <p>
-        <a href="/metrics">Prometheus metrics (/metrics)</a>
+        <a href={apiPath('/metrics')}>Prometheus metrics (/metrics)</a>
       </p>
       <h2>System requests</h2>
       {system.length === 0 ? (

@@ -67,7 +67,7 @@ export function dashboardRoutes(auth: ServerAuthenticator, dataDir: string): { o
       [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src 'nonce-${nonce}'`, `connect-src 'self'`, `img-src 'self' data:`, `base-uri 'none'`, `form-action 'self'`, `frame-ancestors 'none'`].join('; '),
     );
     ctx.type = 'text/html';
-    ctx.body = shellPage(nonce, auth.team);
+    ctx.body = shellPage(nonce, auth.team, rootFrom(ctx.path));
   });
 
   open.post('/api/sessions', async (ctx) => {
@@ -137,7 +137,16 @@ function pageHeaders(ctx: Context): void {
 /** Inline, so the page makes no request for /favicon.ico. */
 const ICON = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0969da"/><path d="M3 11l3-6 2 4 2-2 3 4z" fill="#fff"/></svg>')}`;
 
-function shellPage(nonce: string, team: boolean): string {
+/**
+ * The way back from a page under /dashboard/ to the server's root, as a relative path ("../", "../../"): the
+ * page names its assets, API and WebSocket through it, so it works wherever a proxy mounts the server (VS Code
+ * in a browser reaches it under code-server's /proxy/PORT/) as well as directly.
+ */
+export function rootFrom(pagePath: string): string {
+  return '../'.repeat(Math.max(1, pagePath.split('/').length - 2));
+}
+
+function shellPage(nonce: string, team: boolean, root: string): string {
   const { 'dashboard.js': js, 'dashboard.css': css } = dashboardAssets();
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -145,14 +154,14 @@ function shellPage(nonce: string, team: boolean): string {
 <meta name="color-scheme" content="light dark">
 <title>SkyDeck</title>
 <link rel="icon" href="${ICON}">
-<link rel="stylesheet" nonce="${nonce}" href="/dashboard/assets/dashboard.css?v=${css.version}">
-</head><body data-server="${team ? 'team' : 'local'}"><div id="app"></div>
-<script nonce="${nonce}" src="/dashboard/assets/dashboard.js?v=${js.version}"></script>
+<link rel="stylesheet" nonce="${nonce}" href="${root}dashboard/assets/dashboard.css?v=${css.version}">
+</head><body data-server="${team ? 'team' : 'local'}" data-root="${root}"><div id="app"></div>
+<script nonce="${nonce}" src="${root}dashboard/assets/dashboard.js?v=${js.version}"></script>
 </body></html>`;
 }
 
-/** A page without script for the link's answers; `html` is trusted text written here, never input. */
+/** A page without script for the link's answers (at /dashboard/link); `html` is trusted text written here, never input. */
 function messagePage(title: string, html: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>SkyDeck: ${title}</title></head>
-<body><main><h1>${title}</h1><p>${html}</p><p><a href="${DASHBOARD_PATH}">Open the dashboard</a></p></main></body></html>`;
+<body><main><h1>${title}</h1><p>${html}</p><p><a href="./">Open the dashboard</a></p></main></body></html>`;
 }
