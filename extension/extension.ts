@@ -63,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const requestsView = vscode.window.createTreeView('skydeck.requests', { treeDataProvider: requestsTree, canSelectMany: true, showCollapseAll: false });
   const clustersTree = new ClustersTreeProvider(clusters, requests, session, logger);
   const clustersView = vscode.window.createTreeView('skydeck.clusters', { treeDataProvider: clustersTree, showCollapseAll: true });
-  const managedJobsTree = new ManagedJobsTreeProvider(session, logger);
+  const managedJobsTree = new ManagedJobsTreeProvider(session, requests, logger);
   services.managedJobs = managedJobsTree;
   const managedJobsView = vscode.window.createTreeView('skydeck.managedJobs', { treeDataProvider: managedJobsTree, showCollapseAll: false });
   const updateActiveTaskKey = (editor: vscode.TextEditor | undefined) => setContext('skydeck.activeEditorIsTask', !!editor && isTaskDocument(editor.document));

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { COMMANDS, type CommandId } from '../command-ids';
 import type { Services } from '../services';
 import { cancelJob, downCluster, execCommand, openEndpoint, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
-import { launchTask, openExampleTask } from './launch';
+import { launchTask, openExampleTask, shownTaskFile } from './launch';
 import { cancelManagedJob, viewManagedJobLogs } from './managed-jobs';
 import { cancelByPick, cancelFromView, groupRequests, setRequestFilter, showRequestDetails, viewLogs } from './requests';
 import { connect, openDashboard, reconnect, serverInfo, stopLocal, useLocalServer } from './server';
@@ -15,7 +15,7 @@ type Handler = (s: Services, ...args: any[]) => unknown;
 
 export const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.launchTask]: (s, uri?: vscode.Uri) => launchTask(s, uri instanceof vscode.Uri ? uri : undefined),
-  [COMMANDS.launchTaskFile]: (s, uri?: vscode.Uri) => launchTask(s, uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri),
+  [COMMANDS.launchTaskFile]: (s, uri?: vscode.Uri) => launchTask(s, uri instanceof vscode.Uri ? uri : shownTaskFile()),
   [COMMANDS.openExampleTask]: openExampleTask,
   [COMMANDS.openLaunchForm]: (s, uri?: vscode.Uri) => s.panels.showLaunch(uri instanceof vscode.Uri ? uri : undefined),
   [COMMANDS.viewLogs]: viewLogs,

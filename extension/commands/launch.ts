@@ -200,8 +200,20 @@ export async function showTaskIssues(uri: vscode.Uri, text: string, issues: Task
 }
 
 /**
+ * The task file Launch on SkyDeck means without an argument: the active editor's, or else the one task file
+ * shown (the walkthrough's Launch link is clicked with the walkthrough focused, the example beside it).
+ */
+export function shownTaskFile(): vscode.Uri | undefined {
+  const active = vscode.window.activeTextEditor?.document;
+  if (active) return active.uri;
+  const shown = vscode.window.visibleTextEditors.filter((e) => isTaskDocument(e.document));
+  return shown.length === 1 ? shown[0]!.document.uri : undefined;
+}
+
+/**
  * The walkthrough's example task, copied (once) beside the extension's global storage so it can be
- * launched and edited without touching the workspace, then opened.
+ * launched and edited without touching the workspace, then opened beside the walkthrough (whose next
+ * steps launch it and watch it).
  */
 export async function openExampleTask(s: Services): Promise<void> {
   const target = vscode.Uri.joinPath(s.context.globalStorageUri, 'hello.sky.yaml');
@@ -213,5 +225,5 @@ export async function openExampleTask(s: Services): Promise<void> {
     await vscode.workspace.fs.createDirectory(s.context.globalStorageUri);
     await vscode.workspace.fs.copy(vscode.Uri.joinPath(s.context.extensionUri, 'media', 'walkthrough', 'hello.sky.yaml'), target);
   }
-  await vscode.window.showTextDocument(target);
+  await vscode.window.showTextDocument(target, { viewColumn: vscode.ViewColumn.Beside, preview: false });
 }

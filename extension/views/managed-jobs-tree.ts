@@ -1,6 +1,7 @@
 // The Managed Jobs view: the caller's managed jobs (GET /api/jobs), newest first, a pipeline's tasks as
 // children. Read again every few seconds while the view is visible and something in it is unfinished
-// (the server sends no managed-job events yet), and at once after an action. Actions: logs, controller
+// (the server sends no managed-job events yet), at once when a `jobs.*` request of the live feed changes
+// (a job launched or cancelled from the CLI, the dashboard or another window), and after an action. Actions: logs, controller
 // log, cancel (commands/managed-jobs.ts).
 import * as vscode from 'vscode';
 import { isManagedJobFinished, jobDuration, recoveryCount, type ManagedJob, type ManagedJobStatus } from '../../protocol/jobs';
@@ -9,6 +10,7 @@ import { COMMANDS } from '../command-ids';
 import { Disposable } from '../disposable';
 import type { IconSpec } from '../format';
 import type { Logger } from '../logger';
+import type { RequestsModel } from '../model/requests-model';
 import type { ServerSession } from '../server-session';
 import { themeIcon } from './icons';
 
@@ -45,10 +47,17 @@ export class ManagedJobsTreeProvider extends Disposable implements vscode.TreeDa
 
   constructor(
     private readonly session: ServerSession,
+    requests: RequestsModel,
     private readonly logger: Logger,
   ) {
     super();
     this._register({ dispose: () => clearTimeout(this.timer) });
+    // An empty or finished list is not polled: a job launched elsewhere shows through its request instead.
+    this._register(
+      requests.onDidChange(({ added, updated }) => {
+        if (this.visible && [...added, ...updated].some((id) => requests.get(id)?.name.startsWith('jobs.'))) void this.refresh();
+      }),
+    );
     // A new or re-established connection: read the list again if anyone looks.
     this._register(session.onDidChange(() => this.visible && void this.refresh()));
   }

@@ -98,7 +98,7 @@ status=0
 step "UI test in headless Chromium"
 # E2E_UI_TESTS (a regex of test names) runs only those UI tests, and E2E_SKIP_EXTHOST=1 skips the
 # extension-host part: for working on one test; CI runs everything.
-CS_URL="http://127.0.0.1:$CS_PORT/?folder=$WS" SHOTS="$ARTIFACTS/shots" \
+CS_URL="http://127.0.0.1:$CS_PORT/?folder=$WS" API_URL="http://127.0.0.1:$API_PORT" SHOTS="$ARTIFACTS/shots" \
   node --test --test-reporter=spec --test-concurrency=1 ${E2E_UI_TESTS:+--test-name-pattern="$E2E_UI_TESTS"} test/e2e/ui.test.mjs || status=1
 
 if [ -z "${E2E_SKIP_EXTHOST:-}" ]; then

@@ -1,13 +1,17 @@
 // The SkyDeck extension in a real VS Code (code-server) in Debian's Chromium, against the real API server.
-// Started by test/e2e/run.sh, which provides CS_URL (workbench URL with the workspace), SHOTS (screenshot
-// folder) and CHROME. Each step leaves a screenshot named after it.
+// Started by test/e2e/run.sh, which provides CS_URL (workbench URL with the workspace), API_URL, SHOTS
+// (screenshot folder) and CHROME. Each step leaves a screenshot named after it.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import * as workbench from './workbench.mjs';
 
 const CS_URL = process.env.CS_URL;
+/** The API server's own URL, for the CLI (run.sh exports SKYDECK_HOME, whose local token the CLI reads). */
+const API_URL = process.env.API_URL;
 const SHOTS = process.env.SHOTS ?? path.join(process.cwd(), '.test-artifacts', 'e2e', 'shots');
 assert.ok(CS_URL, 'CS_URL must name the code-server workbench');
 fs.mkdirSync(SHOTS, { recursive: true });
@@ -31,6 +35,13 @@ after(async () => {
 });
 
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+/** Runs the skydeck CLI against the API server to its end (run.sh exports SKYDECK_HOME, whose local token it reads). */
+function cli(...args) {
+  assert.ok(API_URL, 'run.sh sets API_URL');
+  const run = spawnSync(process.execPath, ['dist/cli.js', ...args], { env: { ...process.env, SKYDECK_API_SERVER_ENDPOINT: API_URL }, encoding: 'utf8', timeout: 90_000 });
+  assert.equal(run.status, 0, `skydeck ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
+}
 const sidebarRow = (text) => page.locator(`.part.sidebar .monaco-list-row[aria-label*="${text}"]`).first();
 const runCommand = (title) => workbench.runCommand(page, title);
 const answerQuickPick = (text, row) => workbench.answerQuickPick(page, text, row);
@@ -460,9 +471,79 @@ test("SkyDeck: Open Dashboard opens the server's dashboard in the browser throug
     assert.match((await answer.allHeaders())['set-cookie'] ?? '', /skydeck_session=/);
     assert.match(answer.headers().location ?? '', /\/dashboard\/$/);
     console.log(`# dashboard link opened at ${answer.url()}`);
+    // Through code-server's /proxy/PORT/ the page's assets, API calls and WebSocket are relative to it: it
+    // renders, goes live, and shows a request VS Code submits after it loaded without a reload.
+    await tab.waitForURL(/\/proxy\/\d+\/dashboard\/$/);
+    await tab.locator('.live-open').waitFor();
+    await tab.locator('[data-request-id]').first().waitFor();
+    await launchFromPalette('hello.yaml', 'e2e-dash');
+    const row = tab.locator('[data-request-id]', { hasText: 'e2e-dash' });
+    await row.waitFor();
     await tab.screenshot({ path: path.join(SHOTS, '32-dashboard-opened.png') });
+    // A request's page below the prefix, with its log from the API under the same prefix.
+    await row.locator('a').first().click();
+    await tab.waitForURL(/\/proxy\/\d+\/dashboard\/requests\//);
+    await tab.getByText('hello from skydeck e2e 1').first().waitFor();
+    await tab.screenshot({ path: path.join(SHOTS, '32b-dashboard-request-under-proxy.png') });
   } finally {
     await tab.close();
+  }
+});
+
+test('the walkthrough shows its steps; its links open the example task, launch it and cancel it, and check the steps off', async () => {
+  await runCommand('Welcome: Open Walkthrough...');
+  await answerQuickPick('SkyDeck', 'Get Started with SkyDeck');
+  const step = (title) => page.locator('.getting-started-step', { hasText: title });
+  const checked = (title) => step(title).locator('.codicon-getting-started-step-checked');
+  for (const title of ['Connect to an API server', 'Open the example task', 'Launch it', 'Watch the log', 'Cancel it']) await step(title).waitFor();
+  await shot('35-walkthrough');
+  // Each step's link is a button once the step is expanded.
+  const follow = async (title, link) => {
+    await step(title).click();
+    await step(title).locator('.monaco-button', { hasText: link }).click();
+  };
+  await follow('Open the example task', 'Open Example Task');
+  await page.locator('.tabs-container .tab', { hasText: 'hello.sky.yaml' }).waitFor();
+  await page.locator('.editor-instance .view-line', { hasText: 'name: hello-skydeck' }).waitFor();
+  await checked('Open the example task').waitFor();
+  // Launch on SkyDeck, clicked with the walkthrough focused, launches the example shown beside it.
+  await follow('Launch it', 'Launch on SkyDeck');
+  await answerQuickPick('e2e-walk');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor();
+  assert.match((await dialog.innerText()).replace(/\u00a0/g, ' '), /Launch hello-skydeck on e2e-walk\?/);
+  await dialog.getByRole('button', { name: 'Launch' }).click();
+  await sidebarRow('launch e2e-walk RUNNING').waitFor({ timeout: 60_000 });
+  await checked('Launch it').waitFor();
+  await follow('Cancel it', 'Cancel Request...');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'e2e-walk' }).click();
+  await page.locator('.quick-input-list .monaco-list-row[aria-checked="true"]', { hasText: 'e2e-walk' }).waitFor();
+  // One request of one's own is cancelled without a confirmation.
+  await page.keyboard.press('Enter');
+  await sidebarRow('launch e2e-walk CANCELLED').waitFor();
+  await checked('Cancel it').waitFor();
+  await shot('36-walkthrough-steps-done');
+  await runCommand('View: Close All Editor Groups');
+  // The Clusters view shows the later tests' clusters without scrolling.
+  cli('down', 'e2e-walk', 'e2e-dash', '-y');
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-walk"]').waitFor({ state: 'detached' });
+  await page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-dash"]').waitFor({ state: 'detached' });
+});
+
+test('a managed job launched from the CLI shows in the Managed Jobs view, and its status changes there live', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-job-'));
+  try {
+    const file = path.join(dir, 'managed.yaml');
+    fs.writeFileSync(file, 'name: e2e-managed\nresources:\n  infra: local\nrun: echo managed; sleep 8\n');
+    cli('jobs', 'launch', file, '-y', '--async');
+    // The view was empty when the job was launched: it shows up through its request, then is polled to its end.
+    const row = (status) => page.locator(`.part.sidebar .monaco-list-row[aria-label^="managed job 1 e2e-managed ${status}"]`);
+    await row('RUNNING').waitFor({ timeout: 60_000 });
+    await shot('37-managed-job-running');
+    await row('SUCCEEDED').waitFor({ timeout: 60_000 });
+    await shot('38-managed-job-succeeded');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
