@@ -100,6 +100,16 @@ function child(script: string): { send: (m: object) => void; next: <T>(type: str
   };
 }
 
+/**
+ * CPU time of a process's main thread (its event loop) and time it spent runnable but waiting for a
+ * CPU (/proc/PID/schedstat, nanoseconds): on a shared machine the second says how much of a stall
+ * was the machine's rather than the server's.
+ */
+function schedOf(pid: number): { cpuMs: number; runQueueMs: number } {
+  const [cpu, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+  return { cpuMs: cpu! / 1e6, runQueueMs: wait! / 1e6 };
+}
+
 /** The server's own event-loop delay, as bench/lib/loop-delay.mjs records it inside the server. */
 function loopDelayOf(file: string): Record<string, number> | undefined {
   try {
@@ -131,6 +141,7 @@ async function thousandFollowers(): Promise<Record<string, unknown>> {
     process.kill(server.process.pid!, 'SIGUSR2');
     prober.send({ type: 'start', url: server.url, intervalMs: 20 });
     await sleep(500);
+    const schedBefore = schedOf(server.process.pid!);
     const t0 = nowMs();
     writeFileSync(go, '');
     const done = await finished(server, id, 600);
@@ -142,6 +153,7 @@ async function thousandFollowers(): Promise<Record<string, unknown>> {
     prober.send({ type: 'stop' });
     const { ms: healthMs } = await prober.next<{ ms: number[] }>('samples');
     process.kill(server.process.pid!, 'SIGUSR2');
+    const schedAfter = schedOf(server.process.pid!);
     await sleep(1000);
     const serverLoopDelayMs = loopDelayOf(loopDelayFile);
     const expected = createHash('sha256').update(log).digest('hex');
@@ -154,6 +166,7 @@ async function thousandFollowers(): Promise<Record<string, unknown>> {
       dropped: dropped.length,
       firstDrop: dropped[0],
       deliveredSeconds,
+      serverMainThread: { cpuSeconds: (schedAfter.cpuMs - schedBefore.cpuMs) / 1000, runQueueWaitSeconds: (schedAfter.runQueueMs - schedBefore.runQueueMs) / 1000 },
       peakRssMb: memoryOf(server.process.pid!).peakMb,
       healthMs: distribution(healthMs),
       serverLoopDelayMs,
@@ -200,10 +213,11 @@ async function main(): Promise<void> {
     const many = (results.manyFollowers = await measured(`${FOLLOWERS} followers of one fast log, /api/health meanwhile`, thousandFollowers)) as Figures & Record<string, number>;
     const h = many.healthMs as unknown as ReturnType<typeof distribution>;
     const loop = many.serverLoopDelayMs as unknown as Record<string, number> | undefined;
+    const sched = many.serverMainThread as unknown as Record<string, number>;
     console.log(
       `  ${many.followers} followers of a ${(many.logBytes / 1e6).toFixed(2)} MB log: ${many.completeInOrder} got every byte in order, ${many.dropped} dropped, in ${many.deliveredSeconds.toFixed(1)} s; peak server RSS ${many.peakRssMb} MB; ` +
         `/api/health meanwhile p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, max ${h.max.toFixed(2)} ms (${h.n} probes); ` +
-        `server event-loop delay p99 ${loop?.p99 ?? '?'} ms, max ${loop?.max ?? '?'} ms; ${load(many)}`,
+        `server event-loop delay p99 ${loop?.p99 ?? '?'} ms, max ${loop?.max ?? '?'} ms; server main thread ${sched.cpuSeconds.toFixed(1)} s on a CPU, ${sched.runQueueWaitSeconds.toFixed(1)} s runnable but waiting for one; ${load(many)}`,
     );
     if (many.completeInOrder !== many.followers) process.exitCode = 1;
   }
