@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ApiRequest } from '../../protocol/model';
 import { eventually, processAlive, startServer, type TestServer } from '../helpers/server';
-import { admin, anotherOsUser, call, type Account, type OtherUser } from './helpers';
+import { anotherOsUser, basic, call, type Account, type OtherUser } from './helpers';
 
 /** CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_KILL, CAP_SETGID, CAP_SETUID: as docs/deploy.md writes them for setpriv. */
 const CAPS = '+chown,+dac_override,+kill,+setgid,+setuid';
@@ -40,11 +40,14 @@ describe('a team server run as a non-root user with capabilities (--team-local-i
 
   before(() => {
     other = anotherOsUser()!;
-    const dataDir = path.join(other.home, 'server');
-    admin(dataDir, ['users', 'add', 'alice', '--role', 'admin', '--password-stdin'], 'alice-password\n');
-    admin(dataDir, ['users', 'add', 'bob', '--role', 'user', '--password-stdin'], 'bob-password\n');
-    bob = { name: 'bob', password: 'bob-password', authorization: `Basic ${Buffer.from('bob:bob-password').toString('base64')}` };
-    spawnSync('chown', ['-R', other.name, dataDir]);
+    const gid = spawnSync('id', ['-g', other.name], { encoding: 'utf8' }).stdout.trim();
+    asServerUser = [`--reuid=${other.name}`, `--regid=${gid}`, '--init-groups'];
+    // The accounts, made as the doc says: as the server's user, in the default data dir of its SKYDECK_HOME.
+    for (const [name, role] of [['alice', 'admin'], ['bob', 'user']]) {
+      const r = spawnSync('setpriv', [...asServerUser, '--', ...env(), process.execPath, other.serverJs, 'users', 'add', name, '--role', role, '--password-stdin'], { input: `${name}-password\n`, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    bob = { name: 'bob', password: 'bob-password', authorization: basic('bob', 'bob-password') };
     // The sandbox folder, set up with the doc's command (in a folder of the test's, searchable by all).
     sandboxParent = mkdtempSync(path.join(os.tmpdir(), 'skydeck-jobs-'));
     chmodSync(sandboxParent, 0o755);
@@ -52,8 +55,6 @@ describe('a team server run as a non-root user with capabilities (--team-local-i
     const setup = spawnSync('sh', ['-c', `mkdir -p ${sandboxes} && chown ${other.name} ${sandboxes} && chmod 711 ${sandboxes}`], { encoding: 'utf8' });
     assert.equal(setup.status, 0, setup.stderr);
     argsOfServer = ['--team-local-infra', '--job-sandboxes', sandboxes, '--job-uids', `${jobUids.first}-${jobUids.last}`];
-    const gid = spawnSync('id', ['-g', other.name], { encoding: 'utf8' }).stdout.trim();
-    asServerUser = [`--reuid=${other.name}`, `--regid=${gid}`, '--init-groups'];
   });
 
   after(async () => {
