@@ -16,6 +16,7 @@ const commands = {
   login: () => import('./commands/login'),
   accounts: () => import('./commands/accounts'),
   ssh: () => import('./commands/ssh'),
+  portForward: () => import('./commands/port-forward'),
   jobs: () => import('./commands/jobs'),
   dashboard: () => import('./commands/dashboard'),
   infra: () => import('./commands/infra'),
@@ -155,6 +156,14 @@ function program(): Command {
     .option('-t, --tty', 'give the command a terminal (PTY) even when it has one to run')
     .option('-T, --no-tty', 'no terminal, even for an interactive shell')
     .action((cluster: string, command: string[], options) => runAction(async () => (await commands.ssh()).ssh(cluster, command, options)));
+
+  skydeck
+    .command('port-forward')
+    .description("forward a port the cluster's task declared to 127.0.0.1 here, through the API server; runs until Ctrl+C")
+    .argument('<cluster>')
+    .argument('<port>', 'the port on the cluster (one of its resources.ports)', wholeNumber)
+    .option('-l, --local-port <port>', 'listen on this local port (default: any free one)', wholeNumber)
+    .action((cluster: string, port: number, options) => runAction(async () => (await commands.portForward()).portForward(cluster, port, options)));
 
   const jobs = skydeck.command('jobs').description('managed jobs: the server runs each to its end on a cluster of its own, recovering it when the infra fails');
   taskFlags(

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMessage, HEARTBEAT_MS, type ServerMessage } from '../../protocol/api';
 import { isRequestFinished, type Cluster, type Job, type RequestSummary } from '../../protocol/model';
+import { FORWARD_PATH } from '../../protocol/forward';
 import { TERMINAL_PATH } from '../../protocol/terminal';
 import type { Principal } from '../auth/identity';
 import type { Core } from '../core';
@@ -13,6 +14,7 @@ import { asSkyDeckError, httpStatus } from './errors';
 import { tailOffset } from '../logs/follow';
 import { LogTails } from '../logs/log-tail';
 import { logMessage } from './log-message';
+import { PortForwards } from '../forward/port-forwards';
 import { TerminalSessions } from '../terminal/terminal-sessions';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -41,6 +43,7 @@ export class WsHub {
   /** One reader per followed log file, whatever the number of followers. */
   private readonly logTails = new LogTails();
   readonly terminals: TerminalSessions;
+  readonly forwards: PortForwards;
 
   constructor(
     private readonly core: Core,
@@ -48,6 +51,7 @@ export class WsHub {
     private readonly admit: (req: IncomingMessage) => Promise<Principal>,
   ) {
     this.terminals = new TerminalSessions(core.clusters);
+    this.forwards = new PortForwards(core.clusters);
     this.heartbeat = setInterval(() => {
       for (const ws of this.wss.clients) {
         const alive = ws as WebSocket & { alive?: boolean };
@@ -71,9 +75,10 @@ export class WsHub {
     socket.on('error', () => socket.destroy());
     try {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== '/api/ws' && path !== TERMINAL_PATH) throw fail.bad_request(`no WebSocket endpoint at ${path}`);
+      if (path !== '/api/ws' && path !== TERMINAL_PATH && path !== FORWARD_PATH) throw fail.bad_request(`no WebSocket endpoint at ${path}`);
       const caller = await this.admit(req);
       if (path === TERMINAL_PATH) return this.terminals.accept(req, socket, head, caller);
+      if (path === FORWARD_PATH) return this.forwards.accept(req, socket, head, caller);
     } catch (err) {
       const known = asSkyDeckError(err);
       const status = known ? httpStatus(known) : 500;
@@ -254,6 +259,7 @@ export class WsHub {
   close(): void {
     clearInterval(this.heartbeat);
     this.terminals.close();
+    this.forwards.close();
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
     this.wss.close();
   }
