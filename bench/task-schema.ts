@@ -1,6 +1,8 @@
 // `node --import tsx bench/task-schema.ts` (after `npm run build`): how long a 200-line SkyPilot task file
-// takes to parse and plan, and the wall time of `skydeck launch --dryrun` beside `skydeck --version` (the
-// CLI's floor) on the same run. A measuring tool: it asserts nothing about timing.
+// takes to parse and plan, and the wall time of `skydeck launch --dryrun` and `skydeck --version` against a
+// real server, each as a ratio to a Node that does nothing (`node -e 0`, what no change to the CLI can go
+// below) run interleaved with them; and a dry run before the CLI's code cache exists. A measuring tool: it
+// asserts nothing about timing.
 // `SKYDECK_BENCH_BASELINE=DIR` (a folder holding another build's cli.js and server.js, such as main's dist/
 // copied before a change) also times that CLI against the same server, interleaved with this one, and
 // prints the ratios: on a loaded machine only a comparison within one run means anything.
@@ -40,13 +42,6 @@ function timeCli(cliJs: string, args: string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-/** A Node that does nothing: what no change to the CLI can go below. */
-async function nodeFloor(env: NodeJS.ProcessEnv): Promise<number[]> {
-  const runs: number[] = [];
-  for (let i = 0; i < 9; i++) runs.push(await timeCli('-e', ['0'], env));
-  return runs;
-}
-
 async function main(): Promise<void> {
   const machine = describeMachine();
   const root = mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-task-'));
@@ -77,32 +72,44 @@ async function main(): Promise<void> {
       const baselineDir = process.env.SKYDECK_BENCH_BASELINE;
       const baseline = baselineDir ? snapshotBuild(path.join(root, 'baseline'), path.resolve(baselineDir)) : undefined;
       const dryrun = ['launch', file, '-c', 'bench', '--dryrun'];
-      await timeCli(build.cliJs, dryrun, env);
-      if (baseline) await timeCli(baseline.cliJs, dryrun, env);
-      const dry: number[] = [];
-      const version: number[] = [];
-      const baseDry: number[] = [];
-      const baseVersion: number[] = [];
-      for (let i = 0; i < (baseline ? 15 : 9); i++) {
-        dry.push(await timeCli(build.cliJs, dryrun, env));
-        version.push(await timeCli(build.cliJs, ['--version'], env));
-        if (!baseline) continue;
-        baseDry.push(await timeCli(baseline.cliJs, dryrun, env));
-        baseVersion.push(await timeCli(baseline.cliJs, ['--version'], env));
+      const codeCache = path.join(server.home, 'code-cache');
+      const loadBefore = os.loadavg();
+      // Before any cache exists: what a first run (or a run after an upgrade) pays.
+      const cold: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        rmSync(codeCache, { recursive: true, force: true });
+        cold.push(await timeCli(build.cliJs, dryrun, env));
       }
+      await timeCli(build.cliJs, ['--version'], env);
+      if (baseline) await timeCli(baseline.cliJs, dryrun, env);
+      // Interleaved with a Node that does nothing, so that every ratio compares runs under the same load.
+      const runs = { node: [] as number[], dry: [] as number[], version: [] as number[], baseDry: [] as number[], baseVersion: [] as number[] };
+      for (let i = 0; i < 15; i++) {
+        runs.node.push(await timeCli('-e', ['0'], env));
+        runs.dry.push(await timeCli(build.cliJs, dryrun, env));
+        runs.version.push(await timeCli(build.cliJs, ['--version'], env));
+        if (!baseline) continue;
+        runs.baseDry.push(await timeCli(baseline.cliJs, dryrun, env));
+        runs.baseVersion.push(await timeCli(baseline.cliJs, ['--version'], env));
+      }
+      const loadAfter = os.loadavg();
       const f = (n: number) => `${n.toFixed(2)} ms`;
-      console.log(`Machine: ${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, load ${os.loadavg()[0]!.toFixed(2)}`);
+      const floor = median(runs.node);
+      const ratio = (runs: number[]) => `${(median(runs) / floor).toFixed(2)}x node -e 0`;
+      const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+      console.log(`Machine: ${machine.nproc} CPUs (${machine.cpuModel}), Node ${machine.node}, load average (1, 5, 15 min) ${load(loadBefore)} before the CLI runs, ${load(loadAfter)} after`);
       console.log(`Task file: ${text.split('\n').length - 1} lines, ${text.length} bytes`);
       console.log(`parse (parseTaskYaml)      median ${f(median(parses))}  p95 ${f(percentile(parses, 95))}  (${parses.length} runs, in process)`);
       console.log(`plan (POST /api/plan)      median ${f(median(plans))}  p95 ${f(percentile(plans, 95))}  (${plans.length} runs, loopback)`);
-      console.log(`launch --dryrun wall       median ${f(median(dry))}  (${dry.length} runs)`);
-      console.log(`--version wall (CLI floor) median ${f(median(version))}  ratio dryrun/version ${(median(dry) / median(version)).toFixed(2)}`);
-      console.log(`node -e 0 wall (Node floor) median ${f(median(await nodeFloor(env)))}`);
+      console.log(`node -e 0 wall (Node floor) median ${f(floor)}  (${runs.node.length} runs)`);
+      console.log(`launch --dryrun wall       median ${f(median(runs.dry))}  ${ratio(runs.dry)}`);
+      console.log(`--version wall             median ${f(median(runs.version))}  ${ratio(runs.version)}`);
+      console.log(`launch --dryrun, no code cache yet  median ${f(median(cold))}  ${ratio(cold)}  (${cold.length} runs)`);
       if (baseline) {
         const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
-        console.log(`cli.js ${mb(build.cliBytes)}, baseline ${mb(baseline.cliBytes)} (${baselineDir})`);
-        console.log(`baseline launch --dryrun   median ${f(median(baseDry))}  ratio this/baseline ${(median(dry) / median(baseDry)).toFixed(2)}`);
-        console.log(`baseline --version         median ${f(median(baseVersion))}  ratio this/baseline ${(median(version) / median(baseVersion)).toFixed(2)}`);
+        console.log(`CLI bundles ${mb(build.cliBytes)}, baseline ${mb(baseline.cliBytes)} (${baselineDir})`);
+        console.log(`baseline launch --dryrun   median ${f(median(runs.baseDry))}  ${ratio(runs.baseDry)}`);
+        console.log(`baseline --version         median ${f(median(runs.baseVersion))}  ${ratio(runs.baseVersion)}`);
       }
     } finally {
       await server.stop();

@@ -37,14 +37,25 @@ const POLL_MS = 50;
  * Makes sure a server answers at the client's endpoint. A local endpoint with nothing behind it gets a server
  * started; a remote one that does not answer is an error. Resolves true when this call started the server.
  */
-export async function ensureServer(client: ApiClient, options: LocalServerOptions): Promise<boolean> {
-  try {
-    await client.health(PROBE_TIMEOUT_MS);
-    return false;
-  } catch (err) {
+export function ensureServer(client: ApiClient, options: LocalServerOptions): Promise<boolean> {
+  return ensureServerSoon(client, options)();
+}
+
+/**
+ * ensureServer in two steps: the probe is sent now, and the returned function waits for its answer (starting
+ * the server if nothing answered). What the caller does in between overlaps the probe's round trip.
+ */
+export function ensureServerSoon(client: ApiClient, options: LocalServerOptions): () => Promise<boolean> {
+  const probe = client.health(PROBE_TIMEOUT_MS).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return async () => {
+    const err = await probe;
+    if (err === undefined) return false;
     if (!(err instanceof ConnectionError) || !client.endpoint.local) throw err;
-  }
-  return startLocalServer(client, options);
+    return startLocalServer(client, options);
+  };
 }
 
 /** Starts the local server unless one already answers; resolves true when this call started it. */

@@ -5,7 +5,7 @@ import { withCredentials } from '../auth/credentials';
 import { resolveEndpoint, type Endpoint } from '../endpoint';
 import { skydeckHome } from '../home';
 import { resolveIdentity } from '../identity';
-import { ensureServer, type LocalServerOptions } from '../local-server';
+import { ensureServerSoon, type LocalServerOptions } from '../local-server';
 import { note } from './output';
 
 export interface CliContext {
@@ -31,7 +31,24 @@ export function cliContext(): CliContext {
 
 /** A context whose server answers: a local endpoint with nothing behind it gets the server started. */
 export async function connect(): Promise<CliContext> {
+  return (await connectSoon()).ready();
+}
+
+/**
+ * connect() in two steps, for a command with work of its own to do first (reading a task file): the server
+ * is asked at once whether it answers, and answers while that work runs; `ready()` waits for the answer.
+ * `context.client.close()` drops the question when the command ends before asking for it.
+ */
+export async function connectSoon(): Promise<{ context: CliContext; ready(): Promise<CliContext> }> {
   const context = cliContext();
-  await ensureServer(context.client, context.localServer);
-  return context;
+  const answered = ensureServerSoon(context.client, context.localServer);
+  // One turn of the event loop connects and sends the probe; without it nothing leaves before the work is done.
+  await new Promise((resolve) => setImmediate(resolve));
+  return {
+    context,
+    async ready() {
+      await answered();
+      return context;
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { shortId } from '../../format';
 import { applyEnvs, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
 import { checkClusterName } from '../args';
-import { connect } from '../context';
+import { connectSoon } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
 import { CliExit, EXIT, note, print } from '../output';
@@ -50,26 +50,32 @@ export async function exec(args: string[], options: RunTaskOptions): Promise<voi
 }
 
 async function runTask(operation: 'launch' | 'exec', entrypoint: string[], options: RunTaskOptions): Promise<void> {
-  // Everything about the task is checked before the server is even contacted.
-  const source = prepareTask(taskSource(entrypoint), options);
-  const clusterName = options.cluster ?? defaultClusterName();
-  checkClusterName(clusterName);
-  const { client } = await connect();
+  // The server is asked whether it answers while the task is read and checked here; nothing is sent about
+  // the task (and no local server is started) until all of it has been checked.
+  const connection = await connectSoon();
+  const { client } = connection.context;
   try {
+    const source = prepareTask(taskSource(entrypoint), options);
+    const clusterName = options.cluster ?? defaultClusterName();
+    checkClusterName(clusterName);
+    await connection.ready();
     // Like `sky exec`, exec runs on a cluster the user already has without asking.
     if (operation === 'launch' && (!options.yes || options.dryrun)) {
+      // Where it would run, as the server's optimizer sees it: asked together with the clusters, and told after them.
+      const planned = client.plan(source.task, clusterName).then(
+        (plan) => ({ plan }),
+        (err: unknown) => ({ err }),
+      );
       const existing = (await client.clusters()).find((c) => c.name === clusterName);
       print(summary(source, clusterName, existing));
-      // Where it would run, as the server's optimizer sees it; a task nothing can hold stops here (unless it may wait).
-      const plan = await client.plan(source.task, clusterName).catch((err: unknown) => {
-        if (options.retryUntilUp && !options.dryrun && isApiError(err, 'resources_unavailable')) {
-          note(`${err.message}
+      const answer = await planned;
+      // A task nothing can hold stops here (unless it may wait).
+      if ('err' in answer) {
+        const { err } = answer;
+        if (!(options.retryUntilUp && !options.dryrun && isApiError(err, 'resources_unavailable'))) throw serverTaskIssues(err, source);
+        note(`${err.message}
 --retry-until-up: the launch will wait for capacity.`);
-          return undefined;
-        }
-        throw serverTaskIssues(err, source);
-      });
-      if (plan && !plan.existingCluster) print(plan.table);
+      } else if (!answer.plan.existingCluster) print(answer.plan.table);
       if (options.dryrun) {
         note('Dry run: nothing was created.');
         return;
