@@ -22,7 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh" "${missing[@]}"
 fi
 
-# The marker is written last, so an interrupted install is redone rather than half-used.
+# The marker is written last, so an interrupted install is redone rather than half-used. Two runs at once (the
+# e2e and infra suites both drive code-server) take turns, so the second finds the first's install.
+mkdir -p "$CACHE"
+exec 8>"$CACHE/.install.lock"
+flock 8
 if [ ! -f "$CS_DIR/.complete" ]; then
   step "code-server $CS_VERSION into $CS_DIR"
   # ~/.npmrc here has yes=false, which blocks the `npx node-gyp` inside node-pty's install script;

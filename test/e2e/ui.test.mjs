@@ -263,8 +263,13 @@ test('the Request details panel cancels a running request and shows it CANCELLED
   await launchFromPalette('sleepy.yaml', 'e2e-multi-a');
   const row = sidebarRow('launch e2e-multi-a RUNNING');
   await row.waitFor({ timeout: 60_000 });
-  await row.click();
-  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-multi-a' }).waitFor();
+  // A live refresh of the tree can redraw the row under the click (seen once under load: selected, not opened).
+  const tab = page.locator('.tabs-container .tab.active', { hasText: 'e2e-multi-a' });
+  for (let attempt = 1; ; attempt++) {
+    await row.click();
+    if (await tab.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
+    if (attempt === 3) throw new Error("the request's details did not open from its row");
+  }
   const details = page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
   await details.locator('#status', { hasText: 'RUNNING' }).waitFor();
   await details.locator('#log', { hasText: 'sleepy started' }).waitFor();

@@ -17,6 +17,8 @@ bash scripts/infra/lab-up.sh || exit 1
 source "$SKYDECK_LAB/lab.env"
 files=$(ls test/infra/*.test.ts 2>/dev/null)
 [ -n "$files" ] || exit 0
+# The VS Code tests drive code-server in Chromium: install them first (minutes on a fresh machine), outside the per-file timeout.
+case " ${SKYDECK_INFRA_TESTS:-$files} " in *test/infra/vscode*) bash scripts/e2e/setup.sh > /dev/null || exit 1 ;; esac
 # One file at a time: the files share the lab's hosts and Slurm nodes. A test that hangs fails after 3 min; a handle left open cannot keep the run from ending.
 node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=180000 --test-force-exit ${SKYDECK_INFRA_TESTS:-$files}
 rc=$?

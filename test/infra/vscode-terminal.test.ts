@@ -4,8 +4,7 @@
 // pool opens a shell on the pool host through the API server, and `hostname -I` there prints the host's
 // own address (its network namespace's), not this machine's. Screenshot: .test-artifacts/vscode-infra/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,8 +24,7 @@ describe('VS Code on the lab', () => {
   let page: Page;
 
   before(async () => {
-    // The infra suite runs on its own on a fresh machine: the browser the e2e suite installs may be missing.
-    if (!process.env.SKYDECK_CHROMIUM && !existsSync('/usr/bin/chromium')) execFileSync('bash', [join(__dirname, '../../scripts/apt-install.sh'), 'chromium'], { stdio: 'inherit' });
+    // Chromium and code-server: installed by scripts/e2e/setup.sh, which test/infra/run.sh runs first.
     mkdirSync(SHOTS, { recursive: true });
     const home = mkdtempSync(join(os.tmpdir(), 'skydeck-itest-'));
     writePools(home);
