@@ -2,7 +2,8 @@
 // allocation and answers from the task's HTTP server; a second cluster wanting the same port is kept
 // off that node (sbatch --exclude), also when it is launched by another SkyDeck server that reaches
 // Slurm through slurmrestd (the ports travel in the jobs' Slurm comments); a third, with both nodes
-// taken, is refused before anything is created (no cluster record, nothing in Slurm's queue).
+// taken, is refused before anything is created (no cluster record, nothing in Slurm's queue), and an
+// existing cluster that adds the port gets its job refused before it is submitted.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,7 +35,7 @@ describe('ports on Slurm', () => {
     port = await freePort();
   });
   after(async () => {
-    for (const [server, name] of [[commands, 'web1'], [rest, 'web2'], [commands, 'web3']] as const) await cli(server, 'down', name, '-y');
+    for (const [server, name] of [[commands, 'web1'], [rest, 'web2'], [commands, 'web3'], [commands, 'web4']] as const) await cli(server, 'down', name, '-y');
     await Promise.all([disposeWithWork(commands), disposeWithWork(rest)]);
   });
 
@@ -52,6 +53,9 @@ describe('ports on Slurm', () => {
   }
 
   it("the endpoint is the allocation's head node, answered by the task; the same port goes to another node, through either transport", async () => {
+    // A cluster without ports, made while the nodes are free (its job ends at once); it adds one later.
+    const plain = await cli(commands, 'launch', '-c', 'web4', '-y', '--infra', 'slurm/debug', '--', 'echo plain');
+    assert.equal(plain.code, 0, plain.stdout + plain.stderr);
     const first = await cli(commands, 'launch', '-c', 'web1', '-y', '-d', '--infra', 'slurm/debug', '--ports', String(port), '--', serve('first'));
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout + first.stderr, /^slurm\/debug\s+1\s.*✔$/m);
@@ -80,6 +84,12 @@ describe('ports on Slurm', () => {
     const status = await cli(commands, 'status', 'web3');
     assert.doesNotMatch(status.stdout, /web3/, 'no cluster record');
     assert.equal(await squeueNamed('skydeck-web3'), '', 'nothing submitted to Slurm');
+    // On a cluster that exists, the port it adds is checked when its job is submitted: refused there,
+    // with nothing left in Slurm's queue.
+    const adding = await cli(commands, 'launch', '-c', 'web4', '-y', '-d', '--ports', String(port), '--', serve('third'));
+    assert.notEqual(adding.code, 0);
+    assert.match(adding.stdout + adding.stderr, new RegExp(`slurm/debug: ports: partition debug has 0 of its 2 usable nodes without them in use, 1 asked; .*${port} is held by cluster web1`));
+    assert.equal(await squeueNamed('skydeck-web4'), '', 'nothing submitted to Slurm');
     // A port nobody holds still places at once.
     const other = await cli(commands, 'launch', '-c', 'web3', '--dryrun', '--infra', 'slurm/debug', '--ports', String(port + 1), '--', 'true');
     assert.equal(other.code, 0, other.stdout + other.stderr);
