@@ -35,7 +35,7 @@ describe('ports on Slurm', () => {
     port = await freePort();
   });
   after(async () => {
-    for (const [server, name] of [[commands, 'web1'], [rest, 'web2'], [commands, 'web3'], [commands, 'web4']] as const) await cli(server, 'down', name, '-y');
+    for (const [server, name] of [[commands, 'web1'], [rest, 'web2'], [commands, 'web3'], [commands, 'web4'], [commands, 'multi']] as const) await cli(server, 'down', name, '-y');
     await Promise.all([disposeWithWork(commands), disposeWithWork(rest)]);
   });
 
@@ -102,5 +102,27 @@ describe('ports on Slurm', () => {
     await eventually(async () => ((await cli(rest, 'status', 'web2', '--endpoints')).stderr.includes('has no node address now') ? true : undefined), 30_000, 'web2 to lose its address');
     const again = await cli(commands, 'launch', '-c', 'web3', '--dryrun', '--infra', 'slurm/debug', '--ports', String(port), '--', 'true');
     assert.equal(again.code, 0, again.stdout + again.stderr);
+  });
+
+  it("with two jobs running, the cluster's address is the later job's head, then the earlier's once the later ends", async () => {
+    assert.equal((await cli(commands, 'cancel', 'web1', '-a')).code, 0);
+    const ip = async () => {
+      const r = await cli(commands, 'status', 'multi', '--ip');
+      return r.code === 0 ? r.stdout.trim() : r.stderr;
+    };
+    const launched = await cli(commands, 'launch', '-c', 'multi', '-y', '-d', '--infra', 'slurm/debug', '--ports', String(port), '--', 'sleep 300');
+    assert.equal(launched.code, 0, launched.stdout + launched.stderr);
+    const first = await eventually(async () => ((await ip()).startsWith('127.') ? ip() : undefined), 60_000, 'the first job on a node');
+    const exec = await cli(commands, 'exec', 'multi', '-d', '--', 'sleep 300');
+    assert.equal(exec.code, 0, exec.stdout + exec.stderr);
+    const second = await eventually(async () => {
+      const now = await ip();
+      return now.startsWith('127.') && now !== first ? now : undefined;
+    }, 60_000, 'the second job on the other node');
+    assert.ok(lab.slurmAddrs.includes(second), second);
+    assert.equal((await cli(commands, 'cancel', 'multi', '2')).code, 0);
+    await eventually(async () => ((await ip()) === first ? true : undefined), 30_000, 'the address to go back to the first job');
+    assert.equal((await cli(commands, 'cancel', 'multi', '1')).code, 0);
+    await eventually(async () => ((await ip()).includes('has no node address now') ? true : undefined), 30_000, 'no address with no job running');
   });
 });
