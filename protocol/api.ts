@@ -10,9 +10,9 @@ import { CLUSTER_NAME, REQUEST_ID_PREFIX } from './wire';
 // The constants live apart from the schemas so that clients needing only them do not load zod.
 export * from './wire';
 
-export const clusterName = z.string().regex(CLUSTER_NAME, 'cluster names are lowercase letters, digits and -, starting with a letter (at most 63)');
+export const clusterName = z.lazy(() => z.string().regex(CLUSTER_NAME, 'cluster names are lowercase letters, digits and -, starting with a letter (at most 63)'));
 
-export const launchBody = z.strictObject({
+export const launchBody = z.lazy(() => z.strictObject({
   task: taskSchema,
   clusterName,
   /** Return once the job has started instead of following it to the end. */
@@ -27,22 +27,22 @@ export const launchBody = z.strictObject({
   noSetup: z.boolean().optional(),
   /** On a cluster that is already UP, skip provisioning and setup. */
   fast: z.boolean().optional(),
-});
-export const execBody = z.strictObject({ task: taskSchema, clusterName, detachRun: z.boolean().optional() });
-export const clusterBody = z.strictObject({ clusterName });
-export const statusBody = z.strictObject({ clusterNames: z.array(clusterName).optional(), refresh: z.boolean().optional() });
-export const queueBody = z.strictObject({ clusterName, allUsers: z.boolean().optional() });
+}));
+export const execBody = z.lazy(() => z.strictObject({ task: taskSchema, clusterName, detachRun: z.boolean().optional() }));
+export const clusterBody = z.lazy(() => z.strictObject({ clusterName }));
+export const statusBody = z.lazy(() => z.strictObject({ clusterNames: z.array(clusterName).optional(), refresh: z.boolean().optional() }));
+export const queueBody = z.lazy(() => z.strictObject({ clusterName, allUsers: z.boolean().optional() }));
 /** `all`: the caller's unfinished jobs on the cluster (SkyPilot's `cancel -a`); with `allUsers`, everyone's (`-a -u`). */
-export const cancelJobsBody = z
+export const cancelJobsBody = z.lazy(() => z
   .strictObject({ clusterName, jobIds: z.array(z.number().int().min(1)).optional(), all: z.boolean().optional(), allUsers: z.boolean().optional() })
   .refine((b) => (b.jobIds?.length ?? 0) > 0 || b.all === true, 'give jobIds or all: true')
-  .refine((b) => !b.allUsers || b.all === true, 'allUsers goes with all: true');
-export const jobLogsBody = z.strictObject({ clusterName, jobId: z.number().int().min(1).optional(), follow: z.boolean().optional(), tail: z.number().int().min(0).optional() });
+  .refine((b) => !b.allUsers || b.all === true, 'allUsers goes with all: true'));
+export const jobLogsBody = z.lazy(() => z.strictObject({ clusterName, jobId: z.number().int().min(1).optional(), follow: z.boolean().optional(), tail: z.number().int().min(0).optional() }));
 
 /** `skydeck autostop CLUSTER -i N [--down] | --cancel`: set or clear a cluster's autostop (autodown with down). */
-export const autostopBody = z
+export const autostopBody = z.lazy(() => z
   .strictObject({ clusterName, idleMinutes: z.number().int().min(0).optional(), down: z.boolean().optional(), cancel: z.boolean().optional() })
-  .refine((b) => !(b.cancel && (b.idleMinutes !== undefined || b.down)), 'give cancel alone, or idleMinutes/down');
+  .refine((b) => !(b.cancel && (b.idleMinutes !== undefined || b.down)), 'give cancel alone, or idleMinutes/down'));
 
 const operationSpecs = {
   launch: { schedule: 'long', body: launchBody, result: launchResult },
@@ -87,7 +87,7 @@ const submissionOf = <N extends OperationName>(name: N) => z.object({ name: z.li
  * An operation's name with its validated body, one member per operation. A request is built from one
  * (spreading it keeps name and body paired), which TypeScript cannot see for a generic name.
  */
-const operationSubmission = z.discriminatedUnion('name', [
+const operationSubmission = z.lazy(() => z.discriminatedUnion('name', [
   submissionOf('launch'),
   submissionOf('exec'),
   submissionOf('start'),
@@ -102,7 +102,7 @@ const operationSubmission = z.discriminatedUnion('name', [
   submissionOf('jobs.queue'),
   submissionOf('jobs.cancel'),
   submissionOf('jobs.logs'),
-]);
+]));
 export type OperationSubmission = z.output<typeof operationSubmission>;
 // Fails to compile when an operation is missing above.
 const everyOperationSubmits: OperationName extends OperationSubmission['name'] ? true : never = true;
@@ -139,7 +139,7 @@ const queryNumber = (what: string, min: number, max: number, integer: boolean) =
     .optional();
 
 /** GET /api/requests */
-export const requestListQuery = z.object({
+export const requestListQuery = z.lazy(() => z.object({
   status: z
     .string()
     .transform((s) => s.toUpperCase())
@@ -150,23 +150,23 @@ export const requestListQuery = z.object({
   user: z.string().optional(),
   all: queryFlag(false),
   system: queryFlag(false),
-});
+}));
 
 /** GET /api/requests/:id: `wait` seconds for the request to finish before answering. */
-export const requestGetQuery = z.object({ wait: queryNumber('wait (seconds)', 0, 600, false) });
+export const requestGetQuery = z.lazy(() => z.object({ wait: queryNumber('wait (seconds)', 0, 600, false) }));
 
 /** GET /api/stream (see above). Unknown keys pass: a signed link adds its own. */
-export const streamQuery = z.object({
+export const streamQuery = z.lazy(() => z.object({
   request_id: z.string({ error: 'give request_id' }),
   follow: queryFlag(true),
   tail: queryNumber('tail (lines)', 0, Number.MAX_SAFE_INTEGER, true),
   format: z.string().optional(),
-});
+}));
 
-export const cancelBody = z.union([
+export const cancelBody = z.lazy(() => z.union([
   z.strictObject({ requestIds: z.array(z.string().regex(REQUEST_ID_PREFIX, 'not a request id')).min(1).max(1000) }),
   z.strictObject({ all: z.literal(true), allUsers: z.boolean().optional() }),
-]);
+]));
 
 export type CancelBody = z.output<typeof cancelBody>;
 
@@ -184,7 +184,7 @@ export type CancelBody = z.output<typeof cancelBody>;
  *     After HEARTBEAT_MS of silence the server writes STREAM_HEARTBEAT, which clients drop.
  */
 
-export const planBody = z.strictObject({ task: taskSchema, clusterName: clusterName.optional() });
+export const planBody = z.lazy(() => z.strictObject({ task: taskSchema, clusterName: clusterName.optional() }));
 
 export interface PlacementRow {
   infra: string;
@@ -277,7 +277,7 @@ export type ServerMessage =
   | { type: 'error'; sub?: string; code: ErrorCode; message: string }
   | { type: 'pong' };
 
-export const clientMessage = z.discriminatedUnion('type', [
+export const clientMessage = z.lazy(() => z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('subscribe-requests') }),
   z.strictObject({ type: z.literal('subscribe-clusters') }),
   z.strictObject({
@@ -290,6 +290,6 @@ export const clientMessage = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('unsubscribe'), sub: z.string().min(1).max(64) }),
   z.strictObject({ type: z.literal('ping') }),
-]);
+]));
 
 export type { ApiRequest };

@@ -5,29 +5,29 @@ import { z } from 'zod';
 import { MANAGED_JOB_STATUSES, type JobsCancelResult, type JobsLaunchResult, type JobsLogsResult, type JobsQueueResult, type ManagedJob, type ManagedTask } from './jobs';
 import { CLUSTER_STATUSES, JOB_STATUSES } from './model';
 
-export const userSchema = z.object({
+export const userSchema = z.lazy(() => z.object({
   /** 8 hex digits, from SKYDECK_HOME/user_hash or SKYDECK_USER_ID, or the authenticated account. */
   id: z.string(),
   name: z.string(),
-});
+}));
 
-export const resourcesSchema = z.object({
+export const resourcesSchema = z.lazy(() => z.object({
   infra: z.string(),
   cpus: z.string().optional(),
   memory: z.string().optional(),
   accelerators: z.string().optional(),
   /** `docker:IMAGE`: setup and run execute in a container of that image, kept for the cluster's life. */
   imageId: z.string().optional(),
-});
+}));
 
-export const clusterNodeSchema = z.object({
+export const clusterNodeSchema = z.lazy(() => z.object({
   rank: z.number().int(),
   /** Address other nodes and jobs use to reach it. */
   ip: z.string(),
   host: z.string().optional(),
-});
+}));
 
-export const clusterSchema = z.object({
+export const clusterSchema = z.lazy(() => z.object({
   name: z.string(),
   infra: z.string(),
   resources: resourcesSchema,
@@ -50,9 +50,9 @@ export const clusterSchema = z.object({
   labels: z.record(z.string(), z.string()).optional(),
   nodes: z.array(clusterNodeSchema),
   statusMessage: z.string().optional(),
-});
+}));
 
-export const jobSchema = z.object({
+export const jobSchema = z.lazy(() => z.object({
   cluster: z.string(),
   jobId: z.number().int(),
   name: z.string().optional(),
@@ -67,42 +67,42 @@ export const jobSchema = z.object({
   failureReason: z.string().optional(),
   /** Why the job waits to start (a Slurm queue reason). */
   statusMessage: z.string().optional(),
-});
+}));
 
 /** What `launch` and `exec` return (a failed one keeps it too, for the job's exit code). */
-export const launchResult = z.object({
+export const launchResult = z.lazy(() => z.object({
   clusterName: z.string(),
   jobId: z.number().int(),
   exitCode: z.number().int().optional(),
   jobStatus: z.enum(JOB_STATUSES),
-});
+}));
 
 /** What `start`, `stop` and `down` return. */
-export const clusterResult = z.object({ clusterName: z.string() });
+export const clusterResult = z.lazy(() => z.object({ clusterName: z.string() }));
 
 /** What `status` returns. */
-export const statusResult = z.object({ clusters: z.array(clusterSchema) });
+export const statusResult = z.lazy(() => z.object({ clusters: z.array(clusterSchema) }));
 
 /** What `queue` returns. */
-export const queueResult = z.object({ jobs: z.array(jobSchema) });
+export const queueResult = z.lazy(() => z.object({ jobs: z.array(jobSchema) }));
 
 /** What `cancel_jobs` returns: the jobs it cancelled (others had already ended). */
-export const cancelJobsResult = z.object({ cancelled: z.array(z.number().int()) });
+export const cancelJobsResult = z.lazy(() => z.object({ cancelled: z.array(z.number().int()) }));
 
 /** What `job_logs` returns: the job whose log it copied, if the cluster had one. */
-export const jobLogsResult = z.object({
+export const jobLogsResult = z.lazy(() => z.object({
   clusterName: z.string(),
   jobId: z.number().int().optional(),
   jobStatus: z.enum(JOB_STATUSES).optional(),
   exitCode: z.number().int().optional(),
-});
+}));
 
 /** What `autostop` returns: the autostop now set (nothing but the name once cancelled). */
-export const autostopResult = z.object({
+export const autostopResult = z.lazy(() => z.object({
   clusterName: z.string(),
   idleMinutes: z.number().int().optional(),
   down: z.boolean().optional(),
-});
+}));
 
 // ---- managed jobs (their records are typed in protocol/jobs.ts; these schemas must match them) ----
 
@@ -139,7 +139,7 @@ const managedJobSchema: z.ZodType<ManagedJob> = z.object({
   requestId: z.string(),
 });
 
-export const jobsLaunchResult: z.ZodType<JobsLaunchResult> = z.object({ jobId: z.number().int() });
-export const jobsQueueResult: z.ZodType<JobsQueueResult> = z.object({ jobs: z.array(managedJobSchema) });
-export const jobsCancelResult: z.ZodType<JobsCancelResult> = z.object({ cancelled: z.array(z.number().int()) });
-export const jobsLogsResult: z.ZodType<JobsLogsResult> = z.object({ jobId: z.number().int().optional(), status: z.enum(MANAGED_JOB_STATUSES).optional() });
+export const jobsLaunchResult: z.ZodType<JobsLaunchResult> = z.lazy(() => z.object({ jobId: z.number().int() }));
+export const jobsQueueResult: z.ZodType<JobsQueueResult> = z.lazy(() => z.object({ jobs: z.array(managedJobSchema) }));
+export const jobsCancelResult: z.ZodType<JobsCancelResult> = z.lazy(() => z.object({ cancelled: z.array(z.number().int()) }));
+export const jobsLogsResult: z.ZodType<JobsLogsResult> = z.lazy(() => z.object({ jobId: z.number().int().optional(), status: z.enum(MANAGED_JOB_STATUSES).optional() }));

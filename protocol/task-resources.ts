@@ -251,18 +251,18 @@ function foldAliases(raw: Omit<RawCandidate, 'accelerators'> & { accelerators?: 
 }
 
 /** A candidate inside any_of / ordered: SkyPilot's single-resources schema. */
-export const candidateSchema = z
+export const candidateSchema = z.lazy(() => z
   .strictObject({ ...candidateShape(oneAccelerator), gpus: oneAccelerator.optional().describe('Alias of accelerators.') })
   .transform((raw, ctx) => {
     const { gpus, ...rest } = raw;
     if (gpus !== undefined && rest.accelerators !== undefined) ctx.issues.push({ code: 'custom', input: raw, path: ['gpus'], message: 'give accelerators or gpus (its alias), not both' });
     return foldAliases({ ...rest, accelerators: rest.accelerators ?? gpus }, ctx) as ResourceCandidate;
-  });
+  }));
 
 /** `resources`, normalised: a base candidate and, at most one of, any_of or ordered candidates that override it. */
 export type TaskResources = ResourceCandidate & { any_of?: ResourceCandidate[]; ordered?: ResourceCandidate[] };
 
-export const resourcesSchema = z
+export const resourcesSchema = z.lazy(() => z
   .strictObject({
     ...candidateShape(acceleratorChoice),
     gpus: acceleratorChoice.optional().describe('Alias of accelerators.'),
@@ -288,7 +288,7 @@ export const resourcesSchema = z
     if (anyOf !== undefined) return { ...base, any_of: anyOf.flatMap(perAccelerator) };
     const candidates = choice.names.map((a) => ({ accelerators: a }));
     return choice.ordered ? { ...base, ordered: candidates } : { ...base, any_of: candidates };
-  });
+  }));
 
 function withCandidates(base: ResourceCandidate, anyOf: ResourceCandidate[] | undefined, ordered: ResourceCandidate[] | undefined): TaskResources {
   return { ...base, ...(anyOf ? { any_of: anyOf } : {}), ...(ordered ? { ordered } : {}) };

@@ -11,9 +11,9 @@ const poolShape = {
   downscale_delay_seconds: z.number().min(0).optional(),
 };
 
-export const poolSchema = z.strictObject(poolShape).describe('A pool of workers for managed jobs (SkyPilot pools).');
+export const poolSchema = z.lazy(() => z.strictObject(poolShape).describe('A pool of workers for managed jobs (SkyPilot pools).'));
 
-export const serviceSchema = z
+export const serviceSchema = z.lazy(() => z
   .strictObject({
     readiness_probe: z
       .union([
@@ -47,7 +47,7 @@ export const serviceSchema = z
     load_balancing_policy: z.string().optional(),
     tls: z.strictObject({ keyfile: z.string(), certfile: z.string() }).optional(),
   })
-  .describe('A SkyServe service: readiness_probe, replica_policy, replicas, ports, load_balancing_policy, tls.');
+  .describe('A SkyServe service: readiness_probe, replica_policy, replicas, ports, load_balancing_policy, tls.'));
 
 /** The config keys SkyPilot lets a task override (its OVERRIDEABLE_CONFIG_KEYS_IN_TASK), values as its config allows. */
 const CONFIG_OVERRIDES: Record<string, readonly string[]> = {
@@ -61,9 +61,9 @@ const CONFIG_OVERRIDES: Record<string, readonly string[]> = {
   slurm: ['sbatch_options', 'cpu_partition'],
 };
 
-export const configSchema = z
+export const configSchema = z.lazy(() => z
   .strictObject({
     ...Object.fromEntries(Object.entries(CONFIG_OVERRIDES).map(([section, keys]) => [section, z.strictObject(Object.fromEntries(keys.map((k) => [k, z.unknown().optional()]))).optional()])),
     active_workspace: z.string().optional(),
   })
-  .describe(`SkyPilot config overrides for this task (${Object.keys(CONFIG_OVERRIDES).join(', ')}, active_workspace).`);
+  .describe(`SkyPilot config overrides for this task (${Object.keys(CONFIG_OVERRIDES).join(', ')}, active_workspace).`));

@@ -19,7 +19,7 @@ function caseInsensitiveEnum<T extends string>(values: readonly T[], describe: s
     .transform((v): T | string => values.find((x) => x.toLowerCase() === v.toLowerCase()) ?? v);
 }
 
-export const workdirSchema = z
+export const workdirSchema = z.lazy(() => z
   .union([
     z.string().min(1),
     z.strictObject({
@@ -27,14 +27,14 @@ export const workdirSchema = z
       ref: z.string().min(1).optional().describe('Branch, tag or commit to check out.'),
     }),
   ])
-  .describe('The folder synced to ~/sky_workdir on every node, or a git repository {url, ref} cloned there.');
+  .describe('The folder synced to ~/sky_workdir on every node, or a git repository {url, ref} cloned there.'));
 
 export type Workdir = z.output<typeof workdirSchema>;
 
 const rcloneSize = z.string().regex(/^\d+[bkmgtp]?$/i, 'expected a size such as 256M');
 const rcloneDuration = z.string().regex(/^(([-+]?(\d+(\.\d+)?|\.\d+)(ms|[smhdwMy]))+|[-+]?(\d+(\.\d+)?|\.\d+))$/, 'expected a duration such as 1h or 30s');
 
-export const storageSchema = z
+export const storageSchema = z.lazy(() => z
   .strictObject({
     name: z.string().min(1).optional().describe('Bucket name.'),
     source: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().describe('Local path(s) or bucket URL to fill the storage from.'),
@@ -69,13 +69,13 @@ export const storageSchema = z
     _bucket_sub_path: z.string().optional(),
     _force_delete: z.boolean().optional(),
   })
-  .describe('A storage mapping: {name, source, store, persistent, mode}.');
+  .describe('A storage mapping: {name, source, store, persistent, mode}.'));
 
 export type StorageMount = z.output<typeof storageSchema>;
 
-export const fileMountsSchema = z
+export const fileMountsSchema = z.lazy(() => z
   .record(z.string().min(1), z.union([z.string().min(1), storageSchema]))
-  .describe('Remote path -> local path, bucket URL, or storage mapping {source, name, store, mode, persistent}.');
+  .describe('Remote path -> local path, bucket URL, or storage mapping {source, name, store, mode, persistent}.'));
 
 export type FileMounts = z.output<typeof fileMountsSchema>;
 
@@ -148,13 +148,13 @@ export function storageMounts(mounts: FileMounts | undefined): Record<string, St
   return Object.fromEntries(Object.entries(mounts ?? {}).filter((e): e is [string, StorageMount] => typeof e[1] !== 'string'));
 }
 
-export const volumesSchema = z
+export const volumesSchema = z.lazy(() => z
   .record(z.string().min(1), z.union([z.string().min(1), z.record(z.string(), z.unknown())]))
-  .describe('Mount path -> volume name (or volume settings).');
+  .describe('Mount path -> volume name (or volume settings).'));
 
 const SUB_PATH = /^[a-zA-Z0-9._-][a-zA-Z0-9./_-]*$/;
 
-export const volumeMountsSchema = z
+export const volumeMountsSchema = z.lazy(() => z
   .array(
     z.strictObject({
       path: z.string().optional(),
@@ -166,4 +166,4 @@ export const volumeMountsSchema = z
         .optional(),
     }),
   )
-  .describe('Volumes mounted on the nodes (SkyPilot fills this itself; accepted).');
+  .describe('Volumes mounted on the nodes (SkyPilot fills this itself; accepted).'));

@@ -29,7 +29,7 @@ const secrets = z
 /** `{file: size_gb}`: SkyPilot's experimental inputs/outputs. */
 const dataSize = z.record(z.string().min(1), z.number()).refine((m) => Object.keys(m).length <= 1, 'give at most one entry');
 
-const taskObject = z.strictObject({
+const taskObject = z.lazy(() => z.strictObject({
   name: z.string().min(1).max(256).optional().describe('Task name, shown in the job queue.'),
   workdir: workdirSchema.optional(),
   event_callback: z.string().optional().describe('A command run on job events (SkyPilot; accepted).'),
@@ -51,14 +51,14 @@ const taskObject = z.strictObject({
   volume_mounts: volumeMountsSchema.optional(),
   api_server_access: z.boolean().optional().describe('Whether the job may call the API server (SkyPilot; accepted).'),
   _metadata: z.record(z.string(), z.unknown()).optional().describe('Internal to SkyPilot; accepted and unused.'),
-});
+}));
 
 /**
  * The one task schema: every key SkyPilot's task schema has. Its output is the normalised task (aliases
  * folded, accelerator sets as candidates, sizes in GiB, secrets split from managed references), which is
  * itself valid input, so a task can be checked again wherever it travels.
  */
-export const taskSchema = taskObject.transform((raw, ctx) => {
+export const taskSchema = z.lazy(() => taskObject.transform((raw, ctx) => {
   if (raw.service !== undefined && raw.pool !== undefined) ctx.issues.push({ code: 'custom', input: raw, path: ['pool'], message: 'give service or pool, not both' });
   const { secrets: rawSecrets, managed_secrets: managed0, ...rest } = raw;
   const managed = [...(managed0 ?? [])];
@@ -80,7 +80,7 @@ export const taskSchema = taskObject.transform((raw, ctx) => {
     ...(inline !== undefined ? { secrets: inline } : {}),
     ...(managed.length > 0 ? { managed_secrets: managed } : {}),
   };
-});
+}));
 
 /** A task after validation: what clients submit and the server runs. */
 export type Task = z.output<typeof taskSchema>;
