@@ -1,7 +1,6 @@
 // Cluster and job commands: stop, start, down (confirming what they cancel), exec, job logs, cancel job, refresh.
 import * as vscode from 'vscode';
-import { clusterEndpoints, type Cluster } from '../../protocol/model';
-import { externalUri } from '../external-uri';
+import type { Cluster } from '../../protocol/model';
 import { shortId, requestLabel } from '../format';
 import type { Services } from '../services';
 import type { ClusterNode } from '../views/clusters-tree';
@@ -9,14 +8,14 @@ import { connectedClient, showApiError } from './api';
 import { execOnCluster } from './launch';
 import { openNodeTerminal } from '../terminal/node-terminal';
 
-type ClusterRef = Extract<ClusterNode, { kind: 'cluster' }> | string;
+export type ClusterRef = Extract<ClusterNode, { kind: 'cluster' }> | string;
 type JobRef = Extract<ClusterNode, { kind: 'job' }>;
 
 const clusterOf = (ref: ClusterRef): string => (typeof ref === 'string' ? ref : ref.name);
 /** SSH node pools and Slurm cannot stop: the palette offers them neither Stop nor Start (as the view's menus). */
 const stoppable = (c: Cluster): boolean => c.canStop !== false;
 
-async function pickCluster(s: Services, ref: ClusterRef | undefined, title: string, offered: (c: Cluster) => boolean = () => true): Promise<string | undefined> {
+export async function pickCluster(s: Services, ref: ClusterRef | undefined, title: string, offered: (c: Cluster) => boolean = () => true): Promise<string | undefined> {
   if (ref !== undefined) return clusterOf(ref);
   const clusters = s.clusters.list().filter(offered);
   if (clusters.length === 0) {
@@ -122,38 +121,4 @@ export async function openTerminal(s: Services, ref?: ClusterRef, node?: number)
     rank = pick.rank;
   }
   return openNodeTerminal(client, name, rank ?? 0);
-}
-
-type EndpointRef = Extract<ClusterNode, { kind: 'endpoint' }>;
-
-/**
- * Opens a port a cluster's task declared. On a server on this machine the endpoint is on this machine
- * too; asExternalUri makes VS Code forward it when the window itself is remote (code-server, Remote-SSH).
- * A remote API server's head node is on that server's network, which this window cannot reach, and
- * SkyDeck forwards no ports through the API server yet: the URL is offered to copy instead.
- */
-export async function openEndpoint(s: Services, ref?: EndpointRef | ClusterRef): Promise<void> {
-  let endpoint: { port: number; url: string } | undefined;
-  let cluster: string | undefined;
-  if (ref !== undefined && typeof ref !== 'string' && ref.kind === 'endpoint') {
-    endpoint = ref;
-    cluster = ref.cluster;
-  } else {
-    cluster = await pickCluster(s, ref, 'SkyDeck: Open Endpoint', (c) => clusterEndpoints(c).length > 0);
-    const endpoints = cluster ? clusterEndpoints(s.clusters.get(cluster) ?? { nodes: [] }) : [];
-    if (cluster && endpoints.length === 0) void vscode.window.showInformationMessage(`SkyDeck: ${cluster} has no endpoints (its task declared no resources.ports).`);
-    endpoint = endpoints.length <= 1 ? endpoints[0] : (await vscode.window.showQuickPick(endpoints.map((e) => ({ label: `port ${e.port}`, description: e.url, e })), { title: `SkyDeck: endpoint of ${cluster}` }))?.e;
-  }
-  if (!endpoint || !cluster) return;
-  if (s.session.connection?.endpoint.local === false) {
-    const pick = await vscode.window.showWarningMessage(
-      `SkyDeck: ${endpoint.url} is on the network of the API server's cluster ${cluster}; SkyDeck does not forward ports through a remote API server yet.`,
-      'Copy URL',
-    );
-    if (pick === 'Copy URL') await vscode.env.clipboard.writeText(endpoint.url);
-    return;
-  }
-  const external = await externalUri(endpoint.url);
-  s.logger.info(`endpoint ${endpoint.url} of ${cluster} opened as ${external.toString(true)}`);
-  await vscode.env.openExternal(external);
 }

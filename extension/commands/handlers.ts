@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { COMMANDS, type CommandId } from '../command-ids';
 import type { Services } from '../services';
-import { cancelJob, downCluster, execCommand, openEndpoint, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
+import { openEndpoint } from '../endpoints/open-endpoint';
+import { cancelJob, downCluster, execCommand, openTerminal, refreshClusters, startCluster, stopCluster, viewJobLogs } from './clusters';
 import { launchTask, openExampleTask, shownTaskFile } from './launch';
 import { cancelManagedJob, viewManagedJobLogs } from './managed-jobs';
 import { cancelByPick, cancelFromView, groupRequests, setRequestFilter, showRequestDetails, viewLogs } from './requests';

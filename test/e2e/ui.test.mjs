@@ -577,3 +577,69 @@ test('a task declaring a port shows it under its cluster, and Open in Browser op
     await tab.close();
   }
 });
+
+test('against a remote team server, Open in Browser opens the endpoint through a port forward over the server', async () => {
+  // A team server of its own (an account, jobs as their own uids), which the window connects to as carol:
+  // not this machine's local server, so its endpoints are forwarded through it.
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-team-'));
+  fs.chmodSync(home, 0o711);
+  const dataDir = path.join(home, 'server');
+  const users = spawnSync(process.execPath, ['dist/server.js', 'users', 'add', 'carol', '--role', 'user', '--password-stdin', '--data-dir', dataDir], { input: 'carol-password\n', encoding: 'utf8' });
+  assert.equal(users.status, 0, users.stderr);
+  const [apiPort, webPort] = [await freePort(), await freePort()];
+  const uids = 1_900_000_000 + Math.floor(Math.random() * 60_000) * 1000;
+  const team = spawn(process.execPath, ['dist/server.js', '--host', '127.0.0.1', '--port', String(apiPort), '--data-dir', dataDir, '--team-local-infra', '--job-sandboxes', path.join(home, 'job-sandboxes'), '--job-uids', `${uids}-${uids + 999}`], { detached: true, stdio: 'ignore' });
+  const teamUrl = `http://127.0.0.1:${apiPort}`;
+  const authorization = `Basic ${Buffer.from('carol:carol-password').toString('base64')}`;
+  const api = async (pathname, body) => (await globalThis.fetch(teamUrl + pathname, { method: body ? 'POST' : 'GET', headers: { authorization, 'content-type': 'application/json' }, body: body && JSON.stringify(body) })).json();
+  let tab;
+  try {
+    for (let i = 0; !(await globalThis.fetch(`${teamUrl}/api/health`).then((r) => r.ok, () => false)); i++) {
+      if (i === 100) throw new Error('the team server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const task = { resources: { ports: [webPort] }, run: `echo "<h1>served through the team server</h1>" > index.html; exec python3 -m http.server ${webPort} --bind 127.0.0.1` };
+    const { requestId } = await api('/api/v1/launch', { clusterName: 'e2e-team-web', task, detachRun: true });
+    assert.equal((await api(`/api/requests/${requestId}?wait=90`)).status, 'SUCCEEDED');
+
+    await runCommand('SkyDeck: Connect to API Server...');
+    await workbench.quickInput(page).fill(`http://carol:carol-password@127.0.0.1:${apiPort}`);
+    await page.keyboard.press('Enter');
+    const cluster = page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-team-web"]');
+    await cluster.waitFor({ timeout: 30_000 });
+    await cluster.click();
+    const endpoint = page.locator(`.part.sidebar .monaco-list-row[aria-label^="endpoint ${webPort} of e2e-team-web"]`);
+    await endpoint.waitFor();
+    await shot('35-team-server-cluster-endpoint');
+    tab = await openedTab(() => endpoint.click());
+    for (let attempt = 0; !(await tab.locator('h1', { hasText: 'served through the team server' }).count()); attempt++) {
+      if (attempt === 50) throw new Error(`the forwarded endpoint at ${tab.url()} never showed the task's page`);
+      await tab.waitForTimeout(200);
+      await tab.reload().catch(() => {});
+    }
+    // code-server forwards the local end of the forward (127.0.0.1:LOCALPORT), not the task's port itself.
+    const forwarded = /\/proxy\/(\d+)\//.exec(tab.url());
+    assert.ok(forwarded, `the endpoint opened at ${tab.url()}, not under code-server's /proxy/PORT/`);
+    assert.notEqual(Number(forwarded[1]), webPort, `the browser went to the task's port ${webPort} directly, not through the forward`);
+    console.log(`# team endpoint ${webPort} opened through the forward at ${tab.url()}`);
+    await tab.screenshot({ path: path.join(SHOTS, '36-team-endpoint-through-forward.png') });
+  } finally {
+    await tab?.close().catch(() => {});
+    // Back to the harness's own server, for the tests that follow.
+    await runCommand('SkyDeck: Connect to API Server...').catch(() => {});
+    await workbench.quickInput(page).fill(API_URL).catch(() => {});
+    await page.keyboard.press('Enter').catch(() => {});
+    // Jobs outlive their server by design: tear the cluster down before stopping it.
+    const down = await api('/api/v1/down', { clusterName: 'e2e-team-web' }).catch(() => undefined);
+    if (down?.requestId) await api(`/api/requests/${down.requestId}?wait=60`).catch(() => {});
+    try {
+      process.kill(-team.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
