@@ -10,6 +10,7 @@ import { RefreshDaemon } from './clusters/refresh-daemon';
 import { Executor } from './executor';
 import { ManagedJobController } from './jobs/controller';
 import { ManagedJobStore } from './jobs/job-store';
+import { LogTails, type LogFollower, type LogReader } from './logs/log-tail';
 import type { InfraBackends } from './infra/registry';
 import { Metrics } from './metrics';
 import type { Services } from './operations/context';
@@ -34,6 +35,7 @@ export interface CoreOptions {
 
 export class Core {
   readonly startedAt = Date.now();
+  private readonly logTails = new LogTails();
   private retentionTimer: NodeJS.Timeout | undefined;
   private daemon: RefreshDaemon | undefined;
 
@@ -154,6 +156,22 @@ export class Core {
       const current = this.requests.summary(id);
       if (!current || isRequestFinished(current.status)) done();
     });
+  }
+
+  /**
+   * Follows a request's log from byte `from` until the request has finished. The WebSocket and HTTP
+   * streams of one log share one reader of its file, however many follow it.
+   */
+  followRequestLog(id: string, from: number, reader: LogReader, options: { follow: boolean }): LogFollower {
+    const source = {
+      isDone: () => isRequestFinished(this.requests.summary(id)?.status ?? 'SUCCEEDED'),
+      subscribeWake: (wake: () => void) => {
+        const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
+        this.requests.on('request', onEvent);
+        return () => this.requests.off('request', onEvent);
+      },
+    };
+    return this.logTails.follow(this.requests.logPath(id), source, from, reader, options);
   }
 
   async close(): Promise<void> {

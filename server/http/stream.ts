@@ -5,9 +5,9 @@ import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import { HEARTBEAT_MS, STREAM_HEARTBEAT, type streamQuery } from '../../protocol/api';
-import { isRequestFinished } from '../../protocol/model';
 import type { Core } from '../core';
-import { followFile, tailOffset } from '../logs/follow';
+import { tailOffset } from '../logs/follow';
+import type { LogChunk } from '../logs/log-tail';
 import { logPage } from './log-page';
 
 export async function streamLog(ctx: Context, core: Core, q: z.output<typeof streamQuery>): Promise<void> {
@@ -25,9 +25,6 @@ export async function streamLog(ctx: Context, core: Core, q: z.output<typeof str
   const path = core.requests.logPath(id);
   const from = tail !== undefined ? await tailOffset(path, tail) : 0;
   const out = new PassThrough();
-  const abort = new AbortController();
-  // The response's close is the client going away; the request's close only means its body was read.
-  ctx.res.on('close', () => abort.abort());
   ctx.type = 'text/plain; charset=utf-8';
   ctx.set('Cache-Control', 'no-cache');
   ctx.set('X-Content-Type-Options', 'nosniff');
@@ -35,7 +32,6 @@ export async function streamLog(ctx: Context, core: Core, q: z.output<typeof str
   ctx.set('X-Accel-Buffering', 'no');
   ctx.body = out;
 
-  const finished = () => isRequestFinished(core.requests.summary(id)?.status ?? 'SUCCEEDED');
   let lastWrite = Date.now();
   const heartbeat = setInterval(() => {
     if (Date.now() - lastWrite >= HEARTBEAT_MS) {
@@ -43,29 +39,25 @@ export async function streamLog(ctx: Context, core: Core, q: z.output<typeof str
       lastWrite = Date.now();
     }
   }, HEARTBEAT_MS / 3);
-  void followFile(path, {
-    from,
-    follow,
-    isDone: finished,
-    signal: abort.signal,
-    onData: async (chunk) => {
+  const end = () => {
+    clearInterval(heartbeat);
+    out.end();
+  };
+  const reader = {
+    onChunk: (chunk: LogChunk) => {
       lastWrite = Date.now();
-      if (!out.write(chunk)) {
-        await new Promise((resolve) => {
-          out.once('drain', resolve);
-          abort.signal.addEventListener('abort', resolve, { once: true });
-        });
-      }
+      // The file's own bytes, not its decoded text: a log that is not UTF-8 arrives as it is.
+      if (out.write(chunk.bytes)) return true;
+      // A slow reader: no more for it until its buffer drains; it then reads on from its offset.
+      out.once('drain', () => follower.resume());
+      return false;
     },
-    subscribeWake: (wake) => {
-      const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
-      core.requests.on('request', onEvent);
-      return () => core.requests.off('request', onEvent);
-    },
-  })
-    .catch(() => undefined)
-    .finally(() => {
-      clearInterval(heartbeat);
-      out.end();
-    });
+    onEnd: end,
+  };
+  const follower = core.followRequestLog(id, from, reader, { follow });
+  // The response's close is the client going away; the request's close only means its body was read.
+  ctx.res.once('close', () => {
+    follower.close();
+    end();
+  });
 }

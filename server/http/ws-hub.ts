@@ -12,7 +12,6 @@ import type { Core } from '../core';
 import { fail } from '../errors';
 import { asSkyDeckError, httpStatus } from './errors';
 import { tailOffset } from '../logs/follow';
-import { LogTails } from '../logs/log-tail';
 import { logMessage } from './log-message';
 import { PortForwards } from '../forward/port-forwards';
 import { TerminalSessions } from '../terminal/terminal-sessions';
@@ -40,8 +39,6 @@ export class WsHub {
   private buffered = 0;
   /** Sockets still holding each shared log message, so that its bytes are counted once. */
   private readonly holders = new WeakMap<Buffer, number>();
-  /** One reader per followed log file, whatever the number of followers. */
-  private readonly logTails = new LogTails();
   readonly terminals: TerminalSessions;
   readonly forwards: PortForwards;
 
@@ -225,16 +222,8 @@ export class WsHub {
         follower.close();
         resolve();
       }
-      const follower = this.logTails.follow(
-        path,
-        {
-          isDone: () => isRequestFinished(this.core.requests.summary(id)?.status ?? 'SUCCEEDED'),
-          subscribeWake: (wake) => {
-            const onEvent = (_e: string, r: { id: string }) => r.id === id && wake();
-            this.core.requests.on('request', onEvent);
-            return () => this.core.requests.off('request', onEvent);
-          },
-        },
+      const follower = this.core.followRequestLog(
+        id,
         from,
         {
           onChunk: (chunk) => {

@@ -12,7 +12,9 @@ export interface LogChunk {
   /** Byte offsets of the chunk in the file: [start, end). */
   readonly start: number;
   readonly end: number;
-  /** The chunk's bytes as UTF-8 text. Chunks end on character boundaries, so each decodes on its own. */
+  /** The chunk's bytes, as they are in the file. */
+  readonly bytes: Buffer;
+  /** The bytes as UTF-8 text. Chunks end on character boundaries, so each decodes on its own. */
   readonly text: string;
 }
 
@@ -184,7 +186,7 @@ export class LogTail {
   }
 
   /** Hands a chunk to every live follower, a few milliseconds' worth of them per turn of the event loop. */
-  private async fanOut(chunk: LogChunk & { bytes: Buffer }): Promise<void> {
+  private async fanOut(chunk: LogChunk): Promise<void> {
     let sliceStart = performance.now();
     for (const f of [...this.live]) {
       if (performance.now() - sliceStart > FAN_OUT_SLICE_MS) {
@@ -290,7 +292,7 @@ export class LogTails {
  * Up to `length` bytes at `position`, cut after the last whole UTF-8 character (the rest is read with
  * the next chunk) unless `final`. Undefined when there is nothing (whole) to read.
  */
-async function readChunk(file: FileHandle, position: number, length: number, final: boolean): Promise<(LogChunk & { bytes: Buffer }) | undefined> {
+async function readChunk(file: FileHandle, position: number, length: number, final: boolean): Promise<LogChunk | undefined> {
   const buffer = Buffer.allocUnsafe(length);
   const { bytesRead } = await file.read(buffer, 0, length, position);
   const usable = final ? bytesRead : wholeCharacters(buffer, bytesRead);
@@ -308,9 +310,9 @@ async function lastWholeCharacterEnd(file: FileHandle): Promise<number> {
 }
 
 /** The part of a chunk from `offset` (a follower ahead of the tail, from an offset it asked for). */
-function slice(chunk: LogChunk & { bytes: Buffer }, offset: number): LogChunk {
+function slice(chunk: LogChunk, offset: number): LogChunk {
   const bytes = chunk.bytes.subarray(offset - chunk.start);
-  return { start: offset, end: chunk.end, text: bytes.toString('utf8') };
+  return { start: offset, end: chunk.end, bytes, text: bytes.toString('utf8') };
 }
 
 /** Length of the first `n` bytes of `buffer` without an incomplete UTF-8 character at the end. */

@@ -75,6 +75,14 @@ describe('log fan-out to many WebSocket followers', () => {
     const leaver = await connect(server);
     const leaverStream = leaver.subscribe('log-1', id);
 
+    // An HTTP stream of the same log (it shares the same tail of the file on the server).
+    const http = (async () => {
+      const res = await server.fetch(`/api/stream?request_id=${id}&format=plain`);
+      const parts: Buffer[] = [];
+      for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) parts.push(Buffer.from(part));
+      return Buffer.concat(parts);
+    })();
+
     writeFileSync(go, '');
     await eventually(() => leaverStream.text.length > 0, 60_000, 'the leaver to get its first chunk');
     leaver.ws.terminate();
@@ -97,6 +105,8 @@ describe('log fan-out to many WebSocket followers', () => {
       assert.ok(s.text === log.subarray(s.from).toString('utf8'), `${name} got every byte from ${s.from} in order, once`);
       assert.equal(s.ends, 1);
     }
+    // Less the heartbeats (NUL) the HTTP stream adds on long silences; the log itself has none.
+    assert.ok(Buffer.from((await http).filter((byte) => byte !== 0)).equals(log), 'the HTTP stream got the log file byte for byte');
     assert.ok(log.includes('é€😀\n'), 'the job printed its multi-byte last line');
     assert.equal(resumed.from, resumeAt);
     assert.deepEqual(leaverStream.faults, []);
