@@ -54,6 +54,7 @@ type State = 'waiting' | 'live' | 'catching-up' | 'paused' | 'ended' | 'closed';
 interface Follower {
   offset: number;
   state: State;
+  readonly follows: boolean;
   /** For a follower that does not follow: the file's size when it subscribed, where it ends. */
   until?: number;
   readonly reader: LogReader;
@@ -92,7 +93,7 @@ export class LogTail {
 
   /** Every byte from `from` (to the end of the file as it is now, unless `follow`). */
   follow(from: number, reader: LogReader, options: { follow: boolean }): LogFollower {
-    const f: Follower = { offset: from, state: 'waiting', reader };
+    const f: Follower = { offset: from, state: 'waiting', follows: options.follow, reader };
     this.followers.add(f);
     if (!options.follow) {
       void stat(this.path).then(
@@ -130,11 +131,15 @@ export class LogTail {
         await this.openFile();
         if (this.closed) break;
         if (this.file && this.frontier === undefined) {
-          this.watcher = watch(this.path, this.nudge);
-          this.watcher.on('error', () => undefined);
+          try {
+            this.watcher = watch(this.path, this.nudge);
+            this.watcher.on('error', () => undefined);
+          } catch {
+            // No inotify watch to be had (the system's limit): the poll still sees every write.
+          }
           this.frontier = await lastWholeCharacterEnd(this.file);
           // Followers that waited for the file: the live ones join now, the others catch up first.
-          for (const f of this.followers) if (f.state === 'waiting' && f.until === undefined) this.catchUp(f);
+          for (const f of this.followers) if (f.state === 'waiting' && f.follows) this.catchUp(f);
         }
         this.pending = false;
         for (;;) {
