@@ -5,8 +5,7 @@
 // Either way each follower gets every byte from its offset, in order, exactly once.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { deliveryTurn } from './turn-budget';
 
 export interface LogChunk {
   /** Byte offsets of the chunk in the file: [start, end). */
@@ -43,11 +42,6 @@ const READ_SIZE = 64 * 1024;
 /** inotify catches nearly every write; the poll covers files on filesystems where it does not. */
 const POLL_MS = 500;
 const MISSING_FILE_POLL_MS = 25;
-/**
- * Handing one chunk to a thousand sockets takes far longer than one turn of the event loop may:
- * after this long the tail yields (setImmediate) so that other requests are served in between.
- */
-const FAN_OUT_SLICE_MS = 4;
 
 type State = 'waiting' | 'live' | 'catching-up' | 'paused' | 'ended' | 'closed';
 
@@ -190,15 +184,14 @@ export class LogTail {
     }
   }
 
-  /** Hands a chunk to every live follower, a few milliseconds' worth of them per turn of the event loop. */
+  /**
+   * Hands a chunk to every live follower. A thousand sockets take far longer than one turn of the
+   * event loop may, so a few milliseconds' worth go per turn (turn-budget.ts).
+   */
   private async fanOut(chunk: LogChunk): Promise<void> {
-    let sliceStart = performance.now();
     for (const f of [...this.live]) {
-      if (performance.now() - sliceStart > FAN_OUT_SLICE_MS) {
-        await nextMacrotask();
-        if (this.closed) return;
-        sliceStart = performance.now();
-      }
+      await deliveryTurn();
+      if (this.closed) return;
       // A follower that caught up on its own meanwhile may already have these bytes.
       if (f.state !== 'live' || f.offset >= chunk.end) continue;
       this.deliver(f, f.offset === chunk.start ? chunk : slice(chunk, f.offset));
@@ -233,6 +226,7 @@ export class LogTail {
           // Only the very last bytes of a finished file may end inside a character.
           const final = (f.until !== undefined || this.complete) && length === target - f.offset;
           const chunk = file && (await readChunk(file, f.offset, length, final));
+          await deliveryTurn();
           if (f.state !== 'catching-up') return;
           // Gone or shorter than it was (truncated): nothing more to read here.
           if (!chunk) return this.leave(f, 'ended');
