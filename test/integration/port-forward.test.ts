@@ -2,14 +2,15 @@
 // listener and `skydeck port-forward`: a task's HTTP server answers through the forward, a large file
 // arrives intact, a reader that stops reading stalls the endpoint instead of filling the server, another
 // user and an undeclared port are refused with the reason, and tearing the cluster down ends the forward.
+// And once through the owner's local server, which the CLI reaches over its Unix socket.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../../client/api-client';
 import { PortForward, type ForwardProblem } from '../../client/forward';
-import { freePort, spawnCli, type CliProcess } from '../helpers/cli';
-import { eventually, type TestServer } from '../helpers/server';
+import { disposeWithWork, freePort, spawnCli, type CliProcess } from '../helpers/cli';
+import { eventually, startServer, type TestServer } from '../helpers/server';
 import { call, startTeamServer } from '../security/helpers';
 
 /** The task: a static file server (index.html, an 8 MiB file and its digest) and an endless writer that counts what it wrote. */
@@ -206,5 +207,32 @@ describe('port forward through a team server', () => {
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /^Error: cluster web was torn down; the forward ended/m);
     assert.equal(await fetch(`${url}/`).then(() => 'answered', () => 'refused'), 'refused');
+  });
+});
+
+describe("port forward through the owner's local server", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => disposeWithWork(server));
+
+  it('skydeck port-forward reaches it over its Unix socket, forwards, and stops at Ctrl+C with status 0', async () => {
+    const web = await freePort();
+    const done = await server.waitFor(await server.submit('launch', { clusterName: 'mine', detachRun: true, task: { resources: { ports: web }, run: `echo mine > index.html; exec python3 -m http.server ${web} --bind 127.0.0.1` } }), 60);
+    assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
+    const cli = spawnCli(server, ['port-forward', 'mine', String(web), '--local-port', '0']);
+    try {
+      await cli.waitForOutput(/^Forwarding http:\/\/127\.0\.0\.1:\d+ /m);
+      const url = /^Forwarding (\S+)/m.exec(cli.stdout())![1]!;
+      const body = await eventually(async () => (await fetch(`${url}/index.html`).catch(() => undefined))?.text(), 20_000, 'the task HTTP server to answer through the forward');
+      assert.equal(body, 'mine\n');
+      cli.child.kill('SIGINT');
+      const run = await cli.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(await fetch(`${url}/`).then(() => 'answered', () => 'refused'), 'refused');
+    } finally {
+      cli.dispose();
+    }
   });
 });
