@@ -227,11 +227,13 @@ export class ClusterService extends EventEmitter<ClusterEvents> {
       .catch((err: Error): JobOutcome => ({ status: 'FAILED', reason: err.message }))
       .then(async (o) => {
         await log.close();
+        // No await between letting go of the supervised job and recording its end: whoever finds it no
+        // longer running (a request resumed after a restart) must find its outcome stored.
         this.supervised.delete(key);
-        await this.allocated(record, undefined);
         if (!isJobFinished(record.status)) {
           await this.updateJob(record, { status: o.status, exitCode: o.exitCode, failureReason: o.reason, endedAt: Date.now() });
         }
+        await this.allocated(record, undefined);
         return o;
       });
     const job = { record, outcome: settled };
