@@ -9,10 +9,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { closeReason, FORWARD_CLOSE, forwardClientMessage, forwardQuery, type ForwardServerMessage } from '../../protocol/forward';
 import type { Cluster } from '../../protocol/model';
-import { HEARTBEAT_MS } from '../../protocol/wire';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
 import type { ClusterService } from '../clusters/cluster-service';
+import { upgradeQuery } from '../http/validate';
+import { Heartbeat } from '../http/ws-heartbeat';
 import { fail } from '../errors';
 
 /** Frames carry what a TCP read gave (64 KiB at most from Node); a much larger one is not a forward's. */
@@ -29,26 +30,14 @@ interface Forward {
   end(code: number, reason: string): void;
 }
 
-type Heartbeat = WebSocket & { alive?: boolean };
-
 export class PortForwards {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   private readonly forwards = new Set<Forward>();
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeat: Heartbeat;
 
   constructor(private readonly clusters: ClusterService) {
     clusters.on('cluster', (event, cluster) => this.onCluster(event, cluster));
-    this.heartbeat = setInterval(() => {
-      for (const ws of this.wss.clients as Set<Heartbeat>) {
-        // A client that vanished without closing would otherwise hold its connection to the node forever.
-        if (ws.alive === false) ws.terminate();
-        else {
-          ws.alive = false;
-          ws.ping();
-        }
-      }
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.heartbeat = new Heartbeat(this.wss);
   }
 
   get count(): number {
@@ -57,12 +46,10 @@ export class PortForwards {
 
   /** Checks the query and the caller, then completes the upgrade; throws a SkyDeckError to refuse it. */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, caller: Principal): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parsed = forwardQuery.safeParse(Object.fromEntries(url.searchParams));
-    if (!parsed.success) throw fail.bad_request(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
-    const { port } = parsed.data;
-    const cluster = this.clusters.get(parsed.data.cluster);
-    if (!cluster) throw fail.not_found(`cluster ${parsed.data.cluster} does not exist`);
+    const query = upgradeQuery(forwardQuery, req);
+    const { port } = query;
+    const cluster = this.clusters.get(query.cluster);
+    if (!cluster) throw fail.not_found(`cluster ${query.cluster} does not exist`);
     requireOwner(caller, cluster.owner, 'forward a port of', `cluster ${cluster.name}`);
     if (cluster.status !== 'UP') throw fail.cluster_not_up(`cluster ${cluster.name} is ${cluster.status}; a port forward needs an UP cluster`);
     const declared = cluster.ports ?? [];
@@ -72,12 +59,12 @@ export class PortForwards {
     const host = cluster.nodes.find((n) => n.rank === 0)?.ip;
     if (!host) throw fail.cluster_not_up(`cluster ${cluster.name} has no head node address yet`);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (parsed.data.check) ws.close(FORWARD_CLOSE.done, 'allowed');
+      if (query.check) ws.close(FORWARD_CLOSE.done, 'allowed');
       else this.serve(ws, cluster.name, host, port);
     });
   }
 
-  private serve(ws: Heartbeat, cluster: string, host: string, port: number): void {
+  private serve(ws: WebSocket, cluster: string, host: string, port: number): void {
     const send = (m: ForwardServerMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
     const close = (code: number, reason: string) => {
       if (ws.readyState !== ws.OPEN) return;
@@ -87,8 +74,7 @@ export class PortForwards {
     };
     // Nothing is read from the client until the endpoint answers: its first bytes wait in the socket.
     ws.pause();
-    ws.alive = true;
-    ws.on('pong', () => (ws.alive = true));
+    this.heartbeat.watch(ws);
     const target = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
     target.setTimeout(CONNECT_TIMEOUT_MS, () => target.destroy(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)));
     let connected = false;
@@ -165,7 +151,7 @@ export class PortForwards {
   }
 
   close(): void {
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     for (const f of [...this.forwards]) f.end(FORWARD_CLOSE.shutdown, 'the API server is shutting down');
     this.wss.close();
   }

@@ -2,6 +2,7 @@
 // parsed by their protocol schemas before the handler runs, which gets them typed. A refusal is a
 // `bad_request` (or `task_invalid`) naming each field, like every schema error.
 import type { RouterContext } from '@koa/router';
+import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
 import { invalidBody } from '../errors';
@@ -36,4 +37,10 @@ function parse(schema: z.ZodType, value: unknown, what: string): unknown {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw invalidBody(what, parsed.error.issues);
   return parsed.data;
+}
+
+/** The query string of a WebSocket upgrade (which no route's middleware sees), parsed like a route's. */
+export function upgradeQuery<S extends z.ZodType>(schema: S, req: IncomingMessage): z.output<S> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  return parse(schema, Object.fromEntries(url.searchParams), 'query string') as z.output<S>;
 }

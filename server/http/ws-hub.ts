@@ -3,7 +3,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { clientMessage, HEARTBEAT_MS, type ServerMessage } from '../../protocol/api';
+import { clientMessage, type ServerMessage } from '../../protocol/api';
 import { isRequestFinished, type Cluster, type Job, type RequestSummary } from '../../protocol/model';
 import { FORWARD_PATH } from '../../protocol/forward';
 import { TERMINAL_PATH } from '../../protocol/terminal';
@@ -13,6 +13,7 @@ import { fail } from '../errors';
 import { asSkyDeckError, httpStatus } from './errors';
 import { tailOffset } from '../logs/follow';
 import { logMessage } from './log-message';
+import { Heartbeat } from './ws-heartbeat';
 import { PortForwards } from '../forward/port-forwards';
 import { TerminalSessions } from '../terminal/terminal-sessions';
 
@@ -34,7 +35,7 @@ const DROP_GRACE_MS = 2000;
 
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeat: Heartbeat;
   /** Bytes handed to every socket that their kernel buffers have not taken yet. */
   private buffered = 0;
   /** Sockets still holding each shared log message, so that its bytes are counted once. */
@@ -49,18 +50,7 @@ export class WsHub {
   ) {
     this.terminals = new TerminalSessions(core.clusters);
     this.forwards = new PortForwards(core.clusters);
-    this.heartbeat = setInterval(() => {
-      for (const ws of this.wss.clients) {
-        const alive = ws as WebSocket & { alive?: boolean };
-        if (alive.alive === false) {
-          ws.terminate();
-          continue;
-        }
-        alive.alive = false;
-        ws.ping();
-      }
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.heartbeat = new Heartbeat(this.wss);
   }
 
   get connections(): number {
@@ -138,8 +128,7 @@ export class WsHub {
     const send = (message: ServerMessage) => this.pushTo(ws, message);
     const cleanups = new Map<string, () => void>();
     const logStreams = new Map<string, AbortController>();
-    (ws as WebSocket & { alive?: boolean }).alive = true;
-    ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+    this.heartbeat.watch(ws);
 
     ws.on('message', (data, isBinary) => {
       let parsed;
@@ -246,7 +235,7 @@ export class WsHub {
   }
 
   close(): void {
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     this.terminals.close();
     this.forwards.close();
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');

@@ -7,10 +7,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Cluster } from '../../protocol/model';
 import { terminalClientMessage, terminalQuery, type TerminalServerMessage } from '../../protocol/terminal';
-import { HEARTBEAT_MS } from '../../protocol/wire';
 import { requireOwner } from '../auth/policy';
 import type { Principal } from '../auth/identity';
 import type { ClusterService } from '../clusters/cluster-service';
+import { upgradeQuery } from '../http/validate';
+import { Heartbeat } from '../http/ws-heartbeat';
 import { fail } from '../errors';
 import { skypilotEnv, type ClusterRecord } from '../infra/backend';
 import type { NodeShell, ShellExit } from './node-shell';
@@ -28,22 +29,11 @@ interface Session {
 export class TerminalSessions {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly sessions = new Set<Session>();
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeat: Heartbeat;
 
   constructor(private readonly clusters: ClusterService) {
     clusters.on('cluster', (event, cluster) => this.onCluster(event, cluster));
-    this.heartbeat = setInterval(() => {
-      for (const ws of this.wss.clients) {
-        const alive = ws as WebSocket & { alive?: boolean };
-        // A client that vanished without closing would otherwise keep its shell forever.
-        if (alive.alive === false) ws.terminate();
-        else {
-          alive.alive = false;
-          ws.ping();
-        }
-      }
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.heartbeat = new Heartbeat(this.wss);
   }
 
   get count(): number {
@@ -52,10 +42,7 @@ export class TerminalSessions {
 
   /** Checks the query and the caller, then completes the upgrade; throws a SkyDeckError to refuse it. */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, caller: Principal): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parsed = terminalQuery.safeParse(Object.fromEntries(url.searchParams));
-    if (!parsed.success) throw fail.bad_request(parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
-    const q = parsed.data;
+    const q = upgradeQuery(terminalQuery, req);
     const cluster = this.clusters.get(q.cluster);
     if (!cluster) throw fail.not_found(`cluster ${q.cluster} does not exist`);
     requireOwner(caller, cluster.owner, 'open a terminal on', `cluster ${cluster.name}`);
@@ -80,8 +67,7 @@ export class TerminalSessions {
       },
     };
     this.sessions.add(session);
-    (ws as WebSocket & { alive?: boolean }).alive = true;
-    ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+    this.heartbeat.watch(ws);
     const finish = (exit: ShellExit) => {
       if (exited) return;
       exited = true;
@@ -158,7 +144,7 @@ export class TerminalSessions {
   }
 
   close(): void {
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     for (const s of [...this.sessions]) s.end('the API server is shutting down');
     this.wss.close();
   }
