@@ -114,6 +114,15 @@ describe('chaos: kill -9 in the middle of writes', () => {
         final.set(s.id!, req);
       }
       const stuck = [...final.values()].filter((q) => !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(q.status));
+      if (stuck.length > 0) {
+        // What a stuck request was waiting for, so that a failure here can be understood from CI's log.
+        for (const q of stuck) {
+          const log = await (await server.fetch(`/api/stream?request_id=${q.id}&follow=0`)).text().catch((err: Error) => err.message);
+          const jobs = q.clusterName ? (await server.json(`/api/clusters/${q.clusterName}/jobs`)).body : undefined;
+          console.log(`stuck ${q.id}: ${JSON.stringify({ status: q.status, statusMessage: q.statusMessage, result: q.result })}\n  log tail: ${JSON.stringify(log.slice(-400))}\n  jobs of ${q.clusterName}: ${JSON.stringify(jobs)}`);
+        }
+        console.log(`server output (last restart):\n${server.output().split('\n').slice(-40).join('\n')}`);
+      }
       assert.deepEqual(stuck.map((q) => `${q.id} ${q.name} ${q.status}`), [], 'no request stuck');
 
       const problems: string[] = [];
