@@ -57,9 +57,7 @@ export async function followFile(path: string, opts: FollowOptions): Promise<num
       if (!opts.follow) break;
       if (opts.isDone()) {
         // The writer may have appended between the last read and the done signal: one final read.
-        // Only for bytes past the offset: a follow started beyond the end (a restarted copy whose
-        // destination was ahead of its source) has nothing more coming, and must end, not spin.
-        if (file && ((await stat(path).catch(() => undefined))?.size ?? 0) > offset) continue;
+        if (file && (await stat(path).catch(() => undefined))?.size !== offset) continue;
         break;
       }
       if (pending) continue;

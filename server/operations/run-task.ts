@@ -1,5 +1,6 @@
 // launch and exec: put a task's job on a cluster (provisioning it first for launch) and follow the
 // job's output into the request log until it ends, unless the caller detaches.
+import { statSync } from 'node:fs';
 import type { LaunchResult, OperationBody } from '../../protocol/api';
 import { copiedMounts, fillEnvs, isLocalSource, pathMounts, storageMounts, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
 import type { Principal } from '../auth/identity';
@@ -373,6 +374,9 @@ async function resumeFollowing(ctx: OperationContext<'launch' | 'exec'>): Promis
       reason: record.failureReason,
     }),
   };
-  return followJob(ctx, job, Math.max(0, ctx.log.size - (ctx.request.logHeaderBytes ?? 0)));
+  // The request log can be ahead of the job's by the verdict line written just before a kill: the copy
+  // never starts past the end of what the job wrote, or it would wait for bytes that never come.
+  const copied = Math.max(0, ctx.log.size - (ctx.request.logHeaderBytes ?? 0));
+  return followJob(ctx, job, Math.min(copied, statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0));
 }
 

@@ -2,7 +2,8 @@
 // Started by test/e2e/run.sh, which provides CS_URL (workbench URL with the workspace), API_URL, SHOTS
 // (screenshot folder) and CHROME. Each step leaves a screenshot named after it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -581,7 +582,6 @@ test('a task declaring a port shows it under its cluster, and Open in Browser op
 test('against a remote team server, Open in Browser opens the endpoint through a port forward over the server', async () => {
   // A team server of its own (an account, jobs as their own uids), which the window connects to as carol:
   // not this machine's local server, so its endpoints are forwarded through it.
-  const { spawn } = await import('node:child_process');
   const net = await import('node:net');
   const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-team-'));
@@ -640,6 +640,8 @@ test('against a remote team server, Open in Browser opens the endpoint through a
     } catch {
       // already gone
     }
-    fs.rmSync(home, { recursive: true, force: true });
+    // The server writes its store as it stops: its folder is removed once it has exited.
+    if (team.exitCode === null && team.signalCode === null) await Promise.race([once(team, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    fs.rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });
