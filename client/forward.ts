@@ -5,6 +5,7 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { FORWARD_CLOSE, FORWARD_PATH, type ForwardClientMessage, type ForwardQuery, type ForwardServerMessage } from '../protocol/forward';
+import { frameBytes, pipeToWebSocket } from '../shared/socket-pipe';
 import type { ApiClient } from './api-client';
 import { ClientError } from './errors';
 import { Emitter, type Event } from './event';
@@ -109,25 +110,12 @@ export class PortForward implements Disposable {
     const socket = openSocket(this.client, this.options);
     const connection = { local, socket };
     this.connections.add(connection);
-    let localPaused = false;
     /** A refused upgrade has been reported; the socket's own error and close say nothing more. */
     let refused = false;
     local.setNoDelay(true);
 
     socket.on('open', () => local.resume());
-    local.on('data', (chunk) => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      socket.send(chunk, { binary: true }, () => {
-        if (localPaused && socket.bufferedAmount < HIGH_WATER / 2) {
-          localPaused = false;
-          local.resume();
-        }
-      });
-      if (!localPaused && socket.bufferedAmount > HIGH_WATER) {
-        localPaused = true;
-        local.pause();
-      }
-    });
+    pipeToWebSocket(local, socket, HIGH_WATER);
     local.on('end', () => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ type: 'eof' } satisfies ForwardClientMessage)));
     local.on('drain', () => socket.resume());
     local.on('error', () => socket.terminate());
@@ -143,8 +131,7 @@ export class PortForward implements Disposable {
 
     socket.on('message', (data, isBinary) => {
       if (isBinary) {
-        const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-        if (!local.destroyed && !local.write(chunk)) socket.pause();
+        if (!local.destroyed && !local.write(frameBytes(data))) socket.pause();
         return;
       }
       let message: ForwardServerMessage;

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { closeReason, FORWARD_CLOSE, forwardClientMessage, forwardQuery, type ForwardServerMessage } from '../../protocol/forward';
 import type { Cluster } from '../../protocol/model';
+import { frameBytes, pipeToWebSocket } from '../../shared/socket-pipe';
 import type { Principal } from '../auth/identity';
 import { requireOwner } from '../auth/policy';
 import type { ClusterService } from '../clusters/cluster-service';
@@ -78,7 +79,6 @@ export class PortForwards {
     const target = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
     target.setTimeout(CONNECT_TIMEOUT_MS, () => target.destroy(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)));
     let connected = false;
-    let readPaused = false;
     const forward: Forward = {
       cluster,
       end: (code, reason) => {
@@ -98,19 +98,7 @@ export class PortForwards {
       send({ type: 'connected', cluster, port, host });
       ws.resume();
     });
-    target.on('data', (chunk) => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(chunk, { binary: true }, () => {
-        if (readPaused && ws.bufferedAmount < HIGH_WATER / 2) {
-          readPaused = false;
-          target.resume();
-        }
-      });
-      if (!readPaused && ws.bufferedAmount > HIGH_WATER) {
-        readPaused = true;
-        target.pause();
-      }
-    });
+    pipeToWebSocket(target, ws, HIGH_WATER);
     target.on('drain', () => ws.resume());
     target.on('end', () => send({ type: 'eof' }));
     target.on('error', (err) => close(connected ? FORWARD_CLOSE.endpointError : FORWARD_CLOSE.connectFailed, `${connected ? 'connection to' : 'cannot connect to'} ${where}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
@@ -140,8 +128,7 @@ export class PortForwards {
 
   private toEndpoint(ws: WebSocket, target: net.Socket, data: RawData): void {
     if (target.destroyed || target.writableEnded) return;
-    const chunk = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-    if (!target.write(chunk)) ws.pause();
+    if (!target.write(frameBytes(data))) ws.pause();
   }
 
   private onCluster(event: 'updated' | 'removed', cluster: Cluster): void {
