@@ -33,10 +33,14 @@ export function raw(url: string, options: { method?: string; path: string; heade
   });
 }
 
-/** Opens /api/ws; resolves 'open' (then closes it unless kept) or the HTTP status of the refusal. */
-export function upgrade(url: string, headers: Record<string, string> = {}, keep?: WebSocket[]): Promise<'open' | number> {
+/**
+ * Opens /api/ws, from `localAddress` when given (a loopback address other than 127.0.0.1 is another client
+ * to the server's per-address caps); resolves 'open' (then closes it unless kept) or the HTTP status of the
+ * refusal (0: the connection was dropped).
+ */
+export function upgrade(url: string, headers: Record<string, string> = {}, keep?: { close(): void }[], localAddress?: string): Promise<'open' | number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/ws`, { headers });
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/ws`, { headers, localAddress });
     ws.once('open', () => {
       if (keep) keep.push(ws);
       else ws.close();

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { eventually, type TestServer } from '../helpers/server';
-import { basic, call, startTeamServer, type Account } from './helpers';
+import { basic, call, startTeamServer, upgrade, type Account } from './helpers';
 
 const guess = (server: TestServer, forwardedFor: string) => call(server, '/api/requests', basic('alice', 'not-her-password'), { headers: { 'x-forwarded-for': forwardedFor } });
 const alice = (server: TestServer, forwardedFor: string) => call(server, '/api/requests', basic('alice', 'alice-password'), { headers: { 'x-forwarded-for': forwardedFor } });
@@ -60,6 +59,8 @@ describe('connection caps behind a trusted proxy', () => {
   let alice: Account;
   let bob: Account;
   const open: { close(): void }[] = [];
+  /** Opens /api/ws as `who` from `from`: 'open' (kept in `open`), or the status of the refusal. */
+  const webSocket = (url: string, from: string, who: Account, headers: Record<string, string> = {}) => upgrade(url, { authorization: who.authorization, ...headers }, open, from);
   before(async () => {
     const team = await startTeamServer(
       [
@@ -97,9 +98,9 @@ describe('connection caps behind a trusted proxy', () => {
   });
 
   it('one client holding its 5 WebSockets through the proxy is refused a 6th, and bob behind the same proxy opens his', async () => {
-    for (let i = 0; i < 5; i++) assert.equal(await webSocket(proxy.url, '127.0.0.2', alice, open), 'open');
-    assert.equal(await webSocket(proxy.url, '127.0.0.2', alice, open), 429);
-    assert.equal(await webSocket(proxy.url, '127.0.0.3', bob, open), 'open');
+    for (let i = 0; i < 5; i++) assert.equal(await webSocket(proxy.url, '127.0.0.2', alice), 'open');
+    assert.equal(await webSocket(proxy.url, '127.0.0.2', alice), 429);
+    assert.equal(await webSocket(proxy.url, '127.0.0.3', bob), 'open');
   });
 
   it("does not cap the proxy's own address as one client, and still caps the server's total", async () => {
@@ -126,8 +127,8 @@ describe('connection caps behind a trusted proxy', () => {
     }, 10_000, 'a 21st address of the same /64 to be refused');
     assert.equal(refused, 429);
     assert.equal(await quick(server.url, '127.0.0.1', bob, { 'x-forwarded-for': '2001:db8:1:3::1' }), 200, 'another /64 is another client');
-    for (let i = 0; i < 5; i++) assert.equal(await webSocket(server.url, '127.0.0.1', alice, open, rotated(100 + i)), 'open');
-    assert.equal(await webSocket(server.url, '127.0.0.1', alice, open, rotated(200)), 429);
+    for (let i = 0; i < 5; i++) assert.equal(await webSocket(server.url, '127.0.0.1', alice, rotated(100 + i)), 'open');
+    assert.equal(await webSocket(server.url, '127.0.0.1', alice, rotated(200)), 429);
   });
 
   it('a peer that is not the trusted proxy is capped at its own address, whatever X-Forwarded-For it sends', async () => {
@@ -138,8 +139,8 @@ describe('connection caps behind a trusted proxy', () => {
     // WebSockets: 5 (connections are all held: close them first), then 429 naming the real address.
     for (const c of open.splice(0)) c.close();
     await eventually(async () => (await quick(server.url, '127.0.0.5', alice)) === 200, 10_000, 'the places to be given back');
-    for (let i = 0; i < 5; i++) assert.equal(await webSocket(server.url, '127.0.0.5', alice, open, spoofed(i)), 'open');
-    assert.equal(await webSocket(server.url, '127.0.0.5', alice, open, spoofed(50)), 429);
+    for (let i = 0; i < 5; i++) assert.equal(await webSocket(server.url, '127.0.0.5', alice, spoofed(i)), 'open');
+    assert.equal(await webSocket(server.url, '127.0.0.5', alice, spoofed(50)), 429);
   });
 });
 
@@ -228,23 +229,6 @@ function stalledPost(url: string, from: string, who: Account, headers: Record<st
     req.on('response', (res) => res.resume());
     req.flushHeaders();
     req.once('socket', (s) => s.once('connect', () => resolve({ close: () => req.destroy() })));
-  });
-}
-
-/** Opens /api/ws from `from`: 'open' (kept in `keep`), or the status of the refusal (0: dropped). */
-function webSocket(url: string, from: string, who: Account, keep: { close(): void }[], headers: Record<string, string> = {}): Promise<'open' | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/ws`, { localAddress: from, headers: { authorization: who.authorization, ...headers } });
-    ws.once('open', () => {
-      keep.push({ close: () => ws.terminate() });
-      resolve('open');
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      ws.terminate();
-    });
-    ws.once('error', () => resolve(0));
   });
 }
 
