@@ -1,5 +1,5 @@
 // The wire protocol: HTTP routes, request bodies (with their schemas) and answers, WebSocket messages.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from './errors';
 import { REQUEST_STATUSES, type ApiRequest, type Cluster, type Job, type RequestStatus, type RequestSummary, type Schedule, type User } from './model';
 import { jobsCancelBody, jobsLaunchBody, jobsLogsBody, jobsQueueBody } from './jobs-schemas';

@@ -1,5 +1,5 @@
 // Schemas of the bodies of the session and admin accounts routes (protocol/dashboard.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCOUNT_ROLES, MIN_PASSWORD_LENGTH } from './dashboard';
 
 export const signInBody = z.union([

@@ -5,7 +5,7 @@
 // The connection's bytes travel as binary frames both ways; text frames carry the control messages below.
 // A refused upgrade answers with an HTTP status and a one-line reason (unknown cluster 404, not the
 // owner 403, cluster not UP 409, a port the cluster did not declare 400), as the terminal does.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FORWARD_PATH = '/api/forward';
 

@@ -1,6 +1,6 @@
 // The bodies of the jobs.* operations and the GET /api/jobs query, as zod schemas (protocol/jobs.ts has
 // the records and results; it stays free of zod so that views showing jobs do not load it).
-import { z } from 'zod';
+import * as z from 'zod';
 import { taskSchema } from './task';
 
 const jobId = z.number().int().min(1);

@@ -1,7 +1,7 @@
 // Schemas of what operations return, and of the clusters and jobs inside those results. The types in
 // model.ts and api.ts are derived from these, so a result is typed once: the server checks what it
 // stores against them and clients parse what they read with them instead of trusting a cast.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MANAGED_JOB_STATUSES, type JobsCancelResult, type JobsLaunchResult, type JobsLogsResult, type JobsQueueResult, type ManagedJob, type ManagedTask } from './jobs';
 import { CLUSTER_STATUSES, JOB_STATUSES } from './model';
 

@@ -1,7 +1,7 @@
 // The `resources` section of a task file, as SkyPilot's resources schema defines it, normalised to one
 // shape: a base candidate plus `any_of` (pick any) or `ordered` (in order of preference) candidates, each
 // with at most one accelerator. `resourceCandidates` gives the optimizer the list it considers.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_MINUTES, formatPortRange, parseMinutes, parsePortRange, parseSizeGiB, SIZE } from './task-units';
 
 /** Every infra kind SkyPilot names (its clouds) plus SkyDeck's own `local`. A file may name any of them; the optimizer says which this server serves. */

@@ -1,6 +1,6 @@
 // The top-level sections SkyPilot's serving, pools and config use: `service`, `pool`, `config`.
 // SkyDeck accepts them so existing files parse; `launch` says it does not use them.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const poolShape = {
   workers: z.number().int().min(0).optional(),

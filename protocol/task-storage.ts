@@ -1,6 +1,6 @@
 // Where a task's files come from: workdir (a folder or a git repository), file_mounts (paths, URLs or
 // storage mappings), volumes and volume_mounts, as SkyPilot's task and storage schemas define them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { UPLOAD_SCHEME } from './upload';
 
 const STORES = ['s3', 'gcs', 'azure', 'r2', 'ibm', 'oci', 'nebius', 'coreweave', 'vastdata', 'volume'] as const;

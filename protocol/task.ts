@@ -1,7 +1,7 @@
 // Task files in SkyPilot's task-YAML format: the schema, parsing with line numbers, and env filling.
 // Used by the CLI and the extension before submitting, and by the server on every body it accepts.
 import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { resourceCandidates, resourcesSchema } from './task-resources';
 import { poolSchema, serviceSchema, configSchema } from './task-service';
 import { fileMountsSchema, volumeMountsSchema, volumesSchema, workdirSchema } from './task-storage';

@@ -2,7 +2,7 @@
 // Terminal bytes travel as binary frames both ways; text frames carry the small JSON control messages
 // below. The server never interprets the bytes: the PTY is on the node (or the server's machine for
 // local infra) and the terminal emulator is the client's (VS Code's, or the user's own terminal).
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ErrorCode } from './errors';
 
 export const TERMINAL_PATH = '/api/terminal';

@@ -2,7 +2,7 @@
 // Users have scrypt password hashes; tokens are stored only as SHA-256 hashes of their secret.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { User } from '../../protocol/model';
 import type { Role } from './identity';
 import { isPasswordHash } from './passwords';

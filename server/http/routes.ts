@@ -1,6 +1,6 @@
 // The HTTP API: thin routes that validate (validated()), call the executor or a store, and shape the answer.
 import Router from '@koa/router';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   API_VERSION,
   cancelBody,

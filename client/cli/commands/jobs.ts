@@ -1,5 +1,6 @@
 // `skydeck jobs launch | queue | logs | cancel`: managed jobs, whose whole life the server owns (their own
 // cluster, recovery when the infra fails under them, teardown at the end).
+import '../cold-zod';
 import { existsSync } from 'node:fs';
 import type { ManagedJob } from '../../../protocol/jobs';
 import { isManagedJobFinished, jobDuration, recoveryCount } from '../../../protocol/jobs';

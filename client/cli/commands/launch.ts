@@ -1,4 +1,5 @@
 // `skydeck launch` and `skydeck exec`: validate the task here, confirm, submit, and follow the job to its end.
+import '../cold-zod';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';

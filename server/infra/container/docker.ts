@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import { shellQuote } from '../shell';

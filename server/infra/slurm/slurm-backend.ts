@@ -4,7 +4,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Resources } from '../../../protocol/model';
 import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';

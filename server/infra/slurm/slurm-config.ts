@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CONFIG_FILE = 'config.yaml';
 

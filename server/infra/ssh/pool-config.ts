@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const POOLS_FILE = 'ssh_node_pools.yaml';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClusterNode } from '../../../protocol/model';
 import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
