@@ -374,9 +374,14 @@ async function resumeFollowing(ctx: OperationContext<'launch' | 'exec'>): Promis
       reason: record.failureReason,
     }),
   };
-  // The request log can be ahead of the job's by the verdict line written just before a kill: the copy
-  // never starts past the end of what the job wrote, or it would wait for bytes that never come.
-  const copied = Math.max(0, ctx.log.size - (ctx.request.logHeaderBytes ?? 0));
-  return followJob(ctx, job, Math.min(copied, statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0));
+  // The request log can be ahead of the job's: the copy had ended before the stop, and the request had
+  // gone on to its last lines (a --down teardown, the verdict, its error). The copy never starts past the
+  // end of what the job wrote, or it would wait for bytes that never come; the steps after it are taken
+  // again, without writing their lines twice.
+  const header = ctx.request.logHeaderBytes ?? 0;
+  const copied = Math.max(0, ctx.log.size - header);
+  const jobLogSize = statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0;
+  if (copied > jobLogSize) ctx.log.writtenBefore(header + jobLogSize);
+  return followJob(ctx, job, Math.min(copied, jobLogSize));
 }
 

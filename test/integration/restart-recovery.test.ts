@@ -1,12 +1,40 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ApiRequest } from '../../protocol/model';
+import type { LiveRequest } from '../../server/store/request-journal';
 import { spawnSync } from 'node:child_process';
 import { eventually, SERVER_JS, startServer, type TestServer } from '../helpers/server';
 
 const logOf = async (server: TestServer, id: string) => (await server.fetch(`/api/stream?request_id=${id}&follow=0`)).text();
 const jobOf = async (server: TestServer, cluster: string, jobId = 1) =>
   (await server.json<{ jobs: { jobId: number; status: string; exitCode?: number }[] }>(`/api/clusters/${cluster}/jobs`)).body.jobs.find((j) => j.jobId === jobId);
+
+/**
+ * Leaves the data dir of a stopped server as a kill -9 in the instant before a finished launch was marked
+ * finished: its log whole (the job's output, then its verdict or its error), its job finished, and the
+ * request RUNNING in the journal as it last was there, not yet in history. Returns that request.
+ */
+function unfinish(dataDir: string, requestId: string): LiveRequest {
+  const journal = path.join(dataDir, 'requests.jsonl');
+  const states = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LiveRequest | { id: string; removed: true });
+  const last = states.filter((r): r is LiveRequest => r.id === requestId && !('removed' in r)).at(-1)!;
+  appendFileSync(journal, JSON.stringify(last) + '\n');
+  const history = path.join(dataDir, 'history');
+  for (const segment of readdirSync(history)) {
+    const file = path.join(history, segment);
+    const kept = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && (JSON.parse(l) as ApiRequest).id !== requestId);
+    writeFileSync(file, kept.map((l) => l + '\n').join(''));
+  }
+  return last;
+}
+
+/** Where the server keeps the log of the job a request started (state.json's job record). */
+function jobLogOf(dataDir: string, requestId: string): string {
+  const state = JSON.parse(readFileSync(path.join(dataDir, 'state.json'), 'utf8')) as { jobs: Record<string, { requestId?: string; logPath: string }[]> };
+  return Object.values(state.jobs).flat().find((j) => j.requestId === requestId)!.logPath;
+}
 
 describe('restart recovery (kill -9 the server mid-job)', () => {
   it('a job that finished while the server was down is recorded with its real exit code and full log', async () => {
@@ -25,6 +53,40 @@ describe('restart recovery (kill -9 the server mid-job)', () => {
       assert.equal(job?.exitCode, 3);
       const lines = (await logOf(server, id)).split('\n').filter((l) => /^line \d+$/.test(l));
       assert.deepEqual(lines, Array.from({ length: 12 }, (_, i) => `line ${i + 1}`), 'every line exactly once, in order');
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('launches stopped after their last line but before they were marked finished end as they would have, their logs unchanged', async () => {
+    let server = await startServer();
+    try {
+      const run = (exit: number) => `for i in $(seq 1 5); do echo "line $i"; done; exit ${exit}`;
+      const ids = { SUCCEEDED: await server.submit('launch', { clusterName: 'ok', task: { run: run(0) } }), FAILED: await server.submit('launch', { clusterName: 'bad', task: { run: run(3) } }) };
+      const before: Record<string, string> = {};
+      for (const [status, id] of Object.entries(ids)) {
+        assert.equal((await server.waitFor(id, 30)).status, status);
+        before[id] = await logOf(server, id);
+      }
+      assert.match(before[ids.SUCCEEDED]!, /\nline 5\n✓ Job 1 on ok succeeded\.\n$/);
+      assert.match(before[ids.FAILED]!, /\nline 5\nError: job 1 on bad failed: run exited with code 3\n$/);
+      await server.kill9();
+      for (const id of Object.values(ids)) {
+        const stored = unfinish(server.dataDir, id);
+        assert.equal(stored.status, 'RUNNING');
+        // The request log is ahead of its copy of the job's by its last line: where the resumed copy would start.
+        const jobLog = readFileSync(jobLogOf(server.dataDir, id));
+        assert.ok(Buffer.byteLength(before[id]!) - stored.logHeaderBytes! > jobLog.length, 'the request log holds more than its header and the job log');
+      }
+
+      server = await startServer({ home: server.home });
+      for (const [status, id] of Object.entries(ids)) {
+        // Resumed and finished at once: a copy that starts past the job log's end waits for bytes that never come.
+        const done = await server.waitFor(id, 8);
+        assert.equal(done.status, status, `the resumed launch is ${done.status} (${done.statusMessage ?? ''})`);
+        assert.equal((done.result as { exitCode: number }).exitCode, status === 'SUCCEEDED' ? 0 : 3);
+        assert.equal(await logOf(server, id), before[id], 'the log is as it was before the stop: no line missing or written twice');
+      }
     } finally {
       await server.dispose();
     }
