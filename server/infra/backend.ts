@@ -6,6 +6,7 @@ import type { InfraStatus } from '../../protocol/infra';
 import type { Cluster, ClusterNode, JobStatus, Resources } from '../../protocol/model';
 import type { LogWriter } from '../logs/log-writer';
 import type { RegistryLogin } from './container/image';
+import type { PlanSurvey } from './plan-survey';
 import type { NodeShell, ShellEvents, ShellRequest } from '../terminal/node-shell';
 
 /** The kinds of infra a server can run: the first segment of every infra name. */
@@ -183,8 +184,11 @@ export interface InfraBackend<ClusterHandle = unknown, JobHandle = unknown> {
   configured(): { enabled: true } | { enabled: false; reason: string; hint: string };
   /** Every infra this backend serves, whether it can be used now, and its nodes (only asked when configured). */
   check(): Promise<InfraStatus[]>;
-  /** Placements that satisfy the ask, and refusals (with reasons) for the infra that cannot. */
-  candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }>;
+  /**
+   * Placements that satisfy the ask, and refusals (with reasons) for the infra that cannot. The candidates
+   * of one plan share `survey`, so that what the backend reads of its nodes is read once per plan.
+   */
+  candidates(ask: ResourceAsk, survey?: PlanSurvey): Promise<{ placements: Placement[]; refusals: Refusal[] }>;
   /**
    * Creates (or reuses, when the record has a handle) the cluster's nodes, and its containers when
    * `cluster.resources.imageId` names an image. Progress goes to `log`.

@@ -9,6 +9,7 @@ import { table } from '../../protocol/text-table';
 import { fail } from '../errors';
 import { isSupported, parseQuantity, type BackendCapabilities, type InfraBackend, type Placement, type Refusal, type ResourceAsk } from './backend';
 import { describeAsk } from './fit';
+import { PlanSurvey } from './plan-survey';
 import type { InfraBackends } from './registry';
 
 /** A task's resource candidates: one ask, or several from `any_of` / `ordered` / accelerator sets. */
@@ -149,12 +150,12 @@ export function portClash(ask: ResourceAsk, placement: Placement, existing: Exis
   return undefined;
 }
 
-async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, candidate: number, existing: ExistingClusters): Promise<{ placements: ConsideredPlacement[]; refusals: ConsideredRefusal[] }> {
+async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, candidate: number, existing: ExistingClusters, survey: PlanSurvey): Promise<{ placements: ConsideredPlacement[]; refusals: ConsideredRefusal[] }> {
   const placements: ConsideredPlacement[] = [];
   const refusals: ConsideredRefusal[] = [];
   await Promise.all(
     backends.map(async (backend) => {
-      const answer = await backend.candidates(ask);
+      const answer = await backend.candidates(ask, survey);
       refusals.push(...answer.refusals.map((r) => ({ ...r, candidate })));
       const verdict = capabilityVerdict(ask, backend);
       for (const p of answer.placements) {
@@ -169,7 +170,8 @@ async function considerCandidate(backends: InfraBackend[], ask: ResourceAsk, can
 
 /** Places the plan on the enabled infra; `existing` are the other clusters (their ports are taken on their hosts). */
 export async function choosePlacement(infra: InfraBackends, plan: ResourcePlan, existing: ExistingClusters = []): Promise<PlacementChoice> {
-  const answers = await Promise.all(plan.candidates.map((ask, i) => considerCandidate(infra.eligible(ask.infra), ask, i, existing)));
+  const survey = new PlanSurvey();
+  const answers = await Promise.all(plan.candidates.map((ask, i) => considerCandidate(infra.eligible(ask.infra), ask, i, existing, survey)));
   const considered = answers.flatMap((a) => a.placements).sort((a, b) => (plan.ordered ? a.candidate - b.candidate : 0) || preferred(a, b));
   const refusals = answers.flatMap((a) => a.refusals).sort((a, b) => a.candidate - b.candidate || a.infra.localeCompare(b.infra));
   const chosen = considered[0];

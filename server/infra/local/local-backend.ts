@@ -21,6 +21,7 @@ import {
   type Placement,
   type Provisioned,
   type ProvisionSecrets,
+  type Refusal,
   type ResourceAsk,
   type RunningJob,
 } from '../backend';
@@ -31,6 +32,7 @@ import { spawnProcessShell } from '../../terminal/pty-shell';
 import type { NodeShell, ShellEvents, ShellRequest } from '../../terminal/node-shell';
 import { exportLines, shellQuote } from '../shell';
 import { localListeningPorts, portsInUse } from '../listening-ports';
+import { PlanSurvey } from '../plan-survey';
 import { freeDiskGB, machineResources } from './machine';
 import { isRunning, killJobTree, processStartTime } from './process-tree';
 import { asUid, type JobUsers } from './job-users';
@@ -85,26 +87,23 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
     return { ...(await machineResources()), diskFreeGB: await freeDiskGB(this.dataDir) };
   }
 
-  async candidates(ask: ResourceAsk) {
+  /** One candidate; the machine is looked at once per plan, whose other candidates share `survey`. */
+  async candidates(ask: ResourceAsk, survey = new PlanSurvey()) {
     const refuse = (reason: string) => ({ placements: [], refusals: [{ infra: ask.infra ?? 'local', reason }] });
-    const off = this.refusal();
+    const off = survey.look('local refusal', () => this.refusal());
     if (off) return refuse(off);
-    const m = await this.offer();
+    const m = await survey.look('local machine', () => this.offer());
     if (ask.infra !== undefined && ask.infra !== 'local') return refuse(`local infra has no region or pool; use infra: local`);
     const image = ask.imageId !== undefined && isContainerImage(ask.imageId) ? ask.imageId : undefined;
     // Refused here, before a sandbox exists, rather than by the job start that would follow provisioning.
     // In a container they go where the task says.
-    for (const remote of image ? [] : (ask.mountTargets ?? [])) {
-      try {
-        mountTarget(this.sandbox('cluster'), remote);
-      } catch (err) {
-        return { placements: [], refusals: [{ infra: 'local', key: `file_mounts.${remote}`, reason: (err as Error).message }] };
-      }
-    }
+    const targets = image ? [] : (ask.mountTargets ?? []);
+    const badMount = targets.length > 0 && survey.look(`local mounts ${targets.join('\0')}`, () => this.mountRefusal(targets));
+    if (badMount) return { placements: [], refusals: [badMount] };
     if (ask.numNodes > 1) return refuse(`the task asks for ${ask.numNodes} nodes; local infra has 1 node (this machine)`);
     const disk = diskVerdict(ask, 'local', [m], 'machine');
     if (disk) return { placements: [], refusals: [disk] };
-    const busy = portsInUse(ask.ports, await localListeningPorts());
+    const busy = ask.ports?.length ? portsInUse(ask.ports, await survey.look('local listening ports', localListeningPorts)) : [];
     if (busy.length > 0) return { placements: [], refusals: [{ infra: 'local', key: 'ports', reason: `ports: ${busy.join(', ')} ${busy.length === 1 ? 'is' : 'are'} in use on this machine (a process listens on ${busy.length === 1 ? 'it' : 'them'})` }] };
     if (shortfall(ask, m)) {
       const note = ask.accelerators && !m.accelerators ? ` (${m.acceleratorNote})` : '';
@@ -118,6 +117,18 @@ export class LocalBackend implements InfraBackend<LocalClusterHandle, LocalJobHa
       if (problem) return { placements: [], refusals: [{ infra: 'local', key: 'image_id', reason: `image_id ${image}: ${problem}` }] };
     }
     return { placements: [{ ...placementOn('local', [m], 1, 0), hosts: [os.hostname()] }], refusals: [] };
+  }
+
+  /** The refusal of the first file mount target outside a sandbox, if any. */
+  private mountRefusal(targets: readonly string[]): Refusal | undefined {
+    for (const remote of targets) {
+      try {
+        mountTarget(this.sandbox('cluster'), remote);
+      } catch (err) {
+        return { infra: 'local', key: `file_mounts.${remote}`, reason: (err as Error).message };
+      }
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {}
