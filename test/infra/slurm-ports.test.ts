@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { disposeWithWork, freePort, runCli } from '../helpers/cli';
 import { eventually, startServer, type TestServer } from '../helpers/server';
 import { lab, sh, slurmConfigYaml, type SlurmTransportKind } from './lab';
@@ -124,5 +124,104 @@ describe('ports on Slurm', () => {
     await eventually(async () => ((await ip()) === first ? true : undefined), 30_000, 'the address to go back to the first job');
     assert.equal((await cli(commands, 'cancel', 'multi', '1')).code, 0);
     await eventually(async () => ((await ip()).includes('has no node address now') ? true : undefined), 30_000, 'no address with no job running');
+  });
+});
+
+// Launches at the same moment, or while the first one's job is still pending (a pending job holds no
+// node yet), on partitions whose nodes take two jobs at once (OverSubscribe=FORCE:2, as nodes with
+// more cores than one job asks for): never two clusters with the same port on one node.
+describe('ports on Slurm, launched at the same moment or while the first is pending', () => {
+  let commands: TestServer;
+  let rest: TestServer;
+  let port: number;
+  const cli = (server: TestServer, ...args: string[]) => runCli(server, args, { timeoutMs: 90_000 });
+  const scontrol = (...args: string[]) => sh('scontrol', args, { SLURM_CONF: lab.slurmConf });
+  const serve = (text: string) => `echo ${text} > index.html; exec python3 -m http.server ${port} --bind "$(echo "$SKYPILOT_NODE_IPS" | head -1)"`;
+  const clusters: [TestServer, string][] = [];
+  const blockers: string[] = [];
+  /** `skydeck launch -d` of a cluster wanting the port on the partition, remembered for the clean-up. */
+  const launch = (server: TestServer, name: string, partition: string) => {
+    clusters.push([server, name]);
+    return cli(server, 'launch', '-c', name, '-y', '-d', '--infra', `slurm/${partition}`, '--ports', String(port), '--', serve(name));
+  };
+  const endpoint = async (server: TestServer, cluster: string) => {
+    const url = await eventually(async () => {
+      const r = await cli(server, 'status', cluster, '--endpoint', String(port));
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    }, 60_000, `the endpoint of ${cluster}`);
+    const body = await eventually(async () => {
+      const res = await fetch(`${url}/index.html`).catch(() => undefined);
+      return res?.ok ? res.text() : undefined;
+    }, 60_000, `the HTTP server of ${cluster}`);
+    return { url, body };
+  };
+
+  before(async () => {
+    // One shared node (race1) and two (race2); a partition left by a killed run goes first.
+    for (const p of ['race1', 'race2']) await scontrol('delete', `PartitionName=${p}`);
+    assert.equal((await scontrol('create', 'PartitionName=race1', 'Nodes=n1', 'OverSubscribe=FORCE:2')).code, 0);
+    assert.equal((await scontrol('create', 'PartitionName=race2', 'Nodes=n1,n2', 'OverSubscribe=FORCE:2')).code, 0);
+    [commands, rest] = await Promise.all([slurmServer('commands'), slurmServer('rest')]);
+    port = await freePort();
+  });
+  // Each test starts with the partitions empty, whatever the one before left.
+  afterEach(async () => {
+    if (blockers.length) await sh('scancel', blockers.splice(0), { SLURM_CONF: lab.slurmConf });
+    for (const [server, name] of clusters.splice(0)) await cli(server, 'down', name, '-y');
+  });
+  after(async () => {
+    await Promise.all([disposeWithWork(commands), disposeWithWork(rest)]);
+    for (const p of ['race1', 'race2']) await scontrol('delete', `PartitionName=${p}`);
+  });
+
+  it('three clusters launched at once for one shared node, through two servers: one gets the port, the others are refused naming it', async () => {
+    const names = ['racea', 'raceb', 'racec'];
+    const runs = await Promise.all([launch(commands, 'racea', 'race1'), launch(commands, 'raceb', 'race1'), launch(rest, 'racec', 'race1')]);
+    const won = names.filter((_, i) => runs[i]!.code === 0);
+    assert.equal(won.length, 1, `exactly one launch placed; ${runs.map((r, i) => `${names[i]}: exit ${r.code} ${r.stdout}${r.stderr}`).join('\n')}`);
+    const winner = won[0]!;
+    for (const [i, r] of runs.entries()) {
+      if (names[i] === winner) continue;
+      assert.match(r.stdout + r.stderr, new RegExp(`slurm/race1: ports: partition race1 has 0 of its 1 usable nodes without them in use, 1 asked; ${port} is held by cluster ${winner} on n1`));
+      assert.equal(await squeueNamed(`skydeck-${names[i]}`), '', `nothing of ${names[i]} left in Slurm's queue`);
+    }
+    const { url, body } = await endpoint(names.indexOf(winner) === 2 ? rest : commands, winner);
+    assert.equal(body, `${winner}\n`);
+    assert.equal(url, `http://${lab.slurmAddrs[0]}:${port}`);
+  });
+
+  it("a cluster launched while the first one's job is still pending is refused, naming the port and the pending job", async () => {
+    // n1 full: two jobs that are not SkyDeck's take both of its slots.
+    for (let i = 0; i < 2; i++) {
+      const r = await sh('sbatch', ['--parsable', '-p', 'race1', '-N1', '--job-name=busy', '--output=/dev/null', '--wrap', 'sleep 300'], { SLURM_CONF: lab.slurmConf });
+      assert.equal(r.code, 0, r.stderr);
+      blockers.push(r.stdout.trim().split(';')[0]!);
+    }
+    await eventually(async () => ((await sh('squeue', ['-h', '-t', 'RUNNING', '-n', 'busy', '-o', '%i'], { SLURM_CONF: lab.slurmConf })).stdout.trim().split('\n').length === 2 ? true : undefined), 30_000, 'the two jobs to fill n1');
+    const first = await launch(commands, 'pendinga', 'race1');
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const pending = await eventually(async () => {
+      const id = await squeueNamed('skydeck-pendinga');
+      return id || undefined;
+    }, 30_000, "pendinga's job in Slurm's queue");
+    const second = await launch(rest, 'pendingb', 'race1');
+    assert.notEqual(second.code, 0, second.stdout + second.stderr);
+    assert.match(second.stdout + second.stderr, new RegExp(`slurm/race1: ports: .*${port} is held by cluster pendinga on n1 \\(pending job ${pending}\\)`));
+    assert.equal(await squeueNamed('skydeck-pendingb'), '', 'nothing of pendingb submitted');
+    // Once n1 has room, the pending one starts there and serves.
+    await sh('scancel', blockers.splice(0), { SLURM_CONF: lab.slurmConf });
+    const { url, body } = await endpoint(commands, 'pendinga');
+    assert.equal(body, 'pendinga\n');
+    assert.equal(url, `http://${lab.slurmAddrs[0]}:${port}`);
+  });
+
+  it('two clusters launched at once through two servers, with two shared nodes: each lands on its own node and serves there', async () => {
+    const [a, b] = await Promise.all([launch(commands, 'twina', 'race2'), launch(rest, 'twinb', 'race2')]);
+    assert.equal(a.code, 0, a.stdout + a.stderr);
+    assert.equal(b.code, 0, b.stdout + b.stderr);
+    const [one, two] = await Promise.all([endpoint(commands, 'twina'), endpoint(rest, 'twinb')]);
+    assert.equal(one.body, 'twina\n');
+    assert.equal(two.body, 'twinb\n');
+    assert.notEqual(one.url, two.url, 'the two clusters are on different nodes');
   });
 });
