@@ -6,6 +6,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { Resources } from '../../../protocol/model';
+import { ClusterLocks } from '../../clusters/cluster-locks';
 import { fail } from '../../errors';
 import type { LogWriter } from '../../logs/log-writer';
 import {
@@ -35,13 +36,15 @@ import { batchScript, envFile, nodeScript } from './batch-script';
 import { commandTransport, nodeUsable, type SlurmNode } from './slurm-cli';
 import { CONFIG_FILE, parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
 import { SlurmJobFollower } from './slurm-job-follower';
-import { clusterOfJobName, heldPorts, jobName, portsComment, portsRefusal, type HeldPort } from './slurm-ports';
+import { choosePortNodes, clusterOfJobName, describeHeld, heldPorts, isHeld, jobName, portFit, portsComment, releaseUnlessClashing, submitHoldingPorts, type HeldPort, type PortAsk } from './slurm-ports';
 import { restTransport } from './slurm-rest';
-import type { SlurmJobFilter, SlurmTransport } from './slurm-transport';
+import type { SlurmJobFilter, SlurmJobRequest, SlurmTransport } from './slurm-transport';
 
 /** A queue may make the job wait: after the hosts of an SSH pool, which start at once. */
 const SLURM_COST = 2;
 const CANCEL_WAIT_MS = 30_000;
+/** In a job dir while its job, submitted held, waits for its port check: a restart finishes the check. */
+const PORT_CHECK = 'port-check';
 
 const slurmClusterHandle = z.object({ partition: z.string(), dir: z.string() });
 export type SlurmClusterHandle = z.infer<typeof slurmClusterHandle>;
@@ -69,6 +72,9 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     // Containers on Slurm need enroot/pyxis (srun --container-image) on the nodes; SkyDeck does not drive them.
     containerImages: unsupported('setup and run execute on the Slurm nodes themselves: no container runtime (enroot/pyxis) is driven there'),
   });
+
+  /** One port-holding submission at a time per Slurm cluster, so each sees where the one before is pinned. */
+  private readonly placing = new ClusterLocks();
 
   constructor(
     private readonly home: string,
@@ -143,7 +149,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   /** Node name -> the SkyDeck clusters whose jobs hold it now (their Slurm jobs are named skydeck-<cluster>). */
   private async clustersByNode(slurm: SlurmTransport): Promise<Map<string, string[]>> {
     const byNode = new Map<string, string[]>();
-    for (const job of await slurm.allocations()) {
+    for (const job of await slurm.queue()) {
       const cluster = clusterOfJobName(job.name);
       if (cluster === undefined) continue;
       for (const node of job.nodes) {
@@ -160,7 +166,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     try {
       const found = await this.nodes();
       nodes = found.nodes;
-      held = ask.ports?.length ? heldPorts(await found.slurm.allocations(), ask.ports) : new Map();
+      held = ask.ports?.length ? heldPorts(await found.slurm.queue(), ask.ports) : new Map();
     } catch (err) {
       return { placements: [], refusals: [{ infra: ask.infra ?? 'slurm', reason: (err as Error).message }] };
     }
@@ -183,14 +189,11 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
         refusals.push(disk);
         continue;
       }
-      // A node where another cluster holds one of the ports is left out, as the job's sbatch --exclude will.
-      const free = fit.filter((n) => !held.has(n.name));
-      if (free.length >= ask.numNodes) {
-        placements.push(placementOn(`slurm/${p}`, free.slice(0, ask.numNodes), ask.numNodes, SLURM_COST));
-        continue;
-      }
+      // A node where another cluster holds one of the ports is left out, as the job's pinning will.
       if (fit.length >= ask.numNodes) {
-        refusals.push({ infra: `slurm/${p}`, key: 'ports', reason: portsRefusal(p, fit.length, free.length, ask.numNodes, fit.flatMap((n) => held.get(n.name) ?? [])) });
+        const chosen = choosePortNodes(fit, held, ask.numNodes, p);
+        if ('refusal' in chosen) refusals.push({ infra: `slurm/${p}`, key: 'ports', reason: chosen.refusal });
+        else placements.push(placementOn(`slurm/${p}`, chosen.nodes, ask.numNodes, SLURM_COST));
         continue;
       }
       const why = members
@@ -225,8 +228,13 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   async runJob(cluster: ClusterRecord<SlurmClusterHandle>, spec: JobSpec, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
     const { config, slurm } = this.config();
     const c = clusterHandle(cluster);
+    const ports = portAsk(cluster, spec.numNodes);
     // Before any file is written: a job whose ports every node has taken is refused, not left pending.
-    const exclude = await this.nodesHoldingPorts(slurm, cluster, spec.numNodes);
+    if (ports) {
+      const [nodes, queue] = await Promise.all([slurm.nodes(), slurm.queue()]);
+      const chosen = choosePortNodes(portFit(nodes, ports), heldPorts(queue, ports.ports, ports.cluster), ports.numNodes, ports.partition);
+      if ('refusal' in chosen) throw fail.resources_unavailable(`${ports.infra}: ${chosen.refusal}`);
+    }
     const jobDir = join(c.dir, 'jobs', String(spec.jobId));
     const workdir = join(c.dir, 'workdir');
     rmSync(jobDir, { recursive: true, force: true });
@@ -251,7 +259,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     write('run.env', envFile(files.runEnv));
     if (spec.setup?.trim()) write('setup.sh', spec.setup);
     if (spec.run?.trim()) write('run.sh', spec.run);
-    const slurmJobId = await slurm.submit({
+    const job: SlurmJobRequest = {
       scriptFile: join(jobDir, 'batch.sh'),
       script: readFileSync(join(jobDir, 'batch.sh'), 'utf8'),
       name: jobName(cluster.name),
@@ -261,10 +269,16 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
       chdir: jobDir,
       ...perNode(cluster.resources),
       account: config.account,
-      exclude,
       comment: portsComment(cluster.ports),
-    });
-    writeFileSync(join(jobDir, 'slurm_job_id'), `${slurmJobId}\n`);
+    };
+    const recordId = (id: string) => writeFileSync(join(jobDir, 'slurm_job_id'), `${id}\n`);
+    let slurmJobId: string;
+    if (ports) {
+      slurmJobId = await this.submitHoldingPorts(config, slurm, job, ports, `job ${spec.jobId} of cluster ${cluster.name}`, jobDir, recordId);
+    } else {
+      slurmJobId = await slurm.submit(job);
+      recordId(slurmJobId);
+    }
     ctx.log.line(`[skydeck] submitted Slurm job ${slurmJobId} (partition ${c.partition}, ${spec.numNodes} node${spec.numNodes === 1 ? '' : 's'})`);
     const handle: SlurmJobHandle = { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: spec.numNodes, partition: c.partition };
     // A job id used before (the cluster was torn down and launched again) starts its output afresh.
@@ -273,20 +287,22 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
   }
 
   /**
-   * The nodes of the cluster's partition where another cluster holds one of its ports now (the job's
-   * --exclude); refuses the job when too few usable nodes are left, naming the ports and their holders.
+   * Submits a job of a cluster with ports, pinned to nodes where no other cluster holds them (see
+   * slurm-ports.ts), one at a time per Slurm cluster. A refused job leaves no files behind.
    */
-  private async nodesHoldingPorts(slurm: SlurmTransport, cluster: ClusterRecord<SlurmClusterHandle>, numNodes: number): Promise<string[]> {
-    if (!cluster.ports?.length) return [];
-    const { partition } = clusterHandle(cluster);
-    const [nodes, allocations] = await Promise.all([slurm.nodes(), slurm.allocations()]);
-    const held = heldPorts(allocations, cluster.ports, cluster.name);
-    const usable = nodes.filter((n) => n.partition === partition && nodeUsable(n.state));
-    const free = usable.filter((n) => !held.has(n.name));
-    if (free.length < numNodes) {
-      throw fail.resources_unavailable(`${cluster.infra}: ${portsRefusal(partition, usable.length, free.length, numNodes, usable.flatMap((n) => held.get(n.name) ?? []))}`);
+  private async submitHoldingPorts(config: SlurmConfig, slurm: SlurmTransport, job: SlurmJobRequest, ports: PortAsk, holder: string, jobDir: string, recordId: (id: string) => void): Promise<string> {
+    const release = await this.placing.acquire(config.rest?.url ?? config.slurmConf ?? 'slurm', holder);
+    try {
+      writeFileSync(join(jobDir, PORT_CHECK), '');
+      const id = await submitHoldingPorts(slurm, job, ports, { refuse: (reason) => fail.resources_unavailable(reason), onSubmitted: recordId });
+      rmSync(join(jobDir, PORT_CHECK), { force: true });
+      return id;
+    } catch (err) {
+      rmSync(jobDir, { recursive: true, force: true });
+      throw err;
+    } finally {
+      release();
     }
-    return [...held.keys()].filter((name) => usable.some((n) => n.name === name));
   }
 
   /** A job submitted just before the server stopped: its id is in the job dir (written by the server and by the job). */
@@ -303,9 +319,30 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     return { slurmJobId, cluster: cluster.name, jobId: spec.jobId, jobDir, numNodes: spec.numNodes, partition: c.partition };
   }
 
-  async resumeJob(_cluster: ClusterRecord<SlurmClusterHandle>, _spec: JobSpec, h: SlurmJobHandle, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
+  async resumeJob(cluster: ClusterRecord<SlurmClusterHandle>, _spec: JobSpec, h: SlurmJobHandle, ctx: JobContext): Promise<RunningJob<SlurmJobHandle>> {
+    const { slurm } = this.config();
+    const lost = await this.finishPortCheck(slurm, cluster, h);
+    if (lost.length > 0) {
+      ['setup.env', 'run.env'].forEach((f) => rmSync(join(h.jobDir, f), { force: true }));
+      const reason = `${cluster.infra}: ports: ${describeHeld(lost)}`;
+      ctx.log.line(`[skydeck] Slurm job ${h.slurmJobId} was waiting for its port check when the server stopped; cancelled: ${reason}`);
+      return { handle: h, outcome: Promise.resolve({ status: 'FAILED', reason }) };
+    }
     ctx.log.line(`[skydeck] reattached to Slurm job ${h.slurmJobId}`);
-    return { handle: h, outcome: this.follow(h, ctx, this.config().slurm) };
+    return { handle: h, outcome: this.follow(h, ctx, slurm) };
+  }
+
+  /**
+   * A job the server submitted held and stopped before releasing: released now unless another
+   * cluster's job got to its nodes meanwhile (then it is cancelled, and the ports it lost returned).
+   */
+  private async finishPortCheck(slurm: SlurmTransport, cluster: ClusterRecord<SlurmClusterHandle>, h: SlurmJobHandle): Promise<HeldPort[]> {
+    const marker = join(h.jobDir, PORT_CHECK);
+    if (!existsSync(marker)) return [];
+    const mine = (await slurm.queue()).find((j) => j.id === h.slurmJobId);
+    const lost = mine && isHeld(mine) ? await releaseUnlessClashing(slurm, h.slurmJobId, mine.requiredNodes, { cluster: cluster.name, ports: cluster.ports ?? [] }) : [];
+    rmSync(marker, { force: true });
+    return lost;
   }
 
   private offsetsFile(h: SlurmJobHandle): string {
@@ -348,6 +385,14 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     const args = srunShellArgs({ slurmJobId: job.slurmJobId, rank, jobDir: job.jobDir, workdir: join(clusterHandle(cluster).dir, 'workdir'), request });
     return spawnProcessShell({ file: 'srun', args, cwd: job.jobDir, env, tty: request.tty, host: `${cluster.infra} node ${rank} (job ${job.slurmJobId})` }, events);
   }
+}
+
+/** A job of a cluster with ports, as the port rules see it (undefined without ports). */
+function portAsk(cluster: ClusterRecord<SlurmClusterHandle>, numNodes: number): PortAsk | undefined {
+  if (!cluster.ports?.length) return undefined;
+  const r = cluster.resources;
+  const ask: ResourceAsk = { numNodes, cpus: parseQuantity(r.cpus), memoryGiB: parseQuantity(r.memory), accelerators: parseAccelerators(r.accelerators) };
+  return { cluster: cluster.name, infra: cluster.infra, partition: clusterHandle(cluster).partition, numNodes, ports: cluster.ports, fits: (n) => !shortfall(ask, n) };
 }
 
 /** What each node of the cluster must have (sbatch's --cpus-per-task, --mem, --gres). */

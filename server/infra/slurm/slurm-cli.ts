@@ -1,7 +1,7 @@
 // The Slurm commands (sbatch, squeue, scontrol, scancel, sinfo) and what their output means.
 import { execFile } from 'node:child_process';
 import type { NodeOffer } from '../fit';
-import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmTransport } from './slurm-transport';
+import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmQueuedJob, SlurmTransport } from './slurm-transport';
 
 export interface SlurmCommands {
   run(cmd: string, args: string[]): Promise<string>;
@@ -42,16 +42,10 @@ export function commandTransport(slurmConf: string | undefined): SlurmTransport 
       return jobInfoOf(parseScontrolJob(out));
     },
     queued: async (f) => (await commands.run('squeue', ['-h', '-o', '%i', ...filterArgs(f)])).split('\n').filter((l) => l.trim()),
-    allocations: async () =>
-      (await commands.run('squeue', ['-h', '-t', 'RUNNING,COMPLETING', '-o', '%j|%N|%k']))
-        .split('\n')
-        .filter((l) => l.includes('|'))
-        .map((l) => {
-          const [name, nodes, ...comment] = l.trim().split('|');
-          // squeue prints (null) for a job without a comment.
-          const text = comment.join('|');
-          return { name: name!, nodes: expandHostlist(nodes ?? ''), comment: text === '(null)' ? '' : text };
-        }),
+    release: async (id) => {
+      await commands.run('scontrol', ['release', id]);
+    },
+    queue: async () => parseQueue(await commands.run('squeue', ['-h', '-o', QUEUE_FORMAT])),
     cancel: async (f) => {
       await commands.run('scancel', 'id' in f ? [f.id] : [`--name=${f.name}`, `--user=${f.user}`]);
     },
@@ -74,10 +68,30 @@ export function sbatchArgs(job: SlurmJobRequest): string[] {
     ...(job.memoryMb ? [`--mem=${job.memoryMb}M`] : []),
     ...(job.gres ? [`--gres=${job.gres}`] : []),
     ...(job.account ? [`--account=${job.account}`] : []),
-    ...(job.exclude?.length ? [`--exclude=${job.exclude.join(',')}`] : []),
+    ...(job.nodelist?.length ? [`--nodelist=${job.nodelist.join(',')}`] : []),
+    ...(job.hold ? ['--hold'] : []),
     ...(job.comment ? [`--comment=${job.comment}`] : []),
     job.scriptFile,
   ];
+}
+
+/**
+ * `squeue -h -o` with this format: id, state, reason, nodes, required nodes, comment, name; fields
+ * apart by the unit separator, which no name or comment holds (a `|` in someone's job name would shift
+ * the fields of its line).
+ */
+const FIELD = '\x1f';
+export const QUEUE_FORMAT = ['%i', '%T', '%r', '%N', '%n', '%k', '%j'].join(FIELD);
+
+export function parseQueue(stdout: string): SlurmQueuedJob[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes(FIELD))
+    .map((line) => {
+      const [id, state, reason, nodes, required, comment, ...name] = line.trim().split(FIELD);
+      // squeue prints (null) for a job without a comment.
+      return { id: id!, state: state!, reason: reason!, nodes: expandHostlist(nodes ?? ''), requiredNodes: expandHostlist(required ?? ''), comment: comment === '(null)' ? '' : (comment ?? ''), name: name.join(FIELD) };
+    });
 }
 
 function jobInfoOf(job: Record<string, string>): SlurmJobInfo {

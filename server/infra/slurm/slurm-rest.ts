@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ENDED_STATES, expandHostlist, gresAndDisk, parseGres, type SlurmNode } from './slurm-cli';
 import type { SlurmRestConfig } from './slurm-config';
-import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmTransport } from './slurm-transport';
+import type { SlurmJobFilter, SlurmJobInfo, SlurmJobRequest, SlurmQueuedJob, SlurmTransport } from './slurm-transport';
 
 const TIMEOUT_MS = 30_000;
 /** Slurm's "Invalid job id specified": the job is unknown or already forgotten. */
@@ -44,6 +44,7 @@ export interface RestJob {
   job_state: string;
   state_reason?: string;
   nodes?: string;
+  required_nodes?: string;
   comment?: string;
 }
 
@@ -131,9 +132,13 @@ export function restTransport(config: SlurmRestConfig): SlurmTransport {
     cancel: async (f) => {
       for (const id of 'id' in f ? [f.id] : await queued(f)) await call('DELETE', `/job/${encodeURIComponent(id)}`);
     },
-    allocations: async () => {
+    release: async (id) => {
+      // v0.0.38 updates a job with the submission's properties: `hold: false` is scontrol release.
+      await call('POST', `/job/${encodeURIComponent(id)}`, { hold: false });
+    },
+    queue: async () => {
       const { jobs } = await call<{ jobs: RestJob[] }>('GET', '/jobs');
-      return jobs.filter((j) => j.job_state === 'RUNNING' || j.job_state === 'COMPLETING').map((j) => ({ name: j.name, nodes: expandHostlist(j.nodes ?? ''), comment: j.comment ?? '' }));
+      return jobs.filter((j) => !ENDED_STATES.has(j.job_state)).map(restQueuedJob);
     },
   };
 }
@@ -184,10 +189,23 @@ export function restSubmission(job: SlurmJobRequest): { script: string; job: Rec
       ...(job.memoryMb ? { memory_per_node: job.memoryMb } : {}),
       ...(job.gres ? { gres: job.gres } : {}),
       ...(job.account ? { account: job.account } : {}),
-      // sbatch's --exclude, under v0.0.38's name for it (not in its documented properties; it refuses `exclude`).
-      ...(job.exclude?.length ? { exclude_nodes: job.exclude.join(',') } : {}),
+      // sbatch's --nodelist under its sbatch name, as a string (v0.0.38 refuses its documented `required_nodes`).
+      ...(job.nodelist?.length ? { nodelist: job.nodelist.join(',') } : {}),
+      ...(job.hold ? { hold: true } : {}),
       ...(job.comment ? { comment: job.comment } : {}),
     },
+  };
+}
+
+export function restQueuedJob(job: RestJob): SlurmQueuedJob {
+  return {
+    id: String(job.job_id),
+    name: job.name,
+    state: job.job_state,
+    reason: job.state_reason || 'None',
+    nodes: expandHostlist(job.nodes ?? ''),
+    requiredNodes: expandHostlist(job.required_nodes ?? ''),
+    comment: job.comment ?? '',
   };
 }
 

@@ -19,8 +19,10 @@ export interface SlurmJobRequest {
   /** `gpu:<type>:<count>` */
   gres?: string;
   account?: string;
-  /** Nodes the job must not be placed on (sbatch --exclude). */
-  exclude?: string[];
+  /** The nodes the job must run on (sbatch --nodelist): SkyDeck pins a job that holds ports. */
+  nodelist?: string[];
+  /** Submitted held (sbatch --hold): it waits, priority 0, until released. */
+  hold?: boolean;
   /** sbatch --comment: SkyDeck records the ports the job's cluster declared there, for other servers and launches to see. */
   comment?: string;
 }
@@ -35,10 +37,18 @@ export interface SlurmJobInfo {
   nodeList: string;
 }
 
-/** A job that holds nodes now. */
-export interface SlurmAllocation {
+/** A job in Slurm's queue (pending, running or completing), as `squeue` lists it. */
+export interface SlurmQueuedJob {
+  id: string;
   name: string;
+  /** PENDING, RUNNING, COMPLETING... */
+  state: string;
+  /** Why it waits (`Resources`, `JobHeldUser`), `None` once running. */
+  reason: string;
+  /** The allocation's nodes, none while it is pending. */
   nodes: string[];
+  /** The nodes it must run on (sbatch --nodelist), none when Slurm may choose. */
+  requiredNodes: string[];
   comment: string;
 }
 
@@ -57,6 +67,8 @@ export interface SlurmTransport {
   /** The ids of the matching jobs still in the queue (what squeue lists: pending, running, completing). */
   queued(filter: SlurmJobFilter): Promise<string[]>;
   cancel(filter: SlurmJobFilter): Promise<void>;
-  /** Jobs that hold nodes now (running or completing): each job's name, its nodes and its comment. */
-  allocations(): Promise<SlurmAllocation[]>;
+  /** Lets a job submitted held be scheduled (scontrol release). */
+  release(id: string): Promise<void>;
+  /** Every job in the queue, whoever submitted it: name, state, nodes (allocated or required) and comment. */
+  queue(): Promise<SlurmQueuedJob[]>;
 }
