@@ -3,7 +3,8 @@
 // off that node (sbatch --exclude), also when it is launched by another SkyDeck server that reaches
 // Slurm through slurmrestd (the ports travel in the jobs' Slurm comments); a third, with both nodes
 // taken, is refused before anything is created (no cluster record, nothing in Slurm's queue), and an
-// existing cluster that adds the port gets its job refused before it is submitted.
+// existing cluster that adds the port gets its job refused before it is submitted. Then the same with
+// launches at the same moment, and while the first one's job is still pending, on nodes that take two jobs.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,21 @@ import { lab, sh, slurmConfigYaml, type SlurmTransportKind } from './lab';
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const squeueNamed = async (name: string) => (await sh('squeue', ['-h', '-o', '%i', '--name', name], { SLURM_CONF: lab.slurmConf })).stdout.trim();
 
+const cli = (server: TestServer, ...args: string[]) => runCli(server, args, { timeoutMs: 90_000 });
+
+/** The endpoint for `port`, once the job's allocation is known, and what the task's HTTP server answers there. */
+async function servedAt(server: TestServer, cluster: string, port: number): Promise<{ url: string; body: string }> {
+  const url = await eventually(async () => {
+    const r = await cli(server, 'status', cluster, '--endpoint', String(port));
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }, 60_000, `the endpoint of ${cluster}`);
+  const body = await eventually(async () => {
+    const res = await fetch(`${url}/index.html`).catch(() => undefined);
+    return res?.ok ? res.text() : undefined;
+  }, 60_000, `the HTTP server of ${cluster}`);
+  return { url, body };
+}
+
 async function slurmServer(transport: SlurmTransportKind): Promise<TestServer> {
   const home = mkdtempSync(join(os.tmpdir(), 'skydeck-itest-'));
   writeFileSync(join(home, 'config.yaml'), slurmConfigYaml(join(home, 'slurm-shared'), transport));
@@ -25,7 +41,6 @@ async function slurmServer(transport: SlurmTransportKind): Promise<TestServer> {
 describe('ports on Slurm', () => {
   let commands: TestServer;
   let rest: TestServer;
-  const cli = (server: TestServer, ...args: string[]) => runCli(server, args, { timeoutMs: 90_000 });
   let port: number;
   // The task serves on its head node's own address (each lab node has one), as on separate machines.
   const serve = (text: string) => `echo ${text} > index.html; exec python3 -m http.server ${port} --bind "$(echo "$SKYPILOT_NODE_IPS" | head -1)"`;
@@ -39,18 +54,7 @@ describe('ports on Slurm', () => {
     await Promise.all([disposeWithWork(commands), disposeWithWork(rest)]);
   });
 
-  /** The endpoint, once the job's allocation is known, and what the task's HTTP server answers there. */
-  async function served(server: TestServer, cluster: string): Promise<{ url: string; body: string }> {
-    const url = await eventually(async () => {
-      const r = await cli(server, 'status', cluster, '--endpoint', String(port));
-      return r.code === 0 ? r.stdout.trim() : undefined;
-    }, 60_000, `the endpoint of ${cluster}`);
-    const body = await eventually(async () => {
-      const res = await fetch(`${url}/index.html`).catch(() => undefined);
-      return res?.ok ? res.text() : undefined;
-    }, 60_000, `the HTTP server of ${cluster}`);
-    return { url, body };
-  }
+  const served = (server: TestServer, cluster: string) => servedAt(server, cluster, port);
 
   it("the endpoint is the allocation's head node, answered by the task; the same port goes to another node, through either transport", async () => {
     // A cluster without ports, made while the nodes are free (its job ends at once); it adds one later.
@@ -134,28 +138,16 @@ describe('ports on Slurm, launched at the same moment or while the first is pend
   let commands: TestServer;
   let rest: TestServer;
   let port: number;
-  const cli = (server: TestServer, ...args: string[]) => runCli(server, args, { timeoutMs: 90_000 });
   const scontrol = (...args: string[]) => sh('scontrol', args, { SLURM_CONF: lab.slurmConf });
   const serve = (text: string) => `echo ${text} > index.html; exec python3 -m http.server ${port} --bind "$(echo "$SKYPILOT_NODE_IPS" | head -1)"`;
   const clusters: [TestServer, string][] = [];
   const blockers: string[] = [];
   /** `skydeck launch -d` of a cluster wanting the port on the partition, remembered for the clean-up. */
+  const served = (server: TestServer, cluster: string) => servedAt(server, cluster, port);
   const launch = (server: TestServer, name: string, partition: string) => {
     clusters.push([server, name]);
     return cli(server, 'launch', '-c', name, '-y', '-d', '--infra', `slurm/${partition}`, '--ports', String(port), '--', serve(name));
   };
-  const endpoint = async (server: TestServer, cluster: string) => {
-    const url = await eventually(async () => {
-      const r = await cli(server, 'status', cluster, '--endpoint', String(port));
-      return r.code === 0 ? r.stdout.trim() : undefined;
-    }, 60_000, `the endpoint of ${cluster}`);
-    const body = await eventually(async () => {
-      const res = await fetch(`${url}/index.html`).catch(() => undefined);
-      return res?.ok ? res.text() : undefined;
-    }, 60_000, `the HTTP server of ${cluster}`);
-    return { url, body };
-  };
-
   before(async () => {
     // One shared node (race1) and two (race2); a partition left by a killed run goes first.
     for (const p of ['race1', 'race2']) await scontrol('delete', `PartitionName=${p}`);
@@ -186,7 +178,7 @@ describe('ports on Slurm, launched at the same moment or while the first is pend
       assert.match(r.stdout + r.stderr, new RegExp(`slurm/race1: ports: partition race1 has 0 of its 1 usable node without them in use, 1 asked; .*${port} is held by cluster ${winner} on n1`));
       assert.equal(await squeueNamed(`skydeck-${names[i]}`), '', `nothing of ${names[i]} left in Slurm's queue`);
     }
-    const { url, body } = await endpoint(names.indexOf(winner) === 2 ? rest : commands, winner);
+    const { url, body } = await served(names.indexOf(winner) === 2 ? rest : commands, winner);
     assert.equal(body, `${winner}\n`);
     assert.equal(url, `http://${lab.slurmAddrs[0]}:${port}`);
   });
@@ -211,7 +203,7 @@ describe('ports on Slurm, launched at the same moment or while the first is pend
     assert.equal(await squeueNamed('skydeck-pendingb'), '', 'nothing of pendingb submitted');
     // Once n1 has room, the pending one starts there and serves.
     await sh('scancel', blockers.splice(0), { SLURM_CONF: lab.slurmConf });
-    const { url, body } = await endpoint(commands, 'pendinga');
+    const { url, body } = await served(commands, 'pendinga');
     assert.equal(body, 'pendinga\n');
     assert.equal(url, `http://${lab.slurmAddrs[0]}:${port}`);
   });
@@ -220,7 +212,7 @@ describe('ports on Slurm, launched at the same moment or while the first is pend
     const [a, b] = await Promise.all([launch(commands, 'twina', 'race2'), launch(rest, 'twinb', 'race2')]);
     assert.equal(a.code, 0, a.stdout + a.stderr);
     assert.equal(b.code, 0, b.stdout + b.stderr);
-    const [one, two] = await Promise.all([endpoint(commands, 'twina'), endpoint(rest, 'twinb')]);
+    const [one, two] = await Promise.all([served(commands, 'twina'), served(rest, 'twinb')]);
     assert.equal(one.body, 'twina\n');
     assert.equal(two.body, 'twinb\n');
     assert.notEqual(one.url, two.url, 'the two clusters are on different nodes');
