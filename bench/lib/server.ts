@@ -20,6 +20,8 @@ export interface StartOptions {
   build: Build;
   /** Write a V8 CPU profile of the server into this directory when it exits. */
   cpuProfDir?: string;
+  /** More command-line options of the server (`--max-websockets-per-client 2000`). */
+  args?: string[];
 }
 
 export class BenchServer {
@@ -47,7 +49,7 @@ export class BenchServer {
     const profile = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
     const t0 = nowMs();
     const child = track(
-      spawn(process.execPath, [...profile, opts.build.serverJs, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
+      spawn(process.execPath, [...profile, opts.build.serverJs, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
         env: cleanEnv({ SKYDECK_HOME: home }),
         stdio: ['ignore', out, out],
       }),

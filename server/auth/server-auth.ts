@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { fail } from '../errors';
 import { accountFiles, accountUser, checkToken, parseTokens, parseUsers, type TokenEntry, type UserEntry } from './accounts';
 import { claimedUser, type Authenticator, type Principal } from './identity';
+import { USER_ID_HEADER, USER_NAME_HEADER } from '../../protocol/api';
 import { STREAM_LINK_TTL_SECONDS, streamSignature } from '../../shared/stream-signature';
 import { loadLocalToken, localTokenFile, sameSecret } from './local-token';
 import { ClientAddresses } from './client-address';
@@ -42,8 +43,8 @@ export class ServerAuthenticator implements Authenticator {
   private readonly throttle: LoginThrottle;
   private readonly verified = new Map<string, Verified>();
   private readonly cacheKey = randomBytes(32);
-  /** Open long-lived connections and the request that authenticated each. */
-  private readonly connections = new Map<Socket, IncomingMessage>();
+  /** Open long-lived connections: the request that authenticated each, and its credentialKey(). */
+  private readonly connections = new Map<Socket, { req: IncomingMessage; credential: string }>();
   private rechecking = false;
   /** Dashboard sessions (cookies), valid while the account behind each is unchanged. */
   readonly sessions = new SessionStore();
@@ -104,38 +105,54 @@ export class ServerAuthenticator implements Authenticator {
   /** WebSockets and followed log streams outlive the moment their credentials were checked. */
   private trackLongLived(req: IncomingMessage): void {
     if (req.headers.upgrade?.toLowerCase() === 'websocket') {
-      this.connections.set(req.socket, req);
+      this.connections.set(req.socket, { req, credential: this.credentialKey(req) });
       req.socket.once('close', () => this.connections.delete(req.socket));
     } else if (req.url?.startsWith('/api/stream')) {
-      this.connections.set(req.socket, req);
-      req.once('close', () => this.connections.get(req.socket) === req && this.connections.delete(req.socket));
+      this.connections.set(req.socket, { req, credential: this.credentialKey(req) });
+      req.once('close', () => this.connections.get(req.socket)?.req === req && this.connections.delete(req.socket));
     }
   }
 
   /**
+   * Everything of a request that identify() decides by, as one string: requests alike in it get the same
+   * answer at the same moment, so one check answers for all of them.
+   */
+  private credentialKey(req: IncomingMessage): string {
+    const h = req.headers;
+    return JSON.stringify([h.authorization, h.cookie, req.method, req.url, h.origin, h['sec-fetch-site'], h[USER_ID_HEADER], h[USER_NAME_HEADER], this.addresses.keyOf(req)]);
+  }
+
+  /**
    * Each second, the credentials of every open WebSocket and log stream are checked again, and a
-   * connection whose user was removed or whose token was revoked or has expired is closed.
+   * connection whose user was removed or whose token was revoked or has expired is closed. Connections
+   * opened with the same credentials are checked once for all (a thousand log followers of one
+   * token cost one check a second, not a thousand).
    */
   private recheckConnections(): void {
     if (this.rechecking || this.connections.size === 0) return;
     this.rechecking = true;
     void (async () => {
+      const byCredential = new Map<string, { req: IncomingMessage; open: [Socket, IncomingMessage][] }>();
+      for (const [socket, { req, credential }] of this.connections) {
+        if (socket.destroyed) this.connections.delete(socket);
+        else if (byCredential.has(credential)) byCredential.get(credential)!.open.push([socket, req]);
+        else byCredential.set(credential, { req, open: [[socket, req]] });
+      }
       let checked = 0;
-      for (const [socket, req] of this.connections) {
+      for (const { req, open } of byCredential.values()) {
         // Each check stats the account files: a thousand in one turn of the event loop stalled every
         // other request (bench:security, 1,000 log followers), so other work gets turns in between.
         if (++checked % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (socket.destroyed) {
-          this.connections.delete(socket);
-          continue;
-        }
         let outcome: Principal | string;
         try {
           outcome = await this.identify(req);
         } catch {
           outcome = 'no longer valid';
         }
-        if (typeof outcome === 'string') {
+        if (typeof outcome !== 'string') continue;
+        for (const [socket, opened] of open) {
+          // A keep-alive socket may have moved on to another request since: that one answers for itself.
+          if (this.connections.get(socket)?.req !== opened) continue;
           this.connections.delete(socket);
           socket.destroy();
         }
