@@ -101,7 +101,7 @@ const sharedApart = {
   name: 'cli-shared-apart',
   setup(b) {
     b.onResolve({ filter: /^\./ }, (args) => {
-      if (args.namespace !== 'file' && args.namespace !== 'cli-command') return undefined;
+      if (args.namespace !== 'file' && args.namespace !== 'cli-command' && args.namespace !== 'cli-apart') return undefined;
       const target = path.resolve(args.resolveDir, args.path);
       return cliShared.includes(`${target}.ts`) || cliShared.includes(target) ? { path: './cli-shared.js', external: true } : undefined;
     });
@@ -126,6 +126,32 @@ const lazyBuiltins = {
   },
 };
 const cli = { ...node, plugins: [...node.plugins, lazyBuiltins, sharedApart] };
+// The functions that need yaml and zod (client/validation.ts), and yaml alone (client/yaml-parse.ts), are
+// bundles of their own: dist/cli-validation.js, dist/cli-yaml-parse.js. In the other CLI bundles each of
+// their functions is a stand-in that loads its bundle on the first call: a launch of a task file validated
+// before (client/cli/task-cache.ts) calls none, and most commands read no YAML.
+const apart = { validation: path.resolve('client/validation.ts'), 'yaml-parse': path.resolve('client/yaml-parse.ts') };
+const librariesApart = {
+  name: 'libraries-apart',
+  setup(b) {
+    b.onResolve({ filter: /[\\/](validation|yaml-parse)$/ }, (args) => {
+      const target = path.resolve(args.resolveDir, `${args.path}.ts`);
+      const name = Object.keys(apart).find((k) => apart[k] === target);
+      return name ? { path: name, namespace: 'cli-apart' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cli-apart' }, async (args) => {
+      // The module's export names, as esbuild reads them (without bundling it).
+      const { metafile } = await build({ entryPoints: [apart[args.path]], bundle: false, write: false, metafile: true, outdir: 'dist', logLevel: 'silent' });
+      const names = Object.values(metafile.outputs).flatMap((o) => o.exports);
+      const stand_ins = names.map((k) => `export function ${k}(...args) { return load().${k}(...args); }`);
+      return {
+        contents: [`import { loadBundle } from './bundle-loader';`, `const load = () => loadBundle(${JSON.stringify(args.path)});`, ...stand_ins].join('\n'),
+        resolveDir: path.resolve('client/cli'),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 const bundles = [
   { ...node, ...carried, entryPoints: ['server/main.ts'], outfile: 'dist/server.js', banner: { js: '#!/usr/bin/env node' }, external: [...node.external, 'node-pty'] },
@@ -134,13 +160,14 @@ const bundles = [
     ...cli,
     entryPoints: { 'cli-main': 'client/cli/main.ts', ...cliCommands },
     outdir: 'dist',
-    plugins: [...cli.plugins, commandsApart],
+    plugins: [...cli.plugins, commandsApart, librariesApart],
     // main.ts's import() of a command becomes a require() of its stand-in: a real import() would send the
     // command's bundle through the ESM loader, whose scan of a CommonJS file for its exports costs more
     // than the split saves.
     supported: { 'dynamic-import': false },
   },
   { ...node, entryPoints: { 'cli-shared': 'client/cli/shared.ts' }, outdir: 'dist', plugins: [...node.plugins, lazyBuiltins] },
+  { ...cli, entryPoints: { 'cli-validation': 'client/cli/validation-bundle.ts', 'cli-yaml-parse': 'client/yaml-parse.ts' }, outdir: 'dist' },
   { ...node, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] },
   {
     entryPoints: ['webview/main.ts'],

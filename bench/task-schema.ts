@@ -1,8 +1,9 @@
 // `node --import tsx bench/task-schema.ts` (after `npm run build`): how long a 200-line SkyPilot task file
 // takes to parse and plan, and the wall time of `skydeck launch --dryrun` and `skydeck --version` against a
 // real server, each as a ratio to a Node that does nothing (`node -e 0`, what no change to the CLI can go
-// below) run interleaved with them; and a dry run before the CLI's code cache exists. A measuring tool: it
-// asserts nothing about timing.
+// below) run interleaved with them: of a file the CLI validated before (its task comes from the CLI's
+// cache), of a file it has not, and before the CLI's code cache exists. A measuring tool: it asserts
+// nothing about timing.
 // `SKYDECK_BENCH_BASELINE=DIR` (a folder holding another build's cli.js and server.js, such as main's dist/
 // copied before a change) also times that CLI against the same server, interleaved with this one, and
 // prints the ratios: on a loaded machine only a comparison within one run means anything.
@@ -83,10 +84,14 @@ async function main(): Promise<void> {
       await timeCli(build.cliJs, ['--version'], env);
       if (baseline) await timeCli(baseline.cliJs, dryrun, env);
       // Interleaved with a Node that does nothing, so that every ratio compares runs under the same load.
-      const runs = { node: [] as number[], dry: [] as number[], version: [] as number[], baseDry: [] as number[], baseVersion: [] as number[] };
+      const runs = { node: [] as number[], dry: [] as number[], fresh: [] as number[], version: [] as number[], baseDry: [] as number[], baseVersion: [] as number[] };
+      const freshFile = path.join(root, 'fresh.yaml');
       for (let i = 0; i < 15; i++) {
         runs.node.push(await timeCli('-e', ['0'], env));
         runs.dry.push(await timeCli(build.cliJs, dryrun, env));
+        // A file this CLI has not validated before (its text differs each time): parsed and validated.
+        writeFileSync(freshFile, `${text}# edit ${i}\n`);
+        runs.fresh.push(await timeCli(build.cliJs, ['launch', freshFile, '-c', 'bench', '--dryrun'], env));
         runs.version.push(await timeCli(build.cliJs, ['--version'], env));
         if (!baseline) continue;
         runs.baseDry.push(await timeCli(baseline.cliJs, dryrun, env));
@@ -102,7 +107,8 @@ async function main(): Promise<void> {
       console.log(`parse (parseTaskYaml)      median ${f(median(parses))}  p95 ${f(percentile(parses, 95))}  (${parses.length} runs, in process)`);
       console.log(`plan (POST /api/plan)      median ${f(median(plans))}  p95 ${f(percentile(plans, 95))}  (${plans.length} runs, loopback)`);
       console.log(`node -e 0 wall (Node floor) median ${f(floor)}  (${runs.node.length} runs)`);
-      console.log(`launch --dryrun wall       median ${f(median(runs.dry))}  ${ratio(runs.dry)}`);
+      console.log(`launch --dryrun wall       median ${f(median(runs.dry))}  ${ratio(runs.dry)}  (the same file again)`);
+      console.log(`launch --dryrun, new file  median ${f(median(runs.fresh))}  ${ratio(runs.fresh)}  (a file not validated before)`);
       console.log(`--version wall             median ${f(median(runs.version))}  ${ratio(runs.version)}`);
       console.log(`launch --dryrun, no code cache yet  median ${f(median(cold))}  ${ratio(cold)}  (${cold.length} runs)`);
       if (baseline) {

@@ -1,6 +1,6 @@
 // Which API server a client talks to, and how: the URL without credentials, the auth header, a printable form.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml-parse';
 import { DEFAULT_ENDPOINT } from '../protocol/wire';
 import { ClientError } from './errors';
 import { homePaths, type Env } from './home';

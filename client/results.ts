@@ -1,8 +1,9 @@
 // Reading what a finished request returned: parsed by its operation's schema (protocol/results.ts), so a
 // server that sends something else is an error naming the key, never a value typed by a cast.
-import { parseOperationResult, type OperationName, type OperationResult } from '../protocol/api';
+import type { OperationName, OperationResult } from '../protocol/api';
 import type { ApiRequest } from '../protocol/model';
 import { ClientError } from './errors';
+import { parseOperationResult } from './validation';
 
 /** The request's result if it is a request of `name` and has one. */
 export function resultOf<N extends OperationName>(request: ApiRequest, name: N): OperationResult<N> | undefined {

@@ -3,9 +3,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ClientError } from './errors';
-import { fillEnvs, isLocalSource, parseEnvArg, parseEnvFile, parseTaskDocuments, parseTaskYaml, substituteEnvs, TaskValidationError, validateTask, type Task, type TaskIssue } from '../protocol/task';
+import type { Task } from '../protocol/task';
+import { TaskValidationError, type TaskIssue } from '../protocol/task-issues';
+import { fillEnvValues, isLocalSource, parseEnvArg, parseEnvFile, substituteEnvs } from '../protocol/task-model';
+import { locateIssues, parseTaskDocuments, parseTaskYaml, validateTask } from './validation';
 
 export interface TaskSource {
   task: Task;
@@ -29,10 +31,13 @@ export interface EnvInputs {
   environment?: Record<string, string | undefined>;
 }
 
-/** Reads and validates a task file; relative workdir and file_mounts sources are taken from the file's folder. */
-export function loadTaskFile(file: string): TaskSource {
+/**
+ * Reads and validates a task file; relative workdir and file_mounts sources are taken from the file's folder.
+ * `parse` is parseTaskYaml, or a cache of its answers (the CLI's, client/cli/task-cache.ts).
+ */
+export function loadTaskFile(file: string, parse: (text: string, file: string) => Task = parseTaskYaml): TaskSource {
   const text = readTaskFile(file);
-  return fromParsed(parseTaskYaml(text, file), dirname(resolve(file)), { file, text });
+  return fromParsed(parse(text, file), dirname(resolve(file)), { file, text });
 }
 
 /**
@@ -73,7 +78,8 @@ export function applyEnvs(source: TaskSource, inputs: EnvInputs): TaskSource {
   const envs = { ...readEnvFile(inputs.envFile), ...fromArgs(inputs.envArgs, '--env', 'envs', inputs.environment) };
   const secrets = { ...readEnvFile(inputs.secretFile), ...fromArgs(inputs.secretArgs, '--secret', 'secrets', inputs.environment) };
   try {
-    const filled = fillEnvs(source.parsed ?? source.task, envs, secrets);
+    const fill = fillEnvValues(source.parsed ?? source.task, envs, secrets);
+    const filled = fill.recheck ? validateTask(fill.task) : fill.task;
     return { ...source, task: source.base === undefined ? filled : resolveLocalPaths(filled, source.base, source) };
   } catch (err) {
     throw withLines(err, source);
@@ -108,58 +114,6 @@ function fromArgs(args: string[] | undefined, flag: string, section: string, env
 export function withLines(err: unknown, source: TaskSource): unknown {
   if (!(err instanceof TaskValidationError) || !source.text) return err;
   return new TaskValidationError(locateIssues(err.issues, source.text), source.file);
-}
-
-/** Issue paths may be relative to the task (`resources.cpus`) or to a request body (`task.resources.cpus`). */
-export function locateIssues(issues: readonly TaskIssue[], text: string): TaskIssue[] {
-  const lineOf = keyLineFinder(text);
-  return issues.map((issue) => {
-    if (issue.line !== undefined) return issue;
-    const path = issue.path.replace(/^task\./, '');
-    // `resources.infra` problems point at `cloud:` when the file uses SkyPilot's older spelling.
-    const line = lineOf(path, true) ?? lineOf(path.replace(/\.infra$/, '.cloud'), true) ?? lineOf(path);
-    return { ...issue, path, line };
-  });
-}
-
-/**
- * Finds the line of the key a dotted path names or, unless `exact`, of its deepest key present in the file.
- * Keys may hold dots themselves (file_mounts targets), so each step tries the longest run of segments that is a key.
- */
-export function keyLineFinder(text: string): (path: string, exact?: boolean) => number | undefined {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  return (path, exact = false) => {
-    const segments = path === '' ? [] : path.split('.');
-    let node: unknown = doc.contents;
-    let line: number | undefined;
-    let i = 0;
-    while (i < segments.length && (isMap(node) || isSeq(node))) {
-      if (isSeq(node)) {
-        // A list item (any_of.0): its line is where the item starts.
-        const item = /^\d+$/.test(segments[i]!) ? (node.items[Number(segments[i])] as YamlNode | undefined) : undefined;
-        if (!item) break;
-        if (item.range) line = lineCounter.linePos(item.range[0]).line;
-        node = item;
-        i++;
-        continue;
-      }
-      let matched = false;
-      for (let end = segments.length; end > i; end--) {
-        const key = segments.slice(i, end).join('.');
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
-        if (!pair) continue;
-        const offset = (pair.key as YamlNode).range?.[0];
-        if (offset !== undefined) line = lineCounter.linePos(offset).line;
-        node = pair.value;
-        i = end;
-        matched = true;
-        break;
-      }
-      if (!matched) break;
-    }
-    return exact && i < segments.length ? undefined : line;
-  };
 }
 
 function expandPath(path: string, base: string): string {

@@ -3,7 +3,8 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isLocalSource, type Task } from '../protocol/task';
+import type { Task } from '../protocol/task';
+import { isLocalSource } from '../protocol/task-model';
 import { UPLOAD_MAX_BYTES, UPLOAD_SCHEME } from '../protocol/upload';
 import type { ApiClient } from './api-client';
 import { ClientError } from './errors';

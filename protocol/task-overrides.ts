@@ -4,6 +4,9 @@
 // difference between the candidates.
 import { normalizeInfra } from './task-resources';
 import { TaskValidationError, validateTask, type Task, type TaskIssue } from './task';
+import { hasOverrides } from './task-model';
+
+export { hasOverrides } from './task-model';
 
 /** The task options of `launch` and `exec`, as the command line gave them (undefined: not given). */
 export interface TaskOverrides {
@@ -55,9 +58,6 @@ const FLAG_OF_PATH: Record<string, string> = {
 /** SkyPilot's "reset this key" values. */
 const isReset = (v: string) => v.trim() === '' || v.trim().toLowerCase() === 'none';
 
-export function hasOverrides(o: TaskOverrides): boolean {
-  return Object.values(o).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0));
-}
 
 /** The task with the flags' values on top, checked again with the one schema; issues name the flag. */
 export function applyOverrides(task: Task, o: TaskOverrides): Task {

@@ -294,22 +294,4 @@ function withCandidates(base: ResourceCandidate, anyOf: ResourceCandidate[] | un
   return { ...base, ...(anyOf ? { any_of: anyOf } : {}), ...(ordered ? { ordered } : {}) };
 }
 
-/** The candidates the optimizer considers, each complete (base keys with the candidate's on top; labels merged). */
-export function resourceCandidates(resources: TaskResources | undefined): { candidates: ResourceCandidate[]; ordered: boolean } {
-  const { any_of: anyOf, ordered, ...base } = resources ?? {};
-  const list = anyOf ?? ordered;
-  if (!list) return { candidates: [base], ordered: false };
-  const merged = list.map((c) => {
-    const labels = base.labels || c.labels ? { ...base.labels, ...c.labels } : undefined;
-    return { ...base, ...c, ...(labels ? { labels } : {}) };
-  });
-  return { candidates: merged, ordered: ordered !== undefined };
-}
-
-/** `A100:2` as name and count. */
-export function parseAcceleratorCount(accelerator: string | undefined): { name: string; count: number } | undefined {
-  if (accelerator === undefined) return undefined;
-  const i = accelerator.lastIndexOf(':');
-  const count = i < 0 ? NaN : Number(accelerator.slice(i + 1));
-  return Number.isFinite(count) ? { name: accelerator.slice(0, i), count } : { name: accelerator, count: 1 };
-}
+export { resourceCandidates, parseAcceleratorCount } from './task-model';

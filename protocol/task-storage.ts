@@ -1,7 +1,10 @@
 // Where a task's files come from: workdir (a folder or a git repository), file_mounts (paths, URLs or
 // storage mappings), volumes and volume_mounts, as SkyPilot's task and storage schemas define them.
 import * as z from 'zod';
+import { isLocalSource } from './task-model';
 import { UPLOAD_SCHEME } from './upload';
+
+export { isLocalSource } from './task-model';
 
 const STORES = ['s3', 'gcs', 'azure', 'r2', 'ibm', 'oci', 'nebius', 'coreweave', 'vastdata', 'volume'] as const;
 const STORAGE_MODES = ['MOUNT', 'COPY', 'MOUNT_CACHED'] as const;
@@ -79,10 +82,6 @@ export const fileMountsSchema = z.lazy(() => z
 
 export type FileMounts = z.output<typeof fileMountsSchema>;
 
-/** A file mount source that names something on the client's machine (not a bucket or a URL). */
-export function isLocalSource(source: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(source);
-}
 
 /** The file mounts that are plain path copies (what every infra can do), leaving storage mappings aside. */
 export function pathMounts(mounts: FileMounts | undefined): Record<string, string> {

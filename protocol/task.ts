@@ -2,16 +2,16 @@
 // Used by the CLI and the extension before submitting, and by the server on every body it accepts.
 import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
 import * as z from 'zod';
-import { resourceCandidates, resourcesSchema } from './task-resources';
+import { resourcesSchema } from './task-resources';
+import { ENV_NAME, fillEnvValues, isRecord } from './task-model';
 import { poolSchema, serviceSchema, configSchema } from './task-service';
 import { fileMountsSchema, volumeMountsSchema, volumesSchema, workdirSchema } from './task-storage';
 import { TaskValidationError, type TaskIssue } from './task-issues';
 
 export { TaskValidationError, formatIssues, type TaskIssue } from './task-issues';
+export { ENV_NAME, UNUSED_SECTIONS, fillEnvValues, parseEnvArg, parseEnvFile, substituteEnvs, taskInfra, unusedSections } from './task-model';
 
 export const TASK_FILE_MAX_BYTES = 1024 * 1024;
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Env values may be any scalar (numbers and booleans are written as YAML gives them); null means "required". */
 const envValue = z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? null : String(v)));
@@ -89,29 +89,6 @@ export type Task = z.output<typeof taskSchema>;
 export interface TaskChain {
   name?: string;
   tasks: Task[];
-}
-
-/** The top-level sections SkyDeck parses but does not act on, and why (one line each, for launch to print). */
-export const UNUSED_SECTIONS: Record<string, string> = {
-  service: 'SkyServe services are not run by SkyDeck; the task runs as a plain job',
-  pool: 'SkyPilot worker pools are not run by SkyDeck',
-  config: 'SkyPilot config overrides apply to clouds and Kubernetes, which SkyDeck does not provision',
-  volumes: 'SkyPilot volumes are not provisioned by SkyDeck',
-  volume_mounts: 'SkyPilot volumes are not provisioned by SkyDeck',
-  event_callback: 'job event callbacks are not run by SkyDeck',
-  inputs: 'inputs are an optimizer hint for cloud egress, which SkyDeck does not price',
-  outputs: 'outputs are an optimizer hint for cloud egress, which SkyDeck does not price',
-  managed_secrets: 'managed secrets live on a SkyPilot server; give the values with --secret instead',
-  file_mounts_mapping: 'internal to SkyPilot',
-  _metadata: 'internal to SkyPilot',
-  api_server_access: 'jobs reach the SkyDeck server only with credentials you give them',
-};
-
-/** One line per section of the task that SkyDeck parses and does not use. */
-export function unusedSections(task: Task): string[] {
-  return Object.entries(UNUSED_SECTIONS)
-    .filter(([key]) => (task as Record<string, unknown>)[key] !== undefined)
-    .map(([key, why]) => `${key}: not used (${why})`);
 }
 
 export function pathToString(path: readonly PropertyKey[]): string {
@@ -198,10 +175,6 @@ export function parseTaskDocuments(text: string, file?: string): TaskChain {
   }
   if (issues.length > 0) throw new TaskValidationError(issues, file);
   return { ...(name !== undefined ? { name } : {}), tasks };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Where the key at the end of `path` is written (its own line, not its value's). */
@@ -344,81 +317,10 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/**
- * Applies `--env` and `--secret` overrides, checks that every required env and secret (declared with a
- * null value) now has one, and fills `${VAR}` / `$VAR` references in file_mounts, workdir, service and
- * volumes from the envs and secrets, as SkyPilot does. Returns a new task; the input is not changed.
- */
+/** fillEnvValues (task-model.ts), and the filled task validated again when its file_mounts or workdir changed. */
 export function fillEnvs(task: Task, overrides: Record<string, string> = {}, secretOverrides: Record<string, string> = {}): Task {
-  const envs = { ...task.envs };
-  const secrets = { ...task.secrets };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!ENV_NAME.test(k)) throw new TaskValidationError([{ path: `envs.${k}`, message: 'not a valid env name' }]);
-    if (k in secrets) secrets[k] = v;
-    else envs[k] = v;
-  }
-  for (const [k, v] of Object.entries(secretOverrides)) {
-    if (!ENV_NAME.test(k)) throw new TaskValidationError([{ path: `secrets.${k}`, message: 'not a valid secret name' }]);
-    secrets[k] = v;
-  }
-  const missing: TaskIssue[] = [
-    ...Object.entries(envs).filter(([, v]) => v === null).map(([k]) => ({ path: `envs.${k}`, message: `required env has no value; pass --env ${k}=VALUE` })),
-    ...Object.entries(secrets).filter(([, v]) => v === null).map(([k]) => ({ path: `secrets.${k}`, message: `required secret has no value; pass --secret ${k}=VALUE` })),
-  ];
-  if (missing.length > 0) throw new TaskValidationError(missing);
-  const values = { ...envs, ...secrets } as Record<string, string>;
-  const filled = substituteEnvs({ ...task, ...(task.envs || Object.keys(envs).length ? { envs } : {}), ...(task.secrets || Object.keys(secrets).length ? { secrets } : {}) }, values);
-  // What the references became is checked like the rest (SkyPilot checks storage mappings after filling them).
-  return filled.file_mounts === task.file_mounts && filled.workdir === task.workdir ? filled : validateTask(filled);
-}
-
-/** `${VAR}` and `$VAR` for the VARs in `values`; other references are left as written. */
-const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-
-function substitute<T>(value: T, values: Record<string, string>): T {
-  if (typeof value === 'string') return value.replace(ENV_REFERENCE, (whole, a?: string, b?: string) => values[(a ?? b)!] ?? whole) as T;
-  if (Array.isArray(value)) return value.map((v) => substitute(v, values)) as T;
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, values), substitute(v, values)])) as T;
-  return value;
-}
-
-/** Fills env references in the sections SkyPilot fills them in (file_mounts keys and values, workdir, service, volumes). */
-export function substituteEnvs(task: Task, values: Record<string, string | null | undefined>): Task {
-  const known = Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  const out = { ...task };
-  for (const key of ['file_mounts', 'workdir', 'service', 'volumes'] as const) {
-    if (out[key] !== undefined) (out as Record<string, unknown>)[key] = substitute(out[key], known);
-  }
-  return out;
-}
-
-/** Parses `K=V` lines of an env file (blank lines and # comments skipped; `export ` and quotes allowed). */
-export function parseEnvFile(text: string, file = 'env file'): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) throw new TaskValidationError([{ path: '', line: index + 1, message: `expected KEY=VALUE, got ${JSON.stringify(line.slice(0, 40))}` }], file);
-    let value = m[2]!;
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    out[m[1]!] = value;
-  });
-  return out;
-}
-
-/** Parses one `K=V` from the command line; a bare `K` (value undefined) means "take it from my environment". */
-export function parseEnvArg(arg: string, flag = '--env', section = 'envs'): [string, string | undefined] {
-  const eq = arg.indexOf('=');
-  const key = eq < 0 ? arg : arg.slice(0, eq);
-  if (!ENV_NAME.test(key)) throw new TaskValidationError([{ path: `${section}.${key}`, message: `${flag} expects KEY=VALUE, got ${JSON.stringify(arg)}` }]);
-  return [key, eq < 0 ? undefined : arg.slice(eq + 1)];
-}
-
-/** The infra a task asks for, defaulting to the embedded local backend (of its first candidate when candidates name several). */
-export function taskInfra(task: Task): string {
-  const infras = [...new Set(resourceCandidates(task.resources).candidates.map((c) => c.infra ?? 'local'))];
-  return infras.join(' | ');
+  const filled = fillEnvValues(task, overrides, secretOverrides);
+  return filled.recheck ? validateTask(filled.task) : filled.task;
 }
 
 export { resourceCandidates, resourcesSchema, candidateSchema, parseAcceleratorCount, type ResourceCandidate, type TaskResources, type Autostop } from './task-resources';

@@ -4,7 +4,8 @@
 import type { InfraStatus } from '../../protocol/infra';
 import { infraNotEnabledMessage } from '../../protocol/infra-refusal';
 import { fillEnvs, parseTaskYaml, resourceCandidates, TaskValidationError, type Task, type TaskIssue } from '../../protocol/task';
-import { fromParsed, locateIssues } from '../../client/task-file';
+import { fromParsed } from '../../client/task-file';
+import { locateIssues } from '../../client/task-lines';
 
 export type ProblemKind = 'invalid' | 'unknown-key' | 'env-required' | 'infra-not-enabled';
 

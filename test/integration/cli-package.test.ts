@@ -45,11 +45,26 @@ test('the command bundles take the error classes from the one shared bundle, so 
   assert.ok(bundles.includes('cli-main.js') && bundles.includes('cli-launch.js'), bundles.join(', '));
   for (const file of bundles) {
     const code = readFileSync(path.join(dist, file), 'utf8');
-    assert.match(code, /require\("\.\/cli-shared\.js"\)/, `${file} requires cli-shared.js`);
+    // cli-yaml-parse.js is the yaml library alone, which throws none of them.
+    if (file !== 'cli-yaml-parse.js') assert.match(code, /require\("\.\/cli-shared\.js"\)/, `${file} requires cli-shared.js`);
     // Each class sets its name as a string, which survives minifying.
     assert.doesNotMatch(code, ERROR_NAMES, `${file} has no copy of its own`);
   }
   assert.match(readFileSync(path.join(dist, 'cli-shared.js'), 'utf8'), ERROR_NAMES);
+});
+
+test('yaml and zod are only in the bundles that load them on demand: a command carries neither', () => {
+  const dist = path.join(path.dirname(skydeck), '..', 'lib', 'node_modules', 'skydeck', 'dist');
+  // Strings each library has, minified or not: zod's global config, yaml's error class.
+  const zod = /__zod_globalConfig/;
+  const yaml = /YAMLParseError/;
+  for (const file of ['cli-main.js', 'cli-launch.js', 'cli-clusters.js', 'cli-jobs.js', 'cli-api.js']) {
+    const code = readFileSync(path.join(dist, file), 'utf8');
+    assert.doesNotMatch(code, zod, `${file} carries no zod`);
+    assert.doesNotMatch(code, yaml, `${file} carries no yaml`);
+  }
+  assert.match(readFileSync(path.join(dist, 'cli-validation.js'), 'utf8'), zod);
+  assert.match(readFileSync(path.join(dist, 'cli-yaml-parse.js'), 'utf8'), yaml);
 });
 
 test('the installed skydeck runs commands whose code is in their own bundles', () => {

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyEnvs, inlineTask, keyLineFinder, loadTaskFile, locateIssues } from '../../client/task-file';
+import { applyEnvs, inlineTask, loadTaskFile } from '../../client/task-file';
+import { keyLineFinder, locateIssues } from '../../client/task-lines';
 import { ClientError } from '../../client/errors';
 import { TaskValidationError } from '../../protocol/task';
 

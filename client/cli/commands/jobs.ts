@@ -1,11 +1,10 @@
 // `skydeck jobs launch | queue | logs | cancel`: managed jobs, whose whole life the server owns (their own
 // cluster, recovery when the infra fails under them, teardown at the end).
-import '../cold-zod';
 import { existsSync } from 'node:fs';
 import type { ManagedJob } from '../../../protocol/jobs';
 import { isManagedJobFinished, jobDuration, recoveryCount } from '../../../protocol/jobs';
 import type { ApiRequest } from '../../../protocol/model';
-import { TaskValidationError } from '../../../protocol/task';
+import { TaskValidationError } from '../../../protocol/task-issues';
 import type { ApiClient } from '../../api-client';
 import { isApiError, taskIssues } from '../../errors';
 import { resultOf } from '../../results';

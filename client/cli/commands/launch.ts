@@ -1,17 +1,20 @@
 // `skydeck launch` and `skydeck exec`: validate the task here, confirm, submit, and follow the job to its end.
-import '../cold-zod';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { Cluster } from '../../../protocol/model';
-import { resourceCandidates, TaskValidationError, taskInfra, unusedSections, type ResourceCandidate, type Task } from '../../../protocol/task';
-import { applyOverrides, configFromPairs, type TaskOverrides } from '../../../protocol/task-overrides';
+import type { ResourceCandidate, Task } from '../../../protocol/task';
+import { TaskValidationError } from '../../../protocol/task-issues';
+import { hasOverrides, resourceCandidates, taskInfra, unusedSections } from '../../../protocol/task-model';
+import type { TaskOverrides } from '../../../protocol/task-overrides';
 import { isApiError, taskIssues } from '../../errors';
 import { shortId } from '../../format';
+import { applyOverrides, configFromPairs } from '../../validation';
+import { parseYaml } from '../../yaml-parse';
 import { applyEnvs, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
 import { checkClusterName } from '../args';
 import { connectSoon } from '../context';
+import { cachedParse } from '../task-cache';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
 import { CliExit, EXIT, note, print } from '../output';
@@ -138,9 +141,10 @@ export function prepareTask(source: TaskSource, options: RunTaskOptions, cwd = p
     ports: options.ports,
     config: options.config && options.config.length > 0 ? configOverrides(options.config, cwd) : undefined,
   };
-  let parsed: Task;
+  let parsed = source.parsed ?? source.task;
   try {
-    parsed = applyOverrides(source.parsed ?? source.task, overrides);
+    // Asked first: applyOverrides is in the bundle of yaml and zod, which a run without flags never loads.
+    if (hasOverrides(overrides)) parsed = applyOverrides(parsed, overrides);
   } catch (err) {
     throw withLines(err, source);
   }
@@ -175,7 +179,7 @@ function configOverrides(values: string[], cwd: string): Record<string, unknown>
 function taskSource(entrypoint: string[]): TaskSource {
   if (entrypoint.length === 0) return { task: {} };
   const [first] = entrypoint;
-  if (entrypoint.length === 1 && (/\.ya?ml$/i.test(first!) || existsSync(first!))) return loadTaskFile(first!);
+  if (entrypoint.length === 1 && (/\.ya?ml$/i.test(first!) || existsSync(first!))) return loadTaskFile(first!, cachedParse);
   return inlineTask(entrypoint.join(' '));
 }
 
