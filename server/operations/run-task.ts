@@ -129,7 +129,8 @@ async function runTask(ctx: OperationContext<'launch' | 'exec'>, cluster: () => 
     // Cloned first: a repository that cannot be cloned leaves nothing created.
     const clone = typeof task.workdir === 'object' ? await cloneGitWorkdir(ctx, task.workdir) : undefined;
     try {
-      const wasUp = clusters.get(clusterName)?.status === 'UP';
+      const before = clusters.get(clusterName);
+      const wasUp = before?.status === 'UP';
       const target = await cluster();
       throwIfCancelled(ctx.signal);
       const launch: Partial<OperationBody<'launch'>> = ctx.body; // exec has none of launch's own keys
@@ -137,7 +138,14 @@ async function runTask(ctx: OperationContext<'launch' | 'exec'>, cluster: () => 
       const skipSetup = launch.noSetup === true || (launch.fast === true && wasUp);
       if (skipSetup && task.setup) ctx.log.line(launch.noSetup ? 'Skipping setup (--no-setup).' : 'Skipping setup (--fast on a cluster that is UP).');
       const spec = { ...jobSpec(task, ctx.services), ...(clone ? { workdir: clone.dir } : {}), ...(skipSetup ? { setup: undefined } : {}) };
-      job = await clusters.startJob(target, spec, ctx.user, ctx.request.id);
+      try {
+        job = await clusters.startJob(target, spec, ctx.user, ctx.request.id);
+      } catch (err) {
+        // A cluster this launch made, whose first job the infra refused before starting anything (its
+        // ports taken by a launch at the same moment), is not kept: as a refusal at placement leaves none.
+        if (!before && err instanceof SkyDeckError && err.code === 'resources_unavailable') await discardCluster(ctx, target);
+        throw err;
+      }
     } finally {
       // Every backend has its copy once the job has started.
       await clone?.remove();
@@ -243,12 +251,17 @@ async function ensureCluster(ctx: OperationContext<'launch'>): Promise<ClusterRe
     await clusters.save(record);
   } catch (err) {
     // Nothing of a cluster that never came up is kept.
-    await backend.teardown(record, ctx.log).catch(() => undefined);
-    await clusters.remove(clusterName);
+    await discardCluster(ctx, record);
     throw err;
   }
   ctx.log.line(`Cluster ${clusterName} is UP (${record.nodes.length} node${record.nodes.length === 1 ? '' : 's'}).`);
   return record;
+}
+
+/** Tears down and forgets a cluster that a launch made and could not use. */
+async function discardCluster(ctx: OperationContext<'launch' | 'exec'>, cluster: ClusterRecord): Promise<void> {
+  await ctx.services.clusters.backendFor(cluster.infra).teardown(cluster, ctx.log).catch(() => undefined);
+  await ctx.services.clusters.remove(cluster.name);
 }
 
 /** How long --retry-until-up waits between placement attempts. */

@@ -1,10 +1,11 @@
 // What only the Slurm backend does, against a real slurmctld with two slurmd nodes (see
 // scripts/infra/lab-up.sh), through each transport (the Slurm commands, and slurmrestd with JWT auth):
-// queue reasons, nodes going down, a controller restart, partitions, slurmrestd failures. The scenarios
+// queue reasons, nodes going down, a controller restart, a port check cut short by a server restart,
+// partitions, slurmrestd failures. The scenarios
 // every backend shares are in backend-contract.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -92,6 +93,42 @@ for (const transport of ['commands', 'rest'] as const) {
       await ctx.close();
       assert.deepEqual(outcome, { status: 'SUCCEEDED', exitCode: 0 }, ctx.read());
       for (let i = 1; i <= 80; i++) assert.ok(ctx.read().includes(`(node-1, rank=1) beat ${i}\n`), `beat ${i} missing`);
+    });
+
+    test('a job submitted held for its port check when the server stopped is released on resume, or cancelled if another cluster took its node', async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-hold-${transport}`, 1);
+      cluster.ports = [18080];
+      const sbatch = async (...args: string[]) => (await sh('sbatch', ['--parsable', '-p', 'debug', '-N1', '--output=/dev/null', ...args, '--wrap', 'sleep 120'], slurmEnv())).stdout.trim();
+      /** The state a server stopped in between submitting the job held and releasing it. */
+      const heldJob = async (jobId: number) => {
+        const jobDir = join(cluster.handle!.dir, 'jobs', String(jobId));
+        mkdirSync(jobDir, { recursive: true });
+        writeFileSync(join(jobDir, 'port-check'), '');
+        const slurmJobId = await sbatch('--hold', '--nodelist=n1', `--job-name=skydeck-${cluster.name}`, '--comment=skydeck-ports=18080');
+        return { slurmJobId, cluster: cluster.name, jobId, jobDir, numNodes: 1, partition: 'debug' };
+      };
+      // Another cluster's job with the port, submitted before it, is on n1: the held job gives way.
+      const other = await sbatch('--nodelist=n1', '--job-name=skydeck-sl-hold-other', '--comment=skydeck-ports=18080');
+      const lost = await heldJob(1);
+      try {
+        await waitFor("the other cluster's job to run", async () => (await squeue('-j', other)) === `${other} RUNNING`);
+        const ctx = jobContext(home, 'lost');
+        const resumed = await backend.resumeJob(cluster, jobSpec(1, {}), lost, ctx);
+        assert.deepEqual(await resumed.outcome, { status: 'FAILED', reason: 'slurm/debug: ports: 18080 is held by cluster sl-hold-other on n1' });
+        await ctx.close();
+        await waitFor('the held job to leave the queue', async () => (await squeue('-j', lost.slurmJobId)) === '');
+      } finally {
+        await sh('scancel', [other], slurmEnv());
+      }
+      // With nobody else there, it is released and runs.
+      const kept = await heldJob(2);
+      const ctx = jobContext(home, 'kept');
+      const resumed = await backend.resumeJob(cluster, jobSpec(2, {}), kept, ctx);
+      await waitFor('the released job to run', async () => (await squeue('-j', kept.slurmJobId)) === `${kept.slurmJobId} RUNNING`);
+      assert.equal(existsSync(join(kept.jobDir, 'port-check')), false);
+      await backend.cancelJob(cluster, kept);
+      await resumed.outcome;
+      await ctx.close();
     });
 
     test('Slurm refuses what its partition cannot hold, saying what was asked and what it has', async (t) => {

@@ -177,6 +177,8 @@ describe('ports on Slurm, launched at the same moment or while the first is pend
       // (It may name a loser too, if it saw that one's job before the job gave way.)
       assert.match(r.stdout + r.stderr, new RegExp(`slurm/race1: ports: partition race1 has 0 of its 1 usable node without them in use, 1 asked; .*${port} is held by cluster ${winner} on n1`));
       assert.equal(await squeueNamed(`skydeck-${names[i]}`), '', `nothing of ${names[i]} left in Slurm's queue`);
+      // Refused at placement or at its job's submission, the launch leaves no cluster behind.
+      assert.doesNotMatch((await cli(i === 2 ? rest : commands, 'status')).stdout, new RegExp(`\\b${names[i]}\\b`), `no cluster record of ${names[i]}`);
     }
     const { url, body } = await served(names.indexOf(winner) === 2 ? rest : commands, winner);
     assert.equal(body, `${winner}\n`);
