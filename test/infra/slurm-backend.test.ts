@@ -1,8 +1,7 @@
 // What only the Slurm backend does, against a real slurmctld with two slurmd nodes (see
 // scripts/infra/lab-up.sh), through each transport (the Slurm commands, and slurmrestd with JWT auth):
 // queue reasons, nodes going down, a controller restart, a port check cut short by a server restart,
-// partitions, slurmrestd failures. The scenarios
-// every backend shares are in backend-contract.test.ts.
+// partitions, slurmrestd failures. The scenarios every backend shares are in backend-contract.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
