@@ -35,6 +35,7 @@ import { HostKeys } from './host-keys';
 import { HostResourceCache, type HostResources } from './host-resources';
 import { nodeName, SshJobFollower, type NodeJobRef } from './job-follower';
 import { LISTENING_PORTS_COMMAND, parseListeningPorts, portsInUse } from '../listening-ports';
+import { PlanSurvey } from '../plan-survey';
 import { StreamOffsets } from '../node-output';
 import { loadPools, poolsPath, type NodePool, type PoolHost } from './pool-config';
 import { findCommand, killCommand, nodeDirExpr, startScript, teardownCommand } from './remote-job';
@@ -148,7 +149,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     );
   }
 
-  async candidates(ask: ResourceAsk): Promise<{ placements: Placement[]; refusals: Refusal[] }> {
+  async candidates(ask: ResourceAsk, survey?: PlanSurvey): Promise<{ placements: Placement[]; refusals: Refusal[] }> {
     const wanted = ask.infra?.split('/')[1];
     let pools: NodePool[];
     try {
@@ -165,7 +166,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
         refusals.push({ infra, key: 'image_id', reason: `image_id ${ask.imageId}: ${image.problem}` });
         continue;
       }
-      const { fit, unfit, reachable } = await this.freeHostsFor(pool, ask);
+      const { fit, unfit, reachable } = await this.freeHostsFor(pool, ask, undefined, survey);
       const noRuntime = unfit.filter((why) => why.startsWith('no container runtime on host '));
       const disk = diskVerdict(ask, infra, reachable, 'host');
       if (disk) refusals.push(disk);
@@ -181,7 +182,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
   }
 
   /** Free hosts of the pool that can serve one node of the ask, and why the others cannot. */
-  private async freeHostsFor(pool: NodePool, ask: ResourceAsk, cluster?: string): Promise<{ fit: { host: PoolHost; offer: HostResources }[]; unfit: string[]; reachable: HostResources[] }> {
+  private async freeHostsFor(pool: NodePool, ask: ResourceAsk, cluster?: string, survey?: PlanSurvey): Promise<{ fit: { host: PoolHost; offer: HostResources }[]; unfit: string[]; reachable: HostResources[] }> {
     const fit: { host: PoolHost; offer: HostResources }[] = [];
     const unfit: string[] = [];
     const probes = await this.probe(pool);
@@ -192,7 +193,7 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
       else if (p.error || !p.offer) unfit.push(`${p.error ?? p.host.name} (unreachable)`);
       else {
         const short = shortfall(ask, p.offer);
-        const busy = short ? [] : await this.portsInUseOn(p.host, ask.ports);
+        const busy = short ? [] : await this.portsInUseOn(p.host, ask.ports, survey);
         const noRuntime = !short && ask.imageId !== undefined && isContainerImage(ask.imageId) ? await this.runtimes.problem(this.hostShell(p.host), `${p.host.user}@${p.host.ip}:${p.host.port}`) : undefined;
         if (short) unfit.push(nodeShortOf(p.host.name, p.offer, short));
         else if (busy.length > 0) unfit.push(`${p.host.name} has port${busy.length === 1 ? '' : 's'} ${busy.join(', ')} in use (a process listens on ${busy.length === 1 ? 'it' : 'them'})`);
@@ -203,10 +204,11 @@ export class SshBackend implements InfraBackend<SshClusterHandle, SshJobHandle> 
     return { fit, unfit, reachable };
   }
 
-  /** The asked ports something already listens on on the host (asked afresh: ports come and go). */
-  private async portsInUseOn(host: PoolHost, ports: number[] | undefined): Promise<number[]> {
+  /** The asked ports something already listens on on the host (asked afresh by each plan, once for all its candidates: ports come and go). */
+  private async portsInUseOn(host: PoolHost, ports: number[] | undefined, survey = new PlanSurvey()): Promise<number[]> {
     if (!ports || ports.length === 0) return [];
-    return portsInUse(ports, parseListeningPorts(await this.connections.run(host, LISTENING_PORTS_COMMAND)));
+    const read = async () => parseListeningPorts(await this.connections.run(host, LISTENING_PORTS_COMMAND));
+    return portsInUse(ports, await survey.look(`ssh listening ports ${host.user}@${host.ip}:${host.port}`, read));
   }
 
   /** The host's shell, where its docker CLI runs. */
