@@ -1,10 +1,11 @@
 // `ports` on Slurm through the real server and CLI: the endpoint is the head node of the job's
 // allocation and answers from the task's HTTP server; a second cluster wanting the same port is kept
-// off that node (sbatch --exclude), also when it is launched by another SkyDeck server that reaches
-// Slurm through slurmrestd (the ports travel in the jobs' Slurm comments); a third, with both nodes
-// taken, is refused before anything is created (no cluster record, nothing in Slurm's queue), and an
-// existing cluster that adds the port gets its job refused before it is submitted. Then the same with
-// launches at the same moment, and while the first one's job is still pending, on nodes that take two jobs.
+// off that node (pinned to the other one, sbatch --nodelist), also when it is launched by another
+// SkyDeck server that reaches Slurm through slurmrestd (the ports travel in the jobs' Slurm comments); a
+// third, with both nodes taken, is refused before anything is created (no cluster record, nothing in
+// Slurm's queue), and an existing cluster that adds the port gets its job refused before it is
+// submitted. Then the same with launches at the same moment, and while the first one's job is still
+// pending, on nodes that take two jobs.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

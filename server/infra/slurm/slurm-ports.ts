@@ -10,7 +10,7 @@ import type { SlurmJobRequest, SlurmQueuedJob, SlurmTransport } from './slurm-tr
 
 const PORTS_COMMENT = 'skydeck-ports=';
 const JOB_PREFIX = 'skydeck-';
-/** How often a submission that lost a node to another server's choose again before it is refused. */
+/** How many times a job that lost its nodes to another server's job is placed again before it is refused. */
 const ATTEMPTS = 3;
 
 export function jobName(cluster: string): string {
