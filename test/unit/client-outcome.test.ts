@@ -32,3 +32,28 @@ test('a detached run exits 0 once the job has started', () => {
 test('other operations exit 0 when they succeed', () => {
   assert.equal(quietly(() => finish(aRequest({ name: 'down', body: { clusterName: 'c' }, result: { clusterName: 'c' } }))), 0);
 });
+
+/** What finish() writes to stderr, with stdout and stderr as terminals or not. */
+function stderrOf(fn: () => void, terminals: boolean): string {
+  const write = process.stderr.write;
+  const tty = { out: process.stdout.isTTY, err: process.stderr.isTTY };
+  let written = '';
+  process.stderr.write = ((chunk: string) => ((written += chunk), true)) as typeof process.stderr.write;
+  process.stdout.isTTY = terminals;
+  process.stderr.isTTY = terminals;
+  try {
+    fn();
+  } finally {
+    process.stderr.write = write;
+    process.stdout.isTTY = tty.out;
+    process.stderr.isTTY = tty.err;
+  }
+  return written;
+}
+
+test("a failed request's error is printed once on a terminal that just showed its log, and always when redirected", () => {
+  const failed = request({ status: 'FAILED', error: { type: 'resources_unavailable', message: 'no enabled infra can run it' } });
+  assert.equal(stderrOf(() => finish(failed, { logShown: true }), true), '', 'the log on screen ended with that Error line');
+  assert.match(stderrOf(() => finish(failed, { logShown: true }), false), /^Error: no enabled infra can run it\n$/);
+  assert.match(stderrOf(() => finish(failed), true), /^Error: no enabled infra can run it\n$/, 'without the log shown it is the only place it appears');
+});

@@ -89,7 +89,7 @@ export async function logs(id: string, options: { follow: boolean; tail?: number
   try {
     const request = await client.getRequest(id);
     const finished = await followRequest(client, request, { follow: options.follow, tail: options.tail });
-    if (finished) process.exitCode = finish(finished);
+    if (finished) process.exitCode = finish(finished, { logShown: true });
   } finally {
     client.close();
   }

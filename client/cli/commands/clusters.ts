@@ -272,7 +272,7 @@ async function submitAndFollow<N extends OperationName>(operation: N, body: Oper
 
 async function follow<N extends OperationName>(client: ApiClient, operation: N, body: OperationBody<N>): Promise<number> {
   const id = await client.submit(operation, body);
-  return finish((await followRequest(client, { id, name: operation }))!);
+  return finish((await followRequest(client, { id, name: operation }))!, { logShown: true });
 }
 
 async function withClient(action: (client: ApiClient) => Promise<void>): Promise<void> {

@@ -179,7 +179,7 @@ export async function cancel(ids: string[], options: { name?: string; all?: bool
       if (isApiError(err, 'not_found') || isApiError(err, 'forbidden')) throw new CliExit(EXIT.error, `Error: ${(err as Error).message}`);
       throw err;
     }
-    process.exitCode = finish((await followRequest(client, { id: requestId, name: 'jobs.cancel' }))!);
+    process.exitCode = finish((await followRequest(client, { id: requestId, name: 'jobs.cancel' }))!, { logShown: true });
   } finally {
     client.close();
   }

@@ -112,7 +112,7 @@ async function runTask(operation: 'launch' | 'exec', entrypoint: string[], optio
       return;
     }
     const finished = await followRequest(client, { id: requestId, name: operation });
-    process.exitCode = finish(finished!);
+    process.exitCode = finish(finished!, { logShown: true });
   } finally {
     client.close();
   }
