@@ -51,7 +51,8 @@ export type ExtensionToWebview =
       taskFiles: TaskFileChoice[];
       clusters: Pick<Cluster, 'name' | 'infra' | 'status'>[];
       infras: string[];
-      form: LaunchForm;
+      /** The task file the form was opened on (its CodeLens), selected over the page's choice; otherwise the page keeps its entries. */
+      openedOn?: string;
     }
   | WebviewReply
   | { type: 'request-init'; request: RequestSummary; mine: boolean }

@@ -121,17 +121,22 @@ export function startLaunchForm(root: HTMLElement): void {
     if (message.type === 'launch-init') fill(message);
   });
 
+  // The extension sends an init when the page loads and again whenever the form is opened while it shows,
+  // which can arrive after the user started filling it in: an init refreshes the choices and never takes an
+  // entry back, except that it selects the task file the form was opened on.
+  let filled = false;
   function fill(init: Init): void {
-    const taskFile = inputs.get('taskFile')!;
-    // `selected` on the option, not `value` on the select: the select learns its options asynchronously.
-    taskFile.replaceChildren(...init.taskFiles.map((f) => el('vscode-option', { value: f.uri, ...(f.uri === init.form.taskFile ? { selected: '' } : {}) }, f.label)));
-    if (init.taskFiles.length === 0) taskFile.replaceChildren(el('vscode-option', { value: '' }, '(no task YAML in the workspace)'));
-    const infra = inputs.get('infra')!;
-    infra.replaceChildren(el('vscode-option', { value: '' }, 'as in the task file'), ...init.infras.map((i) => el('vscode-option', { value: i }, i)));
-    for (const spec of FIELDS) if (spec.kind !== 'select') inputs.get(spec.key)!.value = init.form[spec.key];
+    const entries = read();
+    const taskFiles = init.taskFiles.length > 0 ? init.taskFiles : [{ uri: '', label: '(no task YAML in the workspace)' }];
+    // `selected` on the option, not `value` on the select: the select learns its options asynchronously (and
+    // selects the first when none is).
+    const choose = (value: string, chosen: string | undefined): Record<string, string> => (value === chosen ? { selected: '' } : {});
+    inputs.get('taskFile')!.replaceChildren(...taskFiles.map((f) => el('vscode-option', { value: f.uri, ...choose(f.uri, init.openedOn ?? entries.taskFile) }, f.label)));
+    const infras = [{ value: '', label: 'as in the task file' }, ...init.infras.map((i) => ({ value: i, label: i }))];
+    inputs.get('infra')!.replaceChildren(...infras.map((i) => el('vscode-option', { value: i.value, ...choose(i.value, entries.infra) }, i.label)));
     hint.textContent = init.clusters.length > 0 ? `Existing clusters: ${init.clusters.map((c) => `${c.name} (${c.status}, ${c.infra})`).join(', ')}` : 'No clusters yet: the name you give creates one.';
-    touched.clear();
-    showAll = false;
-    validate();
+    // Issues the server gave for the last launch stay until an entry changes: only a new task file rechecks.
+    if (!filled || init.openedOn !== undefined) validate();
+    filled = true;
   }
 }

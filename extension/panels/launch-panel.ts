@@ -9,6 +9,10 @@ import { findTaskFiles, readText } from '../tasks/task-files';
 import { WebviewHost } from './webview-host';
 
 export class LaunchPanel extends WebviewHost {
+  /** The task file the next choices sent select (the form was opened on it), over what the page shows. */
+  private openOn: vscode.Uri | undefined;
+  private choicesRead = 0;
+
   constructor(
     private readonly s: Services,
     private initialTaskFile?: vscode.Uri,
@@ -17,25 +21,28 @@ export class LaunchPanel extends WebviewHost {
     this.calls.launch = ({ form }) => this.launch(form);
   }
 
-  /** Opens the form on another task file (the panel is reused). */
+  /** Shows the form again, on another task file if one is given, keeping what was entered (the panel is reused). */
   useTaskFile(uri: vscode.Uri | undefined): void {
-    this.initialTaskFile = uri;
-    void this.onReady();
+    if (uri) this.initialTaskFile = this.openOn = uri;
+    void this.sendChoices();
     this.reveal();
   }
 
-  protected async onReady(): Promise<void> {
+  protected onReady(): Promise<void> {
+    this.openOn = this.initialTaskFile;
+    return this.sendChoices();
+  }
+
+  /** The task files, clusters and infra to choose from, read afresh; of two reads at once only the later is sent. */
+  private async sendChoices(): Promise<void> {
+    const turn = ++this.choicesRead;
     const taskFiles = (await findTaskFiles()).map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri: uri.toString() }));
     const client = this.s.session.connection?.state === 'connected' ? this.s.session.connection.client : undefined;
     const infras = client ? await client.infra().then((list) => list.filter((i) => i.enabled).map((i) => i.infra), () => ['local']) : ['local'];
-    const chosen = this.initialTaskFile?.toString() ?? taskFiles[0]?.uri ?? '';
-    this.post({
-      type: 'launch-init',
-      taskFiles,
-      clusters: this.s.clusters.list().map((c) => ({ name: c.name, infra: c.infra, status: c.status })),
-      infras,
-      form: { taskFile: chosen, clusterName: '', infra: '', cpus: '', memory: '', accelerators: '', numNodes: '', envs: '' },
-    });
+    if (turn !== this.choicesRead) return;
+    const openedOn = this.openOn?.toString();
+    this.openOn = undefined;
+    this.post({ type: 'launch-init', taskFiles, clusters: this.s.clusters.list().map((c) => ({ name: c.name, infra: c.infra, status: c.status })), infras, openedOn });
   }
 
   protected onMessage(): void {
