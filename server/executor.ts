@@ -186,7 +186,8 @@ export class Executor {
       });
       outcome = { status: 'SUCCEEDED', result: checkedResult(current.name, result) };
     } catch (err) {
-      if (controller.signal.aborted) {
+      // A resumed request that was cancelled before the restart says so itself (its signal is a new one).
+      if (controller.signal.aborted || (isSkyDeckError(err) && err.code === 'request_cancelled')) {
         log.line('Request cancelled.');
         outcome = { status: 'CANCELLED' };
       } else {

@@ -26,7 +26,7 @@ export interface Services {
 }
 
 export interface OperationContext<N extends OperationName> {
-  request: OperationRequest<N> & Pick<LiveRequest, 'logHeaderBytes'>;
+  request: OperationRequest<N> & Pick<LiveRequest, 'logHeaderBytes' | 'jobLogCopy'>;
   /** The body as submitted (secrets included), where `request.body` has them redacted. */
   body: OperationBody<N>;
   user: User;

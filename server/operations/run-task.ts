@@ -159,10 +159,10 @@ async function runTask(ctx: OperationContext<'launch' | 'exec'>, cluster: () => 
     ctx.log.line(`Running detached. Follow it with: skydeck logs ${clusterName} ${jobId}`);
     return { clusterName, jobId, jobStatus: job.record.status };
   }
-  // From here the request log is the job log, copied as it grows: a restarted server resumes the copy
-  // at (request log size - this header).
+  // From here the request log is the job log, copied as it grows, until the copy records its end.
   await ctx.checkpoint({ result: { clusterName, jobId, jobStatus: job.record.status }, logHeaderBytes: ctx.log.size });
-  return followJob(ctx, job, 0);
+  await copyUntilJobEnds(ctx, job, 0);
+  return afterCopy(ctx, job, false);
 }
 
 async function cloneGitWorkdir(ctx: OperationContext<'launch' | 'exec'>, workdir: { url: string; ref?: string }) {
@@ -345,15 +345,28 @@ export function jobSpec(task: Task, services: Pick<Services, 'uploads'>): Omit<J
   };
 }
 
-/** Copies the job's log into the request log until the job ends; a cancelled request cancels the job. */
-async function followJob(ctx: OperationContext<'launch' | 'exec'>, job: SupervisedJob, from: number): Promise<LaunchResult> {
+/**
+ * Copies the job's log from byte `from` into the request log until the job ends (or the request is
+ * cancelled), then records where the copy ended before anything else is written: past that point the
+ * request log holds the request's own lines, which a restarted server must not take for the job's.
+ */
+async function copyUntilJobEnds(ctx: OperationContext<'launch' | 'exec'>, job: SupervisedJob, from: number): Promise<void> {
+  const start = ctx.log.size;
+  try {
+    // A job waiting in its infra's queue (Slurm) says why on the request too.
+    await copyJobLog(ctx, job.record, { from, follow: true, onUpdate: (updated) => ctx.setStatusMessage(updated.statusMessage) });
+  } finally {
+    await ctx.checkpoint({ jobLogCopy: { bytes: from + ctx.log.size - start, ...(ctx.signal.aborted ? { cancelled: true as const } : {}) } });
+  }
+}
+
+/** What follows the copy: a cancelled request cancels the job; otherwise the job's outcome, --down, the verdict. */
+async function afterCopy(ctx: OperationContext<'launch' | 'exec'>, job: SupervisedJob, cancelled: boolean): Promise<LaunchResult> {
   const { clusterName } = ctx.body;
   const { jobId } = job.record;
-  // A job waiting in its infra's queue (Slurm) says why on the request too.
-  await copyJobLog(ctx, job.record, { from, follow: true, onUpdate: (updated) => ctx.setStatusMessage(updated.statusMessage) });
-  if (ctx.signal.aborted) {
+  if (cancelled || ctx.signal.aborted) {
     await ctx.services.clusters.cancelJob(clusterName, jobId).catch(() => undefined);
-    throwIfCancelled(ctx.signal);
+    throw fail.request_cancelled('the request was cancelled');
   }
   const outcome = await job.outcome;
   await downAfterJob(ctx);
@@ -366,7 +379,7 @@ async function followJob(ctx: OperationContext<'launch' | 'exec'>, job: Supervis
   throw jobFailed(outcome.status === 'CANCELLED' ? 'job_cancelled' : 'job_failed', `job ${jobId} on ${clusterName} ${what}`, result);
 }
 
-/** After a restart: keep copying the job's log from where the copy stopped. */
+/** After a restart: carry on from the step the request had reached, its copy of the job's log exactly where it stopped. */
 async function resumeFollowing(ctx: OperationContext<'launch' | 'exec'>): Promise<LaunchResult> {
   // The server resumes only requests that recorded their job (core.ts).
   const following = ctx.request.result;
@@ -387,14 +400,16 @@ async function resumeFollowing(ctx: OperationContext<'launch' | 'exec'>): Promis
       reason: record.failureReason,
     }),
   };
-  // The request log can be ahead of the job's: the copy had ended before the stop, and the request had
-  // gone on to its last lines (a --down teardown, the verdict, its error). The copy never starts past the
-  // end of what the job wrote, or it would wait for bytes that never come; the steps after it are taken
-  // again, without writing their lines twice.
+  // While the copy ran nothing else was written, so all that landed past the header is the job's; once it
+  // had ended, its recorded length is (the lines after it are the request's own: a teardown's, the
+  // verdict, an error, a cancel). Never past the job log's end either (a state left before copies recorded
+  // their end), or the copy would wait for bytes that never come.
   const header = ctx.request.logHeaderBytes ?? 0;
-  const copied = Math.max(0, ctx.log.size - header);
+  const ended = ctx.request.jobLogCopy;
   const jobLogSize = statSync(record.logPath, { throwIfNoEntry: false })?.size ?? 0;
-  if (copied > jobLogSize) ctx.log.writtenBefore(header + jobLogSize);
-  return followJob(ctx, job, Math.min(copied, jobLogSize));
+  const copied = Math.max(0, Math.min(ended?.bytes ?? Infinity, ctx.log.size - header, jobLogSize));
+  // The steps after the copy are taken again, without writing their lines twice.
+  if (header + copied < ctx.log.size) ctx.log.writtenBefore(header + copied);
+  if (!ended) await copyUntilJobEnds(ctx, job, copied);
+  return afterCopy(ctx, job, ended?.cancelled === true);
 }
-

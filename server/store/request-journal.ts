@@ -10,9 +10,19 @@ import { RecordFile, replaceFile } from './durable-file';
 export type LiveRequest = ApiRequest & {
   /** Bytes of the request log written before a followed job's output starts (see run-task.ts). */
   logHeaderBytes?: number;
+  /**
+   * How the copy of that job's log ended, recorded before the request writes any line after it: the bytes
+   * of the job log the request log holds past its header, and whether a cancel stopped the copy.
+   */
+  jobLogCopy?: JobLogCopy;
   /** The submit's idempotency key, while the request is live (a retried submit finds it after a restart). */
   idempotencyKey?: string;
 };
+
+export interface JobLogCopy {
+  bytes: number;
+  cancelled?: true;
+}
 
 /** A line that says a request left the live set (it finished and lives in history now). */
 interface Removal {

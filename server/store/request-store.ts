@@ -30,7 +30,7 @@ export interface RequestEvents {
 }
 
 /** What an update may change: a request's progress and outcome, never its operation or body. */
-export type RequestPatch = Partial<Omit<RequestFields, 'id' | 'user' | 'schedule'>> & { result?: ApiRequest['result']; logHeaderBytes?: number };
+export type RequestPatch = Partial<Omit<RequestFields, 'id' | 'user' | 'schedule'>> & { result?: ApiRequest['result'] } & Pick<LiveRequest, 'logHeaderBytes' | 'jobLogCopy'>;
 
 export class RequestStore extends EventEmitter<RequestEvents> {
   constructor(
@@ -99,6 +99,7 @@ export class RequestStore extends EventEmitter<RequestEvents> {
         next.finishedAt ??= Date.now();
         delete next.statusMessage;
         delete next.logHeaderBytes;
+        delete next.jobLogCopy;
         delete next.idempotencyKey;
         try {
           this.history.append(next);

@@ -36,6 +36,9 @@ function jobLogOf(dataDir: string, requestId: string): string {
   return Object.values(state.jobs).flat().find((j) => j.requestId === requestId)!.logPath;
 }
 
+/** A job that prints until it is stopped, then five lines more as it cleans up (after its request's copy stopped). */
+const CLEANS_UP_ON_CANCEL = `trap 'for i in 1 2 3 4 5; do echo "cleaned up $i"; done; exit 143' TERM; for i in $(seq 1 600); do echo "line $i"; sleep 0.02; done`;
+
 describe('restart recovery (kill -9 the server mid-job)', () => {
   it('a job that finished while the server was down is recorded with its real exit code and full log', async () => {
     let server = await startServer();
@@ -87,6 +90,31 @@ describe('restart recovery (kill -9 the server mid-job)', () => {
         assert.equal((done.result as { exitCode: number }).exitCode, status === 'SUCCEEDED' ? 0 : 3);
         assert.equal(await logOf(server, id), before[id], 'the log is as it was before the stop: no line missing or written twice');
       }
+    } finally {
+      await server.dispose();
+    }
+  });
+
+  it('a launch stopped after its cancel but before it was marked CANCELLED ends CANCELLED, its log unchanged', async () => {
+    let server = await startServer();
+    try {
+      const id = await server.submit('launch', { clusterName: 'stop', task: { run: CLEANS_UP_ON_CANCEL } });
+      await eventually(async () => (await logOf(server, id)).includes('line 3\n'), 10_000, 'job output');
+      await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [id] }) });
+      assert.equal((await server.waitFor(id, 10)).status, 'CANCELLED');
+      const before = await logOf(server, id);
+      assert.match(before, /\nline \d+\nRequest cancelled\.\n$/);
+      await server.kill9();
+      const stored = unfinish(server.dataDir, id);
+      // The request's own line stands after part of the job's output: the job log holds more (its clean-up).
+      const jobLog = readFileSync(jobLogOf(server.dataDir, id), 'utf8');
+      const copied = before.slice(Buffer.from(before).subarray(0, stored.logHeaderBytes).toString().length, -'Request cancelled.\n'.length);
+      assert.ok(jobLog.startsWith(copied) && jobLog.endsWith('cleaned up 5\n') && !copied.includes('cleaned up'), 'the job wrote on after the copy stopped');
+
+      server = await startServer({ home: server.home });
+      const done = await server.waitFor(id, 8);
+      assert.equal(done.status, 'CANCELLED', `the resumed launch is ${done.status} (${done.error?.message ?? ''})`);
+      assert.equal(await logOf(server, id), before, 'the log is as it was: no job output skipped, added after the cancel or written twice');
     } finally {
       await server.dispose();
     }
