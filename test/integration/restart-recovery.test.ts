@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ApiRequest } from '../../protocol/model';
@@ -95,26 +95,36 @@ describe('restart recovery (kill -9 the server mid-job)', () => {
     }
   });
 
-  it('a launch stopped after its cancel but before it was marked CANCELLED ends CANCELLED, its log unchanged', async () => {
+  it('launches stopped after their cancel but before they were marked CANCELLED end CANCELLED, their logs unchanged', async () => {
     let server = await startServer();
     try {
-      const id = await server.submit('launch', { clusterName: 'stop', task: { run: CLEANS_UP_ON_CANCEL } });
-      await eventually(async () => (await logOf(server, id)).includes('line 3\n'), 10_000, 'job output');
-      await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [id] }) });
-      assert.equal((await server.waitFor(id, 10)).status, 'CANCELLED');
-      const before = await logOf(server, id);
-      assert.match(before, /\nline \d+\nRequest cancelled\.\n$/);
+      // One stopped after its 'Request cancelled.' line, one in the instant before that line reached its log.
+      const ids = { lineWritten: await server.submit('launch', { clusterName: 'stop', task: { run: CLEANS_UP_ON_CANCEL } }), lineLost: await server.submit('launch', { clusterName: 'stop2', task: { run: CLEANS_UP_ON_CANCEL } }) };
+      const before: Record<string, string> = {};
+      for (const id of Object.values(ids)) {
+        await eventually(async () => (await logOf(server, id)).includes('line 3\n'), 10_000, 'job output');
+        await server.json('/api/cancel', { method: 'POST', body: JSON.stringify({ requestIds: [id] }) });
+        assert.equal((await server.waitFor(id, 10)).status, 'CANCELLED');
+        before[id] = await logOf(server, id);
+        assert.match(before[id]!, /\nline \d+\nRequest cancelled\.\n$/);
+      }
       await server.kill9();
-      const stored = unfinish(server.dataDir, id);
-      // The request's own line stands after part of the job's output: the job log holds more (its clean-up).
-      const jobLog = readFileSync(jobLogOf(server.dataDir, id), 'utf8');
-      const copied = before.slice(Buffer.from(before).subarray(0, stored.logHeaderBytes).toString().length, -'Request cancelled.\n'.length);
-      assert.ok(jobLog.startsWith(copied) && jobLog.endsWith('cleaned up 5\n') && !copied.includes('cleaned up'), 'the job wrote on after the copy stopped');
+      for (const id of Object.values(ids)) {
+        const stored = unfinish(server.dataDir, id);
+        // The request's own line stands after part of the job's output: the job log holds more (its clean-up).
+        const copied = Buffer.from(before[id]!).subarray(stored.logHeaderBytes).toString().slice(0, -'Request cancelled.\n'.length);
+        const jobLog = readFileSync(jobLogOf(server.dataDir, id), 'utf8');
+        assert.ok(jobLog.startsWith(copied) && jobLog.endsWith('cleaned up 5\n') && !copied.includes('cleaned up'), 'the job wrote on after the copy stopped');
+      }
+      const lost = path.join(server.dataDir, 'logs', `${ids.lineLost}.log`);
+      truncateSync(lost, statSync(lost).size - 'Request cancelled.\n'.length);
 
       server = await startServer({ home: server.home });
-      const done = await server.waitFor(id, 8);
-      assert.equal(done.status, 'CANCELLED', `the resumed launch is ${done.status} (${done.error?.message ?? ''})`);
-      assert.equal(await logOf(server, id), before, 'the log is as it was: no job output skipped, added after the cancel or written twice');
+      for (const id of Object.values(ids)) {
+        const done = await server.waitFor(id, 8);
+        assert.equal(done.status, 'CANCELLED', `the resumed launch is ${done.status} (${done.error?.message ?? ''})`);
+        assert.equal(await logOf(server, id), before[id], 'the log is as it was: no job output skipped, none added after the cancel, its last line once');
+      }
     } finally {
       await server.dispose();
     }
