@@ -115,11 +115,13 @@ export class ServerAuthenticator implements Authenticator {
 
   /**
    * Everything of a request that identify() decides by, as one string: requests alike in it get the same
-   * answer at the same moment, so one check answers for all of them.
+   * answer at the same moment, so one check answers for all of them. The URL counts only where it is
+   * the credential (a signed stream link), so that one caller's followers of many logs are one check.
    */
   private credentialKey(req: IncomingMessage): string {
     const h = req.headers;
-    return JSON.stringify([h.authorization, h.cookie, req.method, req.url, h.origin, h['sec-fetch-site'], h[USER_ID_HEADER], h[USER_NAME_HEADER], this.addresses.keyOf(req)]);
+    const link = h.authorization === undefined && sessionCookie(h) === undefined ? req.url : undefined;
+    return JSON.stringify([h.authorization, h.cookie, req.method, link, h.origin, h['sec-fetch-site'], h[USER_ID_HEADER], h[USER_NAME_HEADER], this.addresses.keyOf(req)]);
   }
 
   /**
