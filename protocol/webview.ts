@@ -51,8 +51,12 @@ export type ExtensionToWebview =
       taskFiles: TaskFileChoice[];
       clusters: Pick<Cluster, 'name' | 'infra' | 'status'>[];
       infras: string[];
-      /** The task file the form was opened on (its CodeLens), selected over the page's choice; otherwise the page keeps its entries. */
-      openedOn?: string;
+      /**
+       * The task file the form was last opened on (its CodeLens), selected over the page's choice once: `opening`
+       * counts the panel's openings, and a page that already applied this one (it restored its entries after
+       * its tab was hidden) keeps its entries.
+       */
+      openedOn?: { taskFile: string; opening: number };
     }
   | WebviewReply
   | { type: 'request-init'; request: RequestSummary; mine: boolean }

@@ -3,6 +3,8 @@ import type { ExtensionToWebview, WebviewCalls, WebviewMethod, WebviewReply, Web
 
 interface VsCodeApi {
   postMessage(message: WebviewToExtension): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
@@ -11,6 +13,19 @@ const api = acquireVsCodeApi();
 
 export function post(message: WebviewToExtension): void {
   api.postMessage(message);
+}
+
+/**
+ * What this page saved with `saveState`, kept by VS Code while the panel is open: it discards a hidden
+ * panel's page and loads it afresh when shown, so a page restores from this what the user entered.
+ * It may come from an older version of the page: read it as unknown and keep only what fits.
+ */
+export function savedState(): unknown {
+  return api.getState();
+}
+
+export function saveState(state: unknown): void {
+  api.setState(state);
 }
 
 const pending = new Map<number, { resolve(result: unknown): void; reject(err: Error): void }>();

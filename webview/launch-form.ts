@@ -1,5 +1,7 @@
 // The Launch form: task file, cluster and resource overrides, checked as you type with the same rules
-// the extension applies on submit (protocol/webview.ts), then posted as one `launch` call.
+// the extension applies on submit (protocol/webview.ts), then posted as one `launch` call. What was entered
+// is kept in the webview state (webview/launch-state.ts) on every change, and restored when VS Code reloads
+// the page after its tab was hidden.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -7,10 +9,10 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { formIssues, type ExtensionToWebview, type FieldIssue, type LaunchForm } from '../protocol/webview';
-import { call, el, onMessage } from './host';
+import { call, el, onMessage, saveState, savedState } from './host';
+import { launchFormState, type FieldKey } from './launch-state';
 
 type Init = Extract<ExtensionToWebview, { type: 'launch-init' }>;
-type FieldKey = keyof LaunchForm;
 
 interface FieldSpec {
   key: FieldKey;
@@ -35,8 +37,10 @@ type ValueElement = HTMLElement & { value: string };
 export function startLaunchForm(root: HTMLElement): void {
   const inputs = new Map<FieldKey, ValueElement>();
   const issueNodes = new Map<FieldKey | '', HTMLElement>();
-  const touched = new Set<FieldKey>();
-  let showAll = false;
+  // Kept in step with the fields (each edit writes its own), and saved whole after every change.
+  const state = launchFormState(savedState());
+  const touched = new Set<FieldKey>(state.touched);
+  const persist = () => saveState({ ...state, touched: [...touched] });
   let pending: true | undefined;
 
   const form = el('div', { class: 'form' });
@@ -45,13 +49,18 @@ export function startLaunchForm(root: HTMLElement): void {
     input.id = spec.key;
     if (spec.placeholder) input.setAttribute('placeholder', spec.placeholder);
     input.setAttribute('name', spec.key);
+    // A select gets its restored value with its options, from the first init.
+    if (spec.kind !== 'select') input.value = state.form[spec.key] ?? '';
     const issue = el('div', { class: 'issue', 'data-for': spec.key, role: 'alert' });
     inputs.set(spec.key, input);
     issueNodes.set(spec.key, issue);
     form.append(el('vscode-label', { for: spec.key }, spec.label), el('div', { class: 'field' }, input, issue));
     const onEdit = () => {
       touched.add(spec.key);
+      state.form[spec.key] = input.value ?? '';
+      state.serverIssues = [];
       validate();
+      persist();
     };
     input.addEventListener('input', onEdit);
     input.addEventListener('change', onEdit);
@@ -63,12 +72,13 @@ export function startLaunchForm(root: HTMLElement): void {
   const hint = el('div', { class: 'hint', id: 'clusters-hint' });
   root.replaceChildren(el('h1', {}, 'Launch a task'), form, hint, result);
 
-  const read = (): LaunchForm => Object.fromEntries(FIELDS.map((f) => [f.key, inputs.get(f.key)!.value ?? ''])) as unknown as LaunchForm;
+  // From the state, which each edit keeps in step with its field: a select's own value lags its new options.
+  const read = (): LaunchForm => Object.fromEntries(FIELDS.map((f) => [f.key, state.form[f.key] ?? ''])) as unknown as LaunchForm;
 
   const show = (issues: FieldIssue[]) => {
     for (const [key, node] of issueNodes) {
       if (key === '') continue;
-      const mine = issues.filter((i) => i.field === key && (showAll || touched.has(key)));
+      const mine = issues.filter((i) => i.field === key && (state.showAll || touched.has(key)));
       node.textContent = mine.map((i) => i.message).join('; ');
       inputs.get(key)?.toggleAttribute('invalid', mine.length > 0);
     }
@@ -85,11 +95,18 @@ export function startLaunchForm(root: HTMLElement): void {
     return issues;
   };
 
+  const showResult = (outcome: { ok: boolean; text: string } | undefined) => {
+    result.className = outcome ? `result ${outcome.ok ? 'ok' : 'error'}` : 'result';
+    result.textContent = outcome?.text ?? '';
+  };
+
   launch.addEventListener('click', () => {
     if (pending !== undefined) return;
-    showAll = true;
-    result.className = 'result';
-    result.textContent = '';
+    state.showAll = true;
+    state.result = undefined;
+    state.serverIssues = [];
+    showResult(undefined);
+    persist();
     if (validate().length > 0) return;
     pending = true;
     launch.setAttribute('disabled', '');
@@ -98,20 +115,21 @@ export function startLaunchForm(root: HTMLElement): void {
       .then(
         (answer) => {
           if (answer.requestId) {
-            result.className = 'result ok';
-            result.textContent = `Submitted: request ${answer.requestId}. Its log is in the Output panel.`;
+            state.result = { ok: true, text: `Submitted: request ${answer.requestId}. Its log is in the Output panel.` };
           } else {
-            result.className = 'result error';
-            result.textContent = 'Not launched: fix the problems above.';
-            show(answer.issues ?? []);
+            state.result = { ok: false, text: 'Not launched: fix the problems above.' };
+            state.serverIssues = answer.issues ?? [];
           }
+          showResult(state.result);
+          show(state.serverIssues);
         },
         (err: Error) => {
-          result.className = 'result error';
-          result.textContent = `Not launched: ${err.message}`;
+          state.result = { ok: false, text: `Not launched: ${err.message}` };
+          showResult(state.result);
         },
       )
       .finally(() => {
+        persist();
         pending = undefined;
         launch.removeAttribute('disabled');
       });
@@ -121,22 +139,35 @@ export function startLaunchForm(root: HTMLElement): void {
     if (message.type === 'launch-init') fill(message);
   });
 
-  // The extension sends an init when the page loads and again whenever the form is opened while it shows,
-  // which can arrive after the user started filling it in: an init refreshes the choices and never takes an
-  // entry back, except that it selects the task file the form was opened on.
+  showResult(state.result);
+
+  // The extension sends an init when the page loads (also after its tab was hidden, VS Code reloading the page
+  // then: the entries come back from the state) and again whenever the form is opened while it shows, which can
+  // arrive after the user started filling it in: an init refreshes the choices and never takes an entry back,
+  // except that it selects the task file of an opening the page has not applied yet.
   let filled = false;
   function fill(init: Init): void {
-    const entries = read();
+    const opened = init.openedOn && init.openedOn.opening > state.opening ? init.openedOn : undefined;
     const taskFiles = init.taskFiles.length > 0 ? init.taskFiles : [{ uri: '', label: '(no task YAML in the workspace)' }];
+    const infras = [{ value: '', label: 'as in the task file' }, ...init.infras.map((i) => ({ value: i, label: i }))];
+    // What each select shows: the wanted value when it is still a choice, else the first (a restored file may be gone).
+    const wanted = (choices: string[], value: string | undefined) => (value !== undefined && choices.includes(value) ? value : choices[0]!);
+    state.form.taskFile = wanted(taskFiles.map((f) => f.uri), opened?.taskFile ?? state.form.taskFile);
+    state.form.infra = wanted(infras.map((i) => i.value), state.form.infra);
+    if (opened) state.opening = opened.opening;
     // `selected` on the option, not `value` on the select: the select learns its options asynchronously (and
     // selects the first when none is).
     const choose = (value: string, chosen: string | undefined): Record<string, string> => (value === chosen ? { selected: '' } : {});
-    inputs.get('taskFile')!.replaceChildren(...taskFiles.map((f) => el('vscode-option', { value: f.uri, ...choose(f.uri, init.openedOn ?? entries.taskFile) }, f.label)));
-    const infras = [{ value: '', label: 'as in the task file' }, ...init.infras.map((i) => ({ value: i, label: i }))];
-    inputs.get('infra')!.replaceChildren(...infras.map((i) => el('vscode-option', { value: i.value, ...choose(i.value, entries.infra) }, i.label)));
+    inputs.get('taskFile')!.replaceChildren(...taskFiles.map((f) => el('vscode-option', { value: f.uri, ...choose(f.uri, state.form.taskFile) }, f.label)));
+    inputs.get('infra')!.replaceChildren(...infras.map((i) => el('vscode-option', { value: i.value, ...choose(i.value, state.form.infra) }, i.label)));
     hint.textContent = init.clusters.length > 0 ? `Existing clusters: ${init.clusters.map((c) => `${c.name} (${c.status}, ${c.infra})`).join(', ')}` : 'No clusters yet: the name you give creates one.';
-    // Issues the server gave for the last launch stay until an entry changes: only a new task file rechecks.
-    if (!filled || init.openedOn !== undefined) validate();
+    // Issues the server gave for the last launch stay until an entry changes (also across a reload): only a
+    // new task file rechecks.
+    if (opened || (!filled && state.serverIssues.length === 0)) {
+      state.serverIssues = [];
+      validate();
+    } else if (!filled) show(state.serverIssues);
     filled = true;
+    persist();
   }
 }

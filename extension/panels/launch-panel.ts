@@ -9,27 +9,31 @@ import { findTaskFiles, readText } from '../tasks/task-files';
 import { WebviewHost } from './webview-host';
 
 export class LaunchPanel extends WebviewHost {
-  /** The task file the next choices sent select (the form was opened on it), over what the page shows. */
-  private openOn: vscode.Uri | undefined;
+  /** The last task file the form was opened on, sent with every init: the page selects each opening once. */
+  private openedOn: { taskFile: string; opening: number } | undefined;
   private choicesRead = 0;
 
   constructor(
     private readonly s: Services,
-    private initialTaskFile?: vscode.Uri,
+    taskFile?: vscode.Uri,
   ) {
     super(s.context.extensionUri, 'launch', 'SkyDeck: Launch');
+    if (taskFile) this.openedOn = { taskFile: taskFile.toString(), opening: 1 };
     this.calls.launch = ({ form }) => this.launch(form);
   }
 
   /** Shows the form again, on another task file if one is given, keeping what was entered (the panel is reused). */
   useTaskFile(uri: vscode.Uri | undefined): void {
-    if (uri) this.initialTaskFile = this.openOn = uri;
+    if (uri) this.openedOn = { taskFile: uri.toString(), opening: (this.openedOn?.opening ?? 0) + 1 };
     void this.sendChoices();
     this.reveal();
   }
 
+  /**
+   * The page (re)loaded: on first showing, and each time its tab is shown again after VS Code discarded it
+   * while hidden. It restores its entries from its webview state; the init only brings the choices.
+   */
   protected onReady(): Promise<void> {
-    this.openOn = this.initialTaskFile;
     return this.sendChoices();
   }
 
@@ -40,9 +44,7 @@ export class LaunchPanel extends WebviewHost {
     const client = this.s.session.connection?.state === 'connected' ? this.s.session.connection.client : undefined;
     const infras = client ? await client.infra().then((list) => list.filter((i) => i.enabled).map((i) => i.infra), () => ['local']) : ['local'];
     if (turn !== this.choicesRead) return;
-    const openedOn = this.openOn?.toString();
-    this.openOn = undefined;
-    this.post({ type: 'launch-init', taskFiles, clusters: this.s.clusters.list().map((c) => ({ name: c.name, infra: c.infra, status: c.status })), infras, openedOn });
+    this.post({ type: 'launch-init', taskFiles, clusters: this.s.clusters.list().map((c) => ({ name: c.name, infra: c.infra, status: c.status })), infras, openedOn: this.openedOn });
   }
 
   protected onMessage(): void {

@@ -196,6 +196,35 @@ test("the Launch form marks the field the server refused, with the server's reas
   await chooseTaskFile(form, 'hello.yaml');
 });
 
+test('the Launch form keeps its entries when its tab is hidden behind another editor and shown again', async () => {
+  // VS Code discards a hidden webview's page and loads it afresh when its tab comes back: the form must
+  // restore what was entered from its webview state, and the init that follows the reload must keep it.
+  const form = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await chooseTaskFile(form, 'sleepy.yaml');
+  await form.locator('#clusterName input').fill('e2e-kept');
+  await form.locator('#cpus input').fill('lots');
+  await form.locator('.issue[data-for="cpus"]', { hasText: 'expected a number' }).waitFor();
+  await form.locator('#envs textarea').fill('A=1\nB=2');
+  // A mark on this page's window: gone after the tab comes back proves the page was loaded again.
+  await form.locator('body').evaluate(() => (globalThis.e2eBeforeHide = true));
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('hello.yaml');
+  await page.locator('.tabs-container .tab.active', { hasText: 'hello.yaml' }).waitFor();
+  await page.locator('.tabs-container .tab', { hasText: 'SkyDeck: Launch' }).click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'SkyDeck: Launch' }).waitFor();
+  // The init of the reloaded page has arrived once the clusters hint is written.
+  await form.locator('#clusters-hint', { hasText: 'clusters' }).waitFor();
+  await shot('08c-launch-form-shown-again');
+  assert.equal(await form.locator('body').evaluate(() => globalThis.e2eBeforeHide), undefined, 'the page was not reloaded');
+  assert.equal(await form.locator('#clusterName').evaluate((field) => field.value), 'e2e-kept');
+  assert.equal(await form.locator('#cpus').evaluate((field) => field.value), 'lots');
+  assert.equal(await form.locator('#envs').evaluate((field) => field.value), 'A=1\nB=2');
+  assert.match(await form.locator('#taskFile').evaluate((select) => select.value), /sleepy\.yaml$/);
+  // The issue of a field that was edited shows again too.
+  await form.locator('.issue[data-for="cpus"]', { hasText: 'expected a number' }).waitFor();
+  await form.locator('#cpus input').fill('');
+});
+
 test('a request row opens its details with status, timeline and log', async () => {
   await sidebarRow('launch e2e-hello SUCCEEDED').click();
   await page.locator('.tabs-container .tab', { hasText: 'e2e-hello' }).waitFor();
