@@ -9,8 +9,9 @@ export const LISTENING_PORTS_COMMAND = 'cat /proc/net/tcp /proc/net/tcp6 2>/dev/
 /** A row: `  0: 0100007F:1F90 00000000:0000 0A ...`: slot, local address:port, remote address:port, state. */
 const ROW = /^ *\d+: [0-9A-F]+:([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} ([0-9A-F]{2}) /gm;
 
-/** TCP_LISTEN in the `st` column. */
+/** TCP_LISTEN and TCP_SYN_RECV in the `st` column. */
 const LISTEN = '0A';
+const SYN_RECV = '03';
 
 /** The ports of sockets in LISTEN state in /proc/net/tcp{,6} text. */
 export function parseListeningPorts(text: string): Set<number> {
@@ -28,7 +29,6 @@ function pastListeners(rows: string): boolean {
   for (const [, , state] of rows.matchAll(ROW)) if (state !== LISTEN && state !== SYN_RECV) return true;
   return false;
 }
-const SYN_RECV = '03';
 
 /**
  * A read of a /proc seq file returns what fits in one page (4 KiB at least), so one this much shorter
