@@ -135,6 +135,25 @@ export class LogView {
     return this.current + 1;
   }
 
+  /** The absolute number of the line at the top of the view (where a reader who scrolled up is). */
+  get topLine(): number {
+    return this.dropped + Math.max(0, Math.floor(this.element.scrollTop / this.measure()) - this.noteLines());
+  }
+
+  /**
+   * Stops following and scrolls absolute line `line` to the top of the view (as near as the lines held allow);
+   * false while too few lines are held after it to put it there.
+   */
+  scrollToLine(line: number): boolean {
+    this.setFollowing(false);
+    const lh = this.measure();
+    this.sizeSpacer(lh); // the next frame's render would, but scrollTop is clamped to the height there is now
+    const target = (Math.max(0, line - this.dropped) + this.noteLines()) * lh;
+    this.element.scrollTop = target;
+    this.schedule();
+    return this.element.scrollTop >= target - 1;
+  }
+
   /** The text of the lines held, without colours (what is on screen, not the whole log when lines were dropped). */
   text(): string {
     return this.lines.map(lineText).join('\n');
@@ -213,11 +232,15 @@ export class LogView {
     return h > 0 ? h : FALLBACK_LINE_HEIGHT;
   }
 
+  private sizeSpacer(lh: number): void {
+    this.spacer.style.height = `${(this.lines.length + this.noteLines()) * lh}px`;
+  }
+
   private render(): void {
     const lh = this.measure();
     const note = this.noteLines();
     const total = this.lines.length + note;
-    this.spacer.style.height = `${total * lh}px`;
+    this.sizeSpacer(lh);
     if (this.following) this.element.scrollTop = this.element.scrollHeight;
     const top = this.element.scrollTop;
     const first = Math.max(0, Math.floor(top / lh) - OVERSCAN);

@@ -1,38 +1,71 @@
 // The Request details panel: metadata, a status timeline, the live log with ANSI colours, follow and
-// search, and Cancel. The log view and the timeline are shared with the dashboard (ui/).
+// search, and Cancel. The log view and the timeline are shared with the dashboard (ui/). The search and the
+// reader's place in the log are kept in the webview state (webview/request-state.ts), so they come back when
+// VS Code reloads the page after its tab was hidden; the request and its log come again from the extension.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { isRequestFinished, type RequestSummary } from '../protocol/model';
 import { LogView } from '../ui/log-view';
 import { requestTimeline } from '../ui/timeline';
-import { el, onMessage, post } from './host';
+import { el, onMessage, post, saveState, savedState } from './host';
+import { requestDetailsState } from './request-state';
 
 export function startRequestDetails(root: HTMLElement): void {
   let request: RequestSummary | undefined;
+  const restored = requestDetailsState(savedState());
+  // Where the reader was, scrolled to once the log has come again that far; dropped when they move on.
+  let restoreTop = restored.topLine;
 
   const title = el('h1', {}, 'Request');
   const meta = el('dl', { class: 'meta' });
   const timeline = el('div');
-  const follow = el('vscode-checkbox', { id: 'follow', checked: '' }, 'Follow') as HTMLElement & { checked: boolean };
+  const follow = el('vscode-checkbox', { id: 'follow', ...(restored.following ? { checked: '' } : {}) }, 'Follow') as HTMLElement & { checked: boolean };
   const search = el('vscode-textfield', { id: 'search', placeholder: 'Search the log' }) as HTMLElement & { value: string };
   const matches = el('span', { id: 'matches' });
   const cancel = el('vscode-button', { id: 'cancel', secondary: '' }, 'Cancel Request');
   const openChannel = el('vscode-button', { id: 'open-channel', secondary: '' }, 'Open in Output');
   // Scrolling up to read stops following; scrolling back to the bottom resumes it.
-  const log = new LogView({ id: 'log', label: 'request log', droppedHint: 'open it in the Output panel for all of it', onFollowChange: (on) => (follow.checked = on) });
+  const log = new LogView({
+    id: 'log',
+    label: 'request log',
+    droppedHint: 'open it in the Output panel for all of it',
+    onFollowChange: (on) => {
+      follow.checked = on;
+      persist();
+    },
+  });
+  const persist = () => saveState({ search: search.value ?? '', following: log.isFollowing, topLine: log.isFollowing ? undefined : (restoreTop ?? log.topLine) });
+  const showMatches = () => {
+    const term = search.value ?? '';
+    const count = log.matchCount;
+    matches.textContent = term ? `${count} match${count === 1 ? '' : 'es'}` : '';
+  };
+  search.value = restored.search;
+  if (restored.search) log.search(restored.search);
+  if (!restored.following) log.follow(false);
   root.replaceChildren(title, meta, el('h2', {}, 'Timeline'), timeline, el('h2', {}, 'Log'), el('div', { class: 'toolbar' }, follow, search, matches, cancel, openChannel), log.element);
 
-  follow.addEventListener('change', () => log.follow(follow.checked));
+  follow.addEventListener('change', () => {
+    restoreTop = undefined;
+    log.follow(follow.checked);
+    persist();
+  });
+  let scrollTimer: ReturnType<typeof setTimeout> | undefined;
+  log.element.addEventListener('scroll', () => {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(persist, 200);
+  });
   cancel.addEventListener('click', () => request && post({ type: 'cancel-request', requestId: request.id }));
   openChannel.addEventListener('click', () => request && post({ type: 'open-log-channel', requestId: request.id }));
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
   search.addEventListener('input', () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
-      const term = search.value ?? '';
-      const count = log.search(term);
-      matches.textContent = term ? `${count} match${count === 1 ? '' : 'es'}` : '';
+      restoreTop = undefined;
+      log.search(search.value ?? '');
+      showMatches();
+      persist();
     }, 150);
   });
 
@@ -47,8 +80,12 @@ export function startRequestDetails(root: HTMLElement): void {
         break;
       case 'log':
         log.append(message.data);
+        if (restoreTop !== undefined && log.scrollToLine(restoreTop)) restoreTop = undefined;
+        if (search.value) showMatches();
         break;
       case 'log-end':
+        if (restoreTop !== undefined) log.scrollToLine(restoreTop);
+        restoreTop = undefined;
         log.element.setAttribute('data-ended', message.status);
         break;
     }

@@ -236,6 +236,54 @@ test('a request row opens its details with status, timeline and log', async () =
   await shot('10-request-details');
 });
 
+/** Opens a request's details from its row in the tree; returns the page of the panel, whose tab names `tabText`. */
+async function openDetailsFromRow(row, tabText) {
+  // A live refresh of the tree can redraw the row under the click (seen once under load: selected, not opened).
+  const tab = page.locator('.tabs-container .tab.active', { hasText: tabText });
+  for (let attempt = 1; ; attempt++) {
+    await row.click();
+    if (await tab.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
+    if (attempt === 3) throw new Error("the request's details did not open from its row");
+  }
+  return page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
+}
+
+test("the Request details panel keeps its search and the reader's place in the log when its tab is hidden and shown again", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-longlog-'));
+  try {
+    const file = path.join(dir, 'longlog.yaml');
+    fs.writeFileSync(file, 'name: longlog\nresources:\n  infra: local\nrun: |\n  for i in $(seq 1 2000); do echo "log line $i"; done\n');
+    cli('launch', file, '-c', 'e2e-longlog', '-y');
+    const details = await openDetailsFromRow(sidebarRow('launch e2e-longlog SUCCEEDED'), 'e2e-longlog');
+    const tab = page.locator('.tabs-container .tab.active', { hasText: 'e2e-longlog' });
+    await details.locator('#log[data-ended="SUCCEEDED"]').waitFor({ state: 'attached' });
+    // Searching shows the match (mid-log) and stops following: the reader is there, not at the end.
+    await details.locator('#search input').fill('line 1500');
+    await details.locator('#matches', { hasText: '1 match' }).waitFor();
+    const line1500 = details.locator('#log .log-line', { hasText: /^log line 1500$/ });
+    await line1500.waitFor();
+    const scrollTop = await details.locator('#log').evaluate((log) => log.scrollTop);
+    await details.locator('body').evaluate(() => (globalThis.e2eBeforeHide = true));
+    await page.keyboard.press('Control+P');
+    await answerQuickPick('hello.yaml');
+    await page.locator('.tabs-container .tab.active', { hasText: 'hello.yaml' }).waitFor();
+    await page.locator('.tabs-container .tab', { hasText: 'e2e-longlog' }).click();
+    await tab.waitFor();
+    await details.locator('#log[data-ended="SUCCEEDED"]').waitFor({ state: 'attached' });
+    await shot('10b-request-details-shown-again');
+    assert.equal(await details.locator('body').evaluate(() => globalThis.e2eBeforeHide), undefined, 'the page was not reloaded');
+    assert.equal(await details.locator('#search').evaluate((field) => field.value), 'line 1500');
+    await details.locator('#matches', { hasText: '1 match' }).waitFor();
+    assert.equal(await details.locator('#follow').evaluate((box) => box.checked), false);
+    await line1500.waitFor();
+    const restoredTop = await details.locator('#log').evaluate((log) => log.scrollTop);
+    assert.ok(Math.abs(restoredTop - scrollTop) < 40, `the log is scrolled to ${restoredTop}, where the reader was at ${scrollTop}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    cli('down', 'e2e-longlog', '-y');
+  }
+});
+
 test('a task file offers Launch on SkyDeck as a CodeLens, which launches on an existing cluster', async () => {
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+P');
@@ -304,14 +352,7 @@ test('the Request details panel cancels a running request and shows it CANCELLED
   await launchFromPalette('sleepy.yaml', 'e2e-multi-a');
   const row = sidebarRow('launch e2e-multi-a RUNNING');
   await row.waitFor({ timeout: 60_000 });
-  // A live refresh of the tree can redraw the row under the click (seen once under load: selected, not opened).
-  const tab = page.locator('.tabs-container .tab.active', { hasText: 'e2e-multi-a' });
-  for (let attempt = 1; ; attempt++) {
-    await row.click();
-    if (await tab.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
-    if (attempt === 3) throw new Error("the request's details did not open from its row");
-  }
-  const details = page.frameLocator('iframe.webview.ready >> nth=-1').frameLocator('#active-frame');
+  const details = await openDetailsFromRow(row, 'e2e-multi-a');
   await details.locator('#status', { hasText: 'RUNNING' }).waitFor();
   await details.locator('#log', { hasText: 'sleepy started' }).waitFor();
   await details.locator('#cancel').click();

@@ -1,8 +1,9 @@
-// The Launch form's saved webview state is read back by keeping only what fits: a state from an older page
-// or a corrupt one must give a usable form, never throw.
+// The panels' saved webview states are read back by keeping only what fits: a state from an older page
+// or a corrupt one must give a usable page, never throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { launchFormState } from '../../webview/launch-state';
+import { requestDetailsState } from '../../webview/request-state';
 
 const EMPTY = { form: {}, touched: [], showAll: false, opening: 0, serverIssues: [] };
 
@@ -42,4 +43,14 @@ test('what does not fit this version is dropped, the rest kept', () => {
       { field: '', message: 'general' },
     ],
   });
+});
+
+test("the Request details page gets its search and the reader's place back, and ignores what does not fit", () => {
+  assert.deepEqual(requestDetailsState({ search: 'error', following: false, topLine: 1490 }), { search: 'error', following: false, topLine: 1490 });
+  assert.deepEqual(requestDetailsState({ search: 'error', following: true, topLine: 1490 }), { search: 'error', following: true });
+  for (const saved of [undefined, null, 'x', [1], { search: 7, following: 'no', topLine: -3 }, { search: 'x'.repeat(5000), topLine: 1.5, following: false }]) {
+    const state = requestDetailsState(saved);
+    assert.equal(state.topLine, undefined);
+    assert.ok(state.search === '');
+  }
 });
