@@ -68,10 +68,18 @@ export function fillEnvValues(task: Task, overrides: Record<string, string> = {}
 /** `${VAR}` and `$VAR` for the VARs in `values`; other references are left as written. */
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
+/** `value` with its references filled; the very same value (not a copy) where there was nothing to fill. */
 function substitute<T>(value: T, values: Record<string, string>): T {
   if (typeof value === 'string') return value.replace(ENV_REFERENCE, (whole, a?: string, b?: string) => values[(a ?? b)!] ?? whole) as T;
-  if (Array.isArray(value)) return value.map((v) => substitute(v, values)) as T;
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, values), substitute(v, values)])) as T;
+  if (Array.isArray(value)) {
+    const out = value.map((v) => substitute(v, values));
+    return out.every((v, i) => v === value[i]) ? value : (out as T);
+  }
+  if (isRecord(value)) {
+    const entries = Object.entries(value);
+    const out = entries.map(([k, v]) => [substitute(k, values), substitute(v, values)] as const);
+    return out.every(([k, v], i) => k === entries[i]![0] && v === entries[i]![1]) ? value : (Object.fromEntries(out) as T);
+  }
   return value;
 }
 

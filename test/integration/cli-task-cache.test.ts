@@ -32,7 +32,8 @@ describe('the CLI cache of validated task files', () => {
   after(() => disposeWithWork(server));
 
   it('a second dry run of the same file takes its task from the cache, without loading the validation bundle', async () => {
-    writeFileSync(file, 'resources:\n  cpus: 1\nrun: echo from-the-file\n');
+    // With the sections env references are filled in (file_mounts, workdir), none of them holding one.
+    writeFileSync(file, `resources:\n  cpus: 1\nworkdir: .\nfile_mounts:\n  ~/data/copy.yaml: ./task.yaml\nenvs:\n  MODE: test\nrun: echo from-the-file\n`);
     const first = await dryRun();
     assert.match(first.stdout, /Run: echo from-the-file/);
     assert.equal(entries().length, 1, 'one entry for the one task file');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { fillEnvs, parseEnvArg, parseEnvFile, parseTaskYaml, TaskValidationError, validateTask } from '../../protocol/task';
+import { describe, it, test } from 'node:test';
+import { fillEnvs, fillEnvValues, parseEnvArg, parseEnvFile, parseTaskYaml, TaskValidationError, validateTask } from '../../protocol/task';
 
 function issuesOf(fn: () => unknown) {
   try {
@@ -81,4 +81,15 @@ run: echo $EPOCHS
   it('rejects a cloud that conflicts with infra', () => {
     assert.equal(issuesOf(() => validateTask({ resources: { cloud: 'local', infra: 'slurm' } }))[0]!.path, 'resources.cloud');
   });
+});
+
+test('fillEnvValues asks for the task to be validated again only when a reference in file_mounts or workdir was filled', () => {
+  const plain = validateTask({ workdir: '/src', file_mounts: { '/data': { source: 's3://bucket/path', mode: 'MOUNT' }, '/etc/x': '/local/x' }, envs: { A: '1' }, run: 'echo' });
+  const kept = fillEnvValues(plain);
+  assert.equal(kept.recheck, false);
+  assert.equal(kept.task.file_mounts, plain.file_mounts, 'the same object, not a copy');
+  const referring = validateTask({ file_mounts: { '/data': { source: 's3://${BUCKET}/path', mode: 'MOUNT' } }, envs: { BUCKET: 'mine' }, run: 'echo' });
+  const filled = fillEnvValues(referring);
+  assert.equal(filled.recheck, true);
+  assert.deepEqual(filled.task.file_mounts, { '/data': { source: 's3://mine/path', mode: 'MOUNT' } });
 });
