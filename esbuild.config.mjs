@@ -148,6 +148,8 @@ const librariesApart = {
         contents: [`import { loadBundle } from './bundle-loader';`, `const load = () => loadBundle(${JSON.stringify(args.path)});`, ...stand_ins].join('\n'),
         resolveDir: path.resolve('client/cli'),
         loader: 'js',
+        // `npm run watch` makes the stand-ins again when the module's exports change.
+        watchFiles: [apart[args.path]],
       };
     });
   },
