@@ -208,11 +208,10 @@ export class JobRunner {
     }
     await this.setStatus(index, recovering ? 'RECOVERING' : 'STARTING', recovering ? 'provisioning a new cluster' : 'provisioning the cluster');
     const cluster = await this.provision(index, recovering);
-    const failed = this.job.retiring;
-    if (failed.length > 0) {
-      // The new cluster holds its nodes now: the failed ones may go.
-      await this.update({ retiring: [] });
-      for (const name of failed) this.inBackground(this.teardown(name));
+    // The new cluster holds its nodes now: the failed ones may go. Each leaves `retiring` only once it is
+    // gone: cleared first, a server killed before the tear-down finished forgot the cluster for good.
+    for (const name of this.job.retiring) {
+      this.inBackground(this.teardown(name).then(() => this.update({ retiring: this.job.retiring.filter((n) => n !== name) })));
     }
     try {
       return await this.startOn(cluster, index, recovering);

@@ -264,9 +264,13 @@ describe('managed jobs on local infra', () => {
     jobs = jobsOf(server);
     const done = await jobs.until(id, ['SUCCEEDED', 'FAILED', 'FAILED_CONTROLLER'], 30_000);
     assert.equal(done.status, 'SUCCEEDED');
-    assert.equal(done.tasks[0]!.recoveryCount, 1);
+    // One recovery, for the killed job; a second only when the kill landed while the new cluster's job was
+    // being started, which then never ran (the controller says so).
+    const recoveries = done.tasks[0]!.recoveryCount;
+    assert.ok(recoveries === 1 || (recoveries === 2 && /the API server stopped before the job started/.test(jobs.log(id, true))), jobs.log(id, true));
     assert.match(jobs.log(id), /finished/);
-    assert.deepEqual((await jobs.clusters()).filter((c) => c.startsWith(`sky-jobs-${id}-`)), []);
+    // The failed cluster too, also when the kill came before its tear-down had finished.
+    assert.deepEqual((await jobs.clusters()).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], jobs.log(id, true));
   });
 });
 
