@@ -5,26 +5,20 @@
 // it asserts nothing about timing.
 // `SKYDECK_BENCH_BASELINE=DIR` (a folder holding another build's server.js and cli.js) runs that server
 // at the same time, so that the two are compared under the same load.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { ROOT, snapshotBuild } from './lib/build';
 import { describeMachine } from './lib/machine';
+import { cpuMs } from './lib/processes';
 import { BenchServer } from './lib/server';
 import { sleep } from './lib/stats';
 
 const CONNECTIONS = Number(process.env.SKYDECK_BENCH_CONNECTIONS ?? 1000);
 const WINDOWS = Number(process.env.SKYDECK_BENCH_WINDOWS ?? 6);
 const WINDOW_MS = 5_000;
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** User plus system CPU time of a process so far, in milliseconds. */
-function cpuMs(pid: number): number {
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
 
 function openSockets(server: BenchServer, count: number): Promise<WebSocket[]> {
   return Promise.all(

@@ -5,24 +5,20 @@
 // the rounds. A measuring tool: it asserts nothing about timing, and fails only when a copy fails.
 // `SKYDECK_BENCH_BASELINE=DIR` (another build's server.js and cli.js) runs the same rounds on that
 // server, interleaved, so that the ratio compares the two under the same load.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApiRequest } from '../protocol/model';
 import { ROOT, snapshotBuild, type Build } from './lib/build';
 import { describeMachine } from './lib/machine';
+import { cpuMs } from './lib/processes';
 import { BenchServer } from './lib/server';
 import { median } from './lib/stats';
 
 const FOLLOWERS = Number(process.env.SKYDECK_BENCH_FOLLOWERS ?? 10);
 const ROUNDS = Number(process.env.SKYDECK_BENCH_ROUNDS ?? 5);
 const LOG_BYTES = 50e6;
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
 
 /** One round on a fresh server: CPU milliseconds the copies cost it. */
 async function round(build: Build, dir: string): Promise<number> {

@@ -2,7 +2,16 @@
 // detached in their own sessions inside the benchmark's temp dir), is ended by pid when it is done,
 // and on any exit path: normal end, a thrown error, Ctrl+C.
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** User plus system CPU time of a process so far, in milliseconds (from /proc/PID/stat). */
+export function cpuMs(pid: number): number {
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
 
 const children = new Set<ChildProcess>();
 const tempRoots = new Set<string>();
