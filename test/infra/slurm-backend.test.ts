@@ -1,6 +1,6 @@
 // What only the Slurm backend does, against a real slurmctld with two slurmd nodes (see
 // scripts/infra/lab-up.sh), through each transport (the Slurm commands, and slurmrestd with JWT auth):
-// queue reasons, nodes going down, a controller restart, a port check cut short by a server restart,
+// queue reasons, nodes going down, a controller restart, a port check cut short by a server restart, a port held by a job that is ending,
 // partitions, slurmrestd failures. The scenarios every backend shares are in backend-contract.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -123,11 +123,35 @@ for (const transport of ['commands', 'rest'] as const) {
       const kept = await heldJob(2);
       const ctx = jobContext(home, 'kept');
       const resumed = await backend.resumeJob(cluster, jobSpec(2, {}), kept, ctx);
-      await waitFor('the released job to run', async () => (await squeue('-j', kept.slurmJobId)) === `${kept.slurmJobId} RUNNING`);
+      // An outcome before it runs is the failure, and says why.
+      const ended = resumed.outcome.then((o) => assert.fail(`the released job ended before it ran: ${JSON.stringify(o)}\n${ctx.read()}`));
+      ended.catch(() => undefined);
+      await Promise.race([ended, waitFor('the released job to run', async () => (await squeue('-j', kept.slurmJobId)) === `${kept.slurmJobId} RUNNING`)]);
       assert.equal(existsSync(join(kept.jobDir, 'port-check')), false);
       await backend.cancelJob(cluster, kept);
       await resumed.outcome;
       await ctx.close();
+    });
+
+    test("a port held by another cluster's job that is ending is waited for, not refused", async (t) => {
+      const { home, backend, cluster } = await upCluster(t, transport, `sl-end-${transport}`, 2);
+      cluster.ports = [18081];
+      // It ignores SIGTERM, so it stays COMPLETING until Slurm's KillWait (2 s in the lab) runs out.
+      const wrap = 'trap "" TERM; while :; do sleep 0.2; done';
+      const other = (await sh('sbatch', ['--parsable', '-p', 'debug', '-N1', '--nodelist=n1', '--output=/dev/null', '--job-name=skydeck-sl-end-other', '--comment=skydeck-ports=18081', '--wrap', wrap], slurmEnv())).stdout.trim();
+      try {
+        await waitFor("the other cluster's job to run", async () => (await squeue('-j', other)) === `${other} RUNNING`);
+        await sh('scancel', [other], slurmEnv());
+        await waitFor("the other cluster's job to be ending", async () => (await squeue('-j', other)) === `${other} COMPLETING`);
+        // Both nodes are needed, and n1 is the ending job's: a plan that counted it would refuse.
+        const ctx = jobContext(home, 'job');
+        const job = await backend.runJob(cluster, jobSpec(1, { run: 'echo ran' }), ctx);
+        assert.deepEqual(await job.outcome, { status: 'SUCCEEDED', exitCode: 0 });
+        await ctx.close();
+        assert.match(ctx.read(), /^\(head, rank=0\) ran$/m);
+      } finally {
+        await sh('scancel', [other], slurmEnv());
+      }
     });
 
     test('Slurm refuses what its partition cannot hold, saying what was asked and what it has', async (t) => {

@@ -36,7 +36,7 @@ import { batchScript, envFile, nodeScript } from './batch-script';
 import { commandTransport, nodeUsable, type SlurmNode } from './slurm-cli';
 import { CONFIG_FILE, parseSlurmConfig, readSlurmSection, type SlurmConfig } from './slurm-config';
 import { SlurmJobFollower } from './slurm-job-follower';
-import { choosePortNodes, clusterOfJobName, describeHeld, heldPorts, isHeld, jobName, portFit, portsComment, releaseUnlessClashing, submitHoldingPorts, type HeldPort, type PortAsk } from './slurm-ports';
+import { choosePortNodes, clusterOfJobName, describeHeld, heldPorts, isEnding, isHeld, jobName, portFit, portsComment, releaseUnlessClashing, submitHoldingPorts, type HeldPort, type PortAsk } from './slurm-ports';
 import { restTransport } from './slurm-rest';
 import type { SlurmJobFilter, SlurmJobRequest, SlurmTransport } from './slurm-transport';
 
@@ -166,7 +166,7 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     try {
       const found = await this.nodes();
       nodes = found.nodes;
-      held = ask.ports?.length ? heldPorts(await found.slurm.queue(), ask.ports) : new Map();
+      held = ask.ports?.length ? heldPorts((await found.slurm.queue()).filter((j) => !isEnding(j)), ask.ports) : new Map();
     } catch (err) {
       return { placements: [], refusals: [{ infra: ask.infra ?? 'slurm', reason: (err as Error).message }] };
     }
@@ -230,8 +230,9 @@ export class SlurmBackend implements InfraBackend<SlurmClusterHandle, SlurmJobHa
     const c = clusterHandle(cluster);
     const ports = portAsk(cluster, spec.numNodes);
     // Before any file is written: a job whose ports every node has taken is refused, not left pending.
+    // Jobs that are ending do not count here; the submission waits for them to be gone.
     if (ports) {
-      const [nodes, queue] = await Promise.all([slurm.nodes(), slurm.queue()]);
+      const [nodes, queue] = await Promise.all([slurm.nodes(), slurm.queue().then((q) => q.filter((j) => !isEnding(j)))]);
       const chosen = choosePortNodes(portFit(nodes, ports), heldPorts(queue, ports.ports, ports.cluster), ports.numNodes, ports.partition);
       if ('refusal' in chosen) throw fail.resources_unavailable(`${ports.infra}: ${chosen.refusal}`);
     }

@@ -5,6 +5,7 @@
 // job, running or pending, holds one of them: its required nodes then say where it will run, to everyone.
 // The choice and the submission are one step per Slurm cluster: one at a time in this server, and
 // between servers by submitting held and yielding to an earlier job that chose the same node.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeUsable, type SlurmNode } from './slurm-cli';
 import type { SlurmJobRequest, SlurmQueuedJob, SlurmTransport } from './slurm-transport';
 
@@ -12,6 +13,13 @@ const PORTS_COMMENT = 'skydeck-ports=';
 const JOB_PREFIX = 'skydeck-';
 /** How many times a job that lost its nodes to another server's job is placed again before it is refused. */
 const ATTEMPTS = 3;
+/**
+ * How long a submission waits for ending jobs that hold its ports to leave the queue. Slurm kills an
+ * ending job's processes within its KillWait (30 s by default); a job still ending after that is on a
+ * node that stopped answering, and is counted as a holder.
+ */
+const ENDING_WAIT_MS = 35_000;
+const ENDING_POLL_MS = 250;
 
 export function jobName(cluster: string): string {
   return `${JOB_PREFIX}${cluster}`;
@@ -70,6 +78,28 @@ export function heldPorts(queue: readonly SlurmQueuedJob[], asked: readonly numb
     }
   }
   return byNode;
+}
+
+/**
+ * Ended, its processes being killed (COMPLETING): it holds its ports for a moment more, and then nothing.
+ * A plan does not count it; a submission waits for it to be gone (`queueWithoutEnding`).
+ */
+export function isEnding(job: SlurmQueuedJob): boolean {
+  return job.state === 'COMPLETING';
+}
+
+/**
+ * The queue once no ending job of another cluster holds one of the asked ports: a job that ended just
+ * before may still have the port bound, and refusing or moving a launch for it would be wrong a moment
+ * later. Gives up waiting after ENDING_WAIT_MS, and then the queue counts those jobs as holders.
+ */
+export async function queueWithoutEnding(slurm: SlurmTransport, ask: Pick<PortAsk, 'cluster' | 'ports'>): Promise<SlurmQueuedJob[]> {
+  const end = Date.now() + ENDING_WAIT_MS;
+  for (;;) {
+    const queue = await slurm.queue();
+    if (heldPorts(queue.filter(isEnding), ask.ports, ask.cluster).size === 0 || Date.now() > end) return queue;
+    await sleep(ENDING_POLL_MS);
+  }
 }
 
 /** `8080 is held by cluster web on n1; 8081 is held by cluster api on n2 (pending job 42)`. */
@@ -142,7 +172,7 @@ export function clashes(queue: readonly SlurmQueuedJob[], id: string, nodes: rea
  */
 export async function releaseUnlessClashing(slurm: SlurmTransport, id: string, nodes: readonly string[], ask: Pick<PortAsk, 'cluster' | 'ports'>): Promise<HeldPort[]> {
   try {
-    const lost = clashes(await slurm.queue(), id, nodes, ask);
+    const lost = clashes(await queueWithoutEnding(slurm, ask), id, nodes, ask);
     if (lost.length === 0) await slurm.release(id);
     else await slurm.cancel({ id });
     return lost;
@@ -166,7 +196,7 @@ export async function submitHoldingPorts(
 ): Promise<string> {
   let lost: HeldPort[] = [];
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const [nodes, queue] = await Promise.all([slurm.nodes(), slurm.queue()]);
+    const [nodes, queue] = await Promise.all([slurm.nodes(), queueWithoutEnding(slurm, ask)]);
     const chosen = choosePortNodes(portFit(nodes, ask), heldPorts(queue, ask.ports, ask.cluster), ask.numNodes, ask.partition);
     if ('refusal' in chosen) throw opts.refuse(`${ask.infra}: ${chosen.refusal}`);
     const pinned = chosen.nodes.map((n) => n.name);
