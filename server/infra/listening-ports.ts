@@ -3,8 +3,13 @@
 // them binds nothing, and sees sockets on every address (a bind test would see only one).
 import { open, type FileHandle } from 'node:fs/promises';
 
-/** Prints both tables; a host without IPv6 has no tcp6. */
-export const LISTENING_PORTS_COMMAND = 'cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; true';
+/**
+ * Prints the listening rows of both tables, run on a pool host: awk stops reading a table at its first
+ * row past the listeners (see pastListeners), so the kernel does not walk, nor SSH carry, the rows of
+ * every connection. A host without awk prints both tables whole; one without IPv6 has no tcp6.
+ */
+export const LISTENING_PORTS_COMMAND =
+  'if command -v awk >/dev/null 2>&1; then for t in /proc/net/tcp /proc/net/tcp6; do [ -r "$t" ] && awk \'FNR > 1 && $4 != "0A" && $4 != "03" { exit } $4 == "0A"\' "$t"; done; else cat /proc/net/tcp /proc/net/tcp6 2>/dev/null; fi; true';
 
 /** A row: `  0: 0100007F:1F90 00000000:0000 0A ...`: slot, local address:port, remote address:port, state. */
 const ROW = /^ *\d+: [0-9A-F]+:([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} ([0-9A-F]{2}) /gm;
