@@ -1,7 +1,8 @@
 // What only the Slurm backend does, against a real slurmctld with two slurmd nodes (see
 // scripts/infra/lab-up.sh), through each transport (the Slurm commands, and slurmrestd with JWT auth):
-// queue reasons, nodes going down, a controller restart, a port check cut short by a server restart, a port held by a job that is ending,
-// partitions, slurmrestd failures. The scenarios every backend shares are in backend-contract.test.ts.
+// queue reasons, nodes going down, a controller restart, a port check cut short by a server restart, a
+// port held by a job that is ending, partitions, slurmrestd failures. The scenarios every backend shares
+// are in backend-contract.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
