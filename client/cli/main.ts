@@ -8,6 +8,11 @@ const wholeNumber = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
   return Number(value);
 };
+const positiveNumber = (value: string) => {
+  const n = wholeNumber(value);
+  if (n < 1) throw new InvalidArgumentError('expected a number of at least 1');
+  return n;
+};
 
 const commands = {
   launch: () => import('./commands/launch'),
@@ -112,10 +117,11 @@ function program(): Command {
     .description("stream a job's log (the latest job when no id is given)")
     .argument('<cluster>')
     .argument('[jobs...]', 'job id (several with --sync-down)')
-    .option('--no-follow', 'print what is there and return')
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
     .option('--status', 'print the job status and exit 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled')
     .option('-s, --sync-down', 'download the logs to SKYDECK_HOME/logs/CLUSTER/')
+    .option('--follow', 'keep streaming until the job ends (the default)', true)
+    .option('--no-follow', 'print what is there and return')
     .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).logs(cluster, jobs, options)));
 
   skydeck
@@ -123,17 +129,19 @@ function program(): Command {
     .description('cancel jobs on a cluster')
     .argument('<cluster>')
     .argument('[jobs...]', 'job ids')
-    .option('-a, --all', 'all your unfinished jobs on the cluster')
-    .option('-u, --all-users', "with -a: everyone's jobs (the cluster's owner or an admin)")
+    .option('-a, --all', 'all your unfinished jobs on the cluster (asks first)')
+    .option('-u, --all-users', "everyone's unfinished jobs on the cluster (the cluster's owner or an admin; asks first)")
+    .option('-y, --yes', 'skip the confirmation')
     .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).cancelJobs(cluster, jobs, options)));
 
-  for (const [name, description, asks] of [
-    ['stop', 'stop clusters (their ongoing requests are cancelled first)', true],
-    ['start', 'start stopped clusters', false],
-    ['down', 'tear clusters down (their ongoing requests are cancelled first)', true],
+  for (const [name, description] of [
+    ['stop', 'stop clusters (their ongoing requests are cancelled first)'],
+    ['start', 'start stopped clusters (with -a, asks first)'],
+    ['down', 'tear clusters down (their ongoing requests are cancelled first)'],
   ] as const) {
     const command = skydeck.command(name).description(description).argument('[clusters...]').option('-a, --all', 'all your clusters');
-    if (asks) command.option('-y, --yes', 'skip the confirmation');
+    if (name !== 'start') command.option('-u, --all-users', "everyone's clusters (the server lets only their owners or an admin act on them)");
+    command.option('-y, --yes', 'skip the confirmation');
     command.action((clusters: string[], options) => runAction(async () => (await commands.clusters()).lifecycle(name, clusters, options)));
   }
 
@@ -145,6 +153,8 @@ function program(): Command {
     .option('-i, --idle-minutes <minutes>', 'idle minutes before it acts (default 5)', wholeNumber)
     .option('--down', 'tear the cluster down instead of stopping it')
     .option('--cancel', 'clear the autostop')
+    .option('-u, --all-users', "everyone's UP clusters (the server lets only their owners or an admin act on them)")
+    .option('-y, --yes', 'skip the confirmation (asked with -a or -u)')
     .action((clusters: string[], options) => runAction(async () => (await commands.clusters()).autostop(clusters, options)));
 
   skydeck
@@ -173,6 +183,8 @@ function program(): Command {
       .argument('[entrypoint...]', 'a task YAML file, or a command to run'),
     'job name (and the task name of a one-task job)',
   )
+    .option('-c, --cluster <name>', 'deprecated alias of -n/--name (as in SkyPilot)')
+    .option('-d, --detach-run', 'return once the job is submitted instead of streaming its log')
     .option('-y, --yes', 'skip the confirmation')
     .action((entrypoint: string[], options) => runAction(async () => (await commands.jobs()).launch(entrypoint, options)));
   jobs
@@ -180,7 +192,10 @@ function program(): Command {
     .description('show your managed jobs (the 50 most recent)')
     .option('-u, --all-users', "everyone's managed jobs (admins)")
     .option('-a, --all', 'every job, not only the 50 most recent')
+    .option('-l, --limit <n>', 'the n most recent jobs (default 50)', positiveNumber)
     .option('-s, --skip-finished', 'only jobs that have not finished')
+    .option('-v, --verbose', "more columns: each job's cluster, infra and recovery policy")
+    .option('-r, --refresh', 'query the latest statuses (always live here: the server itself is the jobs controller)')
     .option('-o, --output <format>', 'table or json')
     .option('--json', 'print JSON')
     .action((options) => runAction(async () => (await commands.jobs()).queue(options)));
@@ -188,7 +203,10 @@ function program(): Command {
     .command('logs')
     .description("stream a managed job's log across its recoveries (your latest job when no id is given)")
     .argument('[id]')
+    .option('-n, --name <name>', 'the job of this name (the latest one, when several have it)')
+    .option('--follow', 'keep streaming until the job ends (the default)', true)
     .option('--no-follow', 'print what is there and return')
+    .option('-r, --refresh', 'query the latest log (always live here: the server itself is the jobs controller)')
     .option('--controller', "the controller's log: placement, provisioning, recoveries and why")
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
     .action((id: string | undefined, options) => runAction(async () => (await commands.jobs()).logs(id, options)));
@@ -205,15 +223,18 @@ function program(): Command {
   skydeck
     .command('check')
     .description('show which infra the server can use, why not, and how to enable it')
+    .argument('[infra...]', 'only these: a kind (ssh, slurm, local) or one infra (ssh/<pool>, slurm/<partition>)')
     .option('-v, --verbose', 'also list each infra\'s nodes: address, state, CPUs, memory, free disk, GPUs, clusters')
-    .option('--json', 'print JSON (with the nodes)')
-    .action((options) => runAction(async () => (await commands.infra()).check(options)));
+    .option('-o, --output <format>', 'table or json (json has the nodes)')
+    .option('--json', 'print JSON (same as -o json)')
+    .action((infra: string[], options) => runAction(async () => (await commands.infra()).check(infra, options)));
 
   const gpusList = (command: Command) =>
     command
       .argument('[accelerator]', 'only this accelerator type (A100, T4...)')
       .option('--infra <infra>', 'only this infra: ssh, ssh/<pool>, slurm/<partition>, local')
-      .option('--json', 'print JSON')
+      .option('-o, --output <format>', 'table or json')
+      .option('--json', 'print JSON (same as -o json)')
       .action((name: string | undefined, options) => runAction(async () => (await commands.infra()).gpusList(name, options)));
   gpusList(skydeck.command('gpus').description('accelerators on the enabled infra').command('list').description('list the accelerators on the enabled infra (local and SSH hosts by nvidia-smi, Slurm nodes by GRES)'));
   gpusList(skydeck.command('show-gpus').description('the accelerators on the enabled infra (same as gpus list)'));
@@ -228,16 +249,19 @@ function program(): Command {
   api
     .command('info')
     .description('show the endpoint, server health, version and who you are')
-    .option('--json', 'print JSON')
+    .option('-o, --output <format>', 'table or json')
+    .option('--json', 'print JSON (same as -o json)')
     .action((options) => runAction(async () => (await commands.api()).info(options)));
   api
     .command('status')
     .description('list ongoing requests (with -a, finished ones too)')
     .argument('[ids...]', 'only these requests (ids or unique prefixes)')
-    .option('-a, --all', 'include finished requests')
+    .option('-a, --all-status', 'include finished requests (SUCCEEDED, FAILED, CANCELLED)')
     .option('-u, --all-users', "everyone's requests (default: yours)")
+    .option('-c, --cluster <name>', 'only requests on this cluster')
     .option('-s, --status <status>', 'only requests in this status')
     .option('-l, --limit <n>', 'at most this many', wholeNumber)
+    .option('-v, --verbose', 'full request ids')
     .option('-o, --output <format>', 'table or json')
     .option('--json', 'print JSON')
     .action((ids: string[], options) => runAction(async () => (await commands.api()).requestStatus(ids, options)));
@@ -245,6 +269,7 @@ function program(): Command {
     .command('logs')
     .description("stream a request's log (any unique id prefix works)")
     .argument('<id>')
+    .option('--follow', 'keep streaming until the request ends (the default)', true)
     .option('--no-follow', 'print what is there and return')
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
     .action((id: string, options) => runAction(async () => (await commands.api()).logs(id, options)));
@@ -252,8 +277,9 @@ function program(): Command {
     .command('cancel')
     .description('cancel requests')
     .argument('[ids...]', 'ids or unique prefixes')
-    .option('-a, --all', 'all your ongoing requests')
-    .option('-u, --all-users', "everyone's ongoing requests (admins, on a team server)")
+    .option('-a, --all', 'all your ongoing requests (asks first)')
+    .option('-u, --all-users', "everyone's ongoing requests (admins, on a team server; asks first)")
+    .option('-y, --yes', 'skip the confirmation')
     .action((ids: string[], options) => runAction(async () => (await commands.api()).cancel(ids, options)));
   api
     .command('start')
@@ -270,7 +296,9 @@ function program(): Command {
     .option('-e, --endpoint <url>', 'the server, such as https://skydeck.example.com (user:password@ may ride in it)')
     .option('-u, --user <name>', 'log in as this user (the password is asked for, or read with --password-stdin)')
     .option('--password-stdin', 'read the password from the first line of stdin')
-    .option('--token <token>', 'log in with a service-account token')
+    .option('-t, --token <token>', 'log in with a service-account token')
+    .option('--service-account-token <token>', 'same as --token (SkyPilot\'s long name)')
+    .option('--relogin', 'log in again even when credentials are saved (every login here checks them anew)')
     .option('--token-stdin', 'read the service-account token from stdin')
     .action((options) => runAction(async () => (await commands.login()).login(options)));
   api

@@ -25,6 +25,13 @@ export function note(text: string): void {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/** `-o json` and `--json` mean the same (SkyPilot's -o/--output); any other -o but table is a usage error. */
+export function jsonOutput(options: { json?: boolean; output?: string }): boolean {
+  const output = options.output?.toLowerCase();
+  if (output !== undefined && output !== 'json' && output !== 'table') throw new CliExit(EXIT.usage, 'Error: -o/--output takes table or json');
+  return options.json === true || output === 'json';
+}
+
 export function printJson(value: unknown): void {
   print(JSON.stringify(value, null, 2));
 }

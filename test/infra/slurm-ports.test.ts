@@ -102,7 +102,7 @@ describe('ports on Slurm', () => {
   });
 
   it('once its job has ended, a cluster has no address and holds no port', async () => {
-    const ended = await cli(rest, 'cancel', 'web2', '-a');
+    const ended = await cli(rest, 'cancel', 'web2', '-a', '-y');
     assert.equal(ended.code, 0, ended.stdout + ended.stderr);
     await eventually(async () => ((await cli(rest, 'status', 'web2', '--endpoints')).stderr.includes('has no node address now') ? true : undefined), 30_000, 'web2 to lose its address');
     const again = await cli(commands, 'launch', '-c', 'web3', '--dryrun', '--infra', 'slurm/debug', '--ports', String(port), '--', 'true');
@@ -110,7 +110,7 @@ describe('ports on Slurm', () => {
   });
 
   it("with two jobs running, the cluster's address is the later job's head, then the earlier's once the later ends", async () => {
-    assert.equal((await cli(commands, 'cancel', 'web1', '-a')).code, 0);
+    assert.equal((await cli(commands, 'cancel', 'web1', '-a', '-y')).code, 0);
     const ip = async () => {
       const r = await cli(commands, 'status', 'multi', '--ip');
       return r.code === 0 ? r.stdout.trim() : r.stderr;

@@ -98,7 +98,7 @@ describe('skydeck api', () => {
 
   it('api cancel -a cancels all ongoing requests', async () => {
     const ids = await Promise.all([1, 2].map(async () => (await runCli(server, ['launch', '-c', 'apid', '-y', '--async', 'sleep 60'])).stdout.trim()));
-    const run = await runCli(server, ['api', 'cancel', '-a']);
+    const run = await runCli(server, ['api', 'cancel', '-a', '-y']);
     assert.equal(run.code, 0, run.stderr);
     for (const id of ids) assert.ok(run.stdout.includes(id.slice(0, 8)), run.stdout);
     for (const id of ids) assert.equal((await server.waitFor(id)).status, 'CANCELLED');

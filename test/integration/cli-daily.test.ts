@@ -87,7 +87,7 @@ describe('daily commands', () => {
     const others = await cli('queue', 'alices');
     assert.match(others.stdout, /No jobs on cluster alices/);
     assert.match((await cli('queue', 'alices', '-u')).stdout, /alice\s/);
-    assert.equal((await cli('cancel', 'daily', '-a')).code, 0);
+    assert.equal((await cli('cancel', 'daily', '-a', '-y')).code, 0);
   });
 
   it('autostop -i N --down sets autodown, --cancel clears it', async () => {
@@ -117,7 +117,7 @@ describe('daily commands', () => {
     assert.match((await cli('api', 'status', '-a', '-u')).stdout, /\balice\b/);
   });
 
-  it("cancel -a cancels only your jobs on the cluster; -a -u everyone's", async () => {
+  it("cancel -a cancels only your jobs on the cluster; -u everyone's", async () => {
     const me = { SKYDECK_USER_ID: 'c0ffee00', SKYDECK_USER: 'carl' };
     const mine = await runCli(server, ['launch', '-c', 'shared', '-y', '-d', '--', 'sleep 60'], { env: me });
     assert.equal(mine.code, 0, mine.stderr);
@@ -125,14 +125,14 @@ describe('daily commands', () => {
     const theirs = await server.waitFor(await server.submit('exec', { clusterName: 'shared', detachRun: true, task: { run: 'sleep 60' } }, ALICE));
     assert.equal(theirs.status, 'SUCCEEDED', JSON.stringify(theirs.error));
     const status = async () => Object.fromEntries((await jobs('shared')).map((j) => [j.owner.name, j.status]));
-    const cancelled = await runCli(server, ['cancel', 'shared', '-a'], { env: me });
+    const cancelled = await runCli(server, ['cancel', 'shared', '-a', '-y'], { env: me });
     assert.equal(cancelled.code, 0, cancelled.stderr);
     assert.match(cancelled.stdout, /Cancelled job 1 on shared\./);
     assert.doesNotMatch(cancelled.stdout, /job 2/);
     assert.equal((await status()).carl, 'CANCELLED');
     assert.notEqual((await status()).alice, 'CANCELLED', "alice's job was cancelled by carl's -a");
-    assert.equal((await runCli(server, ['cancel', 'shared', '-u'], { env: me })).code, 2, '-u alone is a usage error');
-    const everyone = await runCli(server, ['cancel', 'shared', '-a', '-u'], { env: me });
+    // As `sky cancel CLUSTER -u`: everyone's jobs, with or without -a.
+    const everyone = await runCli(server, ['cancel', 'shared', '-u', '-y'], { env: me });
     assert.equal(everyone.code, 0, everyone.stderr);
     assert.match(everyone.stdout, /Cancelled job 2 on shared\./);
     assert.equal((await status()).alice, 'CANCELLED');

@@ -159,7 +159,7 @@ describe('local server', () => {
       // ...so their CLI, pointed at the server, gets nothing done, whoever it claims to be.
       for (const args of [
         ['api', 'status', '-a'],
-        ['api', 'cancel', '-a', '-u'],
+        ['api', 'cancel', '-a', '-u', '-y'],
         ['launch', '-y', '-c', 'theirs', '--async', 'echo', 'pwned'],
       ]) {
         const r = other.run([process.execPath, other.cli, ...args], { SKYDECK_API_SERVER_ENDPOINT: server.url, SKYDECK_USER: 'root', SKYDECK_USER_ID: 'a11ce000' });

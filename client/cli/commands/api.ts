@@ -8,20 +8,22 @@ import { ClientError, ConnectionError } from '../../errors';
 import { relativeTime, shortId, table } from '../../format';
 import { homePaths } from '../../home';
 import { readServerInfo, startLocalServer, stopLocalServer } from '../../local-server';
-import { checkRequestId } from '../args';
+import { checkClusterName, checkRequestId } from '../args';
 import { cliContext, connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
-import { CliExit, EXIT, print, printJson } from '../output';
+import { CliExit, EXIT, jsonOutput, print, printJson } from '../output';
+import { confirm } from '../prompt';
 
 const SOURCES = { override: 'given explicitly', env: 'from SKYDECK_API_SERVER_ENDPOINT', config: 'from config.yaml', default: 'the local default' } as const;
 
-export async function info(options: { json?: boolean }): Promise<void> {
+export async function info(options: { json?: boolean; output?: string }): Promise<void> {
+  const json = jsonOutput(options);
   const { client, endpoint, home } = await connect();
   try {
     const health = await client.health();
     const server = endpoint.local ? readServerInfo(home) : undefined;
-    if (options.json) {
+    if (json) {
       return printJson({ endpoint: endpoint.url, endpointSource: endpoint.source, local: endpoint.local, health, user: client.user, server: server ?? null });
     }
     print(infoText(client, health, server, home));
@@ -43,37 +45,43 @@ function infoText(client: ApiClient, health: HealthResponse, server: ReturnType<
   return lines.join('\n');
 }
 
-export async function requestStatus(ids: string[], options: { all?: boolean; allUsers?: boolean; json?: boolean; output?: string; limit?: number; status?: string }): Promise<void> {
+export async function requestStatus(
+  ids: string[],
+  options: { allStatus?: boolean; allUsers?: boolean; cluster?: string; json?: boolean; output?: string; limit?: number; status?: string; verbose?: boolean },
+): Promise<void> {
   ids.forEach(checkRequestId);
+  if (options.cluster !== undefined) checkClusterName(options.cluster);
+  const json = jsonOutput(options);
   const status = options.status?.toUpperCase();
   if (status !== undefined && !(REQUEST_STATUSES as readonly string[]).includes(status)) {
     throw new CliExit(EXIT.usage, `Error: --status takes one of ${REQUEST_STATUSES.join(', ')}`);
   }
   const { client } = await connect();
   try {
-    const requests: RequestSummary[] =
+    let requests: RequestSummary[] =
       ids.length > 0
         ? await Promise.all(ids.map((id) => client.getRequest(id)))
         : await client.listRequests({
-            all: options.all || status !== undefined,
+            all: options.allStatus || status !== undefined,
             limit: options.limit,
             status: status as RequestStatus | undefined,
+            cluster: options.cluster,
             // As `sky api status`: your requests, everyone's with -u.
             user: options.allUsers ? undefined : ((await client.health()).user ?? client.user).id,
           });
-    const output = options.output?.toLowerCase();
-    if (output !== undefined && output !== 'json' && output !== 'table') throw new CliExit(EXIT.usage, 'Error: -o/--output takes table or json');
-    if (options.json || output === 'json') return printJson(requests);
-    if (requests.length === 0) return print(options.all ? 'No requests.' : 'No ongoing requests (add -a to include finished ones).');
-    print(requestTable(requests));
+    if (ids.length > 0 && options.cluster !== undefined) requests = requests.filter((r) => r.clusterName === options.cluster);
+    if (json) return printJson(requests);
+    const on = options.cluster === undefined ? '' : ` on cluster ${options.cluster}`;
+    if (requests.length === 0) return print(options.allStatus ? `No requests${on}.` : `No ongoing requests${on} (add -a to include finished ones).`);
+    print(requestTable(requests, Date.now(), options.verbose));
   } finally {
     client.close();
   }
 }
 
-export function requestTable(requests: readonly RequestSummary[], now = Date.now()): string {
+export function requestTable(requests: readonly RequestSummary[], now = Date.now(), fullIds = false): string {
   return table(requests, [
-    { header: 'ID', value: (r) => shortId(r.id) },
+    { header: 'ID', value: (r) => (fullIds ? r.id : shortId(r.id)) },
     { header: 'USER', value: (r) => r.user.name },
     { header: 'NAME', value: (r) => r.name },
     { header: 'CLUSTER', value: (r) => r.clusterName ?? '-' },
@@ -95,7 +103,7 @@ export async function logs(id: string, options: { follow: boolean; tail?: number
   }
 }
 
-export async function cancel(ids: string[], options: { all?: boolean; allUsers?: boolean }): Promise<void> {
+export async function cancel(ids: string[], options: { all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
   // As `sky api cancel`: -a is all of yours, -u everyone's (with or without -a).
   const all = options.all === true || options.allUsers === true;
   if (ids.length === 0 && !all) throw new CliExit(EXIT.usage, "Error: give request ids (or unique prefixes) to cancel, -a for all of yours, or -u for everyone's");
@@ -103,6 +111,14 @@ export async function cancel(ids: string[], options: { all?: boolean; allUsers?:
   ids.forEach(checkRequestId);
   const { client } = await connect();
   try {
+    if (all && !options.yes) {
+      // As `sky api cancel -a/-u`: name what is about to be cancelled and ask.
+      const user = options.allUsers ? undefined : ((await client.health()).user ?? client.user).id;
+      const ongoing = await client.listRequests({ user });
+      if (ongoing.length === 0) return print('No ongoing requests to cancel.');
+      const list = ongoing.map((r) => `${shortId(r.id)} (${r.name}${options.allUsers ? `, ${r.user.name}` : ''})`).join(', ');
+      if (!(await confirm(`Cancelling ${options.allUsers ? "all users'" : 'all your'} ongoing requests: ${list}. Proceed?`))) throw new CliExit(EXIT.error, 'Aborted; nothing was cancelled.');
+    }
     const cancelled = await client.cancel(all ? { all: true, allUsers: options.allUsers } : { requestIds: ids });
     if (cancelled.length === 0) print(all ? 'No ongoing requests to cancel.' : 'Nothing was cancelled: the request(s) had already finished.');
     else print(`Cancelled ${cancelled.length} request${cancelled.length === 1 ? '' : 's'}: ${cancelled.map(shortId).join(', ')}`);

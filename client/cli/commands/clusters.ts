@@ -10,7 +10,7 @@ import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
 import { resultOf } from '../../results';
-import { CliExit, EXIT, print, printJson } from '../output';
+import { CliExit, EXIT, jsonOutput, print, printJson } from '../output';
 import { confirm } from '../prompt';
 
 export interface StatusOptions {
@@ -55,13 +55,6 @@ export async function status(names: string[], options: StatusOptions): Promise<v
     else if (missing.length === 0) print('No existing clusters.');
     if (missing.length > 0) throw new CliExit(EXIT.error, `Error: no cluster named ${missing.join(', ')}`);
   });
-}
-
-/** `-o json` and `--json` mean the same; any other -o but table is a usage error. */
-function jsonOutput(options: { json?: boolean; output?: string }): boolean {
-  const output = options.output?.toLowerCase();
-  if (output !== undefined && output !== 'json' && output !== 'table') throw new CliExit(EXIT.usage, 'Error: -o/--output takes table or json');
-  return options.json === true || output === 'json';
 }
 
 /** Who the server says we are (an authenticated account on a team server, else this client's identity). */
@@ -190,36 +183,65 @@ async function syncDown(cluster: string, jobIds: number[]): Promise<void> {
   }
 }
 
-/** `cancel CLUSTER JOB... | -a [-u]`, as `sky cancel`: -a is your unfinished jobs there, -a -u everyone's. */
-export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean; allUsers?: boolean }): Promise<void> {
+/**
+ * `cancel CLUSTER JOB... | -a | -u`, as `sky cancel`: -a is your unfinished jobs there, -u everyone's
+ * (with or without -a). Those two ask first, naming the jobs; -y skips the question.
+ */
+export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
   checkClusterName(cluster);
-  if (jobs.length === 0 && !options.all) throw new CliExit(EXIT.usage, 'Error: name the jobs to cancel, or pass --all');
-  if (jobs.length > 0 && options.all) throw new CliExit(EXIT.usage, 'Error: give job ids or --all, not both');
-  if (options.allUsers && !options.all) throw new CliExit(EXIT.usage, 'Error: -u/--all-users goes with -a/--all');
-  await submitAndFollow('cancel_jobs', options.all ? { clusterName: cluster, all: true, ...(options.allUsers ? { allUsers: true } : {}) } : { clusterName: cluster, jobIds: jobs.map(jobNumber) });
+  const all = options.all === true || options.allUsers === true;
+  if (jobs.length === 0 && !all) throw new CliExit(EXIT.usage, "Error: name the jobs to cancel, or pass -a for all of yours (-u for everyone's)");
+  if (jobs.length > 0 && all) throw new CliExit(EXIT.usage, 'Error: give job ids or -a/-u, not both');
+  const jobIds = jobs.map(jobNumber);
+  await withClient(async (client) => {
+    if (all && !options.yes) {
+      const me = options.allUsers ? undefined : await whoAmI(client);
+      const doomed = (await client.jobs(cluster)).filter((j) => !isJobFinished(j.status) && (!me || j.owner.id === me.id));
+      if (doomed.length === 0) return print(`No unfinished ${me ? 'jobs of yours' : 'jobs'} on cluster ${cluster}.`);
+      const list = doomed.map((j) => `${j.jobId}${options.allUsers ? ` (${j.owner.name})` : ''}`).join(', ');
+      if (!(await confirm(`Cancelling ${options.allUsers ? "all users'" : 'all your'} jobs on cluster ${cluster}: ${list}. Proceed?`))) throw new CliExit(EXIT.error, 'Aborted; nothing was cancelled.');
+    }
+    process.exitCode = await follow(client, 'cancel_jobs', all ? { clusterName: cluster, all: true, ...(options.allUsers ? { allUsers: true } : {}) } : { clusterName: cluster, jobIds });
+  });
+}
+
+/** The clusters -a (yours) or -u (everyone's) mean; `which` keeps the ones the operation applies to. */
+async function clustersOf(client: ApiClient, options: { all?: boolean; allUsers?: boolean }, which: (c: Cluster) => boolean): Promise<string[]> {
+  const me = options.allUsers ? undefined : await whoAmI(client);
+  return (await client.clusters()).filter((c) => (!me || c.owner.id === me.id) && which(c)).map((c) => c.name);
+}
+
+/** Names, or -a/-u: one of them. */
+function checkTargets(names: string[], options: { all?: boolean; allUsers?: boolean }, operation: string): void {
+  names.forEach(checkClusterName);
+  const bulk = options.all === true || options.allUsers === true;
+  if (bulk && names.length > 0) throw new CliExit(EXIT.usage, `Error: give cluster names or -a/-u, not both`);
+  if (!bulk && names.length === 0) throw new CliExit(EXIT.usage, `Error: name the clusters to ${operation}, or pass -a for all of yours${operation === 'start' ? '' : " (-u for everyone's)"}`);
 }
 
 const LIFECYCLE = {
-  stop: { verb: 'Stopping', confirmFirst: true },
-  start: { verb: 'Starting', confirmFirst: false },
-  down: { verb: 'Tearing down', confirmFirst: true },
+  stop: { verb: 'Stopping', confirmFirst: true, applies: (c: Cluster) => c.status === 'UP' },
+  // start asks only for -a: naming the clusters is the confirmation.
+  start: { verb: 'Starting', confirmFirst: false, applies: (c: Cluster) => c.status !== 'UP' },
+  down: { verb: 'Tearing down', confirmFirst: true, applies: () => true },
 } as const;
 
-/** stop, start and down, one cluster after the other (with -a, all of yours); stop and down ask first, naming the requests they will cancel. */
-export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string[], options: { yes?: boolean; all?: boolean }): Promise<void> {
-  names.forEach(checkClusterName);
-  if (options.all && names.length > 0) throw new CliExit(EXIT.usage, 'Error: give cluster names or -a, not both');
-  if (!options.all && names.length === 0) throw new CliExit(EXIT.usage, `Error: name the clusters to ${operation}, or pass -a for all of yours`);
+/**
+ * stop, start and down, one cluster after the other (with -a, all of yours; -u, everyone's, as the server
+ * allows); stop and down ask first, naming the requests they will cancel, and start -a asks too.
+ */
+export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string[], options: { yes?: boolean; all?: boolean; allUsers?: boolean }): Promise<void> {
+  checkTargets(names, options, operation);
   const words = LIFECYCLE[operation];
+  const bulk = options.all === true || options.allUsers === true;
   const context = await connect();
   try {
     let clusters = names;
-    if (options.all) {
-      const me = await whoAmI(context.client);
-      clusters = (await context.client.clusters()).filter((c) => c.owner.id === me.id && (operation !== 'stop' || c.status === 'UP')).map((c) => c.name);
-      if (clusters.length === 0) return print(`No clusters of yours to ${operation}.`);
+    if (bulk) {
+      clusters = await clustersOf(context.client, options, words.applies);
+      if (clusters.length === 0) return print(`No clusters${options.allUsers ? '' : ' of yours'} to ${operation}.`);
     }
-    if (words.confirmFirst && !options.yes) {
+    if ((words.confirmFirst || bulk) && !options.yes) {
       const ongoing = (await context.client.listRequests()).filter((r) => r.clusterName !== undefined && clusters.includes(r.clusterName));
       print(`${words.verb} cluster${clusters.length === 1 ? '' : 's'}: ${clusters.join(', ')}.`);
       if (ongoing.length > 0) print(`This first cancels ${ongoing.length} ongoing request${ongoing.length === 1 ? '' : 's'} on ${clusters.length === 1 ? 'it' : 'them'}: ${ongoing.map(describe).join(', ')}.`);
@@ -237,17 +259,19 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string
   }
 }
 
-/** `autostop CLUSTER... -i N [--down] | --cancel` (or -a for all of yours), as `sky autostop`. */
-export async function autostop(names: string[], options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean }): Promise<void> {
-  names.forEach(checkClusterName);
+/** `autostop CLUSTER... -i N [--down] | --cancel` (or -a for all of yours, -u for everyone's, which ask first), as `sky autostop`. */
+export async function autostop(names: string[], options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
   if (options.cancel && (options.idleMinutes !== undefined || options.down)) throw new CliExit(EXIT.usage, 'Error: --cancel takes no -i or --down');
-  if (options.all && names.length > 0) throw new CliExit(EXIT.usage, 'Error: give cluster names or -a, not both');
-  if (!options.all && names.length === 0) throw new CliExit(EXIT.usage, 'Error: name the clusters, or pass -a for all of yours');
+  checkTargets(names, options, 'set autostop on');
   await withClient(async (client) => {
     let clusters = names;
-    if (options.all) {
-      const me = await whoAmI(client);
-      clusters = (await client.clusters()).filter((c) => c.owner.id === me.id && c.status === 'UP').map((c) => c.name);
+    if (options.all || options.allUsers) {
+      clusters = await clustersOf(client, options, (c) => c.status === 'UP');
+      if (clusters.length === 0) return print(`No UP clusters${options.allUsers ? '' : ' of yours'}.`);
+      const what = options.cancel ? 'Cancelling autostop on' : `Scheduling auto${options.down ? 'down' : 'stop'} on`;
+      if (!options.yes && !(await confirm(`${what} ${clusters.length} cluster${clusters.length === 1 ? '' : 's'}: ${clusters.join(', ')}. Proceed?`))) {
+        throw new CliExit(EXIT.error, 'Aborted; nothing was changed.');
+      }
     }
     for (const clusterName of clusters) {
       const code = await follow(client, 'autostop', { clusterName, ...(options.cancel ? { cancel: true } : { idleMinutes: options.idleMinutes, down: options.down }) });

@@ -2,7 +2,7 @@
 import { acceleratorOffers, type InfraNode, type InfraStatus } from '../../../protocol/infra';
 import { table } from '../../format';
 import { connect } from '../context';
-import { CliExit, EXIT, note, print, printJson } from '../output';
+import { CliExit, EXIT, jsonOutput, note, print, printJson } from '../output';
 
 async function inventory(): Promise<InfraStatus[]> {
   const { client } = await connect();
@@ -13,10 +13,17 @@ async function inventory(): Promise<InfraStatus[]> {
   }
 }
 
-/** `check`, as `sky check`: every kind of infra, on or off, why not and how to turn it on; -v adds the nodes. */
-export async function check(options: { json?: boolean; verbose?: boolean }): Promise<void> {
-  const infra = await inventory();
-  if (options.json) return printJson(infra);
+/** Whether `infra` is `wanted` or lies under it: `ssh` holds `ssh/lab`. */
+const within = (infra: string, wanted: string) => infra === wanted || infra.startsWith(`${wanted}/`);
+
+/** `check [INFRA...]`, as `sky check`: every kind of infra (or the ones named), on or off, why not and how to turn it on; -v adds the nodes. */
+export async function check(names: string[], options: { json?: boolean; output?: string; verbose?: boolean }): Promise<void> {
+  const json = jsonOutput(options);
+  const all = await inventory();
+  const unknown = names.filter((n) => !all.some((i) => within(i.infra, n.toLowerCase())));
+  if (unknown.length > 0) throw new CliExit(EXIT.usage, `Error: no infra named ${unknown.join(', ')} on this server; it has ${[...new Set(all.map((i) => i.infra))].join(', ')}`);
+  const infra = names.length === 0 ? all : all.filter((i) => names.some((n) => within(i.infra, n.toLowerCase())));
+  if (json) return printJson(infra);
   print(
     table(infra, [
       { header: 'INFRA', value: (i) => i.infra },
@@ -51,11 +58,12 @@ export function nodeTable(rows: readonly { infra: string; node: InfraNode }[]): 
  * `gpus list [NAME]`, as `sky gpus list` / `sky show-gpus`: the accelerators on the enabled infra, per
  * type and infra (local and SSH hosts as nvidia-smi lists them, Slurm nodes by their GRES).
  */
-export async function gpusList(name: string | undefined, options: { infra?: string; json?: boolean }): Promise<void> {
-  const infra = (await inventory()).filter((i) => options.infra === undefined || i.infra === options.infra || i.infra.startsWith(`${options.infra}/`));
+export async function gpusList(name: string | undefined, options: { infra?: string; json?: boolean; output?: string }): Promise<void> {
+  const json = jsonOutput(options);
+  const infra = (await inventory()).filter((i) => options.infra === undefined || within(i.infra, options.infra));
   if (options.infra !== undefined && infra.length === 0) throw new CliExit(EXIT.usage, `Error: no infra named ${options.infra} on this server; \`skydeck check\` lists them`);
   const offers = acceleratorOffers(infra).filter((o) => name === undefined || o.name.toLowerCase() === name.toLowerCase());
-  if (options.json) return printJson(offers);
+  if (json) return printJson(offers);
   const enabled = infra.filter((i) => i.enabled).map((i) => i.infra);
   if (offers.length === 0) {
     const what = name === undefined ? 'No accelerators' : `No ${name} accelerators`;

@@ -15,17 +15,23 @@ import { jobNumber } from '../args';
 import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
-import { CliExit, EXIT, note, print, printJson } from '../output';
+import { CliExit, EXIT, jsonOutput, note, print, printJson } from '../output';
 import { confirm } from '../prompt';
 import { prepareTask, type RunTaskOptions } from './launch';
 
-/** `sky jobs launch`'s options: the task flags of launch, with -n naming the job. */
-export type JobsLaunchOptions = Omit<RunTaskOptions, 'cluster' | 'detachRun' | 'idleMinutesToAutostop' | 'dryrun' | 'down' | 'retryUntilUp' | 'setup' | 'fast'>;
+/**
+ * `sky jobs launch`'s options: the task flags of launch, with -n naming the job (-c is SkyPilot's deprecated
+ * alias of it); -d returns once the job is submitted.
+ */
+export type JobsLaunchOptions = Omit<RunTaskOptions, 'idleMinutesToAutostop' | 'dryrun' | 'down' | 'retryUntilUp' | 'setup' | 'fast'>;
 
 /** Flags that change one task's resources or files: a pipeline's tasks each give their own. */
 const ONE_TASK_FLAGS = ['workdir', 'infra', 'cloud', 'region', 'zone', 'numNodes', 'cpus', 'memory', 'gpus', 'instanceType', 'useSpot', 'imageId', 'diskSize', 'diskTier', 'networkTier'] as const;
 
-export async function launch(entrypoint: string[], options: JobsLaunchOptions): Promise<void> {
+export async function launch(entrypoint: string[], given: JobsLaunchOptions): Promise<void> {
+  if (given.cluster !== undefined && given.name !== undefined && given.cluster !== given.name) throw new CliExit(EXIT.usage, 'Error: -c/--cluster is an alias of -n/--name; give one of them');
+  if (given.cluster !== undefined) note('-c/--cluster is a deprecated alias of -n/--name for managed jobs (as in SkyPilot); it names the job.');
+  const options: JobsLaunchOptions = { ...given, name: given.name ?? given.cluster, cluster: undefined };
   const { name: chainName, sources: raw } = taskSources(entrypoint);
   if (raw.length > 1) {
     const given = ONE_TASK_FLAGS.filter((f) => options[f] !== undefined);
@@ -58,7 +64,7 @@ export async function launch(entrypoint: string[], options: JobsLaunchOptions): 
     }
     if (submitted.name !== 'jobs.launch' || submitted.status !== 'SUCCEEDED' || !submitted.result) throw new CliExit(finish(submitted));
     const { jobId } = submitted.result;
-    if (options.async) {
+    if (options.async || options.detachRun) {
       print(String(jobId));
       note(`Managed job ${jobId} submitted. Follow it: skydeck jobs logs ${jobId}`);
       return;
@@ -114,10 +120,12 @@ async function streamJobLog(client: ApiClient, jobId: number | undefined, option
   return job.tasks[job.currentTask]?.exitCode || EXIT.error;
 }
 
-export async function logs(id: string | undefined, options: { follow: boolean; controller?: boolean; tail?: number }): Promise<void> {
-  const jobId = id === undefined ? undefined : jobNumber(id);
+export async function logs(id: string | undefined, options: { follow: boolean; controller?: boolean; tail?: number; name?: string; refresh?: boolean }): Promise<void> {
+  if (id !== undefined && options.name !== undefined) throw new CliExit(EXIT.usage, 'Error: give a job id or -n NAME, not both');
+  if (options.refresh) note(REFRESH_NOTE);
   const { client } = await connect();
   try {
+    const jobId = options.name !== undefined ? await jobNamed(client, options.name) : id === undefined ? undefined : jobNumber(id);
     const code = await streamJobLog(client, jobId, options);
     // A finished job's log read without following is a success; following, the job's end is the exit code.
     process.exitCode = options.follow ? code : EXIT.ok;
@@ -126,24 +134,45 @@ export async function logs(id: string | undefined, options: { follow: boolean; c
   }
 }
 
-export async function queue(options: { allUsers?: boolean; all?: boolean; skipFinished?: boolean; json?: boolean; output?: string }): Promise<void> {
+/** `jobs logs -n NAME`: your latest job of that name (everyone's, for an admin, as the server lists them). */
+async function jobNamed(client: ApiClient, name: string): Promise<number> {
+  const named = (await client.managedJobs()).filter((j) => j.name === name);
+  if (named.length === 0) throw new CliExit(EXIT.error, `Error: no managed job named ${name}; \`skydeck jobs queue\` lists them`);
+  const unfinished = named.filter((j) => !isManagedJobFinished(j.status));
+  if (unfinished.length > 1) throw new CliExit(EXIT.usage, `Error: ${unfinished.length} unfinished managed jobs are named ${name} (${unfinished.map((j) => j.id).join(', ')}); give the job id`);
+  return (unfinished[0] ?? named.reduce((latest, j) => (j.id > latest.id ? j : latest))).id;
+}
+
+/** SkyPilot's -r restarts a stopped jobs controller; here the controller is the API server, always running. */
+const REFRESH_NOTE = '-r/--refresh changes nothing here: the API server itself is the jobs controller, so what it shows is always current.';
+
+/** SkyPilot's default page of the queue. */
+const QUEUE_PAGE = 50;
+
+export async function queue(options: { allUsers?: boolean; all?: boolean; limit?: number; skipFinished?: boolean; verbose?: boolean; refresh?: boolean; json?: boolean; output?: string }): Promise<void> {
+  const json = jsonOutput(options);
+  if (options.all && options.limit !== undefined) throw new CliExit(EXIT.usage, 'Error: give -a (every job) or -l N, not both');
+  const limit = options.all ? Number.MAX_SAFE_INTEGER : (options.limit ?? QUEUE_PAGE);
+  if (options.refresh) note(REFRESH_NOTE);
   const { client } = await connect();
   try {
-    const done = await client.waitForRequest(await client.submit('jobs.queue', { allUsers: options.allUsers, skipFinished: options.skipFinished, ...(options.all ? { limit: Number.MAX_SAFE_INTEGER } : {}) }));
+    const done = await client.waitForRequest(await client.submit('jobs.queue', { allUsers: options.allUsers, skipFinished: options.skipFinished, limit }));
     if (done.name !== 'jobs.queue' || done.status !== 'SUCCEEDED' || !done.result) throw new CliExit(finish(done));
     const { jobs } = done.result;
-    if (options.json || options.output === 'json') return printJson(jobs);
+    if (json) return printJson(jobs);
     if (jobs.length === 0) return print('No managed jobs.');
-    print(queueTable(jobs, Date.now(), options.allUsers === true));
-    const shown = jobs.length;
-    if (!options.all && shown >= 50) note('Showing the 50 most recent; -a shows all.');
+    print(queueTable(jobs, Date.now(), options.allUsers === true, options.verbose === true));
+    if (!options.all && jobs.length >= limit) note(`Showing the ${limit} most recent; -a shows all${options.limit === undefined ? ', -l N the N most recent' : ''}.`);
   } finally {
     client.close();
   }
 }
 
-/** SkyPilot's columns: ID, TASK, NAME, REQUESTED, SUBMITTED, TOT. DURATION, JOB DURATION, #RECOVERIES, STATUS (and USER for everyone's). */
-export function queueTable(jobs: readonly ManagedJob[], now = Date.now(), withUser = false): string {
+/**
+ * SkyPilot's columns: ID, TASK, NAME, REQUESTED, SUBMITTED, TOT. DURATION, JOB DURATION, #RECOVERIES, STATUS
+ * (and USER for everyone's); verbose adds where the current task runs and how it recovers.
+ */
+export function queueTable(jobs: readonly ManagedJob[], now = Date.now(), withUser = false, verbose = false): string {
   return table(jobs, [
     { header: 'ID', value: (j) => String(j.id) },
     { header: 'TASK', value: (j) => (j.tasks.length > 1 ? `${j.currentTask}/${j.tasks.length}${j.tasks[j.currentTask]?.name ? ` ${j.tasks[j.currentTask]!.name}` : ''}` : '-') },
@@ -155,8 +184,21 @@ export function queueTable(jobs: readonly ManagedJob[], now = Date.now(), withUs
     { header: 'JOB DURATION', value: (j) => (j.startedAt === undefined ? '-' : duration(jobDuration(j, now))) },
     { header: '#RECOVERIES', value: (j) => String(recoveryCount(j)) },
     { header: 'STATUS', value: (j) => j.status },
+    ...(verbose
+      ? [
+          { header: 'CLUSTER', value: (j: ManagedJob) => j.tasks[j.currentTask]?.cluster ?? '-' },
+          { header: 'INFRA', value: (j: ManagedJob) => j.tasks[j.currentTask]?.infra ?? '-' },
+          { header: 'RECOVERY', value: (j: ManagedJob) => recoveryText(j.tasks[j.currentTask]) },
+        ]
+      : []),
     { header: 'DETAILS', value: (j) => (isManagedJobFinished(j.status) ? (j.failureReason ?? '-') : (j.statusMessage ?? j.tasks[j.currentTask]?.cluster ?? '-')) },
   ]);
+}
+
+function recoveryText(task: ManagedJob['tasks'][number] | undefined): string {
+  if (!task) return '-';
+  const { strategy, maxRestartsOnErrors } = task.recovery;
+  return `${strategy}${maxRestartsOnErrors > 0 ? ` (restarts ${task.restartsOnErrors}/${maxRestartsOnErrors})` : ''}`;
 }
 
 export async function cancel(ids: string[], options: { name?: string; all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {

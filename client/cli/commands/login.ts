@@ -11,17 +11,26 @@ import { parseEndpoint, redact, resolveEndpoint } from '../../endpoint';
 import { ApiError } from '../../errors';
 import { homePaths, skydeckHome } from '../../home';
 import { resolveIdentity } from '../../identity';
-import { CliExit, EXIT, print } from '../output';
+import { CliExit, EXIT, note, print } from '../output';
 
 export interface LoginOptions {
   endpoint?: string;
   user?: string;
   passwordStdin?: boolean;
   token?: string;
+  /** SkyPilot's long name of --token. */
+  serviceAccountToken?: string;
   tokenStdin?: boolean;
+  /** SkyPilot's forced OAuth re-login; every login here checks the credentials anew, so it changes nothing. */
+  relogin?: boolean;
 }
 
-export async function login(options: LoginOptions): Promise<void> {
+export async function login(given: LoginOptions): Promise<void> {
+  if (given.token !== undefined && given.serviceAccountToken !== undefined && given.token !== given.serviceAccountToken) {
+    throw new CliExit(EXIT.usage, 'Error: --token and --service-account-token name the same token; give one');
+  }
+  const options = { ...given, token: given.token ?? given.serviceAccountToken };
+  if (options.relogin) note('--relogin: every `skydeck api login` checks the credentials on the server anew (there is no OAuth session to renew).');
   const home = skydeckHome();
   const typed = options.endpoint ?? (await ask('SkyDeck API server endpoint (http://host:port): '));
   if (!typed?.trim()) throw new CliExit(EXIT.usage, 'Error: give the endpoint with -e URL');
