@@ -2,8 +2,8 @@
 // optimizer, the task's job started there and its output copied into the managed job's log, and when the
 // job on the cluster ends, the recovery rule (recovery.ts) decides: next task, a new cluster, or the end.
 // Every step is recorded before it is taken, so a restarted server resumes the job where it was.
+import { isManagedJobFinished, type ManagedJobStatus } from '../../protocol/jobs';
 import { isJobFinished } from '../../protocol/model';
-import type { ManagedJobStatus } from '../../protocol/jobs';
 import type { SupervisedJob } from '../clusters/cluster-service';
 import { fail, SkyDeckError } from '../errors';
 import type { ClusterRecord, JobOutcome } from '../infra/backend';
@@ -72,12 +72,12 @@ export class JobRunner {
     await this.deps.store.update(this.job, patch);
   }
 
-  /** The task's status is the job's while it is the current one. */
-  private async setStatus(index: number, status: ManagedJobStatus, message?: string): Promise<void> {
+  /** The task's status is the job's while it is the current one; `also` is recorded in the same write. */
+  private async setStatus(index: number, status: ManagedJobStatus, message?: string, also: Partial<ManagedJobRecord> = {}): Promise<void> {
     const task = this.job.tasks[index]!;
     task.status = status;
     if (status === 'RUNNING') task.startedAt ??= Date.now();
-    await this.update({ status, statusMessage: message });
+    await this.update({ ...also, status, statusMessage: message });
   }
 
   private async run(): Promise<void> {
@@ -111,6 +111,12 @@ export class JobRunner {
   /** Runs task `index` to its end (recovering it as often as the rules allow); returns its final status. */
   private async runTask(index: number): Promise<ManagedJobStatus> {
     const task = this.job.tasks[index]!;
+    if (isManagedJobFinished(task.status)) {
+      // A restart found the task's end recorded: only the tear-down of its clusters may be left.
+      this.note(`the server restarted; task ${index} had ended ${task.status}`);
+      await this.releaseRetiring();
+      return task.status;
+    }
     let started = await this.resumeAttempt();
     for (;;) {
       if (!started) {
@@ -122,13 +128,13 @@ export class JobRunner {
       const end = ending(outcome);
       const cluster = started.attempt.cluster;
       started = undefined;
+      // The task's end is recorded, and its cluster moved to `retiring`, before the cluster is torn down:
+      // the cluster's record of the job goes with it, and a restart that found neither would run the task again.
       if (end.kind === 'succeeded') {
         this.note(`task ${index} succeeded on ${cluster}`);
-        await this.teardown(cluster);
-        await this.update({ attempt: undefined });
-        task.status = 'SUCCEEDED';
-        task.endedAt = Date.now();
-        task.exitCode = 0;
+        Object.assign(task, { status: 'SUCCEEDED', endedAt: Date.now(), exitCode: 0 });
+        await this.update({ attempt: undefined, retiring: [...this.job.retiring, cluster] });
+        await this.release(cluster);
         return 'SUCCEEDED';
       }
       if (end.kind === 'code') {
@@ -136,19 +142,20 @@ export class JobRunner {
         task.exitCode = end.exitCode;
         if (!decision.restart) {
           this.note(`task ${index} failed: ${end.reason}; no restart left (max_restarts_on_errors: ${task.recovery.maxRestartsOnErrors}, used ${task.restartsOnErrors})`);
-          await this.teardown(cluster);
-          task.failureReason = end.reason;
-          await this.update({ attempt: undefined, failureReason: end.reason });
+          Object.assign(task, { status: decision.status, endedAt: Date.now(), failureReason: end.reason });
+          await this.update({ attempt: undefined, retiring: [...this.job.retiring, cluster], failureReason: end.reason });
+          await this.release(cluster);
           return decision.status;
         }
         if (decision.counted) task.restartsOnErrors++;
         task.recoveryCount++;
         const why = decision.counted ? `restart ${task.restartsOnErrors} of ${task.recovery.maxRestartsOnErrors} (max_restarts_on_errors)` : `exit code ${end.exitCode} is in recover_on_exit_codes`;
         this.note(`task ${index} failed: ${end.reason}; restarting it on a new cluster: ${why}`);
+        // Counted once: the restart is recorded with the cluster's move to `retiring`, so a server killed
+        // before the cluster is gone neither follows its failed job again nor loses the cluster.
+        await this.setStatus(index, 'RECOVERING', `restarting after: ${end.reason}`, { attempt: undefined, retiring: [...this.job.retiring, cluster] });
         // The cluster is healthy (the code failed, not the node): it goes before the next one is placed.
-        await this.teardown(cluster);
-        await this.update({ attempt: undefined });
-        await this.setStatus(index, 'RECOVERING', `restarting after: ${end.reason}`);
+        await this.release(cluster);
         continue;
       }
       await this.recoverFrom(index, cluster, end);
@@ -160,8 +167,7 @@ export class JobRunner {
     const task = this.job.tasks[index]!;
     task.recoveryCount++;
     this.note(`task ${index} lost its cluster ${cluster} (${task.infra}): ${end.reason}; recovering (recovery ${task.recoveryCount})`);
-    await this.update({ attempt: undefined, retiring: [...this.job.retiring, cluster] });
-    await this.setStatus(index, 'RECOVERING', `recovering: ${end.reason}`);
+    await this.setStatus(index, 'RECOVERING', `recovering: ${end.reason}`, { attempt: undefined, retiring: [...this.job.retiring, cluster] });
   }
 
   /**
@@ -194,6 +200,8 @@ export class JobRunner {
       return { attempt: current, supervised: { record: { cluster: attempt.cluster, jobId, status: 'FAILED', owner: this.job.owner, submittedAt: 0, logPath: '/nonexistent' }, outcome: Promise.resolve(outcome) } };
     }
     this.note(`the server restarted; following job ${jobId} on ${attempt.cluster} again (${record.status})`);
+    // That cluster holds its nodes: failed clusters still to be torn down (the server stopped first) may go.
+    this.releaseRetiringInBackground();
     const supervised = clusters.running(attempt.cluster, jobId) ?? {
       record,
       outcome: Promise.resolve<JobOutcome>({ status: record.status === 'SUCCEEDED' || record.status === 'CANCELLED' ? record.status : 'FAILED', exitCode: record.exitCode, reason: record.failureReason }),
@@ -208,11 +216,8 @@ export class JobRunner {
     }
     await this.setStatus(index, recovering ? 'RECOVERING' : 'STARTING', recovering ? 'provisioning a new cluster' : 'provisioning the cluster');
     const cluster = await this.provision(index, recovering);
-    // The new cluster holds its nodes now: the failed ones may go. Each leaves `retiring` only once it is
-    // gone: cleared first, a server killed before the tear-down finished forgot the cluster for good.
-    for (const name of this.job.retiring) {
-      this.inBackground(this.teardown(name).then(() => this.update({ retiring: this.job.retiring.filter((n) => n !== name) })));
-    }
+    // The new cluster holds its nodes now: the failed ones may go.
+    this.releaseRetiringInBackground();
     try {
       return await this.startOn(cluster, index, recovering);
     } catch (err) {
@@ -222,9 +227,27 @@ export class JobRunner {
     }
   }
 
-  private inBackground(work: Promise<void>): void {
-    const tracked = work.catch((err: Error) => this.note(`tear-down failed: ${err.message}`)).finally(() => this.teardowns.delete(tracked));
-    this.teardowns.add(tracked);
+  /**
+   * Tears down a cluster of `retiring`; it leaves the list only once it is gone. Cleared first, a server
+   * killed before the tear-down finished would forget the cluster for good; this way the restarted server
+   * finds it there and tears it down.
+   */
+  private async release(name: string): Promise<void> {
+    await this.teardown(name);
+    await this.update({ retiring: this.job.retiring.filter((n) => n !== name) });
+  }
+
+  private async releaseRetiring(): Promise<void> {
+    for (const name of this.job.retiring) await this.release(name);
+  }
+
+  private releaseRetiringInBackground(): void {
+    for (const name of this.job.retiring) {
+      const tracked = this.release(name)
+        .catch((err: Error) => this.note(`tear-down failed: ${err.message}`))
+        .finally(() => this.teardowns.delete(tracked));
+      this.teardowns.add(tracked);
+    }
   }
 
   /**
@@ -263,9 +286,7 @@ export class JobRunner {
       }
       if (this.job.retiring.length > 0) {
         this.note(`nothing else can hold the task; releasing the failed cluster(s) ${this.job.retiring.join(', ')} so their infra can be tried again`);
-        const failed = this.job.retiring;
-        for (const name of failed) await this.teardown(name);
-        await this.update({ retiring: [] });
+        await this.releaseRetiring();
         continue;
       }
       if (!recovering && round >= LAUNCH_ROUNDS) throw new NoCapacity(`no infra could hold the task after ${round} tries: ${why}`);

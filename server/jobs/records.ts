@@ -20,8 +20,10 @@ export interface ManagedJobRecord extends ManagedJob {
   taskIds: string[];
   attempt?: Attempt;
   /**
-   * Clusters of failed attempts, kept until the next attempt has a cluster: while they hold the nodes
-   * that failed, the optimizer places the job elsewhere. Torn down then, or at the job's end.
+   * Clusters the job is done with that may still exist. A failed attempt's is kept until the next attempt
+   * has a cluster (while it holds the nodes that failed, the optimizer places the job elsewhere), an ended
+   * attempt's is torn down at once. Each leaves the list only once it is gone, so a restarted server
+   * tears down whatever a killed one had not.
    */
   retiring: string[];
   /** Numbers the job's clusters. */
