@@ -6,7 +6,8 @@ import type { Cluster, RequestStatus, RequestSummary } from './model';
 import { fillEnvs, parseEnvFile, pathToString, resourcesSchema, TaskValidationError, validateTask, type Task } from './task';
 
 /** Which panel a webview page is; the extension writes it into the page, the script reads it. */
-export type PanelKind = 'launch' | 'request';
+export const PANEL_KINDS = ['launch', 'request'] as const;
+export type PanelKind = (typeof PANEL_KINDS)[number];
 
 export interface TaskFileChoice {
   /** Workspace-relative path shown to the user. */
@@ -52,15 +53,17 @@ export type ExtensionToWebview =
       clusters: Pick<Cluster, 'name' | 'infra' | 'status'>[];
       infras: string[];
       /**
-       * The task file the form was last opened on (its CodeLens), selected over the page's choice once: `opening`
-       * counts the panel's openings, and a page that already applied this one (it restored its entries after
-       * its tab was hidden) keeps its entries.
+       * The task file the form was last opened on (explorer, CodeLens), selected over the page's choice once:
+       * `opening` names that opening (unique, also across window reloads), and a page that already applied it
+       * (it restored its entries after its tab was hidden) keeps its entries.
        */
       openedOn?: { taskFile: string; opening: number };
     }
   | WebviewReply
   | { type: 'request-init'; request: RequestSummary; mine: boolean }
   | { type: 'request-updated'; request: RequestSummary }
+  /** The server has no such request (it expired, or the panel was restored against another server). */
+  | { type: 'request-unknown'; requestId: string }
   | { type: 'log'; data: string }
   | { type: 'log-end'; status: RequestStatus };
 

@@ -174,6 +174,11 @@ export class Core {
     return this.logTails.follow(this.requests.logPath(id), source, from, reader, options);
   }
 
+  /** Log streams open now (WebSocket subscriptions and HTTP streams), for /metrics. */
+  get logFollowers(): number {
+    return this.logTails.followers;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.retentionTimer);
     await this.daemon?.stop();

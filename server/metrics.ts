@@ -34,7 +34,7 @@ export class Metrics {
   }
 
   /** Renders the text exposition format; live counts are read from the caller at scrape time. */
-  render(live: { requests: Pick<ApiRequest, 'name' | 'status'>[]; queueDepth: number; historySize: number; workers?: { limit: number; busy: number } }): string {
+  render(live: { requests: Pick<ApiRequest, 'name' | 'status'>[]; queueDepth: number; historySize: number; workers?: { limit: number; busy: number }; logFollowers?: number }): string {
     const out: string[] = [];
     out.push('# HELP skydeck_requests_created_total Requests submitted, by operation.', '# TYPE skydeck_requests_created_total counter');
     for (const [name, n] of this.created) out.push(`skydeck_requests_created_total{name="${name}"} ${n}`);
@@ -55,6 +55,7 @@ export class Metrics {
       out.push('# HELP skydeck_long_workers Workers for long requests (launch, exec, start).', '# TYPE skydeck_long_workers gauge', `skydeck_long_workers ${live.workers.limit}`);
       out.push('# HELP skydeck_long_workers_busy Workers running a long request now.', '# TYPE skydeck_long_workers_busy gauge', `skydeck_long_workers_busy ${live.workers.busy}`);
     }
+    if (live.logFollowers !== undefined) out.push('# HELP skydeck_log_followers Request log streams open now (WebSocket and HTTP followers).', '# TYPE skydeck_log_followers gauge', `skydeck_log_followers ${live.logFollowers}`);
     out.push('# HELP skydeck_requests_stored Finished requests kept within the retention window.', '# TYPE skydeck_requests_stored gauge', `skydeck_requests_stored ${live.historySize}`);
     out.push('# HELP skydeck_request_duration_seconds Time from start to finish, by operation.', '# TYPE skydeck_request_duration_seconds histogram');
     for (const [name, h] of this.durations) {

@@ -1,7 +1,7 @@
 // The Launch form: task file, cluster and resource overrides, checked as you type with the same rules
 // the extension applies on submit (protocol/webview.ts), then posted as one `launch` call. What was entered
-// is kept in the webview state (webview/launch-state.ts) on every change, and restored when VS Code reloads
-// the page after its tab was hidden.
+// is kept in the webview state (protocol/webview-state.ts) on every change, and restored when VS Code reloads
+// the page after its tab was hidden or the window was reloaded.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-label/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { formIssues, type ExtensionToWebview, type FieldIssue, type LaunchForm } from '../protocol/webview';
 import { call, el, onMessage, saveState, savedState } from './host';
-import { launchFormState, type FieldKey } from './launch-state';
+import { launchFormState, type FieldKey } from '../protocol/webview-state';
 
 type Init = Extract<ExtensionToWebview, { type: 'launch-init' }>;
 
@@ -147,7 +147,7 @@ export function startLaunchForm(root: HTMLElement): void {
   // except that it selects the task file of an opening the page has not applied yet.
   let filled = false;
   function fill(init: Init): void {
-    const opened = init.openedOn && init.openedOn.opening > state.opening ? init.openedOn : undefined;
+    const opened = init.openedOn && init.openedOn.opening !== state.opening ? init.openedOn : undefined;
     const taskFiles = init.taskFiles.length > 0 ? init.taskFiles : [{ uri: '', label: '(no task YAML in the workspace)' }];
     const infras = [{ value: '', label: 'as in the task file' }, ...init.infras.map((i) => ({ value: i, label: i }))];
     // What each select shows: the wanted value when it is still a choice, else the first (a restored file may be gone).

@@ -7,5 +7,5 @@ import { startRequestDetails } from './request-details';
 const root = document.getElementById('app')!;
 const kind = document.body.dataset.panel as PanelKind;
 if (kind === 'launch') startLaunchForm(root);
-else startRequestDetails(root);
+else startRequestDetails(root, document.body.dataset.requestId ?? '');
 post({ type: 'ready' });

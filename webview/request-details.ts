@@ -1,7 +1,8 @@
 // The Request details panel: metadata, a status timeline, the live log with ANSI colours, follow and
-// search, and Cancel. The log view and the timeline are shared with the dashboard (ui/). The search and the
-// reader's place in the log are kept in the webview state (webview/request-state.ts), so they come back when
-// VS Code reloads the page after its tab was hidden; the request and its log come again from the extension.
+// search, and Cancel. The log view and the timeline are shared with the dashboard (ui/). The request's id,
+// the search and the reader's place in the log are kept in the webview state (protocol/webview-state.ts),
+// so they come back when VS Code reloads the page after its tab was hidden, and the panel comes back after
+// a window reload; the request and its log come again from the extension.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -9,15 +10,16 @@ import { isRequestFinished, type RequestSummary } from '../protocol/model';
 import { LogView } from '../ui/log-view';
 import { requestTimeline } from '../ui/timeline';
 import { el, onMessage, post, saveState, savedState } from './host';
-import { requestDetailsState } from './request-state';
+import { requestDetailsState } from '../protocol/webview-state';
 
-export function startRequestDetails(root: HTMLElement): void {
+/** Starts the page of request `requestId` (the extension writes it into the page). */
+export function startRequestDetails(root: HTMLElement, requestId: string): void {
   let request: RequestSummary | undefined;
   const restored = requestDetailsState(savedState());
   // Where the reader was, scrolled to once the log has come again that far; dropped when they move on.
   let restoreTop = restored.topLine;
 
-  const title = el('h1', {}, 'Request');
+  const title = el('h1', {}, `Request ${requestId}`);
   const meta = el('dl', { class: 'meta' });
   const timeline = el('div');
   const follow = el('vscode-checkbox', { id: 'follow', ...(restored.following ? { checked: '' } : {}) }, 'Follow') as HTMLElement & { checked: boolean };
@@ -35,7 +37,7 @@ export function startRequestDetails(root: HTMLElement): void {
       persist();
     },
   });
-  const persist = () => saveState({ search: search.value ?? '', following: log.isFollowing, topLine: log.isFollowing ? undefined : (restoreTop ?? log.topLine) });
+  const persist = () => saveState({ requestId, search: search.value ?? '', following: log.isFollowing, topLine: log.isFollowing ? undefined : (restoreTop ?? log.topLine) });
   const showMatches = () => {
     const term = search.value ?? '';
     const count = log.matchCount;
@@ -45,6 +47,8 @@ export function startRequestDetails(root: HTMLElement): void {
   if (restored.search) log.search(restored.search);
   if (!restored.following) log.follow(false);
   root.replaceChildren(title, meta, el('h2', {}, 'Timeline'), timeline, el('h2', {}, 'Log'), el('div', { class: 'toolbar' }, follow, search, matches, cancel, openChannel), log.element);
+  // From the start, so that a window reload brings the panel back even if nothing was changed on it.
+  persist();
 
   follow.addEventListener('change', () => {
     restoreTop = undefined;
@@ -77,6 +81,14 @@ export function startRequestDetails(root: HTMLElement): void {
         break;
       case 'request-updated':
         renderRequest(message.request);
+        break;
+      case 'request-unknown':
+        request = undefined;
+        title.replaceChildren(`Request ${message.requestId}`);
+        meta.replaceChildren(el('dt', {}, 'Not found'), el('dd', { id: 'unknown', role: 'status' }, 'The API server has no such request: it expired, or this panel is from another server. Nothing more will show here.'));
+        timeline.replaceChildren();
+        cancel.setAttribute('disabled', '');
+        openChannel.setAttribute('disabled', '');
         break;
       case 'log':
         log.append(message.data);

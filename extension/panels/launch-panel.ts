@@ -8,23 +8,40 @@ import type { Services } from '../services';
 import { findTaskFiles, readText } from '../tasks/task-files';
 import { WebviewHost } from './webview-host';
 
+let lastOpening = 0;
+/**
+ * Names an opening of the form on a task file: numbered by the clock, so an opening after a window reload
+ * never has the number of one the restored page already applied (which a count from 1 would repeat).
+ */
+function nextOpening(): number {
+  lastOpening = Math.max(Date.now(), lastOpening + 1);
+  return lastOpening;
+}
+
 export class LaunchPanel extends WebviewHost {
   /** The last task file the form was opened on, sent with every init: the page selects each opening once. */
   private openedOn: { taskFile: string; opening: number } | undefined;
   private choicesRead = 0;
 
+  /** A new form (on `taskFile` when given), or the one VS Code `restored` after a window reload. */
   constructor(
     private readonly s: Services,
-    taskFile?: vscode.Uri,
+    options: { taskFile?: vscode.Uri; restored?: vscode.WebviewPanel } = {},
   ) {
-    super(s.context.extensionUri, 'launch', 'SkyDeck: Launch');
-    if (taskFile) this.openedOn = { taskFile: taskFile.toString(), opening: 1 };
+    super(s.context.extensionUri, 'launch', 'SkyDeck: Launch', { restored: options.restored });
+    if (options.taskFile) this.openedOn = { taskFile: options.taskFile.toString(), opening: nextOpening() };
     this.calls.launch = ({ form }) => this.launch(form);
+    // Once connected (after a window reload the form is back first), the server's infra and clusters.
+    this._register(
+      s.session.onDidChange(() => {
+        if (this.pageReady && s.session.state === 'connected') void this.sendChoices();
+      }),
+    );
   }
 
   /** Shows the form again, on another task file if one is given, keeping what was entered (the panel is reused). */
   useTaskFile(uri: vscode.Uri | undefined): void {
-    if (uri) this.openedOn = { taskFile: uri.toString(), opening: (this.openedOn?.opening ?? 0) + 1 };
+    if (uri) this.openedOn = { taskFile: uri.toString(), opening: nextOpening() };
     void this.sendChoices();
     this.reveal();
   }

@@ -1,14 +1,17 @@
 // A webview panel that speaks the typed protocol: strict CSP with a nonce, scripts only from dist/,
-// nothing posted before the page says `ready`, and everything it owns disposed with the panel.
+// nothing posted while there is no page to receive it, and everything it owns disposed with the panel.
+// VS Code discards the page of a hidden panel (no retainContextWhenHidden, as it advises) and loads it
+// afresh when the tab is shown again; the new page says `ready` and gets everything from scratch.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ExtensionToWebview, PanelKind, WebviewCall, WebviewCalls, WebviewMethod, WebviewToExtension } from '../../protocol/webview';
 import { Disposable } from '../disposable';
+import { panelViewType } from './view-types';
 
 export abstract class WebviewHost extends Disposable {
   protected readonly panel: vscode.WebviewPanel;
+  /** Whether a page is loaded that said `ready`: from then until its tab is hidden (VS Code then discards it). */
   private ready = false;
-  private queue: ExtensionToWebview[] = [];
   private readonly closed = this._register(new vscode.EventEmitter<void>());
   readonly onDidClose = this.closed.event;
 
@@ -17,17 +20,33 @@ export abstract class WebviewHost extends Disposable {
     return this.panel.visible;
   }
 
-  constructor(extensionUri: vscode.Uri, kind: PanelKind, title: string, column = vscode.ViewColumn.Active) {
+  /**
+   * Opens a new panel, or takes over `restored`, the one VS Code brought back after a window reload (its
+   * serializer's), loading the page into it again; the page finds its saved state with getState.
+   * `page` is written into the page's body as data attributes (what the page must know before any message).
+   */
+  constructor(extensionUri: vscode.Uri, kind: PanelKind, title: string, options: { restored?: vscode.WebviewPanel; page?: Record<string, string> } = {}) {
     super();
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel(`skydeck.${kind}`, title, column, {
-      enableScripts: true,
-      localResourceRoots: [dist, media],
-    });
+    const webviewOptions = { enableScripts: true, localResourceRoots: [dist, media] };
+    if (options.restored) {
+      this.panel = options.restored;
+      this.panel.webview.options = webviewOptions;
+      this.panel.title = title;
+    } else {
+      this.panel = vscode.window.createWebviewPanel(panelViewType(kind), title, vscode.ViewColumn.Active, webviewOptions);
+    }
     this.panel.iconPath = vscode.Uri.joinPath(media, 'skydeck.svg');
-    this.panel.webview.html = pageHtml(this.panel.webview, kind, title, dist, media);
     this._register(this.panel.webview.onDidReceiveMessage((m: WebviewToExtension) => this.receive(m)));
+    this._register(
+      this.panel.onDidChangeViewState(() => {
+        if (this.panel.visible || !this.ready) return;
+        this.ready = false;
+        this.onHidden();
+      }),
+    );
+    this.panel.webview.html = pageHtml(this.panel.webview, kind, title, dist, media, options.page ?? {});
     this._register(
       this.panel.onDidDispose(() => {
         this.closed.fire();
@@ -40,13 +59,19 @@ export abstract class WebviewHost extends Disposable {
     this.panel.reveal();
   }
 
+  /** Whether the page is there and said `ready` (what is posted otherwise is dropped: onReady sends it all again). */
+  protected get pageReady(): boolean {
+    return this.ready;
+  }
+
   protected post(message: ExtensionToWebview): void {
     if (this.ready) void this.panel.webview.postMessage(message);
-    else this.queue.push(message);
   }
 
   /** The page (re)loaded: send it everything it needs from scratch. */
   protected abstract onReady(): void | Promise<void>;
+  /** The tab was hidden and VS Code discarded the page: stop feeding it until the next onReady. */
+  protected onHidden(): void {}
   protected abstract onMessage(message: Exclude<WebviewToExtension, { type: 'ready' } | WebviewCall>): void | Promise<void>;
   /** The calls this panel's page may make; one it does not answer is refused with a reply saying so. */
   protected readonly calls: { [M in WebviewMethod]?: (params: WebviewCalls[M]['params']) => Promise<WebviewCalls[M]['result']> } = {};
@@ -54,8 +79,7 @@ export abstract class WebviewHost extends Disposable {
   private receive(message: WebviewToExtension): void {
     if (message.type === 'ready') {
       this.ready = true;
-      const queued = this.queue.splice(0);
-      void Promise.resolve(this.onReady()).then(() => queued.forEach((m) => this.post(m)));
+      void this.onReady();
       return;
     }
     if (message.type === 'call') return void this.answer(message);
@@ -79,7 +103,7 @@ export abstract class WebviewHost extends Disposable {
   }
 }
 
-function pageHtml(webview: vscode.Webview, kind: PanelKind, title: string, dist: vscode.Uri, media: vscode.Uri): string {
+function pageHtml(webview: vscode.Webview, kind: PanelKind, title: string, dist: vscode.Uri, media: vscode.Uri, page: Record<string, string>): string {
   const nonce = randomBytes(16).toString('base64');
   const csp = [
     "default-src 'none'",
@@ -100,7 +124,7 @@ function pageHtml(webview: vscode.Webview, kind: PanelKind, title: string, dist:
 <link rel="stylesheet" href="${style}" nonce="${nonce}">
 <title>${escapeHtml(title)}</title>
 </head>
-<body data-panel="${kind}">
+<body data-panel="${kind}"${Object.entries(page).map(([key, value]) => ` data-${key}="${escapeHtml(value)}"`).join('')}>
 <main id="app"></main>
 <script nonce="${nonce}" src="${script}"></script>
 </body>

@@ -162,7 +162,7 @@ export function apiRoutes(core: Core): Router {
 
   router.get('/metrics', (ctx) => {
     ctx.type = 'text/plain; version=0.0.4';
-    ctx.body = core.metrics.render({ requests: core.requests.live(), queueDepth: core.executor.queueDepth, historySize: core.requests.historySize, workers: { limit: core.executor.longConcurrency, busy: core.executor.busyLongWorkers } });
+    ctx.body = core.metrics.render({ requests: core.requests.live(), queueDepth: core.executor.queueDepth, historySize: core.requests.historySize, workers: { limit: core.executor.longConcurrency, busy: core.executor.busyLongWorkers }, logFollowers: core.logFollowers });
   });
 
   return router;

@@ -103,6 +103,11 @@ export class LogTail {
     };
   }
 
+  /** Followers reading or waiting for this log now. */
+  get followerCount(): number {
+    return this.followers.size;
+  }
+
   private startNotFollowing(f: Follower, size: number): void {
     if (f.state !== 'waiting') return;
     f.until = size;
@@ -284,6 +289,13 @@ export class LogTails {
 
   get size(): number {
     return this.tails.size;
+  }
+
+  /** Streams of request logs open now, over every log (a metric; clients that stop following leave). */
+  get followers(): number {
+    let count = 0;
+    for (const tail of this.tails.values()) count += tail.followerCount;
+    return count;
   }
 }
 

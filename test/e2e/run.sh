@@ -55,7 +55,8 @@ cleanup() {
   fi
   mkdir -p "$ARTIFACTS/logs"
   cp "$TMP/code-server.log" "$TMP/api-server.log" "$ARTIFACTS/logs/" 2>/dev/null
-  find "$TMP/ud/logs" -name '*.log' -path '*exthost*' -exec cp {} "$ARTIFACTS/logs/" \; 2>/dev/null
+  # --backup: each window of the run (a test reloads it) has its own exthost logs of the same names.
+  find "$TMP/ud/logs" -name '*.log' -path '*exthost*' -exec cp --backup=numbered {} "$ARTIFACTS/logs/" \; 2>/dev/null
   rm -rf "$TMP"
   echo "== e2e [$((SECONDS - t0))s] finished with status $status; screenshots in $ARTIFACTS/shots"
   exit $status

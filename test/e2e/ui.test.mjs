@@ -726,3 +726,206 @@ test('against a remote team server, Open in Browser opens the endpoint through a
     fs.rmSync(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });
+
+/**
+ * The page of the SkyDeck panel of `kind` ('launch', 'request') that shows now: VS Code keeps no page for a
+ * hidden tab, and with several webviews in the window their frames come in no fixed order.
+ */
+async function panelPage(kind) {
+  const frames = page.frameLocator('iframe.webview.ready');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const count = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < count; i++) {
+      const frame = frames.nth(i).frameLocator('#active-frame');
+      if ((await frame.locator(`body[data-panel="${kind}"]`).count().catch(() => 0)) > 0) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${kind} panel page in the window (${count} webview frames)`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/**
+ * A running request whose log the test writes: its task echoes each line written into a FIFO of the
+ * test's own folder (lines come exactly when the test says, no timers), until the line `end`.
+ */
+const beats = { dir: '', fifo: '', requestId: '', ticks: 0 };
+after(() => {
+  if (beats.fifo) writeBeat('end');
+  if (beats.dir) fs.rmSync(beats.dir, { recursive: true, force: true });
+});
+/** Starts the request on `cluster` (once) and opens its details; returns their page, with the log begun. */
+async function beatsDetails(cluster) {
+  if (!beats.requestId) {
+    beats.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-beats-'));
+    beats.fifo = path.join(beats.dir, 'fifo');
+    assert.equal(spawnSync('mkfifo', [beats.fifo]).status, 0, 'mkfifo');
+    const file = path.join(beats.dir, 'beats.yaml');
+    fs.writeFileSync(file, `name: beats\nresources:\n  infra: local\nrun: |\n  exec 3<>${beats.fifo}\n  echo "waiting for lines"\n  while read -r line <&3; do\n    [ "$line" = end ] && break\n    echo "$line"\n  done\n`);
+    beats.requestId = cli('launch', file, '-c', cluster, '-y', '--async').trim();
+  }
+  // A hover left over the view's title bar would take the click.
+  await page.mouse.move(5, 5);
+  await openDetailsFromRow(sidebarRow(`launch ${cluster} RUNNING`), cluster);
+  const details = await panelPage('request');
+  await details.locator('#log', { hasText: 'waiting for lines' }).waitFor();
+  return details;
+}
+/** Writes a line for the task to echo; never blocks (ENXIO when the task does not hold the FIFO open). */
+function writeBeat(line) {
+  try {
+    const fd = fs.openSync(beats.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      fs.writeSync(fd, `${line}\n`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    if (line !== 'end') throw err;
+  }
+}
+/** Has the task log the next numbered tick; returns the line. */
+function tick() {
+  const line = `tick ${++beats.ticks}`;
+  writeBeat(line);
+  return line;
+}
+const matchCount = (n) => new RegExp(`^${n} match${n === 1 ? '' : 'es'}$`);
+
+const tab = (text) => page.locator('.tabs-container .tab', { hasText: text });
+/** The Launch form's tab (a text match would also find a Request details tab titled "launch ..."). */
+const launchTab = (active = false) => page.locator(`.tabs-container .tab${active ? '.active' : ''}[aria-label="SkyDeck: Launch"]`);
+const fieldValue = (frame, id) => frame.locator(`#${id}`).evaluate((field) => field.value);
+
+/** The API server as its local user (run.sh exports SKYDECK_HOME, where the server wrote its token). */
+async function api(pathname) {
+  const token = fs.readFileSync(path.join(process.env.SKYDECK_HOME, 'server', 'local-token'), 'utf8').trim();
+  const answer = await globalThis.fetch(API_URL + pathname, { headers: { authorization: `Bearer ${token}` } });
+  assert.ok(answer.ok, `GET ${pathname}: ${answer.status}`);
+  return answer.text();
+}
+/** Request log streams the server has open now (its /metrics gauge). */
+const logFollowers = async () => Number(/^skydeck_log_followers (\d+)$/m.exec(await api('/metrics'))?.[1]);
+/** Polls `probe` until it returns true, for at most 30 s. */
+async function until(what, probe) {
+  for (const deadline = Date.now() + 30_000; !(await probe()); ) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+test('a hidden Request details tab stops its log stream, and shows every line once when shown again', async () => {
+  let details = await beatsDetails('e2e-pulse');
+  const first = tick();
+  await details.locator('#log', { hasText: first }).waitFor();
+  // The one stream of this request's log is the panel's (the CLI submitted it with --async).
+  const shown = await logFollowers();
+  assert.ok(shown >= 1, `${shown} log streams open with the details showing`);
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('hello.yaml');
+  await page.locator('.tabs-container .tab.active', { hasText: 'hello.yaml' }).waitFor();
+  await until('the hidden panel to stop its stream', async () => (await logFollowers()) === shown - 1);
+  // Lines written while the tab is hidden, in the server's log before the tab comes back.
+  const hidden = [tick(), tick()];
+  await until('the lines to reach the server', async () => (await api(`/api/stream?request_id=${beats.requestId}&follow=0&format=plain`)).includes(hidden[1]));
+  await tab('e2e-pulse').click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-pulse' }).waitFor();
+  details = await panelPage('request');
+  await details.locator('#log', { hasText: hidden[1] }).waitFor();
+  await until('the panel to stream again', async () => (await logFollowers()) === shown);
+  const after = tick();
+  await details.locator('#log', { hasText: after }).waitFor();
+  await shot('39-request-details-hidden-and-shown');
+  const lines = (await details.locator('#log .log-line').allInnerTexts()).filter((l) => l.startsWith('tick '));
+  assert.deepEqual(lines, [first, ...hidden, after], 'each line once, in order');
+});
+
+test('a window reload brings the Launch form and a Request details panel back as they were, and both work', async () => {
+  const details = await beatsDetails('e2e-pulse');
+  await details.locator('#log', { hasText: `tick ${beats.ticks}` }).waitFor();
+  await details.locator('#search input').fill('tick');
+  await details.locator('#matches', { hasText: matchCount(beats.ticks) }).waitFor();
+  // The form, opened on a task file from its CodeLens (an opening the page applies), with entries.
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('hello.yaml');
+  await page.locator('.tabs-container .tab.active', { hasText: 'hello.yaml' }).waitFor();
+  await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Open in Launch Form' }).click();
+  await launchTab(true).waitFor();
+  let form = await panelPage('launch');
+  await form.locator('#taskFile li.option.selected', { hasText: 'hello.yaml' }).waitFor({ state: 'attached' });
+  await form.locator('#clusterName input').fill('e2e-reload');
+  await form.locator('#cpus input').fill('1');
+  await form.locator('#envs textarea').fill('RELOADED=yes');
+  await form.locator('.issue[data-for="clusterName"]', { hasText: /^$/ }).waitFor({ state: 'attached' });
+  await tab('e2e-pulse').click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-pulse' }).waitFor();
+  await shot('40-before-window-reload');
+
+  const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+  await runCommand('Developer: Reload Window');
+  await reloaded;
+  await page.locator('.part.statusbar a[aria-label^="SkyDeck connected"]').waitFor({ timeout: 60_000 });
+  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-pulse' }).waitFor();
+  await launchTab().waitFor();
+  // The details: the request, its log again from the server, the search; and it follows the log live.
+  const restored = await panelPage('request');
+  await restored.locator('#status', { hasText: 'RUNNING' }).waitFor();
+  await restored.locator('#log', { hasText: `tick ${beats.ticks}` }).waitFor();
+  assert.equal(await fieldValue(restored, 'search'), 'tick');
+  await restored.locator('#matches', { hasText: matchCount(beats.ticks) }).waitFor();
+  await restored.locator('#log', { hasText: tick() }).waitFor();
+  await restored.locator('#matches', { hasText: matchCount(beats.ticks) }).waitFor();
+  await shot('41-request-details-after-reload');
+  // The form: its entries, and it launches.
+  await launchTab().click();
+  form = await panelPage('launch');
+  await form.locator('#clusters-hint', { hasText: 'clusters' }).waitFor();
+  assert.match(await fieldValue(form, 'taskFile'), /hello\.yaml$/);
+  assert.equal(await fieldValue(form, 'clusterName'), 'e2e-reload');
+  assert.equal(await fieldValue(form, 'cpus'), '1');
+  assert.equal(await fieldValue(form, 'envs'), 'RELOADED=yes');
+  await shot('42-launch-form-after-reload');
+  await form.locator('#launch').click();
+  await form.locator('#result', { hasText: 'Submitted' }).waitFor();
+  await sidebarRow('launch e2e-reload').waitFor();
+});
+
+test('the Launch form opened on a task file while its tab is hidden shows that file, not its saved entries', async () => {
+  // The form restored by the reload above saved hello.yaml; it is hidden behind an editor each time.
+  const openedOn = async (taskFile) => {
+    await launchTab(true).waitFor();
+    const form = await panelPage('launch');
+    await form.locator('#taskFile li.option.selected', { hasText: taskFile }).waitFor({ state: 'attached' });
+    assert.match(await fieldValue(form, 'taskFile'), new RegExp(`${taskFile.replace('.', '\\.')}$`));
+    // The other entries stay.
+    assert.equal(await fieldValue(form, 'clusterName'), 'e2e-reload');
+  };
+  // From the explorer's context menu.
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('notes.yaml');
+  await page.locator('.tabs-container .tab.active', { hasText: 'notes.yaml' }).waitFor();
+  await runCommand('View: Show Explorer');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'sleepy.yaml' }).first();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await row.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-menu-item', { hasText: 'Open Launch Form' }).hover({ timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      await page.keyboard.press('Escape');
+    }
+  }
+  await openedOn('sleepy.yaml');
+  await shot('43-launch-form-opened-from-explorer');
+  // From the CodeLens of a task file open in front of it.
+  await page.keyboard.press('Control+P');
+  await answerQuickPick('web.yaml');
+  await page.locator('.tabs-container .tab.active', { hasText: 'web.yaml' }).waitFor();
+  await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Open in Launch Form' }).click();
+  await openedOn('web.yaml');
+  // Back to the SkyDeck view (its item, not the link under its badge).
+  await page.locator('.part.activitybar .action-item:has(a[aria-label^="SkyDeck"])').click();
+  await page.locator('.part.sidebar .pane-header', { hasText: 'Requests' }).waitFor();
+});

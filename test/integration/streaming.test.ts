@@ -108,6 +108,7 @@ describe('log streaming, WebSocket events and metrics', () => {
     assert.match(text, /^# TYPE skydeck_requests_finished_total counter$/m);
     assert.match(text, /skydeck_requests_finished_total\{name="status",status="SUCCEEDED"\} [1-9]/);
     assert.match(text, /skydeck_queue_depth 0/);
+    assert.match(text, /^skydeck_log_followers \d+$/m);
     assert.match(text, /skydeck_request_duration_seconds_bucket\{name="launch",le="\+Inf"\} [1-9]/);
   });
 });

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { COMMANDS, SETTINGS } from '../../extension/command-ids';
 import { clusterContextValue } from '../../extension/format';
+import { panelViewType } from '../../extension/panels/view-types';
+import { PANEL_KINDS } from '../../protocol/webview';
 import type { Cluster } from '../../protocol/model';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -88,6 +90,11 @@ test('the manifest targets VS Code 1.100, the API the code is typed against', ()
   assert.equal(manifest.devDependencies['@types/vscode'], '1.100.0');
   assert.equal(manifest.main, './dist/extension.js');
   assert.ok(manifest.activationEvents.length > 0);
+});
+
+test('each webview panel kind activates the extension when VS Code restores one after a window reload', () => {
+  // Without the event VS Code does not activate the extension for a restored panel and shows it empty.
+  for (const kind of PANEL_KINDS) assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${panelViewType(kind)}`), kind);
 });
 
 test('one package.json is both the extension manifest and the CLI package, with nothing to install at run time', () => {

@@ -2,8 +2,7 @@
 // or a corrupt one must give a usable page, never throw.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchFormState } from '../../webview/launch-state';
-import { requestDetailsState } from '../../webview/request-state';
+import { launchFormState, requestDetailsState } from '../../protocol/webview-state';
 
 const EMPTY = { form: {}, touched: [], showAll: false, opening: 0, serverIssues: [] };
 
@@ -53,4 +52,14 @@ test("the Request details page gets its search and the reader's place back, and 
     assert.equal(state.topLine, undefined);
     assert.ok(state.search === '');
   }
+});
+
+test('a Request details state names its request only with an id of the right shape: else the panel is not restored', () => {
+  const id = '0f9a1c2e-5b7d-4e21-9c3a-1d2e3f4a5b6c';
+  assert.equal(requestDetailsState({ requestId: id, search: 'tick' }).requestId, id);
+  for (const requestId of [undefined, '', 'REQ', '../../etc/passwd', 'abc/def', 42, 'a'.repeat(37), { id }]) {
+    assert.equal(requestDetailsState({ requestId, search: 'tick' }).requestId, undefined, String(requestId));
+  }
+  // The rest of the state still comes back without it.
+  assert.equal(requestDetailsState({ requestId: 'nope!', search: 'tick' }).search, 'tick');
 });

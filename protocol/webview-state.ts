@@ -1,7 +1,10 @@
-// What the Launch form keeps in VS Code's webview state, so hiding its tab (VS Code then discards the page)
-// and showing it again brings back what was entered. Read back through `launchFormState`, which keeps only
-// what fits this version's shape: a state written by an older page, or garbage, never breaks the form.
-import type { FieldIssue, LaunchForm } from '../protocol/webview';
+// What the panels' pages keep in VS Code's webview state (setState). VS Code keeps it while the panel is
+// open, through the page it discards while the tab is hidden, and across a window reload, where it hands
+// it to the panel's serializer (extension/panels/panels.ts) and to the page that serializer loads. Both
+// read it back through these functions, which keep only what fits this version's shape: a state written
+// by an older page, or garbage, gives a clean panel, never a broken one.
+import type { FieldIssue, LaunchForm } from './webview';
+import { REQUEST_ID_PREFIX } from './wire';
 
 export type FieldKey = keyof LaunchForm;
 
@@ -26,7 +29,7 @@ const MAX_ISSUES = 50;
 
 const isFieldKey = (key: unknown): key is FieldKey => typeof key === 'string' && (FIELD_KEYS as readonly string[]).includes(key);
 
-/** The state saved by this page, from whatever `getState()` returned; anything that does not fit is dropped. */
+/** The Launch form's state, from whatever `getState()` returned; anything that does not fit is dropped. */
 export function launchFormState(saved: unknown): LaunchFormState {
   const state: LaunchFormState = { form: {}, touched: [], showAll: false, opening: 0, serverIssues: [] };
   if (!isObject(saved)) return state;
@@ -48,6 +51,33 @@ export function launchFormState(saved: unknown): LaunchFormState {
       .slice(0, MAX_ISSUES)
       .map((i) => ({ field: i.field, message: i.message }));
   }
+  return state;
+}
+
+/**
+ * What the Request details page keeps: which request it shows (the page saves it as it loads, so a reload
+ * can bring the panel back), and the reader's search and place in the log (the log itself comes again
+ * from the server).
+ */
+export interface RequestDetailsState {
+  /** Absent when the state names none that fits: such a panel cannot be restored. */
+  requestId?: string;
+  search: string;
+  following: boolean;
+  /** The absolute line at the top of the view, when the reader had scrolled up (not following). */
+  topLine?: number;
+}
+
+const MAX_SEARCH = 1_000;
+
+export function requestDetailsState(saved: unknown): RequestDetailsState {
+  const state: RequestDetailsState = { search: '', following: true };
+  if (!isObject(saved)) return state;
+  const { requestId, search, following, topLine } = saved;
+  if (typeof requestId === 'string' && REQUEST_ID_PREFIX.test(requestId)) state.requestId = requestId;
+  if (typeof search === 'string' && search.length <= MAX_SEARCH) state.search = search;
+  if (following === false) state.following = false;
+  if (!state.following && typeof topLine === 'number' && Number.isSafeInteger(topLine) && topLine >= 0) state.topLine = topLine;
   return state;
 }
 
