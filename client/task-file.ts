@@ -116,7 +116,8 @@ export function withLines(err: unknown, source: TaskSource): unknown {
   return new TaskValidationError(locateIssues(err.issues, source.text), source.file);
 }
 
-function expandPath(path: string, base: string): string {
+/** `~` is the home folder; a relative path is taken from `base`. */
+export function expandPath(path: string, base: string): string {
   if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2));
   return isAbsolute(path) ? path : resolve(base, path);
 }

@@ -30,6 +30,8 @@ export const launchBody = z.lazy(() => z.strictObject({
 }));
 export const execBody = z.lazy(() => z.strictObject({ task: taskSchema, clusterName, detachRun: z.boolean().optional() }));
 export const clusterBody = z.lazy(() => z.strictObject({ clusterName }));
+/** `purge`: SkyPilot's `down --purge`, the cluster is forgotten even when its teardown fails (the log says what may be left). */
+export const downBody = z.lazy(() => z.strictObject({ clusterName, purge: z.boolean().optional() }));
 export const statusBody = z.lazy(() => z.strictObject({ clusterNames: z.array(clusterName).optional(), refresh: z.boolean().optional() }));
 export const queueBody = z.lazy(() => z.strictObject({ clusterName, allUsers: z.boolean().optional() }));
 /** `all`: the caller's unfinished jobs on the cluster (SkyPilot's `cancel -a`); with `allUsers`, everyone's (`-a -u`). */
@@ -49,7 +51,7 @@ const operationSpecs = {
   exec: { schedule: 'long', body: execBody, result: launchResult },
   start: { schedule: 'long', body: clusterBody, result: clusterResult },
   stop: { schedule: 'short', body: clusterBody, result: clusterResult },
-  down: { schedule: 'short', body: clusterBody, result: clusterResult },
+  down: { schedule: 'short', body: downBody, result: clusterResult },
   status: { schedule: 'short', body: statusBody, result: statusResult },
   queue: { schedule: 'short', body: queueBody, result: queueResult },
   cancel_jobs: { schedule: 'short', body: cancelJobsBody, result: cancelJobsResult },

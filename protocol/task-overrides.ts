@@ -27,6 +27,9 @@ export interface TaskOverrides {
   diskTier?: string;
   networkTier?: string;
   ports?: string[];
+  /** `--git-url`/`--git-ref`: the workdir becomes (or, when it is one already, changes) a git mapping {url, ref}. */
+  gitUrl?: string;
+  gitRef?: string;
   /** SkyPilot config overrides (`--config`), merged into the task's `config`. */
   config?: Record<string, unknown>;
 }
@@ -48,7 +51,7 @@ const RESOURCE_FLAGS: [ResourceOption, string, string][] = [
 
 const FLAG_OF_PATH: Record<string, string> = {
   name: '-n/--name',
-  workdir: '--workdir',
+  workdir: '--workdir/--git-url/--git-ref',
   num_nodes: '--num-nodes',
   'resources.infra': '--infra',
   config: '--config',
@@ -99,6 +102,8 @@ export function applyOverrides(task: Task, o: TaskOverrides): Task {
   else delete next.resources;
   if (o.name !== undefined) next.name = o.name;
   if (o.workdir !== undefined) next.workdir = o.workdir;
+  const workdir = gitWorkdir(task.workdir, o, issues);
+  if (workdir !== undefined) next.workdir = workdir;
   if (o.numNodes !== undefined) next.num_nodes = o.numNodes;
   if (o.config !== undefined) next.config = mergeDeep((task.config ?? {}) as Record<string, unknown>, o.config);
   if (issues.length > 0) throw new TaskValidationError(issues);
@@ -109,6 +114,26 @@ export function applyOverrides(task: Task, o: TaskOverrides): Task {
     // A bad flag value is reported as the flag's, not as a line of the file it never came from.
     throw new TaskValidationError(err.issues.map((i) => ({ ...i, message: flagOf(i.path) ? `${flagOf(i.path)}: ${i.message}` : i.message })));
   }
+}
+
+/**
+ * SkyPilot's --git-url/--git-ref: a URL makes the workdir {url, ref}; over a git workdir of the file they
+ * replace its url or ref. A ref with nothing to check it out of is refused, rather than dropped unsaid.
+ */
+function gitWorkdir(current: Task['workdir'], o: TaskOverrides, issues: TaskIssue[]): Task['workdir'] {
+  if (o.gitUrl === undefined && o.gitRef === undefined) return undefined;
+  if (o.gitUrl !== undefined && o.workdir !== undefined) {
+    issues.push({ path: 'workdir', message: '--git-url and --workdir both set the workdir; give one' });
+    return undefined;
+  }
+  const base = typeof current === 'object' && o.workdir === undefined ? current : undefined;
+  const url = o.gitUrl ?? base?.url;
+  if (url === undefined) {
+    issues.push({ path: 'workdir', message: '--git-ref needs a repository: give --git-url too, or a task whose workdir is {url, ref}' });
+    return undefined;
+  }
+  const ref = o.gitRef ?? (o.gitUrl === undefined ? base?.ref : undefined);
+  return { url, ...(ref !== undefined ? { ref } : {}) };
 }
 
 function flagOf(path: string): string | undefined {

@@ -41,6 +41,8 @@ function program(): Command {
     command
       .option('-n, --name <name>', name)
       .option('--workdir <dir>', 'folder synced to the nodes (overrides workdir)')
+      .option('--git-url <url>', 'a git repository cloned as the workdir (workdir: {url}); a local path works too')
+      .option('--git-ref <ref>', 'the branch, tag or commit of it to check out (workdir: {ref})')
       .option('--infra <infra>', 'where to run: local, ssh/<pool>, slurm/<partition>... (overrides resources.infra)')
       .option('--cloud <kind>', 'infra kind (overrides the first part of resources.infra)')
       .option('--region <region>', 'region (overrides the second part of resources.infra)')
@@ -98,6 +100,12 @@ function program(): Command {
     .option('--ip', "print the cluster's head node address")
     .option('--endpoints', "print the cluster's exposed ports as URLs")
     .option('--endpoint <port>', 'print the URL of this exposed port', wholeNumber)
+    .option('--show-managed-jobs', 'after the clusters, your managed jobs in progress (the default)', true)
+    .option('--no-show-managed-jobs', 'only the clusters')
+    .option('--show-services', 'accepted: SkyDeck runs no services (sky serve), there are none to show')
+    .option('--no-show-services', 'accepted (there are no services to show)')
+    .option('--show-pools', 'accepted: SkyDeck has no pools of workers, there are none to show')
+    .option('--no-show-pools', 'accepted (there are no pools to show)')
     .option('-o, --output <format>', 'table or json')
     .option('--json', 'print JSON')
     .action((names: string[], options) => runAction(async () => (await commands.clusters()).status(names, options)));
@@ -120,6 +128,9 @@ function program(): Command {
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
     .option('--status', 'print the job status and exit 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled')
     .option('-s, --sync-down', 'download the logs to SKYDECK_HOME/logs/CLUSTER/')
+    .option('--provision', "the cluster's provisioning log: the launch that made it, from choosing the infra to UP")
+    .option('-w, --worker <rank>', 'refused: a cluster is provisioned in one log here (--provision names each node in it)', wholeNumber)
+    .option('--autostop', 'refused: SkyDeck runs no autostop hook (the stop or down shows in `api status -a -c CLUSTER`)')
     .option('--follow', 'keep streaming until the job ends (the default)', true)
     .option('--no-follow', 'print what is there and return')
     .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).logs(cluster, jobs, options)));
@@ -142,6 +153,14 @@ function program(): Command {
     const command = skydeck.command(name).description(description).argument('[clusters...]').option('-a, --all', 'all your clusters');
     if (name !== 'start') command.option('-u, --all-users', "everyone's clusters (the server lets only their owners or an admin act on them)");
     command.option('-y, --yes', 'skip the confirmation');
+    if (name === 'down') command.option('-p, --purge', 'forget the cluster even when its teardown fails (the log says what may be left to clean up)');
+    if (name === 'start') {
+      command
+        .option('-i, --idle-minutes-to-autostop <minutes>', 'once started, stop the cluster after this many idle minutes', wholeNumber)
+        .option('--down', 'with -i: tear the cluster down instead of stopping it')
+        .option('-r, --retry-until-up', 'accepted: a stopped cluster restarts on the nodes it holds, there is no capacity to wait for')
+        .option('-f, --force', 'accepted: an UP cluster is left as it is (there is no SkyPilot runtime on the nodes to reinstall)');
+    }
     command.action((clusters: string[], options) => runAction(async () => (await commands.clusters()).lifecycle(name, clusters, options)));
   }
 

@@ -67,12 +67,26 @@ export const down: Operation<'down'> = {
     await cancelClusterWork(ctx);
     return withCluster(ctx, async (cluster) => {
       ctx.log.line(`Tearing down ${cluster.name} on ${cluster.infra}...`);
-      await ctx.services.clusters.backendFor(cluster.infra).teardown(cluster, ctx.log);
+      try {
+        await ctx.services.clusters.backendFor(cluster.infra).teardown(cluster, ctx.log);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        if (!ctx.body.purge) throw fail.infra_failed(`tearing down ${cluster.name} failed: ${reason}; the cluster is kept. \`skydeck down ${cluster.name} --purge\` forgets it anyway`);
+        // As SkyPilot's --purge: forgotten all the same, and the user is told what to clean up by hand.
+        ctx.log.line(`Teardown failed: ${reason}`);
+        ctx.log.line(`--purge: forgetting ${cluster.name} anyway. What may be left on ${cluster.infra}: ${leftovers(cluster)}.`);
+      }
       await ctx.services.clusters.remove(cluster.name);
       ctx.log.line(`Cluster ${cluster.name} is gone.`);
     });
   },
 };
+
+/** What a failed teardown may have left: the cluster's nodes, with the processes and files of its jobs. */
+function leftovers(cluster: ClusterRecord): string {
+  const nodes = cluster.nodes.map((n) => `node ${n.rank} at ${n.host ?? n.ip}`).join(', ');
+  return `${nodes || 'its nodes'} (its jobs' processes and files there)`;
+}
 
 async function withCluster(ctx: OperationContext<ClusterOperation>, change: (cluster: ClusterRecord) => Promise<void>): Promise<{ clusterName: string }> {
   const { clusters } = ctx.services;

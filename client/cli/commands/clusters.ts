@@ -2,6 +2,7 @@
 import type { OperationBody, OperationName } from '../../../protocol/api';
 import { mkdirSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { isManagedJobFinished, type ManagedJob } from '../../../protocol/jobs';
 import { clusterEndpoints, isJobFinished, type Cluster, type Job, type RequestSummary } from '../../../protocol/model';
 import type { ApiClient } from '../../api-client';
 import { duration, relativeTime, shortId, table } from '../../format';
@@ -10,7 +11,7 @@ import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
 import { resultOf } from '../../results';
-import { CliExit, EXIT, jsonOutput, print, printJson } from '../output';
+import { CliExit, EXIT, jsonOutput, note, print, printJson } from '../output';
 import { confirm } from '../prompt';
 
 export interface StatusOptions {
@@ -22,6 +23,11 @@ export interface StatusOptions {
   ip?: boolean;
   endpoints?: boolean;
   endpoint?: number;
+  /** false with --no-show-managed-jobs. */
+  showManagedJobs?: boolean;
+  /** SkyPilot's services and pools: SkyDeck has neither (a note when asked for them explicitly). */
+  showServices?: boolean;
+  showPools?: boolean;
 }
 
 /** `status`, as `sky status`: your clusters (all users' with -u); --ip / --endpoints / --endpoint PORT print just that. */
@@ -54,8 +60,34 @@ export async function status(names: string[], options: StatusOptions): Promise<v
     if (clusters.length > 0) print(clusterTable(clusters, Date.now(), options.verbose, options.allUsers));
     else if (missing.length === 0) print('No existing clusters.');
     if (missing.length > 0) throw new CliExit(EXIT.error, `Error: no cluster named ${missing.join(', ')}`);
+    if (options.showManagedJobs !== false && names.length === 0) await printManagedJobsInProgress(client, options.allUsers === true);
+    if (options.showServices === true) note('--show-services: SkyDeck runs no services (sky serve); there are none to show.');
+    if (options.showPools === true) note('--show-pools: SkyDeck has no pools of workers; there are none to show.');
   });
 }
+
+/** As `sky status`: the managed jobs in progress under the clusters (yours; everyone's with -u, as the server allows). */
+async function printManagedJobsInProgress(client: ApiClient, allUsers: boolean): Promise<void> {
+  const active = (await client.managedJobs({ allUsers })).filter((j) => !isManagedJobFinished(j.status));
+  if (active.length === 0) return;
+  const byStatus = new Map<string, number>();
+  for (const j of active) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
+  const counts = [...byStatus].map(([s, n]) => `${n} ${s}`).join(', ');
+  print(`\nManaged jobs in progress: ${counts}`);
+  print(
+    table(active.slice(0, MANAGED_JOBS_SHOWN), [
+      { header: 'ID', value: (j) => String(j.id) },
+      { header: 'NAME', value: (j) => j.name ?? '-' },
+      ...(allUsers ? [{ header: 'USER', value: (j: ManagedJob) => j.owner.name }] : []),
+      { header: 'STATUS', value: (j) => j.status },
+      { header: 'CLUSTER', value: (j) => j.tasks[j.currentTask]?.cluster ?? '-' },
+    ]),
+  );
+  note(`${active.length > MANAGED_JOBS_SHOWN ? `Showing ${MANAGED_JOBS_SHOWN} of ${active.length}. ` : ''}More: skydeck jobs queue${allUsers ? ' -u' : ''}`);
+}
+
+/** How many in-progress managed jobs `status` lists, as SkyPilot keeps its summary short. */
+const MANAGED_JOBS_SHOWN = 5;
 
 /** Who the server says we are (an authenticated account on a team server, else this client's identity). */
 async function whoAmI(client: ApiClient): Promise<{ id: string; name: string }> {
@@ -136,14 +168,55 @@ export function jobTable(jobs: readonly Job[], now = Date.now()): string {
 /** SkyPilot's `logs --status` exit codes. */
 export const JOB_EXIT = { succeeded: 0, failed: 100, notFinished: 101, notFound: 102, cancelled: 103 } as const;
 
-export async function logs(cluster: string, jobs: string[], options: { follow: boolean; tail?: number; status?: boolean; syncDown?: boolean }): Promise<void> {
+export async function logs(
+  cluster: string,
+  jobs: string[],
+  options: { follow: boolean; tail?: number; status?: boolean; syncDown?: boolean; provision?: boolean; worker?: number; autostop?: boolean },
+): Promise<void> {
   checkClusterName(cluster);
+  if (options.autostop) throw new CliExit(EXIT.usage, `Error: --autostop: SkyDeck runs no autostop hook on the nodes; the server's own stop or down of an idle cluster is a request: skydeck api status -a -c ${cluster}`);
+  if (options.worker !== undefined) throw new CliExit(EXIT.usage, "Error: -w/--worker: SkyDeck provisions a cluster's nodes in one log, not one per worker; --provision shows it whole, naming each node");
+  if (options.provision) {
+    if (jobs.length > 0 || options.status || options.syncDown) throw new CliExit(EXIT.usage, 'Error: --provision takes no job ids, --status or --sync-down');
+    return provisionLog(cluster, options);
+  }
   const jobIds = jobs.map(jobNumber);
   if (options.status && options.syncDown) throw new CliExit(EXIT.usage, 'Error: give --status or --sync-down, not both');
   if (jobIds.length > 1 && !options.syncDown) throw new CliExit(EXIT.usage, `Error: cannot stream the logs of several jobs (${jobIds.join(', ')}); add --sync-down to download them`);
   if (options.status) return jobStatus(cluster, jobIds[0]);
   if (options.syncDown) return syncDown(cluster, jobIds);
   await submitAndFollow('job_logs', { clusterName: cluster, jobId: jobIds[0], follow: options.follow, tail: options.tail });
+}
+
+/**
+ * `logs --provision`: the cluster's provisioning, which here is the start of the launch request that made
+ * it, up to the line that says it is UP (a launch still provisioning is followed there, unless --no-follow).
+ */
+async function provisionLog(cluster: string, options: { follow: boolean; tail?: number }): Promise<void> {
+  await withClient(async (client) => {
+    const record = (await client.clusters()).find((c) => c.name === cluster);
+    if (!record) throw new CliExit(EXIT.error, `Error: no cluster named ${cluster}`);
+    // The launch that made this cluster: the last one on it submitted before the cluster was recorded.
+    const launches = (await client.listRequests({ all: true, cluster, limit: 1000 })).filter((r) => r.name === 'launch' && r.createdAt <= record.launchedAt);
+    const made = launches.reduce<RequestSummary | undefined>((latest, r) => (!latest || r.createdAt > latest.createdAt ? r : latest), undefined);
+    if (!made) throw new CliExit(EXIT.error, `Error: the server no longer has the launch that provisioned ${cluster} (its requests are kept for a while, then pruned)`);
+    note(`Provisioning of ${cluster}: from launch request ${shortId(made.id)} (skydeck api logs ${shortId(made.id)} has the rest).`);
+    const up = new RegExp(`^Cluster ${cluster} is UP \\(`);
+    const lines: string[] = [];
+    let partial = '';
+    for await (const chunk of client.streamLog(made.id, { follow: options.follow })) {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      const end = parts.findIndex((l) => up.test(l));
+      lines.push(...(end >= 0 ? parts.slice(0, end + 1) : parts));
+      if (end >= 0) {
+        partial = '';
+        break;
+      }
+    }
+    if (partial) lines.push(partial);
+    print((options.tail !== undefined ? lines.slice(-options.tail) : lines).join('\n'));
+  });
 }
 
 /** Prints `Job N: STATUS` and exits 0 (succeeded), 100 (failed), 101 (not finished), 102 (not found) or 103 (cancelled). */
@@ -230,8 +303,11 @@ const LIFECYCLE = {
  * stop, start and down, one cluster after the other (with -a, all of yours; -u, everyone's, as the server
  * allows); stop and down ask first, naming the requests they will cancel, and start -a asks too.
  */
-export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string[], options: { yes?: boolean; all?: boolean; allUsers?: boolean }): Promise<void> {
+export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string[], options: LifecycleOptions): Promise<void> {
   checkTargets(names, options, operation);
+  if (options.down && options.idleMinutesToAutostop === undefined) throw new CliExit(EXIT.usage, 'Error: start --down needs -i/--idle-minutes-to-autostop (as in SkyPilot)');
+  if (options.retryUntilUp) note('-r/--retry-until-up changes nothing for start: a stopped cluster restarts on the nodes it holds; there is no capacity to wait for.');
+  if (options.force) note('-f/--force changes nothing here: an UP cluster is left as it is (SkyDeck installs no runtime on the nodes to refresh).');
   const words = LIFECYCLE[operation];
   const bulk = options.all === true || options.allUsers === true;
   const context = await connect();
@@ -248,7 +324,11 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string
       if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was changed.');
     }
     for (const clusterName of clusters) {
-      const code = await follow(context.client, operation, { clusterName });
+      let code = await follow(context.client, operation, { clusterName, ...(operation === 'down' && options.purge ? { purge: true } : {}) });
+      // `start -i N [--down]` is start, then `autostop -i N [--down]`, as SkyPilot describes it.
+      if (code === EXIT.ok && operation === 'start' && options.idleMinutesToAutostop !== undefined) {
+        code = await follow(context.client, 'autostop', { clusterName, idleMinutes: options.idleMinutesToAutostop, down: options.down === true });
+      }
       if (code !== EXIT.ok) {
         process.exitCode = code;
         return;
@@ -257,6 +337,20 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string
   } finally {
     context.client.close();
   }
+}
+
+export interface LifecycleOptions {
+  yes?: boolean;
+  all?: boolean;
+  allUsers?: boolean;
+  /** down: forget the cluster even when its teardown fails. */
+  purge?: boolean;
+  /** start: then set autostop (autodown with down). */
+  idleMinutesToAutostop?: number;
+  down?: boolean;
+  /** start: accepted with a note (nothing to retry or reinstall here). */
+  retryUntilUp?: boolean;
+  force?: boolean;
 }
 
 /** `autostop CLUSTER... -i N [--down] | --cancel` (or -a for all of yours, -u for everyone's, which ask first), as `sky autostop`. */

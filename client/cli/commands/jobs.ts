@@ -26,7 +26,7 @@ import { prepareTask, type RunTaskOptions } from './launch';
 export type JobsLaunchOptions = Omit<RunTaskOptions, 'idleMinutesToAutostop' | 'dryrun' | 'down' | 'retryUntilUp' | 'setup' | 'fast'>;
 
 /** Flags that change one task's resources or files: a pipeline's tasks each give their own. */
-const ONE_TASK_FLAGS = ['workdir', 'infra', 'cloud', 'region', 'zone', 'numNodes', 'cpus', 'memory', 'gpus', 'instanceType', 'useSpot', 'imageId', 'diskSize', 'diskTier', 'networkTier'] as const;
+const ONE_TASK_FLAGS = ['workdir', 'gitUrl', 'gitRef', 'infra', 'cloud', 'region', 'zone', 'numNodes', 'cpus', 'memory', 'gpus', 'instanceType', 'useSpot', 'imageId', 'diskSize', 'diskTier', 'networkTier'] as const;
 
 export async function launch(entrypoint: string[], given: JobsLaunchOptions): Promise<void> {
   if (given.cluster !== undefined && given.name !== undefined && given.cluster !== given.name) throw new CliExit(EXIT.usage, 'Error: -c/--cluster is an alias of -n/--name; give one of them');

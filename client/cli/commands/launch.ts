@@ -10,7 +10,7 @@ import { isApiError, taskIssues } from '../../errors';
 import { shortId } from '../../format';
 import { applyOverrides, configFromPairs } from '../../validation';
 import { parseYaml } from '../../yaml-parse';
-import { applyEnvs, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
+import { applyEnvs, expandPath, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
 import { checkClusterName } from '../args';
 import { connectSoon } from '../context';
@@ -139,6 +139,9 @@ export function prepareTask(source: TaskSource, options: RunTaskOptions, cwd = p
     diskTier: options.diskTier,
     networkTier: options.networkTier,
     ports: options.ports,
+    // A repository path on the command line is taken from where the command runs (a URL as given).
+    gitUrl: options.gitUrl === undefined ? undefined : /^(\.{0,2}\/|~)/.test(options.gitUrl) ? expandPath(options.gitUrl, cwd) : options.gitUrl,
+    gitRef: options.gitRef,
     config: options.config && options.config.length > 0 ? configOverrides(options.config, cwd) : undefined,
   };
   let parsed = source.parsed ?? source.task;
