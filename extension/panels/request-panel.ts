@@ -65,17 +65,15 @@ export class RequestPanel extends WebviewHost {
     const connection = this.s.session.connection;
     this.initFrom = connection?.state === 'connected' ? connection : undefined;
     if (!connection || !this.initFrom) return;
-    let request: RequestSummary | undefined | 'unknown' = this.s.requests.get(this.requestId);
-    if (!request) {
-      request = await connection.client.getRequest(this.requestId).then(
-        ({ body: _body, result: _result, ...summary }) => summary,
-        (err: Error) => {
-          if (err instanceof ApiError && err.status === 404) return 'unknown' as const;
-          this.post({ type: 'log', data: `[cannot read request ${this.requestId}: ${err.message}]\n` });
-          return undefined;
-        },
-      );
-    }
+    // From the server, not the requests model: just after a new connection the model still holds the old server's.
+    const request: RequestSummary | undefined | 'unknown' = await connection.client.getRequest(this.requestId).then(
+      ({ body: _body, result: _result, ...summary }) => summary,
+      (err: Error) => {
+        if (err instanceof ApiError && err.status === 404) return 'unknown' as const;
+        this.post({ type: 'log', data: `[cannot read request ${this.requestId}: ${err.message}]\n` });
+        return undefined;
+      },
+    );
     // The page went (its tab was hidden) or a newer init started while the server answered.
     if (!this.pageReady || this.initFrom !== connection || this.logStream) return;
     if (request === 'unknown') return this.post({ type: 'request-unknown', requestId: this.requestId });

@@ -31,9 +31,9 @@ export abstract class WebviewHost extends Disposable {
     const media = vscode.Uri.joinPath(extensionUri, 'media');
     const webviewOptions = { enableScripts: true, localResourceRoots: [dist, media] };
     if (options.restored) {
+      // It keeps the title it had (a request's name and cluster), which the page's init may refresh.
       this.panel = options.restored;
       this.panel.webview.options = webviewOptions;
-      this.panel.title = title;
     } else {
       this.panel = vscode.window.createWebviewPanel(panelViewType(kind), title, vscode.ViewColumn.Active, webviewOptions);
     }

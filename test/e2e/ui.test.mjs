@@ -240,6 +240,8 @@ test('a request row opens its details with status, timeline and log', async () =
 async function openDetailsFromRow(row, tabText) {
   // A live refresh of the tree can redraw the row under the click (seen once under load: selected, not opened).
   const tab = page.locator('.tabs-container .tab.active', { hasText: tabText });
+  // A hover left over the view's title bar would take the click.
+  await page.mouse.move(5, 5);
   for (let attempt = 1; ; attempt++) {
     await row.click();
     if (await tab.waitFor({ timeout: 10_000 }).then(() => true, () => false)) break;
@@ -691,6 +693,9 @@ test('against a remote team server, Open in Browser opens the endpoint through a
     await page.keyboard.press('Enter');
     const cluster = page.locator('.part.sidebar .monaco-list-row[aria-label^="cluster e2e-team-web"]');
     await cluster.waitFor({ timeout: 30_000 });
+    // The details of a request of this server, which the window's own server does not have (the tests that follow).
+    await openDetailsFromRow(sidebarRow('launch e2e-team-web SUCCEEDED'), 'e2e-team-web');
+    await (await panelPage('request')).locator('#status', { hasText: 'SUCCEEDED' }).waitFor();
     await cluster.click();
     const endpoint = page.locator(`.part.sidebar .monaco-list-row[aria-label^="endpoint ${webPort} of e2e-team-web"]`);
     await endpoint.waitFor();
@@ -764,8 +769,6 @@ async function beatsDetails(cluster) {
     fs.writeFileSync(file, `name: beats\nresources:\n  infra: local\nrun: |\n  exec 3<>${beats.fifo}\n  echo "waiting for lines"\n  while read -r line <&3; do\n    [ "$line" = end ] && break\n    echo "$line"\n  done\n`);
     beats.requestId = cli('launch', file, '-c', cluster, '-y', '--async').trim();
   }
-  // A hover left over the view's title bar would take the click.
-  await page.mouse.move(5, 5);
   await openDetailsFromRow(sidebarRow(`launch ${cluster} RUNNING`), cluster);
   const details = await panelPage('request');
   await details.locator('#log', { hasText: 'waiting for lines' }).waitFor();
@@ -840,6 +843,16 @@ test('a hidden Request details tab stops its log stream, and shows every line on
   assert.deepEqual(lines, [first, ...hidden, after], 'each line once, in order');
 });
 
+test('a Request details panel of a request the server does not have says so', async () => {
+  // Opened on the team server above, then the window went back to its own server, which has no such request.
+  await tab('e2e-team-web').click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-team-web' }).waitFor();
+  const details = await panelPage('request');
+  await details.locator('#unknown', { hasText: 'The API server has no such request' }).waitFor();
+  await details.locator('#cancel[disabled]').waitFor({ state: 'attached' });
+  await shot('39b-request-details-unknown-request');
+});
+
 test('a window reload brings the Launch form and a Request details panel back as they were, and both work', async () => {
   const details = await beatsDetails('e2e-pulse');
   await details.locator('#log', { hasText: `tick ${beats.ticks}` }).waitFor();
@@ -876,6 +889,10 @@ test('a window reload brings the Launch form and a Request details panel back as
   await restored.locator('#log', { hasText: tick() }).waitFor();
   await restored.locator('#matches', { hasText: matchCount(beats.ticks) }).waitFor();
   await shot('41-request-details-after-reload');
+  // The panel of a request this server does not have is back too, and says so again.
+  await tab('e2e-team-web').click();
+  await page.locator('.tabs-container .tab.active', { hasText: 'e2e-team-web' }).waitFor();
+  await (await panelPage('request')).locator('#unknown', { hasText: 'The API server has no such request' }).waitFor();
   // The form: its entries, and it launches.
   await launchTab().click();
   form = await panelPage('launch');
