@@ -455,6 +455,8 @@ export class JobRunner {
     for (const t of job.tasks.slice(job.currentTask + 1)) t.status = status === 'SUCCEEDED' ? t.status : 'CANCELLED';
     const duration = job.runningSince !== undefined ? job.jobDurationMs + (now - job.runningSince) : job.jobDurationMs;
     this.note(`managed job ${job.id} ${status}${reason ? `: ${reason}` : ''}`);
+    // On disk before the end is announced: a reader that stops at the job's end (jobs logs --controller) sees this line.
+    await this.log.close();
     await this.update({ status, endedAt: now, retiring: [], jobDurationMs: duration, ...(reason ? { failureReason: reason } : {}) });
   }
 }

@@ -74,15 +74,21 @@ describe('managed jobs: a server killed while a job hands its clusters over', ()
     await eventually(() => remote.connections > before, 10_000, `the exec onto ${cluster} to be cloning (holding its lock)`);
   }
 
-  /** Launches a job, waits for its first run, holds that cluster's lock and kills the run there: the job recovers. Returns the job and its failed cluster. */
-  async function recoveringWhileLocked(run: string): Promise<{ id: number; failed: string }> {
-    const id = await jobs.launch([{ resources: local, run }]);
+  /** Launches a job, waits for its first run (which prints `up 1`) and holds that cluster's lock. Returns the job and its first cluster. */
+  async function firstRunLocked(task: { run: string; resources?: object }): Promise<{ id: number; first: string }> {
+    const id = await jobs.launch([{ resources: local, ...task }]);
     const running = await jobs.until(id, ['RUNNING']);
-    const failed = running.tasks[0]!.cluster!;
+    const first = running.tasks[0]!.cluster!;
     await eventually(() => jobs.log(id).includes('up 1'), 10_000, 'the first run to print up 1');
-    await holdLock(failed);
-    killClusterJob(server, failed);
-    return { id, failed };
+    await holdLock(first);
+    return { id, first };
+  }
+
+  /** As firstRunLocked, then the first run is killed: the job recovers. */
+  async function recoveringWhileLocked(run: string): Promise<{ id: number; failed: string }> {
+    const { id, first } = await firstRunLocked({ run });
+    killClusterJob(server, first);
+    return { id, failed: first };
   }
 
   const runs = (name: string) => path.join(dir, name);
@@ -156,4 +162,34 @@ describe('managed jobs: a server killed while a job hands its clusters over', ()
       assert.deepEqual((await jobs.clusters()).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], jobs.log(id, true));
     });
   }
+
+  it("killed while a restart after the task's code failed waits for the cluster's tear-down: the restart is counted once", async () => {
+    const file = runs('runs-restart');
+    const failNow = path.join(dir, 'fail-now');
+    // The first run fails (exit 3) when the test says, the second succeeds; one restart is allowed.
+    const { id, first } = await firstRunLocked({
+      resources: { infra: 'local', job_recovery: { max_restarts_on_errors: 1 } },
+      run: `echo run >> ${file}; n=$(wc -l < ${file}); echo "up $n"; if [ $n -eq 1 ]; then until [ -f ${failNow} ]; do sleep 0.1; done; exit 3; fi; echo finished`,
+    });
+    writeFileSync(failNow, '');
+    // The certain point: the restart is decided and the failed cluster's tear-down waits for the lock.
+    await eventually(() => /restarting it on a new cluster: restart 1 of 1/.test(jobs.log(id, true)), 10_000, 'the restart to be decided');
+    // The server goes on with other work meanwhile (another cluster launched), which writes the same state file.
+    const bystander = await server.waitFor(await server.submit('launch', { clusterName: 'bystander', task: { resources: local, run: 'true' } }));
+    assert.equal(bystander.status, 'SUCCEEDED', JSON.stringify(bystander.error));
+    assert.ok((await jobs.clusters()).includes(first), `${first} is still there: its tear-down waits for the lock`);
+    await server.kill9();
+    remote.letGo();
+    server = await server.restart();
+    jobs = jobsOf(server);
+
+    const done = await jobs.until(id, ['SUCCEEDED', 'FAILED', 'FAILED_CONTROLLER'], 20_000);
+    assert.equal(done.status, 'SUCCEEDED', `the one restart allowed was not used up by the server's restart\n${jobs.log(id, true)}`);
+    assert.equal(done.tasks[0]!.restartsOnErrors, 1);
+    assert.equal(done.tasks[0]!.recoveryCount, 1);
+    assert.equal(runCount(file), 2);
+    assert.match(jobs.log(id), /finished/);
+    assert.deepEqual((await jobs.clusters()).filter((c) => c.startsWith(`sky-jobs-${id}-`)), [], jobs.log(id, true));
+    await server.waitFor(await server.submit('down', { clusterName: 'bystander' }));
+  });
 });
