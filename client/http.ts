@@ -41,6 +41,26 @@ export class HttpTransport {
 
   /** Sends a call and resolves with the response once its head arrives; a 4xx/5xx becomes an ApiError. */
   async open(call: HttpCall): Promise<IncomingMessage> {
+    let response: IncomingMessage | undefined;
+    while (!response) {
+      try {
+        response = await this.send(call);
+      } catch (err) {
+        // A kept-alive connection the server closed for idleness while this process could not notice (its
+        // event loop held up past the server's keep-alive timeout, a laptop asleep) fails the next call
+        // before any answer. A GET is safe to send again: on the next pooled connection, which may be
+        // stale too (each try drops one), else on a new one. A submit has its own retry (ApiClient.submit).
+        if (!(err instanceof StaleConnectionError)) throw err;
+        if (call.method !== 'GET') throw err.connectionError;
+      }
+    }
+    if (response.statusCode !== undefined && response.statusCode >= 400) {
+      throw await toApiError(response);
+    }
+    return response;
+  }
+
+  private async send(call: HttpCall): Promise<IncomingMessage> {
     const url = this.url(call.path, call.query);
     const payload = call.raw?.data ?? (call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body)));
     const headers: Record<string, string> = { ...this.defaultHeaders, ...call.headers };
@@ -48,7 +68,7 @@ export class HttpTransport {
       headers['content-type'] = call.raw?.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);
     }
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const send = this.secure ? httpsRequest : httpRequest;
       const req = send(url, { method: call.method, headers, agent: this.agent, signal: call.signal, socketPath: this.socketPath });
       let answered = false;
@@ -57,7 +77,11 @@ export class HttpTransport {
         req.setTimeout(0);
         resolve(res);
       });
-      req.on('error', (err) => reject(isAbort(err) ? err : new ConnectionError(this.baseUrl, err)));
+      req.on('error', (err) => {
+        if (isAbort(err)) return reject(err);
+        const connectionError = new ConnectionError(this.baseUrl, err);
+        reject(!answered && req.reusedSocket && closedByPeer(err) ? new StaleConnectionError(connectionError) : connectionError);
+      });
       if (call.timeoutMs) {
         req.setTimeout(call.timeoutMs, () => {
           if (!answered) req.destroy(Object.assign(new Error(`no answer within ${call.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
@@ -65,10 +89,6 @@ export class HttpTransport {
       }
       req.end(payload);
     });
-    if (response.statusCode !== undefined && response.statusCode >= 400) {
-      throw await toApiError(response);
-    }
-    return response;
   }
 
   /** A whole JSON call. */
@@ -85,6 +105,17 @@ export class HttpTransport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** A call that failed on a reused kept-alive connection the server had closed, before any answer. */
+class StaleConnectionError extends Error {
+  constructor(readonly connectionError: ConnectionError) {
+    super(connectionError.message);
+  }
+}
+
+function closedByPeer(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'ECONNRESET' || err.code === 'EPIPE';
 }
 
 export function isAbort(err: unknown): boolean {

@@ -33,6 +33,15 @@ export interface TestServer {
 
 export const ALICE = { id: 'a11ce000', name: 'alice' };
 
+/**
+ * Every test call goes out on a connection of its own. A pooled one races the server's keep-alive
+ * timeout whenever a test holds its event loop past it (a spawnSync, a loop of sync writes on a loaded
+ * machine): the call then crosses the server's close and fails with "other side closed" (CI:
+ * cancel.test.ts after writing 3000 files, team-server.test.ts after `users add`). The product's client
+ * retries what is safe to retry instead (client/http.ts); the tests' calls are not all safe to retry.
+ */
+export const OWN_CONNECTION = { connection: 'close' } as const;
+
 export interface ServerLauncher {
   /** What runs `node server.js ...`, such as setpriv with another uid (it must exec node, keeping the pid). */
   prefix: string[];
@@ -74,7 +83,7 @@ export async function startServer(opts: { args?: string[]; home?: string; env?: 
   };
   const doFetch = (pathname: string, init: RequestInit & { user?: { id: string; name: string } } = {}) => {
     const { user, ...rest } = init;
-    return fetch(url + pathname, { ...rest, headers: { ...headers(user), ...(rest.body ? { 'content-type': 'application/json' } : {}), ...(rest.headers as Record<string, string>) } });
+    return fetch(url + pathname, { ...rest, headers: { ...headers(user), ...OWN_CONNECTION, ...(rest.body ? { 'content-type': 'application/json' } : {}), ...(rest.headers as Record<string, string>) } });
   };
   const stopWith = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -44,9 +45,13 @@ describe('cancel', () => {
     assert.deepEqual((await cancel([pending])).body.cancelled, [pending]);
     assert.equal((await server.json<ApiRequest>(`/api/requests/${pending}`)).body.status, 'CANCELLED');
     await cancel([blocker]);
-    // The freed worker must not pick the cancelled request up.
-    await new Promise((r) => setTimeout(r, 300));
+    // The freed worker must not pick the cancelled request up: the one worker takes its queue in order,
+    // so once a launch submitted after it has run, the cancelled one has been passed over.
+    const probe = await server.waitFor(await server.submit('launch', { clusterName: 'after', task: { run: 'true' } }), 60);
+    assert.equal(probe.status, 'SUCCEEDED', JSON.stringify(probe.error));
+    assert.equal((await server.json<ApiRequest>(`/api/requests/${pending}`)).body.status, 'CANCELLED');
     assert.equal((await server.json<{ clusters: Cluster[] }>('/api/clusters')).body.clusters.some((c) => c.name === 'pend'), false);
+    await server.waitFor(await server.submit('down', { clusterName: 'after' }), 60);
   });
 
   it('cancelling a finished request cancels nothing', async () => {
@@ -74,7 +79,9 @@ describe('cancel', () => {
   it('down while a job is still starting (its workdir being copied) leaves no process behind', async () => {
     const workdir = mkdtempSync(path.join(os.tmpdir(), 'skydeck-big-workdir-'));
     try {
-      for (let i = 0; i < 3000; i++) writeFileSync(path.join(workdir, `file-${i}.txt`), 'x'.repeat(100));
+      // Written without holding up this process's event loop (synchronously this took 10 s on a loaded
+      // machine, past the server's keep-alive timeout).
+      for (let i = 0; i < 3000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => writeFile(path.join(workdir, `file-${i + j}.txt`), 'x'.repeat(100))));
       const marker = `starting-${Date.now()}`;
       await server.submit('launch', { clusterName: 'racy', task: { workdir, run: `exec -a ${marker} sleep 300` } });
       // Usually caught while its workdir is still being copied; on a fast disk it may be running already.

@@ -109,14 +109,19 @@ describe('skydeck launch', () => {
     assert.match(yes.stdout, /asked/);
   });
 
-  // The job lasts long enough that the queue, read right after, still sees it unfinished on a loaded machine.
   it('--detach-run returns once the job has started; exec runs on the existing cluster', async () => {
-    const detached = await runCli(server, ['launch', '-c', 'clid', '-y', '--detach-run', 'sleep 8; echo late']);
-    assert.equal(detached.code, 0, detached.stderr);
-    assert.match(detached.stdout, /skydeck logs clid 1/);
-    const queue = await runCli(server, ['queue', 'clid', '--json']);
-    const jobs = JSON.parse(queue.stdout) as { jobId: number; status: string }[];
-    assert.ok(['RUNNING', 'SETTING_UP', 'PENDING'].includes(jobs[0]!.status), jobs[0]!.status);
+    // The job runs until the test has read the queue (a fixed sleep lost that race on a loaded machine).
+    const release = path.join(server.home, 'release-clid');
+    try {
+      const detached = await runCli(server, ['launch', '-c', 'clid', '-y', '--detach-run', `until [ -e ${release} ]; do sleep 0.1; done; echo late`]);
+      assert.equal(detached.code, 0, detached.stderr);
+      assert.match(detached.stdout, /skydeck logs clid 1/);
+      const queue = await runCli(server, ['queue', 'clid', '--json']);
+      const jobs = JSON.parse(queue.stdout) as { jobId: number; status: string }[];
+      assert.ok(['RUNNING', 'SETTING_UP', 'PENDING'].includes(jobs[0]!.status), jobs[0]!.status);
+    } finally {
+      writeFileSync(release, '');
+    }
     const exec = await runCli(server, ['exec', 'clid', 'echo exec-ran-here']);
     assert.equal(exec.code, 0, exec.stderr);
     assert.match(exec.stdout, /exec-ran-here/);

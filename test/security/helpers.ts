@@ -6,7 +6,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { SERVER_JS, startServer, type TestServer } from '../helpers/server';
+import { OWN_CONNECTION, SERVER_JS, startServer, type TestServer } from '../helpers/server';
 
 export interface RawAnswer {
   status: number;
@@ -105,7 +105,7 @@ export async function call<T = { error?: { code: string; message: string } }>(
   authorization: string | undefined,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
-  const headers: Record<string, string> = { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers };
+  const headers: Record<string, string> = { ...OWN_CONNECTION, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers };
   if (authorization) headers.authorization = authorization;
   const res = await fetch(server.url + pathname, { method: init.method ?? (init.body !== undefined ? 'POST' : 'GET'), headers, body: init.body !== undefined ? JSON.stringify(init.body) : undefined });
   const text = await res.text();
