@@ -27,6 +27,8 @@ export interface TaskOverrides {
   diskTier?: string;
   networkTier?: string;
   ports?: string[];
+  /** `jobs launch --job-recovery STRATEGY`. */
+  jobRecovery?: string;
   /** `--git-url`/`--git-ref`: the workdir becomes (or, when it is one already, changes) a git mapping {url, ref}. */
   gitUrl?: string;
   gitRef?: string;
@@ -35,7 +37,7 @@ export interface TaskOverrides {
 }
 
 /** Each resources flag and the key it sets. */
-type ResourceOption = 'cpus' | 'memory' | 'gpus' | 'instanceType' | 'useSpot' | 'imageId' | 'diskSize' | 'diskTier' | 'networkTier' | 'ports';
+type ResourceOption = 'cpus' | 'memory' | 'gpus' | 'instanceType' | 'useSpot' | 'imageId' | 'diskSize' | 'diskTier' | 'networkTier' | 'ports' | 'jobRecovery';
 const RESOURCE_FLAGS: [ResourceOption, string, string][] = [
   ['cpus', 'cpus', '--cpus'],
   ['memory', 'memory', '--memory'],
@@ -47,6 +49,7 @@ const RESOURCE_FLAGS: [ResourceOption, string, string][] = [
   ['diskTier', 'disk_tier', '--disk-tier'],
   ['networkTier', 'network_tier', '--network-tier'],
   ['ports', 'ports', '--ports'],
+  ['jobRecovery', 'job_recovery', '--job-recovery'],
 ];
 
 const FLAG_OF_PATH: Record<string, string> = {

@@ -1,5 +1,5 @@
 // The `skydeck` command. Commands load their modules only when they run, so `--help` and small commands stay fast.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../../protocol/build-info';
 import { EXIT, runAction } from './output';
 
@@ -25,6 +25,12 @@ const commands = {
   jobs: () => import('./commands/jobs'),
   dashboard: () => import('./commands/dashboard'),
   infra: () => import('./commands/infra'),
+};
+
+// SkyPilot's autostop idleness criteria; SkyDeck counts jobs and requests only (client/cli/commands/clusters.ts waitForJobsOnly).
+const waitForChoice = (value: string) => {
+  if (!['jobs_and_ssh', 'jobs', 'none'].includes(value)) throw new InvalidArgumentError('expected jobs_and_ssh, jobs or none');
+  return value;
 };
 
 function program(): Command {
@@ -81,6 +87,9 @@ function program(): Command {
     .option('-r, --retry-until-up', 'keep waiting for capacity instead of failing when no infra can hold the task now')
     .option('--no-setup', 'skip the setup commands')
     .option('--fast', 'on a cluster that is already UP, skip provisioning and setup')
+    .option('--wait-for <what>', 'what keeps the cluster from being idle: only jobs is honoured here (jobs and requests count, terminals do not)', waitForChoice)
+    .option('--clone-disk-from, --clone <cluster>', "refused: SkyDeck's infra has no disk images to clone a cluster's disk from")
+    .option('--docker', "refused: SkyPilot's deprecated local docker backend; give --image-id docker:IMAGE instead")
     .action((entrypoint: string[], options) => runAction(async () => (await commands.launch()).launch(entrypoint, options)));
 
   taskOptions(
@@ -154,10 +163,16 @@ function program(): Command {
     if (name !== 'start') command.option('-u, --all-users', "everyone's clusters (the server lets only their owners or an admin act on them)");
     command.option('-y, --yes', 'skip the confirmation');
     if (name === 'down') command.option('-p, --purge', 'forget the cluster even when its teardown fails (the log says what may be left to clean up)');
+    if (name !== 'start') {
+      command
+        .option('--graceful', 'accepted: there are no cached uploads (MOUNT_CACHED) to wait for; jobs are cancelled at once')
+        .option('--graceful-timeout <seconds>', 'accepted, as --graceful', wholeNumber);
+    }
     if (name === 'start') {
       command
         .option('-i, --idle-minutes-to-autostop <minutes>', 'once started, stop the cluster after this many idle minutes', wholeNumber)
         .option('--down', 'with -i: tear the cluster down instead of stopping it')
+        .option('--wait-for <what>', 'what keeps the cluster from being idle: only jobs is honoured here (jobs and requests count, terminals do not)', waitForChoice)
         .option('-r, --retry-until-up', 'accepted: a stopped cluster restarts on the nodes it holds, there is no capacity to wait for')
         .option('-f, --force', 'accepted: an UP cluster is left as it is (there is no SkyPilot runtime on the nodes to reinstall)');
     }
@@ -174,6 +189,7 @@ function program(): Command {
     .option('--cancel', 'clear the autostop')
     .option('-u, --all-users', "everyone's UP clusters (the server lets only their owners or an admin act on them)")
     .option('-y, --yes', 'skip the confirmation (asked with -a or -u)')
+    .option('--wait-for <what>', 'what keeps the cluster from being idle: only jobs is honoured here (jobs and requests count, terminals do not)', waitForChoice)
     .action((clusters: string[], options) => runAction(async () => (await commands.clusters()).autostop(clusters, options)));
 
   skydeck
@@ -204,6 +220,9 @@ function program(): Command {
   )
     .option('-c, --cluster <name>', 'deprecated alias of -n/--name (as in SkyPilot)')
     .option('-d, --detach-run', 'return once the job is submitted instead of streaming its log')
+    .option('--job-recovery <strategy>', 'EAGER_NEXT_REGION or FAILOVER (overrides resources.job_recovery)')
+    .option('-p, --pool <pool>', 'refused: SkyDeck has no pools of workers; each managed job gets a cluster of its own')
+    .option('--num-jobs <n>', 'refused: it goes with --pool, which SkyDeck does not have', wholeNumber)
     .option('-y, --yes', 'skip the confirmation')
     .action((entrypoint: string[], options) => runAction(async () => (await commands.jobs()).launch(entrypoint, options)));
   jobs
@@ -226,6 +245,7 @@ function program(): Command {
     .option('--follow', 'keep streaming until the job ends (the default)', true)
     .option('--no-follow', 'print what is there and return')
     .option('-r, --refresh', 'query the latest log (always live here: the server itself is the jobs controller)')
+    .option('-s, --sync-down', "download the job's log to SKYDECK_HOME/logs/managed-jobs/ instead of streaming it")
     .option('--controller', "the controller's log: placement, provisioning, recoveries and why")
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
     .action((id: string | undefined, options) => runAction(async () => (await commands.jobs()).logs(id, options)));
@@ -237,6 +257,9 @@ function program(): Command {
     .option('-a, --all', 'all your unfinished managed jobs')
     .option('-u, --all-users', "with -a: everyone's (admins)")
     .option('-y, --yes', 'skip the confirmation')
+    .option('-p, --pool <pool>', 'refused: SkyDeck has no pools of workers')
+    .option('--graceful', 'accepted: there are no cached uploads (MOUNT_CACHED) to wait for; jobs are cancelled at once')
+    .option('--graceful-timeout <seconds>', 'accepted, as --graceful', wholeNumber)
     .action((ids: string[], options) => runAction(async () => (await commands.jobs()).cancel(ids, options)));
 
   skydeck
@@ -244,6 +267,7 @@ function program(): Command {
     .description('show which infra the server can use, why not, and how to enable it')
     .argument('[infra...]', 'only these: a kind (ssh, slurm, local) or one infra (ssh/<pool>, slurm/<partition>)')
     .option('-v, --verbose', 'also list each infra\'s nodes: address, state, CPUs, memory, free disk, GPUs, clusters')
+    .option('-w, --workspace <name>', 'accepted: SkyDeck has no workspaces, every infra of the server is checked')
     .option('-o, --output <format>', 'table or json (json has the nodes)')
     .option('--json', 'print JSON (same as -o json)')
     .action((infra: string[], options) => runAction(async () => (await commands.infra()).check(infra, options)));
@@ -252,6 +276,11 @@ function program(): Command {
     command
       .argument('[accelerator]', 'only this accelerator type (A100, T4...)')
       .option('--infra <infra>', 'only this infra: ssh, ssh/<pool>, slurm/<partition>, local')
+      .option('--cloud <kind>', 'only this kind of infra (the first part of --infra)')
+      .option('--region <region>', 'with --cloud: only this pool or partition (the second part of --infra)')
+      .option('-a, --all', 'accepted: every accelerator on the enabled infra is always listed')
+      .option('--all-regions', 'accepted: there are no prices or regions to compare; each infra is its own row')
+      .option('-v, --verbose', 'accepted: each row already names its infra and quantities per node')
       .option('-o, --output <format>', 'table or json')
       .option('--json', 'print JSON (same as -o json)')
       .action((name: string | undefined, options) => runAction(async () => (await commands.infra()).gpusList(name, options)));
@@ -276,6 +305,8 @@ function program(): Command {
     .description('list ongoing requests (with -a, finished ones too)')
     .argument('[ids...]', 'only these requests (ids or unique prefixes)')
     .option('-a, --all-status', 'include finished requests (SUCCEEDED, FAILED, CANCELLED)')
+    // Its long name before SkyPilot's --all-status was adopted; kept so that existing scripts go on working.
+    .addOption(new Option('--all').hideHelp())
     .option('-u, --all-users', "everyone's requests (default: yours)")
     .option('-c, --cluster <name>', 'only requests on this cluster')
     .option('-s, --status <status>', 'only requests in this status')
@@ -286,12 +317,14 @@ function program(): Command {
     .action((ids: string[], options) => runAction(async () => (await commands.api()).requestStatus(ids, options)));
   api
     .command('logs')
-    .description("stream a request's log (any unique id prefix works)")
-    .argument('<id>')
+    .description("stream a request's log (any unique id prefix works), or with --server-logs the local server's own")
+    .argument('[id]')
+    .option('--server-logs', "the local API server's own log (a remote server's log is on its machine)")
+    .option('-l, --log-path <path>', 'refused: request logs are read by request id here')
     .option('--follow', 'keep streaming until the request ends (the default)', true)
     .option('--no-follow', 'print what is there and return')
     .option('--tail <lines>', 'start this many lines from the end', wholeNumber)
-    .action((id: string, options) => runAction(async () => (await commands.api()).logs(id, options)));
+    .action((id: string | undefined, options) => runAction(async () => (await commands.api()).logs(id, options)));
   api
     .command('cancel')
     .description('cancel requests')
@@ -304,6 +337,9 @@ function program(): Command {
     .command('start')
     .description('start the local API server')
     .option('--foreground', 'run it attached to this terminal')
+    .option('--deploy', 'refused: a server for a team is started with its accounts on its machine (docs/deploy.md)')
+    .option('--host <host>', 'refused: the local server listens on loopback; a team server takes --host (docs/deploy.md)')
+    .option('--enable-basic-auth', 'refused: a team server has accounts (skydeck users add; docs/deploy.md)')
     .action((options) => runAction(async () => (await commands.api()).start(options)));
   api
     .command('stop')
@@ -340,7 +376,23 @@ function program(): Command {
       .action((args: string[]) => runAction(async () => (await commands.accounts()).manage(group, args)));
   }
 
+  acceptConfigEverywhere(skydeck);
   return skydeck;
+}
+
+/**
+ * SkyPilot takes `--config` on every command (config overrides for that one call). Here config shapes
+ * tasks only (launch, exec, jobs launch take it); elsewhere it is accepted and a note says so.
+ */
+function acceptConfigEverywhere(root: Command): void {
+  const leaves = (command: Command): Command[] => (command.commands.length > 0 ? command.commands.flatMap(leaves) : [command]);
+  for (const command of leaves(root)) {
+    if (command.options.some((o) => o.long === '--config') || ['users', 'tokens'].includes(command.name())) continue;
+    command.option('--config <file|key=value>', 'accepted: config overrides shape tasks here (launch, exec, jobs launch), not this command', collect, []);
+    command.hook('preAction', (action) => {
+      if ((action.opts().config as string[]).length > 0) process.stderr.write(`--config changes nothing for \`${action.parent === root ? '' : `${action.parent!.name()} `}${action.name()}\`: config overrides shape tasks here (launch, exec, jobs launch).\n`);
+    });
+  }
 }
 
 // `skydeck status | head` closes the pipe early; that is not an error.

@@ -83,6 +83,8 @@ describe('sky flags', () => {
     assert.equal(other.code, 0, other.stderr);
     const all = JSON.parse((await cli('api', 'status', '--all-status', '-o', 'json')).stdout) as RequestSummary[];
     assert.ok(all.some((r) => r.clusterName === 'f1' && r.status === 'SUCCEEDED'));
+    const oldName = JSON.parse((await cli('api', 'status', '--all', '--json')).stdout) as RequestSummary[];
+    assert.ok(oldName.some((r) => r.status === 'SUCCEEDED'), 'the former long name --all still works');
     const onF2 = JSON.parse((await cli('api', 'status', '-a', '-c', 'f2', '--json')).stdout) as RequestSummary[];
     assert.ok(onF2.length > 0);
     assert.deepEqual([...new Set(onF2.map((r) => r.clusterName))], ['f2']);

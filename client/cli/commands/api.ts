@@ -1,5 +1,6 @@
 // `skydeck api ...`: the API server itself and the requests on it.
 import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { HealthResponse } from '../../../protocol/api';
 import { REQUEST_STATUSES, type RequestStatus, type RequestSummary } from '../../../protocol/model';
@@ -8,11 +9,11 @@ import { ClientError, ConnectionError } from '../../errors';
 import { relativeTime, shortId, table } from '../../format';
 import { homePaths } from '../../home';
 import { readServerInfo, startLocalServer, stopLocalServer } from '../../local-server';
-import { checkClusterName, checkRequestId } from '../args';
+import { checkClusterName, checkRequestId, refuseFlag } from '../args';
 import { cliContext, connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
-import { CliExit, EXIT, jsonOutput, print, printJson } from '../output';
+import { CliExit, EXIT, jsonOutput, print, printJson, writeChunk } from '../output';
 import { confirm } from '../prompt';
 
 const SOURCES = { override: 'given explicitly', env: 'from SKYDECK_API_SERVER_ENDPOINT', config: 'from config.yaml', default: 'the local default' } as const;
@@ -47,8 +48,9 @@ function infoText(client: ApiClient, health: HealthResponse, server: ReturnType<
 
 export async function requestStatus(
   ids: string[],
-  options: { allStatus?: boolean; allUsers?: boolean; cluster?: string; json?: boolean; output?: string; limit?: number; status?: string; verbose?: boolean },
+  given: { allStatus?: boolean; all?: boolean; allUsers?: boolean; cluster?: string; json?: boolean; output?: string; limit?: number; status?: string; verbose?: boolean },
 ): Promise<void> {
+  const options = { ...given, allStatus: given.allStatus === true || given.all === true };
   ids.forEach(checkRequestId);
   if (options.cluster !== undefined) checkClusterName(options.cluster);
   const json = jsonOutput(options);
@@ -91,7 +93,13 @@ export function requestTable(requests: readonly RequestSummary[], now = Date.now
 }
 
 /** Reattaches to a request's log. Following, it exits as the request ended (a launch with its job's code). */
-export async function logs(id: string, options: { follow: boolean; tail?: number }): Promise<void> {
+export async function logs(id: string | undefined, options: { follow: boolean; tail?: number; serverLogs?: boolean; logPath?: string }): Promise<void> {
+  if (options.logPath !== undefined) refuseFlag('-l/--log-path', 'SkyDeck reads request logs by request id, not by a path on the server: skydeck api logs ID');
+  if (options.serverLogs) {
+    if (id !== undefined) throw new CliExit(EXIT.usage, 'Error: give a request id or --server-logs, not both');
+    return serverLogs(options);
+  }
+  if (id === undefined) throw new CliExit(EXIT.usage, "Error: give a request id (or a unique prefix), or --server-logs for the local server's own log");
   checkRequestId(id);
   const { client } = await connect();
   try {
@@ -101,6 +109,37 @@ export async function logs(id: string, options: { follow: boolean; tail?: number
   } finally {
     client.close();
   }
+}
+
+/** `api logs --server-logs`: the local server's log file (following it until Ctrl+C); a remote server's log is on its machine. */
+async function serverLogs(options: { follow: boolean; tail?: number }): Promise<void> {
+  const { client, home } = cliContext();
+  client.close();
+  if (!client.endpoint.local) refuseFlag('--server-logs', `the API server at ${client.endpoint.url} is not on this machine; its log is where it runs (docs/deploy.md)`);
+  const file = homePaths(home).serverLog;
+  if (!existsSync(file)) throw new CliExit(EXIT.error, `Error: no server log at ${file}: the local server writes it when this CLI starts it (a server started by hand logs to its own output)`);
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  await writeChunk(options.tail !== undefined ? `${lines.slice(-options.tail - 1).join('\n')}` : text);
+  if (!options.follow) return;
+  let offset = statSync(file).size;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const size = statSync(file).size;
+      if (size < offset) offset = 0; // rotated or truncated: start over
+      if (size === offset) return;
+      const fd = openSync(file, 'r');
+      const buffer = Buffer.alloc(size - offset);
+      readSync(fd, buffer, 0, buffer.length, offset);
+      closeSync(fd);
+      offset = size;
+      process.stdout.write(buffer);
+    }, 500);
+    process.once('SIGINT', () => {
+      clearInterval(timer);
+      resolve();
+    });
+  });
 }
 
 export async function cancel(ids: string[], options: { all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
@@ -127,7 +166,10 @@ export async function cancel(ids: string[], options: { all?: boolean; allUsers?:
   }
 }
 
-export async function start(options: { foreground?: boolean }): Promise<void> {
+export async function start(options: { foreground?: boolean; deploy?: boolean; host?: string; enableBasicAuth?: boolean }): Promise<void> {
+  const given = [options.deploy && '--deploy', options.host !== undefined && '--host', options.enableBasicAuth && '--enable-basic-auth'].filter(Boolean).join(', ');
+  // The local server serves this machine alone; a server others reach needs accounts first, and is started where it runs.
+  if (given) refuseFlag(given, 'this starts the local server, on loopback, for you alone; a server for a team is started on its machine with accounts (skydeck users add, then node server.js --host HOST; see docs/deploy.md)');
   const { client, home, localServer } = cliContext();
   try {
     if (options.foreground) return await runInForeground(client, localServer.serverScript, home);

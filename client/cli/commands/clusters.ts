@@ -6,7 +6,7 @@ import { isManagedJobFinished, type ManagedJob } from '../../../protocol/jobs';
 import { clusterEndpoints, isJobFinished, type Cluster, type Job, type RequestSummary } from '../../../protocol/model';
 import type { ApiClient } from '../../api-client';
 import { duration, relativeTime, shortId, table } from '../../format';
-import { checkClusterName, jobNumber } from '../args';
+import { checkClusterName, checkWaitFor, GRACEFUL_NOTE, jobNumber } from '../args';
 import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
@@ -308,6 +308,8 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string
   if (options.down && options.idleMinutesToAutostop === undefined) throw new CliExit(EXIT.usage, 'Error: start --down needs -i/--idle-minutes-to-autostop (as in SkyPilot)');
   if (options.retryUntilUp) note('-r/--retry-until-up changes nothing for start: a stopped cluster restarts on the nodes it holds; there is no capacity to wait for.');
   if (options.force) note('-f/--force changes nothing here: an UP cluster is left as it is (SkyDeck installs no runtime on the nodes to refresh).');
+  if (options.graceful || options.gracefulTimeout !== undefined) note(GRACEFUL_NOTE);
+  checkWaitFor(options.waitFor);
   const words = LIFECYCLE[operation];
   const bulk = options.all === true || options.allUsers === true;
   const context = await connect();
@@ -351,11 +353,20 @@ export interface LifecycleOptions {
   /** start: accepted with a note (nothing to retry or reinstall here). */
   retryUntilUp?: boolean;
   force?: boolean;
+  /** start: SkyPilot's idleness criterion (only `jobs` is what SkyDeck does). */
+  waitFor?: string;
+  /** stop, down: accepted with a note (no cached uploads to wait for). */
+  graceful?: boolean;
+  gracefulTimeout?: number;
 }
 
 /** `autostop CLUSTER... -i N [--down] | --cancel` (or -a for all of yours, -u for everyone's, which ask first), as `sky autostop`. */
-export async function autostop(names: string[], options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
+export async function autostop(
+  names: string[],
+  options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean; allUsers?: boolean; yes?: boolean; waitFor?: string },
+): Promise<void> {
   if (options.cancel && (options.idleMinutes !== undefined || options.down)) throw new CliExit(EXIT.usage, 'Error: --cancel takes no -i or --down');
+  checkWaitFor(options.waitFor);
   checkTargets(names, options, 'set autostop on');
   await withClient(async (client) => {
     let clusters = names;

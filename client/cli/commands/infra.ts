@@ -17,8 +17,9 @@ async function inventory(): Promise<InfraStatus[]> {
 const within = (infra: string, wanted: string) => infra === wanted || infra.startsWith(`${wanted}/`);
 
 /** `check [INFRA...]`, as `sky check`: every kind of infra (or the ones named), on or off, why not and how to turn it on; -v adds the nodes. */
-export async function check(names: string[], options: { json?: boolean; output?: string; verbose?: boolean }): Promise<void> {
+export async function check(names: string[], options: { json?: boolean; output?: string; verbose?: boolean; workspace?: string }): Promise<void> {
   const json = jsonOutput(options);
+  if (options.workspace !== undefined) note(`-w/--workspace ${options.workspace}: SkyDeck has no workspaces; every infra of the server is checked.`);
   const all = await inventory();
   const unknown = names.filter((n) => !all.some((i) => within(i.infra, n.toLowerCase())));
   if (unknown.length > 0) throw new CliExit(EXIT.usage, `Error: no infra named ${unknown.join(', ')} on this server; it has ${[...new Set(all.map((i) => i.infra))].join(', ')}`);
@@ -58,10 +59,29 @@ export function nodeTable(rows: readonly { infra: string; node: InfraNode }[]): 
  * `gpus list [NAME]`, as `sky gpus list` / `sky show-gpus`: the accelerators on the enabled infra, per
  * type and infra (local and SSH hosts as nvidia-smi lists them, Slurm nodes by their GRES).
  */
-export async function gpusList(name: string | undefined, options: { infra?: string; json?: boolean; output?: string }): Promise<void> {
+export interface GpusListOptions {
+  infra?: string;
+  /** SkyPilot's older spelling of --infra's parts: kind, then pool or partition. */
+  cloud?: string;
+  region?: string;
+  json?: boolean;
+  output?: string;
+  /** Accepted with a note: every accelerator is listed, there are no prices or regions. */
+  all?: boolean;
+  allRegions?: boolean;
+  verbose?: boolean;
+}
+
+export async function gpusList(name: string | undefined, options: GpusListOptions): Promise<void> {
   const json = jsonOutput(options);
-  const infra = (await inventory()).filter((i) => options.infra === undefined || within(i.infra, options.infra));
-  if (options.infra !== undefined && infra.length === 0) throw new CliExit(EXIT.usage, `Error: no infra named ${options.infra} on this server; \`skydeck check\` lists them`);
+  if (options.infra !== undefined && (options.cloud !== undefined || options.region !== undefined)) throw new CliExit(EXIT.usage, 'Error: give --infra, or --cloud [--region], not both');
+  if (options.region !== undefined && options.cloud === undefined) throw new CliExit(EXIT.usage, 'Error: --region goes with --cloud (the pool or partition of that kind of infra)');
+  const wanted = options.infra ?? (options.cloud === undefined ? undefined : [options.cloud.toLowerCase(), options.region].filter(Boolean).join('/'));
+  if (options.all || options.allRegions || options.verbose) {
+    note(`${[options.all && '-a', options.allRegions && '--all-regions', options.verbose && '-v'].filter(Boolean).join(', ')}: every accelerator on the enabled infra is listed, one row per infra; there are no prices or regions to add.`);
+  }
+  const infra = (await inventory()).filter((i) => wanted === undefined || within(i.infra, wanted));
+  if (wanted !== undefined && infra.length === 0) throw new CliExit(EXIT.usage, `Error: no infra named ${wanted} on this server; \`skydeck check\` lists them`);
   const offers = acceleratorOffers(infra).filter((o) => name === undefined || o.name.toLowerCase() === name.toLowerCase());
   if (json) return printJson(offers);
   const enabled = infra.filter((i) => i.enabled).map((i) => i.infra);

@@ -1,6 +1,7 @@
 // `skydeck jobs launch | queue | logs | cancel`: managed jobs, whose whole life the server owns (their own
 // cluster, recovery when the infra fails under them, teardown at the end).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ManagedJob } from '../../../protocol/jobs';
 import { isManagedJobFinished, jobDuration, recoveryCount } from '../../../protocol/jobs';
 import type { ApiRequest } from '../../../protocol/model';
@@ -11,7 +12,7 @@ import { resultOf } from '../../results';
 import { duration, relativeTime, table } from '../../format';
 import { inlineTask, loadTaskChain, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
-import { jobNumber } from '../args';
+import { GRACEFUL_NOTE, jobNumber, refuseFlag } from '../args';
 import { connect } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
@@ -23,12 +24,20 @@ import { prepareTask, type RunTaskOptions } from './launch';
  * `sky jobs launch`'s options: the task flags of launch, with -n naming the job (-c is SkyPilot's deprecated
  * alias of it); -d returns once the job is submitted.
  */
-export type JobsLaunchOptions = Omit<RunTaskOptions, 'idleMinutesToAutostop' | 'dryrun' | 'down' | 'retryUntilUp' | 'setup' | 'fast'>;
+export type JobsLaunchOptions = Omit<RunTaskOptions, 'idleMinutesToAutostop' | 'dryrun' | 'down' | 'retryUntilUp' | 'setup' | 'fast' | 'waitFor' | 'clone' | 'docker'> & {
+  /** Refused: SkyDeck has no pools (and --num-jobs goes with a pool). */
+  pool?: string;
+  numJobs?: number;
+};
+
+const NO_POOLS = 'SkyDeck has no pools of workers; each managed job gets a cluster of its own (drop the flag)';
 
 /** Flags that change one task's resources or files: a pipeline's tasks each give their own. */
-const ONE_TASK_FLAGS = ['workdir', 'gitUrl', 'gitRef', 'infra', 'cloud', 'region', 'zone', 'numNodes', 'cpus', 'memory', 'gpus', 'instanceType', 'useSpot', 'imageId', 'diskSize', 'diskTier', 'networkTier'] as const;
+const ONE_TASK_FLAGS = ['workdir', 'gitUrl', 'gitRef', 'jobRecovery', 'infra', 'cloud', 'region', 'zone', 'numNodes', 'cpus', 'memory', 'gpus', 'instanceType', 'useSpot', 'imageId', 'diskSize', 'diskTier', 'networkTier'] as const;
 
 export async function launch(entrypoint: string[], given: JobsLaunchOptions): Promise<void> {
+  if (given.pool !== undefined) refuseFlag('-p/--pool', NO_POOLS);
+  if (given.numJobs !== undefined) refuseFlag('--num-jobs', `it submits jobs to a pool, and ${NO_POOLS}`);
   if (given.cluster !== undefined && given.name !== undefined && given.cluster !== given.name) throw new CliExit(EXIT.usage, 'Error: -c/--cluster is an alias of -n/--name; give one of them');
   if (given.cluster !== undefined) note('-c/--cluster is a deprecated alias of -n/--name for managed jobs (as in SkyPilot); it names the job.');
   const options: JobsLaunchOptions = { ...given, name: given.name ?? given.cluster, cluster: undefined };
@@ -120,18 +129,34 @@ async function streamJobLog(client: ApiClient, jobId: number | undefined, option
   return job.tasks[job.currentTask]?.exitCode || EXIT.error;
 }
 
-export async function logs(id: string | undefined, options: { follow: boolean; controller?: boolean; tail?: number; name?: string; refresh?: boolean }): Promise<void> {
+export async function logs(id: string | undefined, options: { follow: boolean; controller?: boolean; tail?: number; name?: string; refresh?: boolean; syncDown?: boolean }): Promise<void> {
   if (id !== undefined && options.name !== undefined) throw new CliExit(EXIT.usage, 'Error: give a job id or -n NAME, not both');
   if (options.refresh) note(REFRESH_NOTE);
-  const { client } = await connect();
+  const { client, home } = await connect();
   try {
     const jobId = options.name !== undefined ? await jobNamed(client, options.name) : id === undefined ? undefined : jobNumber(id);
+    if (options.syncDown) return await syncDown(client, home, jobId, options.controller === true);
     const code = await streamJobLog(client, jobId, options);
     // A finished job's log read without following is a success; following, the job's end is the exit code.
     process.exitCode = options.follow ? code : EXIT.ok;
   } finally {
     client.close();
   }
+}
+
+/** `jobs logs -s`: the job's log (or its controller's) as it is now, in SKYDECK_HOME/logs/managed-jobs/job-N[.controller].log. */
+async function syncDown(client: ApiClient, home: string, jobId: number | undefined, controller: boolean): Promise<void> {
+  const requestId = await client.submit('jobs.logs', { ...(jobId !== undefined ? { jobId } : {}), follow: false, controller });
+  const chunks: string[] = [];
+  for await (const chunk of client.streamLog(requestId, { follow: true })) chunks.push(chunk);
+  const done = await client.waitForRequest(requestId);
+  if (done.name !== 'jobs.logs' || done.status !== 'SUCCEEDED') throw new CliExit(finish(done));
+  const id = done.result?.jobId ?? jobId;
+  const dir = path.join(home, 'logs', 'managed-jobs');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `job-${id ?? 'latest'}${controller ? '.controller' : ''}.log`);
+  writeFileSync(file, chunks.join(''));
+  print(`Managed job ${id ?? '(latest)'} ${controller ? 'controller log' : 'log'}: ${file}`);
 }
 
 /** `jobs logs -n NAME`: your latest job of that name (everyone's, for an admin, as the server lists them). */
@@ -201,7 +226,9 @@ function recoveryText(task: ManagedJob['tasks'][number] | undefined): string {
   return `${strategy}${maxRestartsOnErrors > 0 ? ` (restarts ${task.restartsOnErrors}/${maxRestartsOnErrors})` : ''}`;
 }
 
-export async function cancel(ids: string[], options: { name?: string; all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
+export async function cancel(ids: string[], options: { name?: string; all?: boolean; allUsers?: boolean; yes?: boolean; pool?: string; graceful?: boolean; gracefulTimeout?: number }): Promise<void> {
+  if (options.pool !== undefined) refuseFlag('-p/--pool', 'SkyDeck has no pools of workers; cancel jobs by id, -n NAME or -a');
+  if (options.graceful || options.gracefulTimeout !== undefined) note(GRACEFUL_NOTE);
   const given = [ids.length > 0, options.name !== undefined, options.all === true].filter(Boolean).length;
   if (given !== 1) throw new CliExit(EXIT.usage, 'Error: give job ids, -n NAME or -a (one of them)');
   if (options.allUsers && !options.all) throw new CliExit(EXIT.usage, 'Error: -u goes with -a');

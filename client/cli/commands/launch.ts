@@ -12,7 +12,7 @@ import { applyOverrides, configFromPairs } from '../../validation';
 import { parseYaml } from '../../yaml-parse';
 import { applyEnvs, expandPath, inlineTask, loadTaskFile, withLines, type TaskSource } from '../../task-file';
 import { uploadTaskFiles } from '../../upload';
-import { checkClusterName } from '../args';
+import { checkClusterName, checkWaitFor, refuseFlag } from '../args';
 import { connectSoon } from '../context';
 import { cachedParse } from '../task-cache';
 import { followRequest } from '../follow';
@@ -39,6 +39,11 @@ export interface RunTaskOptions extends Omit<TaskOverrides, 'config'> {
   /** false with --no-setup (commander's negated option). */
   setup?: boolean;
   fast?: boolean;
+  /** launch: SkyPilot's autostop idleness criterion (only `jobs` is what SkyDeck does). */
+  waitFor?: string;
+  /** launch: refused (no disk images here; SkyPilot's deprecated local docker backend). `--clone-disk-from`/`--clone` land in `clone`. */
+  clone?: string;
+  docker?: boolean;
 }
 
 export async function launch(entrypoint: string[], options: RunTaskOptions): Promise<void> {
@@ -54,6 +59,9 @@ export async function exec(args: string[], options: RunTaskOptions): Promise<voi
 }
 
 async function runTask(operation: 'launch' | 'exec', entrypoint: string[], options: RunTaskOptions): Promise<void> {
+  if (options.clone !== undefined) refuseFlag('--clone-disk-from', "SkyDeck's infra (this machine, SSH hosts, Slurm nodes) has no disk images to clone a cluster's disk from");
+  if (options.docker) refuseFlag('--docker', "SkyPilot's deprecated local docker backend; run the task in a container with --image-id docker:IMAGE");
+  checkWaitFor(options.waitFor);
   // The server is asked whether it answers while the task is read and checked here; nothing is sent about
   // the task (and no local server is started) until all of it has been checked.
   const connection = await connectSoon();
@@ -139,6 +147,7 @@ export function prepareTask(source: TaskSource, options: RunTaskOptions, cwd = p
     diskTier: options.diskTier,
     networkTier: options.networkTier,
     ports: options.ports,
+    jobRecovery: options.jobRecovery,
     // A repository path on the command line is taken from where the command runs (a URL as given).
     gitUrl: options.gitUrl === undefined ? undefined : /^(\.{0,2}\/|~)/.test(options.gitUrl) ? expandPath(options.gitUrl, cwd) : options.gitUrl,
     gitRef: options.gitRef,
