@@ -100,4 +100,18 @@ run: echo
   it('no flags leave the task as it is', () => {
     assert.equal(applyOverrides(file, { ports: [] }), file);
   });
+
+  it('--git-url makes the workdir a git mapping; over a git workdir --git-ref or --git-url replaces its part', () => {
+    assert.deepEqual(applyOverrides(file, { gitUrl: 'file:///srv/repo', gitRef: 'v1' }).workdir, { url: 'file:///srv/repo', ref: 'v1' });
+    assert.deepEqual(applyOverrides(validateTask({ workdir: '/tmp/w', run: 'x' }), { gitUrl: 'https://h/r.git' }).workdir, { url: 'https://h/r.git' });
+    const git = validateTask({ workdir: { url: 'https://h/r.git', ref: 'main' }, run: 'x' });
+    assert.deepEqual(applyOverrides(git, { gitRef: 'v2' }).workdir, { url: 'https://h/r.git', ref: 'v2' });
+    assert.deepEqual(applyOverrides(git, { gitUrl: 'https://h/other.git' }).workdir, { url: 'https://h/other.git' }, "a new repository does not keep the old one's ref");
+    assert.match(refusal(() => applyOverrides(file, { gitRef: 'v1' })).message, /--git-ref needs a repository/);
+    assert.match(refusal(() => applyOverrides(file, { gitUrl: 'https://h/r.git', workdir: '/tmp/w' })).message, /--git-url and --workdir both set the workdir/);
+  });
+
+  it('--job-recovery sets resources.job_recovery', () => {
+    assert.equal(applyOverrides(file, { jobRecovery: 'FAILOVER' }).resources?.job_recovery, 'FAILOVER');
+  });
 });
