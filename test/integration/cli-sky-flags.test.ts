@@ -168,7 +168,7 @@ describe('api login -t / --service-account-token / --relogin', () => {
   let team: Awaited<ReturnType<typeof startTeamServer>>;
   const home = mkdtempSync(path.join(os.tmpdir(), 'skydeck-login-'));
   before(async () => {
-    team = await startTeamServer([{ name: 'root', role: 'admin' }], [], false);
+    team = await startTeamServer([{ name: 'root', role: 'admin' }, { name: 'bob', role: 'user' }], [], false);
   });
   after(async () => {
     await team.server.dispose();
@@ -187,5 +187,12 @@ describe('api login -t / --service-account-token / --relogin', () => {
     const wrong = await runCli(target, ['api', 'login', '-e', team.server.url, '-t', 'skdk_wrong']);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /refused the login/);
+  });
+
+  it("status -u of a user who may not list everyone's managed jobs still shows the clusters", async () => {
+    const bob = { home, url: team.server.url.replace('://', `://bob:${team.accounts.bob.password}@`) };
+    const run = await runCli(bob, ['status', '-u']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /No existing clusters\./);
   });
 });

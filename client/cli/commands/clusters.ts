@@ -5,6 +5,7 @@ import path from 'node:path';
 import { isManagedJobFinished, type ManagedJob } from '../../../protocol/jobs';
 import { clusterEndpoints, isJobFinished, type Cluster, type Job, type RequestSummary } from '../../../protocol/model';
 import type { ApiClient } from '../../api-client';
+import { isApiError } from '../../errors';
 import { duration, relativeTime, shortId, table } from '../../format';
 import { checkClusterName, checkWaitFor, GRACEFUL_NOTE, jobNumber } from '../args';
 import { connect } from '../context';
@@ -66,9 +67,19 @@ export async function status(names: string[], options: StatusOptions): Promise<v
   });
 }
 
-/** As `sky status`: the managed jobs in progress under the clusters (yours; everyone's with -u, as the server allows). */
-async function printManagedJobsInProgress(client: ApiClient, allUsers: boolean): Promise<void> {
-  const active = (await client.managedJobs({ allUsers })).filter((j) => !isManagedJobFinished(j.status));
+/** As `sky status`: the managed jobs in progress under the clusters (yours; everyone's with -u, which only admins may list). */
+async function printManagedJobsInProgress(client: ApiClient, wantAllUsers: boolean): Promise<void> {
+  let allUsers = wantAllUsers;
+  let jobs: ManagedJob[];
+  try {
+    jobs = await client.managedJobs({ allUsers });
+  } catch (err) {
+    // The clusters are shown; a user who may not list everyone's managed jobs sees their own.
+    if (!allUsers || !isApiError(err, 'forbidden')) throw err;
+    allUsers = false;
+    jobs = await client.managedJobs();
+  }
+  const active = jobs.filter((j) => !isManagedJobFinished(j.status));
   if (active.length === 0) return;
   const byStatus = new Map<string, number>();
   for (const j of active) byStatus.set(j.status, (byStatus.get(j.status) ?? 0) + 1);
