@@ -59,13 +59,11 @@ function ptyShell(o: ProcessShellOptions, size: { cols: number; rows: number }, 
     resize: (cols, rows) => pty.resize(cols, rows),
     pause: () => pty.pause(),
     resume: () => pty.resume(),
-    hangUp: () => {
-      try {
-        pty.kill('SIGHUP');
-      } catch {
-        // already gone
-      }
-    },
+    // Closing the PTY is what closing a real terminal does: the kernel hangs up the shell's session (SIGHUP
+    // to it and its foreground job) and their reads of the terminal fail from then on, so even a shell
+    // that ignores SIGHUP (`trap '' HUP`) ends. A SIGHUP sent to the shell alone left that one running.
+    // (node-pty's terminals have destroy(), which closes the PTY and then sends SIGHUP; IPty omits it.)
+    hangUp: () => (pty as IPty & { destroy(): void }).destroy(),
   };
 }
 

@@ -2,7 +2,8 @@
 // a PTY in the cluster's workdir with its SKYPILOT_* variables, resizes, Ctrl+C, exit codes, hang-up on
 // close, shells ended by teardown, backpressure, and who may open one.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../../client/api-client';
@@ -30,15 +31,21 @@ function open(client: ApiClient, options: ConstructorParameters<typeof TerminalS
 }
 
 describe('terminal on a local cluster', () => {
+  const shellHome = mkdtempSync(path.join(os.tmpdir(), 'skydeck-shell-home-'));
   let server: TestServer;
   let client: ApiClient;
   before(async () => {
-    server = await startServer();
+    // A login shell reads its HOME's profile: not the tester's (pyenv and the like took seconds to start
+    // a shell on a loaded machine), so that what the tests wait for does not depend on the machine.
+    server = await startServer({ env: { HOME: shellHome } });
     client = clientOf(server);
     const launched = await server.waitFor(await server.submit('launch', { clusterName: 'term1', task: { run: 'echo ready' } }), 60);
     assert.equal(launched.status, 'SUCCEEDED', JSON.stringify(launched.error));
   });
-  after(() => disposeWithWork(server));
+  after(async () => {
+    await disposeWithWork(server);
+    rmSync(shellHome, { recursive: true, force: true });
+  });
 
   it("starts in the cluster's workdir with SKYPILOT_NUM_NODES, NODE_RANK and NODE_IPS, and ends with the shell's exit code", async () => {
     const t = open(client, { cluster: 'term1', tty: { cols: 100, rows: 30 } });
@@ -75,6 +82,19 @@ describe('terminal on a local cluster', () => {
     assert.ok(processAlive(pid));
     t.session.dispose();
     await eventually(() => !processAlive(pid), 5000, `shell ${pid} to end`);
+  });
+
+  it('a closed terminal ends a shell that ignores SIGHUP, as closing a real terminal does', async () => {
+    const t = open(client, { cluster: 'term1', tty: { cols: 80, rows: 24 } });
+    t.session.write(`trap '' HUP; echo "pid=$$"\r`);
+    await t.until(/pid=\d+/);
+    const pid = Number(/pid=(\d+)/.exec(t.output())![1]);
+    t.session.dispose();
+    try {
+      await eventually(() => !processAlive(pid), 5000, `shell ${pid} to end`);
+    } finally {
+      if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('a client that stops reading pauses the shell instead of filling the server with its output', async () => {
