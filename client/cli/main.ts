@@ -152,6 +152,7 @@ function program(): Command {
     .option('-a, --all', 'all your unfinished jobs on the cluster (asks first)')
     .option('-u, --all-users', "everyone's unfinished jobs on the cluster (the cluster's owner or an admin; asks first)")
     .option('-y, --yes', 'skip the confirmation')
+    .option('--async', 'submit, print the request id and return at once')
     .action((cluster: string, jobs: string[], options) => runAction(async () => (await commands.clusters()).cancelJobs(cluster, jobs, options)));
 
   for (const [name, description] of [
@@ -161,7 +162,7 @@ function program(): Command {
   ] as const) {
     const command = skydeck.command(name).description(description).argument('[clusters...]').option('-a, --all', 'all your clusters');
     if (name !== 'start') command.option('-u, --all-users', "everyone's clusters (the server lets only their owners or an admin act on them)");
-    command.option('-y, --yes', 'skip the confirmation');
+    command.option('-y, --yes', 'skip the confirmation').option('--async', 'submit, print the request id (one per cluster) and return at once');
     if (name === 'down') command.option('-p, --purge', 'forget the cluster even when its teardown fails (the log says what may be left to clean up)');
     if (name !== 'start') {
       command
@@ -189,6 +190,7 @@ function program(): Command {
     .option('--cancel', 'clear the autostop')
     .option('-u, --all-users', "everyone's UP clusters (the server lets only their owners or an admin act on them)")
     .option('-y, --yes', 'skip the confirmation (asked with -a or -u)')
+    .option('--async', 'submit, print the request id (one per cluster) and return at once')
     .option('--wait-for <what>', 'what keeps the cluster from being idle: only jobs is honoured here (jobs and requests count, terminals do not)', waitForChoice)
     .action((clusters: string[], options) => runAction(async () => (await commands.clusters()).autostop(clusters, options)));
 

@@ -111,6 +111,26 @@ describe('cluster flags', () => {
     }
   });
 
+  it('--async on autostop, stop, start and cancel prints the request id and returns; the request does the work', async () => {
+    const submitted = async (...args: string[]) => {
+      const run = await cli(...args);
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /Follow it: skydeck api logs [0-9a-f]{8}/);
+      const done = await server.waitFor(run.stdout.trim());
+      assert.equal(done.status, 'SUCCEEDED', `${args.join(' ')}: ${JSON.stringify(done.error)}`);
+    };
+    await submitted('autostop', 'gits', '-i', '40', '--async');
+    assert.equal((await cluster('gits'))!.autostop, 40);
+    assert.equal((await cli('exec', 'gits', '-d', 'sleep 60')).code, 0);
+    const job = Math.max(...(await server.json<{ jobs: { jobId: number }[] }>('/api/clusters/gits/jobs')).body.jobs.map((j) => j.jobId));
+    await submitted('cancel', 'gits', String(job), '-y', '--async');
+    await submitted('stop', 'gits', '-y', '--async');
+    assert.equal((await cluster('gits'))!.status, 'STOPPED');
+    await submitted('start', 'gits', '--async');
+    assert.equal((await cluster('gits'))!.status, 'UP');
+    assert.equal((await cli('start', 'gits', '-i', '5', '--async')).code, 2);
+  });
+
   it('down -p forgets a cluster whose teardown fails, saying what may be left; without -p it is kept', async (t) => {
     assert.equal((await cli('launch', '-c', 'stuck', '-y', '--', 'true')).code, 0);
     // A mount inside the cluster's sandbox makes removing it fail (EBUSY), as a real teardown can.

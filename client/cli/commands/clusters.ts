@@ -271,7 +271,7 @@ async function syncDown(cluster: string, jobIds: number[]): Promise<void> {
  * `cancel CLUSTER JOB... | -a | -u`, as `sky cancel`: -a is your unfinished jobs there, -u everyone's
  * (with or without -a). Those two ask first, naming the jobs; -y skips the question.
  */
-export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean; allUsers?: boolean; yes?: boolean }): Promise<void> {
+export async function cancelJobs(cluster: string, jobs: string[], options: { all?: boolean; allUsers?: boolean; yes?: boolean; async?: boolean }): Promise<void> {
   checkClusterName(cluster);
   const all = options.all === true || options.allUsers === true;
   if (jobs.length === 0 && !all) throw new CliExit(EXIT.usage, "Error: name the jobs to cancel, or pass -a for all of yours (-u for everyone's)");
@@ -285,7 +285,7 @@ export async function cancelJobs(cluster: string, jobs: string[], options: { all
       const list = doomed.map((j) => `${j.jobId}${options.allUsers ? ` (${j.owner.name})` : ''}`).join(', ');
       if (!(await confirm(`Cancelling ${options.allUsers ? "all users'" : 'all your'} jobs on cluster ${cluster}: ${list}. Proceed?`))) throw new CliExit(EXIT.error, 'Aborted; nothing was cancelled.');
     }
-    process.exitCode = await follow(client, 'cancel_jobs', all ? { clusterName: cluster, all: true, ...(options.allUsers ? { allUsers: true } : {}) } : { clusterName: cluster, jobIds });
+    process.exitCode = await follow(client, 'cancel_jobs', all ? { clusterName: cluster, all: true, ...(options.allUsers ? { allUsers: true } : {}) } : { clusterName: cluster, jobIds }, options.async);
   });
 }
 
@@ -321,6 +321,7 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string
   if (options.force) note('-f/--force changes nothing here: an UP cluster is left as it is (SkyDeck installs no runtime on the nodes to refresh).');
   if (options.graceful || options.gracefulTimeout !== undefined) note(GRACEFUL_NOTE);
   checkWaitFor(options.waitFor);
+  if (options.async && options.idleMinutesToAutostop !== undefined) throw new CliExit(EXIT.usage, 'Error: start -i sets the autostop once the start is done; drop --async (or run skydeck autostop after it)');
   const words = LIFECYCLE[operation];
   const bulk = options.all === true || options.allUsers === true;
   const context = await connect();
@@ -337,7 +338,7 @@ export async function lifecycle(operation: keyof typeof LIFECYCLE, names: string
       if (!(await confirm('Proceed?'))) throw new CliExit(EXIT.error, 'Aborted; nothing was changed.');
     }
     for (const clusterName of clusters) {
-      let code = await follow(context.client, operation, { clusterName, ...(operation === 'down' && options.purge ? { purge: true } : {}) });
+      let code = await follow(context.client, operation, { clusterName, ...(operation === 'down' && options.purge ? { purge: true } : {}) }, options.async);
       // `start -i N [--down]` is start, then `autostop -i N [--down]`, as SkyPilot describes it.
       if (code === EXIT.ok && operation === 'start' && options.idleMinutesToAutostop !== undefined) {
         code = await follow(context.client, 'autostop', { clusterName, idleMinutes: options.idleMinutesToAutostop, down: options.down === true });
@@ -364,6 +365,8 @@ export interface LifecycleOptions {
   /** start: accepted with a note (nothing to retry or reinstall here). */
   retryUntilUp?: boolean;
   force?: boolean;
+  /** Submit, print the request id and return (SkyPilot's --async). */
+  async?: boolean;
   /** start: SkyPilot's idleness criterion (only `jobs` is what SkyDeck does). */
   waitFor?: string;
   /** stop, down: accepted with a note (no cached uploads to wait for). */
@@ -374,7 +377,7 @@ export interface LifecycleOptions {
 /** `autostop CLUSTER... -i N [--down] | --cancel` (or -a for all of yours, -u for everyone's, which ask first), as `sky autostop`. */
 export async function autostop(
   names: string[],
-  options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean; allUsers?: boolean; yes?: boolean; waitFor?: string },
+  options: { idleMinutes?: number; down?: boolean; cancel?: boolean; all?: boolean; allUsers?: boolean; yes?: boolean; waitFor?: string; async?: boolean },
 ): Promise<void> {
   if (options.cancel && (options.idleMinutes !== undefined || options.down)) throw new CliExit(EXIT.usage, 'Error: --cancel takes no -i or --down');
   checkWaitFor(options.waitFor);
@@ -390,7 +393,7 @@ export async function autostop(
       }
     }
     for (const clusterName of clusters) {
-      const code = await follow(client, 'autostop', { clusterName, ...(options.cancel ? { cancel: true } : { idleMinutes: options.idleMinutes, down: options.down }) });
+      const code = await follow(client, 'autostop', { clusterName, ...(options.cancel ? { cancel: true } : { idleMinutes: options.idleMinutes, down: options.down }) }, options.async);
       if (code !== EXIT.ok) {
         process.exitCode = code;
         return;
@@ -410,8 +413,14 @@ async function submitAndFollow<N extends OperationName>(operation: N, body: Oper
   });
 }
 
-async function follow<N extends OperationName>(client: ApiClient, operation: N, body: OperationBody<N>): Promise<number> {
+/** Submits and follows the request to its end; with `async` (SkyPilot's --async), prints its id and returns at once. */
+async function follow<N extends OperationName>(client: ApiClient, operation: N, body: OperationBody<N>, async = false): Promise<number> {
   const id = await client.submit(operation, body);
+  if (async) {
+    print(id);
+    note(`Submitted ${operation} request ${shortId(id)}. Follow it: skydeck api logs ${shortId(id)}`);
+    return EXIT.ok;
+  }
   return finish((await followRequest(client, { id, name: operation }))!, { logShown: true });
 }
 
