@@ -42,6 +42,20 @@ export const ALICE = { id: 'a11ce000', name: 'alice' };
  */
 export const OWN_CONNECTION = { connection: 'close' } as const;
 
+/**
+ * The servers this test process started that still run, and the homes it made that are not removed yet.
+ * A test file that times out is ended by the test runner with SIGTERM, before its after() hooks run: its
+ * servers (and their jobs) would outlive it, and their homes stay in the temp folder.
+ */
+const running = new Set<ChildProcess>();
+const homesMade = new Set<string>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+  for (const home of homesMade) rmSync(home, { recursive: true, force: true });
+});
+// SIGTERM would end the process without 'exit' handlers; exit as it would, but through them.
+process.once('SIGTERM', () => process.exit(128 + 15));
+
 export interface ServerLauncher {
   /** What runs `node server.js ...`, such as setpriv with another uid (it must exec node, keeping the pid). */
   prefix: string[];
@@ -51,6 +65,7 @@ export interface ServerLauncher {
 
 export async function startServer(opts: { args?: string[]; home?: string; env?: NodeJS.ProcessEnv; launcher?: ServerLauncher } = {}): Promise<TestServer> {
   const home = opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'skydeck-test-'));
+  if (!opts.home) homesMade.add(home);
   const dataDir = path.join(home, 'server');
   const infoFile = path.join(dataDir, 'server.json');
   rmSync(infoFile, { force: true });
@@ -63,7 +78,13 @@ export async function startServer(opts: { args?: string[]; home?: string; env?: 
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  running.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
 
   const deadline = Date.now() + 15_000;
   while (!existsSync(infoFile)) {
@@ -124,6 +145,7 @@ export async function startServer(opts: { args?: string[]; home?: string; env?: 
     async dispose() {
       await stopWith('SIGTERM');
       rmSync(home, { recursive: true, force: true });
+      homesMade.delete(home);
     },
   };
   return server;
