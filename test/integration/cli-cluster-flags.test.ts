@@ -3,12 +3,13 @@
 // whose teardown fails is forgotten all the same, saying what may be left), logs --provision (and -w,
 // --autostop refused), status --show-managed-jobs/--no-show-managed-jobs (services and pools explained).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster } from '../../protocol/model';
 import { disposeWithWork, runCli, taskFiles, type TaskFiles } from '../helpers/cli';
+import { versionRepo } from '../helpers/git-repo';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('cluster flags', () => {
@@ -23,15 +24,7 @@ describe('cluster flags', () => {
     files = taskFiles(server);
     // A repository with v1 tagged, then v2 on main.
     repo = path.join(server.home, 'repo');
-    mkdirSync(repo);
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-    git('init', '--quiet', '--initial-branch=main');
-    for (const version of ['v1', 'v2']) {
-      writeFileSync(path.join(repo, 'version.txt'), `${version}\n`);
-      git('add', 'version.txt');
-      git('commit', '--quiet', '-m', version);
-      if (version === 'v1') git('tag', 'v1');
-    }
+    versionRepo(repo, [['v1'], ['v2']]);
   });
   after(() => disposeWithWork(server));
 

@@ -1,12 +1,12 @@
 // A git workdir ({url, ref}) cloned by the server and synced like a folder, and file_mounts storage
 // mappings with a local source and mode COPY copied, through the real CLI and server on local infra.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster } from '../../protocol/model';
 import { disposeWithWork, runCli, taskFiles, type TaskFiles } from '../helpers/cli';
+import { versionRepo } from '../helpers/git-repo';
 import { startServer, type TestServer } from '../helpers/server';
 
 describe('git workdir and COPY storage mounts', () => {
@@ -22,18 +22,7 @@ describe('git workdir and COPY storage mounts', () => {
     files = taskFiles(server);
     // A repository with main (v1 tagged, then v2) and a branch `feature` (v3).
     repo = path.join(server.home, 'repo');
-    mkdirSync(repo);
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' }).trim();
-    git('init', '--quiet', '--initial-branch=main');
-    for (const [version, branch] of [['v1'], ['v2'], ['v3', 'feature']] as const) {
-      if (branch) git('checkout', '--quiet', '-b', branch, commits.v1!);
-      writeFileSync(path.join(repo, 'version.txt'), `${version}\n`);
-      git('add', 'version.txt');
-      git('commit', '--quiet', '-m', version);
-      commits[version] = git('rev-parse', 'HEAD');
-      if (version === 'v1') git('tag', 'v1');
-    }
-    git('checkout', '--quiet', 'main');
+    Object.assign(commits, versionRepo(repo, [['v1'], ['v2'], ['v3', 'feature']]));
   });
   after(() => disposeWithWork(server));
 
