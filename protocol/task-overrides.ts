@@ -4,7 +4,7 @@
 // difference between the candidates.
 import { normalizeInfra } from './task-resources';
 import { TaskValidationError, validateTask, type Task, type TaskIssue } from './task';
-import { hasOverrides } from './task-model';
+import { hasOverrides, isRecord } from './task-model';
 
 export { hasOverrides } from './task-model';
 
@@ -171,13 +171,9 @@ function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    out[k] = isPlainObject(prev) && isPlainObject(v) ? mergeDeep(prev, v) : v;
+    out[k] = isRecord(prev) && isRecord(v) ? mergeDeep(prev, v) : v;
   }
   return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** `--config a.b=c` pairs (values read as YAML scalars by the caller) into a nested mapping. */

@@ -3,6 +3,7 @@
 // it to the panel's serializer (extension/panels/panels.ts) and to the page that serializer loads. Both
 // read it back through these functions, which keep only what fits this version's shape: a state written
 // by an older page, or garbage, gives a clean panel, never a broken one.
+import { isRecord } from './task-model';
 import type { FieldIssue, LaunchForm } from './webview';
 import { REQUEST_ID_PREFIX } from './wire';
 
@@ -32,8 +33,8 @@ const isFieldKey = (key: unknown): key is FieldKey => typeof key === 'string' &&
 /** The Launch form's state, from whatever `getState()` returned; anything that does not fit is dropped. */
 export function launchFormState(saved: unknown): LaunchFormState {
   const state: LaunchFormState = { form: {}, touched: [], showAll: false, opening: 0, serverIssues: [] };
-  if (!isObject(saved)) return state;
-  if (isObject(saved.form)) {
+  if (!isRecord(saved)) return state;
+  if (isRecord(saved.form)) {
     for (const key of FIELD_KEYS) {
       const value = saved.form[key];
       if (typeof value === 'string' && value.length <= MAX_ENTRY) state.form[key] = value;
@@ -42,12 +43,12 @@ export function launchFormState(saved: unknown): LaunchFormState {
   if (Array.isArray(saved.touched)) state.touched = [...new Set(saved.touched.filter(isFieldKey))];
   state.showAll = saved.showAll === true;
   if (typeof saved.opening === 'number' && Number.isSafeInteger(saved.opening) && saved.opening > 0) state.opening = saved.opening;
-  if (isObject(saved.result) && typeof saved.result.ok === 'boolean' && typeof saved.result.text === 'string' && saved.result.text.length <= MAX_ENTRY) {
+  if (isRecord(saved.result) && typeof saved.result.ok === 'boolean' && typeof saved.result.text === 'string' && saved.result.text.length <= MAX_ENTRY) {
     state.result = { ok: saved.result.ok, text: saved.result.text };
   }
   if (Array.isArray(saved.serverIssues)) {
     state.serverIssues = saved.serverIssues
-      .filter((i): i is FieldIssue => isObject(i) && (i.field === '' || isFieldKey(i.field)) && typeof i.message === 'string' && i.message.length <= MAX_ENTRY)
+      .filter((i): i is FieldIssue => isRecord(i) && (i.field === '' || isFieldKey(i.field)) && typeof i.message === 'string' && i.message.length <= MAX_ENTRY)
       .slice(0, MAX_ISSUES)
       .map((i) => ({ field: i.field, message: i.message }));
   }
@@ -72,15 +73,11 @@ const MAX_SEARCH = 1_000;
 
 export function requestDetailsState(saved: unknown): RequestDetailsState {
   const state: RequestDetailsState = { search: '', following: true };
-  if (!isObject(saved)) return state;
+  if (!isRecord(saved)) return state;
   const { requestId, search, following, topLine } = saved;
   if (typeof requestId === 'string' && REQUEST_ID_PREFIX.test(requestId)) state.requestId = requestId;
   if (typeof search === 'string' && search.length <= MAX_SEARCH) state.search = search;
   if (following === false) state.following = false;
   if (!state.following && typeof topLine === 'number' && Number.isSafeInteger(topLine) && topLine >= 0) state.topLine = topLine;
   return state;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
