@@ -52,3 +52,8 @@ export async function connectSoon(): Promise<{ context: CliContext; ready(): Pro
     },
   };
 }
+
+/** Who the server says we are (an authenticated account on a team server, else this client's identity). */
+export async function whoAmI(client: ApiClient): Promise<{ id: string; name: string }> {
+  return (await client.health()).user ?? client.user;
+}

@@ -10,7 +10,7 @@ import { relativeTime, shortId, table } from '../../format';
 import { homePaths } from '../../home';
 import { readServerInfo, startLocalServer, stopLocalServer } from '../../local-server';
 import { checkClusterName, checkRequestId, refuseFlag } from '../args';
-import { cliContext, connect } from '../context';
+import { cliContext, connect, whoAmI } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
 import { CliExit, EXIT, jsonOutput, print, printJson, writeChunk } from '../output';
@@ -69,7 +69,7 @@ export async function requestStatus(
             status: status as RequestStatus | undefined,
             cluster: options.cluster,
             // As `sky api status`: your requests, everyone's with -u.
-            user: options.allUsers ? undefined : ((await client.health()).user ?? client.user).id,
+            user: options.allUsers ? undefined : (await whoAmI(client)).id,
           });
     if (ids.length > 0 && options.cluster !== undefined) requests = requests.filter((r) => r.clusterName === options.cluster);
     if (json) return printJson(requests);
@@ -152,7 +152,7 @@ export async function cancel(ids: string[], options: { all?: boolean; allUsers?:
   try {
     if (all && !options.yes) {
       // As `sky api cancel -a/-u`: name what is about to be cancelled and ask.
-      const user = options.allUsers ? undefined : ((await client.health()).user ?? client.user).id;
+      const user = options.allUsers ? undefined : (await whoAmI(client)).id;
       const ongoing = await client.listRequests({ user });
       if (ongoing.length === 0) return print('No ongoing requests to cancel.');
       const list = ongoing.map((r) => `${shortId(r.id)} (${r.name}${options.allUsers ? `, ${r.user.name}` : ''})`).join(', ');

@@ -8,7 +8,7 @@ import type { ApiClient } from '../../api-client';
 import { isApiError } from '../../errors';
 import { duration, relativeTime, shortId, table } from '../../format';
 import { checkClusterName, checkWaitFor, GRACEFUL_NOTE, jobNumber } from '../args';
-import { connect } from '../context';
+import { connect, whoAmI } from '../context';
 import { followRequest } from '../follow';
 import { finish } from '../outcome';
 import { resultOf } from '../../results';
@@ -100,10 +100,6 @@ async function printManagedJobsInProgress(client: ApiClient, wantAllUsers: boole
 /** How many in-progress managed jobs `status` lists, as SkyPilot keeps its summary short. */
 const MANAGED_JOBS_SHOWN = 5;
 
-/** Who the server says we are (an authenticated account on a team server, else this client's identity). */
-async function whoAmI(client: ApiClient): Promise<{ id: string; name: string }> {
-  return (await client.health()).user ?? client.user;
-}
 
 function printAddress(cluster: Cluster, options: StatusOptions): void {
   const head = cluster.nodes.find((n) => n.rank === 0);
