@@ -133,7 +133,7 @@ export class JobRunner {
       if (end.kind === 'succeeded') {
         this.note(`task ${index} succeeded on ${cluster}`);
         Object.assign(task, { status: 'SUCCEEDED', endedAt: Date.now(), exitCode: 0 });
-        await this.update({ attempt: undefined, retiring: [...this.job.retiring, cluster] });
+        await this.update(this.attemptOver(cluster));
         await this.release(cluster);
         return 'SUCCEEDED';
       }
@@ -143,7 +143,7 @@ export class JobRunner {
         if (!decision.restart) {
           this.note(`task ${index} failed: ${end.reason}; no restart left (max_restarts_on_errors: ${task.recovery.maxRestartsOnErrors}, used ${task.restartsOnErrors})`);
           Object.assign(task, { status: decision.status, endedAt: Date.now(), failureReason: end.reason });
-          await this.update({ attempt: undefined, retiring: [...this.job.retiring, cluster], failureReason: end.reason });
+          await this.update({ ...this.attemptOver(cluster), failureReason: end.reason });
           await this.release(cluster);
           return decision.status;
         }
@@ -153,7 +153,7 @@ export class JobRunner {
         this.note(`task ${index} failed: ${end.reason}; restarting it on a new cluster: ${why}`);
         // Counted once: the restart is recorded with the cluster's move to `retiring`, so a server killed
         // before the cluster is gone neither follows its failed job again nor loses the cluster.
-        await this.setStatus(index, 'RECOVERING', `restarting after: ${end.reason}`, { attempt: undefined, retiring: [...this.job.retiring, cluster] });
+        await this.setStatus(index, 'RECOVERING', `restarting after: ${end.reason}`, this.attemptOver(cluster));
         // The cluster is healthy (the code failed, not the node): it goes before the next one is placed.
         await this.release(cluster);
         continue;
@@ -167,7 +167,7 @@ export class JobRunner {
     const task = this.job.tasks[index]!;
     task.recoveryCount++;
     this.note(`task ${index} lost its cluster ${cluster} (${task.infra}): ${end.reason}; recovering (recovery ${task.recoveryCount})`);
-    await this.setStatus(index, 'RECOVERING', `recovering: ${end.reason}`, { attempt: undefined, retiring: [...this.job.retiring, cluster] });
+    await this.setStatus(index, 'RECOVERING', `recovering: ${end.reason}`, this.attemptOver(cluster));
   }
 
   /**
@@ -225,6 +225,11 @@ export class JobRunner {
       await this.recoverFrom(index, cluster.name, { kind: 'infra', reason: `the job could not start: ${(err as Error).message}` });
       return undefined;
     }
+  }
+
+  /** The attempt on `cluster` is over: written as one with the task's end or recovery, its cluster joins `retiring`. */
+  private attemptOver(cluster: string): Pick<ManagedJobRecord, 'attempt' | 'retiring'> {
+    return { attempt: undefined, retiring: [...this.job.retiring, cluster] };
   }
 
   /**
